@@ -1,0 +1,126 @@
+package org.dfemu.emulator.time;
+
+import java.util.PriorityQueue;
+
+/**
+ * The machine's virtual time, in nanoseconds since power-on, and its queue of timed events
+ * (device completions, sleep timeouts, callouts).
+ *
+ * <p>Time never moves by itself: it advances only when the scheduler says so (a thread consumed
+ * CPU time, or every thread is asleep and the next event is due). Events due at the same instant
+ * run in the order they were scheduled (a sequence number breaks ties), so a run is a pure
+ * function of its inputs; nothing here reads the host clock.
+ *
+ * <p>An event's action runs in interrupt context: on whatever host thread advanced the clock,
+ * while no kernel thread runs. It may wake threads and schedule further events; it must not
+ * sleep.
+ *
+ * <p>Events marked {@code keepsAlive} (I/O completions, timeouts a thread sleeps on) count as
+ * pending work for deadlock detection; housekeeping events do not.
+ */
+public final class VirtualClock {
+    /** One scheduled event; cancel it through {@link VirtualClock#cancel}. */
+    public static final class Event implements Comparable<Event> {
+        final long when;
+        final long seq;
+        final String name;
+        final boolean keepsAlive;
+        final Runnable action;
+        boolean cancelled;
+        boolean fired;
+
+        Event(long when, long seq, String name, boolean keepsAlive, Runnable action) {
+            this.when = when;
+            this.seq = seq;
+            this.name = name;
+            this.keepsAlive = keepsAlive;
+            this.action = action;
+        }
+
+        public long when() { return when; }
+        public String name() { return name; }
+        public boolean keepsAlive() { return keepsAlive; }
+        public boolean pending() { return !cancelled && !fired; }
+
+        @Override
+        public int compareTo(Event o) {
+            int c = Long.compare(when, o.when);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    private final PriorityQueue<Event> queue = new PriorityQueue<>();
+    private long now;
+    private long nextSeq;
+    private int liveKeepAlive;
+    private long eventsFired;
+
+    /** Current virtual time in nanoseconds. */
+    public long now() { return now; }
+
+    /** Number of events that have fired so far. */
+    public long eventsFired() { return eventsFired; }
+
+    /**
+     * Schedules {@code action} at absolute virtual time {@code whenNs} (clamped to now).
+     * Returns the event so that it can be cancelled.
+     */
+    public Event schedule(long whenNs, String name, boolean keepsAlive, Runnable action) {
+        Event e = new Event(Math.max(whenNs, now), nextSeq++, name, keepsAlive, action);
+        queue.add(e);
+        if (keepsAlive) liveKeepAlive++;
+        return e;
+    }
+
+    /** Schedules {@code action} {@code delayNs} from now. */
+    public Event scheduleIn(long delayNs, String name, boolean keepsAlive, Runnable action) {
+        return schedule(now + Math.max(0, delayNs), name, keepsAlive, action);
+    }
+
+    /** Cancels a pending event; returns false if it had already fired or been cancelled. */
+    public boolean cancel(Event e) {
+        if (e == null || !e.pending()) return false;
+        e.cancelled = true;
+        if (e.keepsAlive) liveKeepAlive--;
+        queue.remove(e);
+        return true;
+    }
+
+    /** Time of the next pending event, or {@link Long#MAX_VALUE} when none. */
+    public long nextEventTime() {
+        Event e = queue.peek();
+        return e == null ? Long.MAX_VALUE : e.when;
+    }
+
+    /** True if any pending event counts as outstanding work (I/O, a timed sleep). */
+    public boolean hasKeepAliveEvents() { return liveKeepAlive > 0; }
+
+    /** True if any event at all is pending. */
+    public boolean hasEvents() { return !queue.isEmpty(); }
+
+    /**
+     * Advances time to {@code target}, firing in order every event due at or before it; each
+     * action sees {@link #now()} equal to its own due time. Time never goes backwards.
+     */
+    public void advanceTo(long target) {
+        while (true) {
+            Event e = queue.peek();
+            if (e == null || e.when > target) break;
+            queue.poll();
+            if (e.keepsAlive) liveKeepAlive--;
+            e.fired = true;
+            if (e.when > now) now = e.when;
+            eventsFired++;
+            e.action.run();
+        }
+        if (target > now) now = target;
+    }
+
+    /** Advances to the next event and fires everything due then; false if the queue is empty. */
+    public boolean advanceToNextEvent() {
+        Event e = queue.peek();
+        if (e == null) return false;
+        advanceTo(e.when);
+        return true;
+    }
+}
