@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "An emulated x86-64 machine booting a Java port of DragonFly BSD's memory code.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+                org.dfemu.tools.bench.BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Dfemu implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,115 @@
+package org.dfemu.tools.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code dfemu bench}: runs the JMH benchmarks of this package in forked JVMs (with the project's
+ * JVM flags) and prints one table of scores followed by the ratios the issues set targets for.
+ * Benchmarks never run as part of the build or the tests.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Run the JMH benchmarks and print a table of scores and target ratios.",
+                "Figures depend on the host: README lists those measured on the reference machine."})
+public final class BenchCommand implements Callable<Integer> {
+    @Parameters(arity = "0..*", paramLabel = "REGEX",
+            description = "Benchmarks to run (JMH include patterns; default: all dfemu benchmarks).")
+    List<String> includes = new ArrayList<>();
+
+    @Option(names = "--quick", description = "1 fork, 3x1s warm-up, 5x1s measurement (default: 2 forks, 5x1s, 5x1s).")
+    boolean quick;
+
+    @Option(names = "--list", description = "List the benchmarks and exit.")
+    boolean list;
+
+    @Override
+    public Integer call() throws RunnerException {
+        ChainedOptionsBuilder opts = new OptionsBuilder()
+                .jvmArgsAppend(jvmFlags())
+                .shouldFailOnError(true);
+        if (includes.isEmpty()) opts.include("org\\.dfemu\\.tools\\.bench\\..*");
+        for (String inc : includes) opts.include(inc);
+        if (quick) {
+            opts.forks(1).warmupIterations(3).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(5).measurementTime(TimeValue.seconds(1));
+        } else {
+            opts.forks(2).warmupIterations(5).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(5).measurementTime(TimeValue.seconds(1));
+        }
+        if (list) {
+            new Runner(opts.build()).list();
+            return 0;
+        }
+        Collection<RunResult> results = new Runner(opts.build()).run();
+        System.out.print(BenchTable.render(results));
+        return 0;
+    }
+
+    /** The JVM flags the build recorded (the parent pom's dfemu.jvm.flags), for the forked JVMs. */
+    static String[] jvmFlags() {
+        Properties p = new Properties();
+        try (InputStream in = BenchCommand.class.getResourceAsStream("/dfemu-version.properties")) {
+            if (in != null) p.load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the build's JVM flags", e);
+        }
+        String flags = p.getProperty("jvm.flags", "").trim();
+        List<String> out = new ArrayList<>();
+        for (String f : flags.split("\\s+")) if (!f.isEmpty()) out.add(f);
+        out.add("-Xss4m");
+        return out.toArray(String[]::new);
+    }
+
+    /** Formats JMH results and the target ratios. */
+    static final class BenchTable {
+        private BenchTable() {}
+
+        static String render(Collection<RunResult> results) {
+            Map<String, Double> byName = new LinkedHashMap<>();
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "%-58s %14s %10s  %s%n", "benchmark", "score", "error", "unit"));
+            for (RunResult r : results) {
+                var p = r.getParams();
+                StringBuilder name = new StringBuilder(shortName(p.getBenchmark()));
+                for (String k : p.getParamsKeys()) name.append(' ').append(k).append('=').append(p.getParam(k));
+                var s = r.getPrimaryResult();
+                byName.put(name.toString(), s.getScore());
+                sb.append(String.format(Locale.ROOT, "%-58s %14.3f %10.3f  %s%n",
+                        name, s.getScore(), s.getScoreError(), s.getScoreUnit()));
+            }
+            StringBuilder ratios = new StringBuilder();
+            for (BenchTargets.Ratio t : BenchTargets.RATIOS) {
+                Double num = byName.get(t.numerator());
+                Double den = byName.get(t.denominator());
+                if (num == null || den == null || den == 0) continue;
+                double ratio = num / den;
+                ratios.append(String.format(Locale.ROOT, "%-58s %14.2f  target %s %s%n",
+                        t.label(), ratio, t.target(), t.met(ratio) ? "(met)" : "(NOT met)"));
+            }
+            if (!ratios.isEmpty()) sb.append(System.lineSeparator()).append("ratios").append(System.lineSeparator()).append(ratios);
+            return sb.toString();
+        }
+
+        static String shortName(String fqn) {
+            String prefix = "org.dfemu.tools.bench.";
+            return fqn.startsWith(prefix) ? fqn.substring(prefix.length()) : fqn;
+        }
+    }
+}
