@@ -86,6 +86,8 @@ public final class BootSettings {
         private Long parseSize(String text) {
             long bytes;
             try {
+                // PhysmemSize trims; a setting's text is exact, as for every other type.
+                if (!text.equals(text.strip())) throw new IllegalArgumentException("malformed size '" + text + "'");
                 bytes = PhysmemSize.parse(text);
             } catch (IllegalArgumentException e) {
                 throw new SettingException(name + ": " + e.getMessage());

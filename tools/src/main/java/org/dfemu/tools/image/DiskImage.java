@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.dfemu.emulator.memory.PhysmemSize;
 
 /**
  * A validated disk image: its label, its boot settings and the user partition's bytes, read
@@ -17,6 +18,9 @@ import java.util.Optional;
  * {@code partition(SWAP).byteOffset()} for {@code byteLength()} bytes.
  */
 public final class DiskImage {
+    /** Largest boot or user content read into the heap; a damaged length fails here, not in an OOM. */
+    static final long CONTENT_MAX = 64L << 20;
+
     private final Path path;
     private final DiskLabel label;
     private final Map<String, String> bootSettings;
@@ -57,8 +61,9 @@ public final class DiskImage {
 
     /** Reads a checksummed partition's content and checks its CRC32C against the label's. */
     private static byte[] content(FileChannel ch, Partition p) throws IOException {
-        if (p.dataLength() > Integer.MAX_VALUE - 8) {
-            throw new ImageFormatException("partition " + p.name() + ": content of " + p.dataLength() + " bytes is too large to read");
+        if (p.dataLength() > CONTENT_MAX) {
+            throw new ImageFormatException("partition " + p.name() + ": content of " + p.dataLength()
+                    + " bytes is larger than the " + PhysmemSize.format(CONTENT_MAX) + " a reader accepts");
         }
         byte[] data = readFully(ch, p.byteOffset(), (int) p.dataLength());
         int computed = DiskLabel.crc(data, 0, data.length);

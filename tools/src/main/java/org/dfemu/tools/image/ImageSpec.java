@@ -32,7 +32,9 @@ public record ImageSpec(Map<String, String> settings, List<Program> programs,
     public ImageSpec {
         settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         programs = List.copyOf(programs);
-        partitionBytes = Collections.unmodifiableMap(new EnumMap<>(partitionBytes));
+        Map<PartitionType, Long> sizes = new EnumMap<>(PartitionType.class);
+        sizes.putAll(partitionBytes);
+        partitionBytes = Collections.unmodifiableMap(sizes);
     }
 
     /** The boot partition's content: the settings as loader.conf lines. */
@@ -42,6 +44,10 @@ public record ImageSpec(Map<String, String> settings, List<Program> programs,
 
     /** The user partition's content: the program blocks concatenated, UTF-8. */
     public byte[] userContent() {
+        return userContent(programs);
+    }
+
+    static byte[] userContent(List<Program> programs) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Program p : programs) {
             out.writeBytes(p.text().getBytes(StandardCharsets.UTF_8));

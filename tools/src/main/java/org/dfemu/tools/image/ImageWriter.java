@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
@@ -65,6 +66,7 @@ public final class ImageWriter {
      * @param force replace {@code target} if it exists
      * @throws FileAlreadyExistsException if {@code target} exists and {@code force} is false;
      *         nothing is written then.
+     * @throws NoSuchFileException if {@code target}'s directory does not exist.
      * @throws IOException if writing fails; {@code target} is then untouched and the temporary
      *         file removed. May block on file I/O (including an fsync).
      */
@@ -74,6 +76,9 @@ public final class ImageWriter {
         }
         DiskLabel label = layout(spec);
         Path dir = target.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "no such directory");
+        }
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
         boolean moved = false;
         try {

@@ -2,6 +2,7 @@ package org.dfemu.tools.image;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.dfemu.emulator.memory.PhysmemSize;
+import org.dfemu.tools.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,6 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "mkimage",
         mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
         description = {"Build a disk image from a spec (format: disk-images/README.md).",
                 "The image is sparse: its swap partition takes no disk space until used."},
         exitCodeOnInvalidInput = 2)
@@ -54,14 +57,16 @@ public final class MkimageCommand implements Callable<Integer> {
             err.println("dfemu mkimage: " + output + " exists (use --force to replace it)");
         } catch (NoSuchFileException e) {
             err.println("dfemu mkimage: " + e.getFile() + ": no such file or directory");
+        } catch (AccessDeniedException e) {
+            err.println("dfemu mkimage: " + e.getFile() + ": permission denied");
         } catch (IOException e) {
-            err.println("dfemu mkimage: " + output + ": " + e);
+            err.println("dfemu mkimage: cannot write " + output + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
         }
         err.flush();
         return 2;
     }
 
-    /** "wrote IMAGE (SIZE): boot 4K at sector 8 (2 settings), user ..., swap 256M at sector 24". */
+    /** "wrote IMAGE (N bytes): boot 4K at sector 8 (2 settings), user ..., swap 256M at sector 24". */
     static String summary(Path image, DiskLabel label, ImageSpec spec) {
         List<String> parts = new ArrayList<>();
         for (Partition p : label.partitions()) {
@@ -72,7 +77,7 @@ public final class MkimageCommand implements Callable<Integer> {
             };
             parts.add(p.name() + " " + PhysmemSize.format(p.byteLength()) + " at sector " + p.firstSector() + what);
         }
-        return "wrote " + image + " (" + PhysmemSize.format(label.diskSectors() * DiskLabel.SECTOR_SIZE) + "): "
+        return "wrote " + image + " (" + label.diskSectors() * DiskLabel.SECTOR_SIZE + " bytes): "
                 + String.join(", ", parts);
     }
 

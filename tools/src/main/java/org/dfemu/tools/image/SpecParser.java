@@ -174,10 +174,9 @@ public final class SpecParser {
         /** Final partition sizes: declared ones checked against their content, defaults for the rest. */
         private Map<PartitionType, Long> sizes() throws SpecException {
             Map<PartitionType, Long> sizes = new EnumMap<>(PartitionType.class);
-            ImageSpec probe = new ImageSpec(settings, programs, Map.of());
-            sizes.put(PartitionType.BOOT, contentSize(PartitionType.BOOT, probe.bootContent().length));
+            sizes.put(PartitionType.BOOT, contentSize(PartitionType.BOOT, LoaderConf.format(settings).length));
             if (!programs.isEmpty() || declared.containsKey(PartitionType.USER)) {
-                sizes.put(PartitionType.USER, contentSize(PartitionType.USER, probe.userContent().length));
+                sizes.put(PartitionType.USER, contentSize(PartitionType.USER, ImageSpec.userContent(programs).length));
             }
             if (declared.containsKey(PartitionType.SWAP)) {
                 sizes.put(PartitionType.SWAP, declared.get(PartitionType.SWAP));
