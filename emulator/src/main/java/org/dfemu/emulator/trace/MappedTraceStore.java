@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 import net.openhft.chronicle.bytes.MappedBytes;
+import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.core.io.BackgroundResourceReleaser;
 
 /**
@@ -57,6 +58,9 @@ final class MappedTraceStore {
                 StandardOpenOption.TRUNCATE_EXISTING).close();
         MappedBytes bytes = MappedBytes.mappedBytes(file.toFile(), chunkBytes, PAGE_BYTES);
         bytes.singleThreadedCheckDisabled(true);
+        // No msync when chunks are let go: the records are in the page cache the moment they are
+        // stored, which is all a reader, or the crash rule after a killed process, needs.
+        bytes.mappedFile().syncMode(SyncMode.NONE);
         return new MappedTraceStore(file, bytes);
     }
 
