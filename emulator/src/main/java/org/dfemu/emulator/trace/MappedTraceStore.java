@@ -82,7 +82,7 @@ final class MappedTraceStore {
         bytes.writeOrderedInt(offset, v);
     }
 
-    /** Stores {@code b} at {@code offset}. Does not block (but may map a new chunk). */
+    /** Stores {@code b} at {@code offset}, across chunks if need be. Does not block (but may map new chunks). */
     void put(long offset, byte[] b) {
         bytes.write(offset, b, 0, b.length);
     }

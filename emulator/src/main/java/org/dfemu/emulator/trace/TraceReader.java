@@ -41,13 +41,12 @@ public final class TraceReader implements AutoCloseable {
     }
 
     /**
-     * Maps {@code path} and validates its header.
+     * Maps {@code path} and validates its header. No requirements; may block on file I/O. On
+     * return the file is mapped until {@link #close}.
      *
      * @throws TraceFormatException if the file is not a readable trace (the message names the file
      *         and the problem, see the validation order in {@link TraceFormat})
      * @throws IOException if the file cannot be opened or mapped
-     *         <p>No requirements; may block on file I/O. On return the file is mapped until
-     *         {@link #close}.
      */
     public static TraceReader open(Path path) throws IOException {
         Arena arena = Arena.ofShared();

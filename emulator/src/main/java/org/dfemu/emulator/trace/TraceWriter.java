@@ -77,7 +77,8 @@ public final class TraceWriter implements TraceSink, AutoCloseable {
     }
 
     /**
-     * Creates (or replaces) {@code file} and writes its header.
+     * Creates (or replaces) {@code file} and writes its header. No requirements; may block on file
+     * I/O. On return the file holds the header and no records.
      *
      * @param names event names indexed by type (for the machine and kernel, {@link EmulatorEvents#names()}
      *        followed by the kernel's own); type 0 is never recorded, so its name only fills the slot
@@ -87,7 +88,6 @@ public final class TraceWriter implements TraceSink, AutoCloseable {
      * @throws IllegalArgumentException if the names or the mask break the rules of
      *         {@link TraceFormat}, or chunkBytes is out of range (the message says which)
      * @throws IOException if the file cannot be created or mapped
-     *         <p>No requirements; may block on file I/O. On return the file holds the header.
      */
     public static TraceWriter open(Path file, List<String> names, BitSet enabled, long chunkBytes)
             throws IOException {
@@ -97,7 +97,16 @@ public final class TraceWriter implements TraceSink, AutoCloseable {
         }
         TraceHeader header = TraceHeader.create(names, enabled);
         MappedTraceStore store = MappedTraceStore.create(file, chunkBytes);
-        store.put(0, header.encode());
+        try {
+            store.put(0, header.encode());
+        } catch (RuntimeException e) {
+            try {
+                store.close(0);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
         return new TraceWriter(store, header);
     }
 
@@ -109,14 +118,14 @@ public final class TraceWriter implements TraceSink, AutoCloseable {
 
     /**
      * Appends one record if {@code type} is enabled; does nothing if it is not. Allocates nothing
-     * and does not block (a record that starts a new chunk maps it first).
+     * and does not block (a record that starts a new chunk maps it first). Caller must not call
+     * concurrently (see the class comment). On return the record is visible to any reader of the
+     * file.
      *
      * @param cpu 0..65535
      * @param type 1..typeCount-1
      * @throws IllegalArgumentException if type or cpu is out of range
      * @throws IllegalStateException if the writer is closed
-     *         <p>Caller must not call concurrently (see the class comment). On return the record is
-     *         visible to any reader of the file.
      */
     @Override
     public void record(long timeNs, int cpu, int thread, int type, long a0, long a1, long a2, long a3) {

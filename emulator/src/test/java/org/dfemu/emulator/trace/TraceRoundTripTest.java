@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 
@@ -29,6 +30,31 @@ class TraceRoundTripTest {
             assertEquals(n, r.recordCount());
             assertTrue(r.complete());
             SampleRecords.check(r.cursor(), 42, n);
+        }
+    }
+
+    @Test
+    void largestNameTableSpansManyChunks() throws IOException {
+        Path file = dir.resolve("t.dftrace");
+        List<String> names = new ArrayList<>();
+        for (int t = 0; t < TraceFormat.MAX_TYPES; t++) names.add("kern_event_number_" + t);
+        int last = TraceFormat.MAX_TYPES - 1;
+        try (TraceWriter w = TraceWriter.open(file, names, TraceCategories.select(names, "all"), TraceWriter.MIN_CHUNK_BYTES)) {
+            w.record(5, 65535, -1, last, 1, 2, 3, 4);
+            w.record(6, 0, 0, 1, -1, -2, -3, -4);
+        }
+        try (TraceReader r = TraceReader.open(file)) {
+            assertEquals(names, r.names());
+            assertTrue(r.enabled(last));
+            TraceCursor c = r.cursor();
+            assertTrue(c.next());
+            assertEquals(List.of(5L, 65535, -1, last, 1L, 2L, 3L, 4L),
+                    List.of(c.timeNs(), c.cpu(), c.thread(), c.type(), c.a0(), c.a1(), c.a2(), c.a3()));
+            assertEquals("kern_event_number_65535", c.name());
+            assertTrue(c.next());
+            assertEquals(List.of(6L, 0, 0, 1, -1L, -2L, -3L, -4L),
+                    List.of(c.timeNs(), c.cpu(), c.thread(), c.type(), c.a0(), c.a1(), c.a2(), c.a3()));
+            assertFalse(c.next());
         }
     }
 
