@@ -63,10 +63,11 @@ public final class TraceReader implements AutoCloseable {
     /** Applies the crash rule of {@link TraceFormat}. */
     private long countRecords() {
         long whole = (file.byteSize() - header.headerBytes) / RECORD_BYTES;
-        if (header.closed && header.declaredRecords <= whole) return header.declaredRecords;
-        long limit = header.closed ? Math.min(whole, header.declaredRecords) : whole;
+        // recordCount is a u64 outside the checksum: compared unsigned, so a damaged huge value
+        // falls back to the scan instead of giving a negative count.
+        if (header.closed && Long.compareUnsigned(header.declaredRecords, whole) <= 0) return header.declaredRecords;
         long n = 0;
-        while (n < limit && typeAt(n) != 0) n++;
+        while (n < whole && typeAt(n) != 0) n++;
         return n;
     }
 

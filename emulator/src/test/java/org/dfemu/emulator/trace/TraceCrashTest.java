@@ -123,6 +123,22 @@ class TraceCrashTest {
         }
     }
 
+    @Test
+    void damagedRecordCountFallsBackToTheScan() throws IOException {
+        Path file = dir.resolve("t.dftrace");
+        try (TraceWriter w = TraceWriter.open(file, SampleRecords.NAMES)) {
+            SampleRecords.write(w, 6, 30);
+        }
+        // recordCount = 2^64 - 1: more than the file holds, read unsigned.
+        putInt(file, TraceFormat.OFF_RECORD_COUNT, -1);
+        putInt(file, TraceFormat.OFF_RECORD_COUNT + 4, -1);
+        try (TraceReader r = TraceReader.open(file)) {
+            assertEquals(30, r.recordCount());
+            assertFalse(r.complete());
+            SampleRecords.check(r.cursor(), 6, 30);
+        }
+    }
+
     private static long headerBytes() {
         return TraceFormat.headerBytes(SampleRecords.NAMES.size(), TraceRoundTripTest.namesBytes(SampleRecords.NAMES));
     }
