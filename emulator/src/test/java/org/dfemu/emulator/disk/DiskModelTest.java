@@ -1,0 +1,105 @@
+package org.dfemu.emulator.disk;
+
+import org.dfemu.emulator.disk.DiskTestSupport.Completions;
+import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.emulator.time.VirtualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.dfemu.emulator.disk.DiskTestSupport.pattern;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Seeded random requests (in range and out, inside the writable window and outside) against a
+ * byte-array model of the disk, for both direct and copy-on-write images: every read returns what
+ * the model holds, every status is what the model predicts, and the image file ends exactly as
+ * the model says (direct) or exactly as it began (copy-on-write).
+ */
+class DiskModelTest {
+    private static final int SECTORS = 512;
+    private static final long WIN_FIRST = 64;
+    private static final long WIN_COUNT = 320;
+
+    @TempDir Path dir;
+    private PhysicalMemory ram;
+
+    @BeforeEach
+    void setUp() {
+        ram = new PhysicalMemory(PhysicalMemory.MIN_SIZE);
+    }
+
+    @AfterEach
+    void tearDown() {
+        ram.close();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"DIRECT, 1", "DIRECT, 2", "COPY_ON_WRITE, 1", "COPY_ON_WRITE, 2", "COPY_ON_WRITE, 3"})
+    void randomRequestsMatchTheModel(ImageMode mode, long seed) throws IOException {
+        byte[] original = pattern(100 + seed, SECTORS * 512);
+        Path image = DiskTestSupport.image(dir, "disk.img", original);
+        byte[] model = original.clone();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        VirtualClock clock = new VirtualClock();
+        Completions done = new Completions(clock);
+        long dataPa = 0x100000;
+
+        try (Disk disk = Disk.builder(image, clock).mode(mode).writable(WIN_FIRST, WIN_COUNT)
+                .latency(new LatencyModel(rnd.nextLong(1000), rnd.nextLong(3))).overlayDirectory(dir).open()) {
+            BlockDevice dev = disk.device();
+            for (int step = 0; step < 400; step++) {
+                long sector = rnd.nextLong(-4, SECTORS + 4);
+                long count = rnd.nextLong(0, 40);
+                int len = (int) count * 512;
+                boolean inRange = count > 0 && sector >= 0 && sector + count <= SECTORS;
+                boolean writable = inRange && sector >= WIN_FIRST && sector + count <= WIN_FIRST + WIN_COUNT;
+                IoStatus expect;
+                long id;
+                int op = rnd.nextInt(3);
+                switch (op) {
+                    case 0 -> {
+                        byte[] data = pattern(rnd.nextLong(), Math.max(len, 1));
+                        ram.write(dataPa, data, 0, len);
+                        id = dev.write(sector, count, ram, dataPa, len, done);
+                        expect = !inRange ? IoStatus.EIO : writable ? IoStatus.OK : IoStatus.EROFS;
+                        if (expect == IoStatus.OK) System.arraycopy(data, 0, model, (int) sector * 512, len);
+                    }
+                    case 1 -> {
+                        id = dev.discard(sector, count, done);
+                        expect = !inRange ? IoStatus.EIO : writable ? IoStatus.OK : IoStatus.EROFS;
+                        if (expect == IoStatus.OK) Arrays.fill(model, (int) sector * 512, (int) (sector + count) * 512, (byte) 0);
+                    }
+                    default -> {
+                        ram.fill(dataPa, 40 * 512, (byte) 0xee);
+                        id = dev.read(sector, count, ram, dataPa, len, done);
+                        expect = inRange ? IoStatus.OK : IoStatus.EIO;
+                    }
+                }
+                // Drain this request so the RAM buffer can be reused and checked.
+                while (clock.advanceToNextEvent()) { }
+                assertEquals(expect, done.of(id).status(), "step " + step + ": sector " + sector + " count " + count);
+                if (op == 2 && expect == IoStatus.OK) {
+                    byte[] got = new byte[len];
+                    ram.read(dataPa, got, 0, len);
+                    assertArrayEquals(Arrays.copyOfRange(model, (int) sector * 512, (int) (sector + count) * 512), got,
+                            "step " + step + ": read of sector " + sector + " count " + count);
+                }
+            }
+            byte[] whole = new byte[SECTORS * 512];
+            dev.read(0, SECTORS, java.lang.foreign.MemorySegment.ofArray(whole), done);
+            while (clock.advanceToNextEvent()) { }
+            assertArrayEquals(model, whole, "the disk as the guest sees it");
+        }
+        assertArrayEquals(mode == ImageMode.DIRECT ? model : original, Files.readAllBytes(image), "the image file");
+    }
+}
