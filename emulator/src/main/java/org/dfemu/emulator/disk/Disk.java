@@ -29,7 +29,20 @@ import static org.dfemu.emulator.disk.BlockDevice.SECTOR_SIZE;
  * lie wholly inside one writable range, or it completes with EROFS. With no writable range the
  * image is opened read-only at the OS level, so not even a bug here could write it; in
  * {@link ImageMode#COPY_ON_WRITE} it is always opened read-only and writes go to an overlay
- * (see {@link CowStore}).
+ * file (a sparse, unlinked host file with a per-sector presence bitmap; discarded sectors read as
+ * zeroes, never as the image's old data).
+ *
+ * <pre>{@code
+ *   // dfemu boot -R disk.img: the label says swap is sectors [swapFirst, swapFirst + swapCount)
+ *   Disk disk = Disk.builder(image, clock)
+ *           .mode(ImageMode.COPY_ON_WRITE)          // -r: ImageMode.DIRECT
+ *           .writable(swapFirst, swapCount)         // nothing else can ever be written
+ *           .latency(LatencyModel.parse("setup=100us,perbyte=2ns"))
+ *           .trace(sink, cpuOfCaller, threadOfCaller)
+ *           .open();
+ *   BlockDevice swap = disk.device().partition(swapFirst, swapCount);
+ *   swap.write(0, 8, ram, pa, 4096, (id, status) -> ...);   // completes later, as an interrupt
+ * }</pre>
  *
  * <h2>Queueing model</h2>
  * One FIFO queue served by one server, requests served whole and in submission order:
@@ -38,7 +51,8 @@ import static org.dfemu.emulator.disk.BlockDevice.SECTOR_SIZE;
  * </pre>
  * where {@code bytes} is the DMA length of a read or write that passed the checks, and 0 for a
  * discard, a flush or a refused request (setup time only). So an idle disk serves a request in
- * its service time and a busy one queues it behind the others; completions happen in id order,
+ * its service time and a busy one queues it behind the others; completions happen in id order
+ * (equal times fire in scheduling order on the clock),
  * and a flush completes after every request submitted before it. The completion is a
  * {@code keepsAlive} clock event (pending I/O is work in progress for the deadlock detector).
  *
@@ -241,17 +255,17 @@ public final class Disk implements AutoCloseable {
         }
     }
 
-    /** The whole disk as a block device. */
+    /** The whole disk as a block device. No requirements. */
     public BlockDevice device() { return device; }
 
     public String name() { return name; }
 
     public ImageMode mode() { return mode; }
 
-    /** Size in sectors. */
+    /** Size in sectors, fixed at open. No requirements. */
     public long sectorCount() { return store.sectorCount(); }
 
-    /** The sector ranges that may be written, fixed at open. */
+    /** The sector ranges that may be written, fixed at open. No requirements. */
     public List<SectorRange> writableRanges() { return writable; }
 
     public LatencyModel latency() { return latency; }
@@ -262,13 +276,13 @@ public final class Disk implements AutoCloseable {
                 sectorsDiscarded, errors, hostErrors, fsyncs, discardZeroFills, queueDepth, maxQueueDepth);
     }
 
-    /** The last host failure that turned a request into EIO, or null; for boot logs. */
+    /** The last host failure that turned a request into EIO, or null; for boot logs. No requirements. */
     public IOException lastHostError() { return lastHostError; }
 
     /**
      * (boot only) What a boot loader does through the firmware: reads sectors now, synchronously,
      * outside virtual time; not queued, not counted, not traced. For reading the label before the
-     * machine runs, and for tools.
+     * machine runs, and for tools. Blocks on host I/O; leaves the queue and counters as they were.
      *
      * @throws IOException if {@code dst} is not a whole number of sectors, the range lies outside
      *         the disk, or the host read fails
@@ -285,7 +299,7 @@ public final class Disk implements AutoCloseable {
 
     /**
      * Closes the files (the overlay vanishes). Requests still queued complete with EIO when their
-     * time comes. Idempotent.
+     * time comes. Idempotent; may block on the host's close. Call after the machine stops.
      */
     @Override
     public void close() throws IOException {
@@ -315,6 +329,8 @@ public final class Disk implements AutoCloseable {
                         MemorySegment buffer, IoCallback done) {
         Objects.requireNonNull(buffer, "buffer");
         IoStatus verdict = check(op, window, sector, count, buffer.byteSize());
+        // The host call writes through the raw address, which would ignore a read-only view.
+        if (verdict == IoStatus.OK && op == BlockOp.READ && buffer.isReadOnly()) verdict = IoStatus.EIO;
         return enqueue(op, window.first() + sector, count, verdict == IoStatus.OK ? buffer : null, verdict, done);
     }
 

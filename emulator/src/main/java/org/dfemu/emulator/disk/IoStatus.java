@@ -10,7 +10,8 @@ public enum IoStatus {
     OK(0),
     /**
      * I/O error: the request was malformed (sector range outside the device, negative, empty, DMA
-     * length not equal to the sector count times 512, DMA buffer outside RAM) or the host file
+     * length not equal to the sector count times 512, DMA buffer outside RAM or, for a read, a
+     * read-only segment) or the host file
      * failed. Nothing outside the request was touched; a malformed request touched nothing at all.
      */
     EIO(5),

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
@@ -139,7 +140,7 @@ class DiskChecksTest {
         }
         byte[] now = Files.readAllBytes(imagePath);
         byte[] expect = original.clone();
-        java.util.Arrays.fill(expect, 128 * 512, 192 * 512, (byte) 0x5a);
+        Arrays.fill(expect, 128 * 512, 192 * 512, (byte) 0x5a);
         assertArrayEquals(expect, now, "only the writable range changed");
     }
 

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,8 +104,18 @@ class DiskRoundTripTest {
             while (clock.advanceToNextEvent()) { }
             assertEquals(List.of(IoStatus.OK, IoStatus.OK, IoStatus.OK), done.seen.stream().map(DiskTestSupport.Done::status).toList());
             assertArrayEquals(data, back);
-            assertArrayEquals(data, nativeBack.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertArrayEquals(data, nativeBack.toArray(ValueLayout.JAVA_BYTE));
         }
+    }
+
+    @Test
+    void readIntoAReadOnlySegmentIsRefused() {
+        byte[] target = new byte[512];
+        Completions done = new Completions(clock);
+        disk.device().read(0, 1, MemorySegment.ofArray(target).asReadOnly(), done);
+        clock.advanceToNextEvent();
+        assertEquals(IoStatus.EIO, done.only().status());
+        assertArrayEquals(new byte[512], target);
     }
 
     @Test
@@ -137,18 +148,12 @@ class DiskRoundTripTest {
     }
 
     @Test
-    void traceRecordsSubmitAndDoneWithTimesAndContext() {
+    void traceRecordsSubmitAndDoneWithTimesAndContext() throws IOException {
         record Rec(long time, int cpu, int thread, int type, long a0, long a1, long a2, long a3) {}
         List<Rec> recs = new ArrayList<>();
         TraceSink sink = (t, cpu, thread, type, a0, a1, a2, a3) -> recs.add(new Rec(t, cpu, thread, type, a0, a1, a2, a3));
-        Disk traced;
-        try {
-            traced = Disk.builder(imagePath, clock).mode(ImageMode.DIRECT).writable(1024, 1024).latency(MODEL)
-                    .trace(sink, () -> 1, () -> 7).open();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-        try {
+        try (Disk traced = Disk.builder(imagePath, clock).mode(ImageMode.DIRECT).writable(1024, 1024).latency(MODEL)
+                .trace(sink, () -> 1, () -> 7).open()) {
             clock.advanceTo(500);
             BlockDevice part = traced.device().partition(1024, 1024);
             long ok = part.write(3, 2, ram, 0, 1024, (id, st) -> { });
@@ -161,8 +166,6 @@ class DiskRoundTripTest {
                     new Rec(okDone, -1, -1, EmulatorEvents.IO_DONE, ok, BlockOp.WRITE.code(), 0, 2),
                     new Rec(okDone + MODEL.setupNs(), -1, -1, EmulatorEvents.IO_DONE, bad, BlockOp.WRITE.code(),
                             IoStatus.EROFS.errno(), 1)), recs);
-        } finally {
-            try { traced.close(); } catch (IOException e) { throw new AssertionError(e); }
         }
     }
 
@@ -171,7 +174,7 @@ class DiskRoundTripTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment label = arena.allocate(1024);
             disk.loaderRead(0, label);
-            assertArrayEquals(Arrays.copyOf(original, 1024), label.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertArrayEquals(Arrays.copyOf(original, 1024), label.toArray(ValueLayout.JAVA_BYTE));
             assertEquals(0, disk.stats().requests(), "the loader's read is not a kernel request");
             assertThrows(IOException.class, () -> disk.loaderRead(SECTORS - 1, label));
             assertThrows(IOException.class, () -> disk.loaderRead(0, arena.allocate(100)));

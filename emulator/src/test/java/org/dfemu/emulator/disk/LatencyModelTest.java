@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -29,10 +30,10 @@ class LatencyModelTest {
             Completions done = new Completions(clock);
             byte[] buf = new byte[8 * 512];
             clock.advanceTo(10_000);
-            long r1 = dev.read(0, 8, java.lang.foreign.MemorySegment.ofArray(buf), done);     // 4096 bytes
-            long r2 = dev.write(8, 1, java.lang.foreign.MemorySegment.ofArray(new byte[512]), done);
+            long r1 = dev.read(0, 8, MemorySegment.ofArray(buf), done);     // 4096 bytes
+            long r2 = dev.write(8, 1, MemorySegment.ofArray(new byte[512]), done);
             long r3 = dev.discard(16, 16, done);                                               // setup only
-            long r4 = dev.read(99, 1, java.lang.foreign.MemorySegment.ofArray(new byte[512]), done); // EIO: setup only
+            long r4 = dev.read(99, 1, MemorySegment.ofArray(new byte[512]), done); // EIO: setup only
             long r5 = dev.flush(done);                                                         // setup only
             long t1 = 10_000 + 700 + 4096 * 3;
             long t2 = t1 + 700 + 512 * 3;
@@ -43,7 +44,7 @@ class LatencyModelTest {
 
             // The disk goes idle; a later request starts from its own submission time.
             clock.advanceTo(t5 + 50_000);
-            long r6 = dev.read(0, 2, java.lang.foreign.MemorySegment.ofArray(new byte[1024]), done);
+            long r6 = dev.read(0, 2, MemorySegment.ofArray(new byte[1024]), done);
             long t6 = t5 + 50_000 + 700 + 1024 * 3;
             clock.advanceTo(t6);
 
