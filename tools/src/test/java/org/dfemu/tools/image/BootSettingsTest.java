@@ -1,0 +1,93 @@
+package org.dfemu.tools.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BootSettingsTest {
+    @Test
+    void everyDefaultParsesAndNamesAreUnique() {
+        for (BootSettings.Setting s : BootSettings.all()) {
+            s.parse(s.defaultValue());
+            assertTrue(BootSettings.find(s.name()).isPresent());
+            assertTrue(!s.description().isBlank(), s.name());
+        }
+        assertEquals(BootSettings.all().size(), BootSettings.all().stream().map(BootSettings.Setting::name).distinct().count());
+    }
+
+    @Test
+    void valuesParseByType() {
+        assertEquals(64L << 20, BootSettings.check("hw.physmem", "64M"));
+        assertEquals(1L << 30, BootSettings.check("hw.physmem", "1g"));
+        assertEquals(4L, BootSettings.check("hw.ncpu", "4"));
+        assertEquals("kmalloc_obj_reserve", BootSettings.check("vm.swapmeta_alloc", "kmalloc_obj_reserve"));
+        assertEquals(Boolean.FALSE, BootSettings.check("kern.invariants", "0"));
+        assertEquals(Boolean.TRUE, BootSettings.check("kern.invariants", "true"));
+    }
+
+    @Test
+    void unknownSettingIsNamed() {
+        SettingException e = assertThrows(SettingException.class, () -> BootSettings.check("hw.ncpus", "2"));
+        assertEquals("unknown setting 'hw.ncpus'", e.getMessage());
+    }
+
+    @Test
+    void badValuesNameTheSettingAndTheProblem() {
+        assertMessage("hw.ncpu: malformed integer 'two'", "hw.ncpu", "two");
+        assertMessage("hw.ncpu: 65 is out of range 1..64", "hw.ncpu", "65");
+        assertMessage("hw.ncpu: 99999999999999999999 is out of range 1..64", "hw.ncpu", "99999999999999999999");
+        assertMessage("kern.hz: 5 is out of range 10..10000", "kern.hz", "5");
+        assertMessage("hw.physmem: 8M is out of range 16M..1T", "hw.physmem", "8M");
+        assertMessage("hw.physmem: 16385K is not a multiple of 4K", "hw.physmem", "16385K");
+        assertMessage("vm.swapmeta_alloc: 'slab' is not one of zalloc|kmalloc_obj|kmalloc_obj_reserve",
+                "vm.swapmeta_alloc", "slab");
+        assertMessage("kern.invariants: 'yes' is not a boolean (0, 1, false or true)", "kern.invariants", "yes");
+        assertMessage("kern.kmalloc_obj_reserve_slabs: 65 is out of range 0..64", "kern.kmalloc_obj_reserve_slabs", "65");
+        SettingException e = assertThrows(SettingException.class, () -> BootSettings.check("hw.physmem", "lots"));
+        assertTrue(e.getMessage().startsWith("hw.physmem: malformed size 'lots'"), e.getMessage());
+        assertMessage("hw.physmem: malformed size ' 64M'", "hw.physmem", " 64M");
+    }
+
+    @Test
+    void mergeOrderIsDefaultThenImageThenCommandLine() {
+        Map<String, String> image = Map.of("hw.physmem", "128M", "hw.ncpu", "2");
+        Map<String, String> commandLine = Map.of("hw.ncpu", "4");
+        MachineSettings m = MachineSettings.resolve(image, commandLine);
+
+        assertEquals(128L << 20, m.size("hw.physmem"));
+        assertEquals(MachineSettings.Source.IMAGE, m.source("hw.physmem"));
+        assertEquals(4, m.integer("hw.ncpu"));
+        assertEquals(MachineSettings.Source.COMMAND_LINE, m.source("hw.ncpu"));
+        assertEquals(100, m.integer("kern.hz"));
+        assertEquals(MachineSettings.Source.DEFAULT, m.source("kern.hz"));
+        assertEquals("zalloc", m.choice("vm.swapmeta_alloc"));
+        assertTrue(m.flag("kern.invariants"));
+        assertEquals(BootSettings.all().size(), m.values().size());
+    }
+
+    @Test
+    void commandLineAssignmentsAreChecked() {
+        assertEquals(Map.entry("kern.hz", "1000"), MachineSettings.parseAssignment("kern.hz=1000"));
+        assertEquals("'kern.hz' is not NAME=VALUE",
+                assertThrows(SettingException.class, () -> MachineSettings.parseAssignment("kern.hz")).getMessage());
+        assertEquals("unknown setting 'kern.hzz'",
+                assertThrows(SettingException.class, () -> MachineSettings.parseAssignment("kern.hzz=1")).getMessage());
+        assertEquals("kern.hz: malformed integer ''",
+                assertThrows(SettingException.class, () -> MachineSettings.parseAssignment("kern.hz=")).getMessage());
+        assertThrows(SettingException.class, () -> MachineSettings.resolve(Map.of(), Map.of("hw.ncpu", "0")));
+    }
+
+    @Test
+    void typedAccessorRefusesTheWrongType() {
+        MachineSettings m = MachineSettings.resolve(Map.of(), Map.of());
+        assertThrows(IllegalArgumentException.class, () -> m.size("hw.ncpu"));
+        assertThrows(IllegalArgumentException.class, () -> m.integer("no.such"));
+    }
+
+    private static void assertMessage(String expected, String name, String value) {
+        assertEquals(expected, assertThrows(SettingException.class, () -> BootSettings.check(name, value)).getMessage());
+    }
+}
