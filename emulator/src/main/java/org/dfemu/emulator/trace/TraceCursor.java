@@ -98,7 +98,8 @@ public final class TraceCursor {
     /** CPU the event happened on, 0..65535. Caller must be on a record. */
     public int cpu() {
         check();
-        return typeCpu >>> 16;
+        int cpu = typeCpu >>> 16;
+        return cpu == TraceFormat.NO_CPU ? -1 : cpu;
     }
 
     /** Emulated thread id. Caller must be on a record. */

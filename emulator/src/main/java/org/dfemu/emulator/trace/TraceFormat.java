@@ -41,7 +41,7 @@ package org.dfemu.emulator.trace;
  *   offset  size  field
  *        0     8  timeNs  i64, virtual time of the event in nanoseconds
  *        8     2  type    u16, event type, 1..N-1 (index into the name table; 0 is never written)
- *       10     2  cpu     u16, CPU the event happened on
+ *       10     2  cpu     u16, CPU the event happened on; 0xFFFF = interrupt context (read as -1)
  *       12     4  thread  i32, emulated thread id
  *       16     8  a0      i64, arguments; their meaning is given by the type
  *       24     8  a1      i64
@@ -106,6 +106,8 @@ public final class TraceFormat {
     static final int REC_TYPE = 8;
     /** The 32-bit commit word (type in the low half, cpu in the high half), written last. */
     static final int REC_TYPE_CPU = 8;
+    /** The cpu field's value for events with no CPU (device completions in interrupt context). */
+    static final int NO_CPU = 0xFFFF;
     static final int REC_THREAD = 12;
     static final int REC_A0 = 16;
     static final int REC_A1 = 24;

@@ -122,7 +122,7 @@ public final class TraceWriter implements TraceSink, AutoCloseable {
      * concurrently (see the class comment). On return the record is visible to any reader of the
      * file.
      *
-     * @param cpu 0..65535
+     * @param cpu 0..65534, or -1 for interrupt context (no CPU; stored as 0xFFFF)
      * @param type 1..typeCount-1
      * @throws IllegalArgumentException if type or cpu is out of range
      * @throws IllegalStateException if the writer is closed
@@ -135,8 +135,8 @@ public final class TraceWriter implements TraceSink, AutoCloseable {
         if (type <= 0 || type >= typeCount) {
             throw new IllegalArgumentException("trace: event type " + type + " is not in 1.." + (typeCount - 1));
         }
-        if ((cpu & ~0xFFFF) != 0) {
-            throw new IllegalArgumentException("trace: cpu " + cpu + " of a " + names.get(type) + " event is not in 0..65535");
+        if (cpu < -1 || cpu >= 0xFFFF) {
+            throw new IllegalArgumentException("trace: cpu " + cpu + " of a " + names.get(type) + " event is not in -1..65534");
         }
         if ((enabledWords[type >>> 6] & (1L << type)) == 0) return;
         long at = next;
@@ -147,7 +147,7 @@ public final class TraceWriter implements TraceSink, AutoCloseable {
         store.putLong(at + REC_A2, a2);
         store.putLong(at + REC_A3, a3);
         // The type/cpu word last: a nonzero type is what makes the record exist for a reader.
-        store.putIntRelease(at + REC_TYPE_CPU, type | cpu << 16);
+        store.putIntRelease(at + REC_TYPE_CPU, type | (cpu & 0xFFFF) << 16);
         next = at + RECORD_BYTES;
         records++;
     }

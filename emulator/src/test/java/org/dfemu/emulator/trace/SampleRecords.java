@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 /**
  * A reproducible stream of records for the trace tests: record i of seed s is always the same, so
  * a test can write n records and check them back without keeping them. Values cover the edges of
- * every field (negative time and arguments, cpu 65535, negative thread ids).
+ * every field (negative time and arguments, cpu -1 for interrupt context, negative thread ids).
  */
 final class SampleRecords {
     static final List<String> NAMES = List.of(EmulatorEvents.names());
@@ -28,7 +28,7 @@ final class SampleRecords {
     /** Advances to the next sample record. */
     void next() {
         timeNs = random.nextLong();
-        cpu = random.nextInt(1 << 16);
+        cpu = random.nextInt(1 << 16) - 1; // -1 (interrupt context) .. 65534
         thread = random.nextInt();
         type = 1 + random.nextInt(NAMES.size() - 1);
         a0 = random.nextLong();

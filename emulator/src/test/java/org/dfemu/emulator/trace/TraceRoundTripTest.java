@@ -40,7 +40,7 @@ class TraceRoundTripTest {
         for (int t = 0; t < TraceFormat.MAX_TYPES; t++) names.add("kern_event_number_" + t);
         int last = TraceFormat.MAX_TYPES - 1;
         try (TraceWriter w = TraceWriter.open(file, names, TraceCategories.select(names, "all"), TraceWriter.MIN_CHUNK_BYTES)) {
-            w.record(5, 65535, -1, last, 1, 2, 3, 4);
+            w.record(5, 65534, -1, last, 1, 2, 3, 4);
             w.record(6, 0, 0, 1, -1, -2, -3, -4);
         }
         try (TraceReader r = TraceReader.open(file)) {
@@ -48,7 +48,7 @@ class TraceRoundTripTest {
             assertTrue(r.enabled(last));
             TraceCursor c = r.cursor();
             assertTrue(c.next());
-            assertEquals(List.of(5L, 65535, -1, last, 1L, 2L, 3L, 4L),
+            assertEquals(List.of(5L, 65534, -1, last, 1L, 2L, 3L, 4L),
                     List.of(c.timeNs(), c.cpu(), c.thread(), c.type(), c.a0(), c.a1(), c.a2(), c.a3()));
             assertEquals("kern_event_number_65535", c.name());
             assertTrue(c.next());
@@ -118,7 +118,8 @@ class TraceRoundTripTest {
         assertThrows(IllegalArgumentException.class, () -> w.record(0, 0, 1, SampleRecords.NAMES.size(), 0, 0, 0, 0));
         IllegalArgumentException cpu = assertThrows(IllegalArgumentException.class,
                 () -> w.record(0, 70000, 1, EmulatorEvents.SCHED_SWITCH, 0, 0, 0, 0));
-        assertEquals("trace: cpu 70000 of a sched_switch event is not in 0..65535", cpu.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> w.record(0, -2, 1, EmulatorEvents.SCHED_SWITCH, 0, 0, 0, 0));
+        assertEquals("trace: cpu 70000 of a sched_switch event is not in -1..65534", cpu.getMessage());
         w.close();
         w.close();
         assertThrows(IllegalStateException.class, () -> w.record(0, 0, 1, EmulatorEvents.SCHED_SWITCH, 0, 0, 0, 0));

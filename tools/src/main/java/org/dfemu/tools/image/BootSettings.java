@@ -147,9 +147,9 @@ public final class BootSettings {
                     "allocator behind SWAPMETA (swblock) structures: the variant under test"),
             integer(KERN_KMALLOC_OBJ_RESERVE_SLABS, "3", 0, 64,
                     "empty slabs kmalloc_obj_reserve keeps ready per zone (read by that variant only)"),
-            integer(DISK_LATENCY_SETUP_NS, "50000", 0, 1_000_000_000L,
+            integer(DISK_LATENCY_SETUP_NS, "100000", 0, 1_000_000_000L,
                     "block device: virtual ns from a request's start to its first byte"),
-            integer(DISK_LATENCY_NS_PER_BYTE, "1", 0, 1_000,
+            integer(DISK_LATENCY_NS_PER_BYTE, "2", 0, 1_000,
                     "block device: virtual ns per byte transferred"));
 
     /** Every known setting, in registry order. No requirements. */
