@@ -65,9 +65,10 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * <h2>Deadlock and livelock</h2>
  * When no thread is runnable and the clock has no keepsAlive event, the run stops with a
  * {@link DeadlockReport} of kind DEADLOCK; housekeeping events do not keep a run alive. Spinners
- * that wait on each other's spin locks are reported the same way. When the watchdog is enabled,
- * a thread is asleep, and nobody called {@link #progress()} for {@code watchdogNs} of virtual
- * time (checked whenever the clock advances), the run stops as a LIVELOCK.
+ * that wait on each other's spin locks are reported the same way. When the watchdog is enabled
+ * and virtual time reaches {@code watchdogNs} after the last {@link #progress()} while at least
+ * one thread is asleep, the run stops as a LIVELOCK at exactly that instant (the clock is
+ * stepped to the deadline first; no periodic event is needed).
  *
  * <h2>End of a run</h2>
  * The owner that ends the run (last exit, deadlock, watchdog, panic, stop request) publishes the
@@ -172,8 +173,18 @@ public final class LwktScheduler implements Scheduler {
                 handOff(first);
             }
         }
-        while (result == null) LockSupport.park(this);
+        boolean interrupted = false;
+        while (result == null) {
+            LockSupport.park(this);
+            // An interrupt of the host (a user's ^C) asks for a stop; park would not block again
+            // while the flag is set, so it is cleared here and restored on return.
+            if (Thread.interrupted()) {
+                interrupted = true;
+                requestStop("host thread interrupted");
+            }
+        }
         abandonThreads();
+        if (interrupted) Thread.currentThread().interrupt();
         return result;
     }
 
@@ -670,10 +681,31 @@ public final class LwktScheduler implements Scheduler {
 
     /**
      * Advances the clock to {@code target} in interrupt context on behalf of {@code interrupted}
-     * (null: the host), then runs the watchdog. False if the run ended (an event action threw,
-     * or the watchdog fired), with the result published.
+     * (null: the host). While a thread is asleep the watchdog is armed: time first moves only to
+     * its deadline (last progress + interval), so a livelock is reported at the instant the
+     * interval ran out, not at the end of a long sleep. False if the run ended (an event action
+     * threw, or the watchdog fired), with the result published.
      */
     private boolean advance(long target, KThread interrupted) {
+        long interval = settings.watchdogNs();
+        while (true) {
+            boolean armed = interval > 0 && blockedThreads > 0;
+            long deadline = lastProgressNs + interval;
+            long step = armed && deadline >= 0 ? Math.min(target, Math.max(deadline, clock.now())) : target;
+            if (!fireEvents(step, interrupted)) return false;
+            // Events due at the deadline may have reported progress: look again before firing.
+            if (armed && clock.now() - lastProgressNs >= interval) {
+                finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "no progress for "
+                        + VirtualTime.seconds(clock.now() - lastProgressNs) + " of virtual time (watchdog "
+                        + VirtualTime.seconds(interval) + "); " + blockedThreads + " thread(s) asleep"));
+                return false;
+            }
+            if (step == target) return true;
+        }
+    }
+
+    /** Moves the clock to {@code target}, firing due events; false if one threw (the run ended as a panic). */
+    private boolean fireEvents(long target, KThread interrupted) {
         interruptCpu = interrupted != null ? interrupted.cpu : 0;
         inInterrupt = true;
         Throwable failure = null;
@@ -683,30 +715,19 @@ public final class LwktScheduler implements Scheduler {
             failure = e;
         }
         inInterrupt = false;
-        if (failure != null) {
-            List<String> frames = failure instanceof SchedulerPanic sp ? sp.frames() : interruptFrames.snapshot();
+        if (failure == null) {
             interruptFrames.clear();
-            ThreadInfo who = new ThreadInfo(0, "interrupt", interruptCpu, 0, ThreadState.RUNNING, 0, null, -1, 0,
-                    frames, 0, 0, null, List.of());
-            String where = "in interrupt context"
-                    + (interrupted != null ? " (interrupted tid " + interrupted.tid + ", " + interrupted.name + ")" : "")
-                    + ": ";
-            finish(panicResult(who, failure, where));
-            return false;
+            return true;
         }
+        List<String> frames = failure instanceof SchedulerPanic sp ? sp.frames() : interruptFrames.snapshot();
         interruptFrames.clear();
-        return !watchdogFired();
-    }
-
-    private boolean watchdogFired() {
-        long interval = settings.watchdogNs();
-        if (interval == 0 || blockedThreads == 0) return false;
-        long quiet = clock.now() - lastProgressNs;
-        if (quiet < interval) return false;
-        finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "no progress for " + VirtualTime.seconds(quiet)
-                + " of virtual time (watchdog " + VirtualTime.seconds(interval) + "); "
-                + blockedThreads + " thread(s) asleep"));
-        return true;
+        ThreadInfo who = new ThreadInfo(0, "interrupt", interruptCpu, 0, ThreadState.RUNNING, 0, null, -1, 0,
+                frames, 0, 0, null, List.of());
+        String where = "in interrupt context"
+                + (interrupted != null ? " (interrupted tid " + interrupted.tid + ", " + interrupted.name + ")" : "")
+                + ": ";
+        finish(panicResult(who, failure, where));
+        return false;
     }
 
     private void makeRunnable(KThread t, boolean byTimeout) {
@@ -788,20 +809,29 @@ public final class LwktScheduler implements Scheduler {
      */
     private boolean spinCycle(KThread self) {
         KThread t = self;
-        StringBuilder chain = new StringBuilder().append(self.tid);
         for (int hops = 0; hops < threads.size(); hops++) {
             KThread owner = threadOrNull(memory.loadAcquire64(t.waitLockPa));
             if (owner == null) return false;
-            chain.append(" -> ").append(owner.tid);
             if (owner == self) {
                 finish(deadlockResult(DeadlockReport.Kind.DEADLOCK,
-                        "spin lock deadlock: threads " + chain + " each spin on a lock the next one holds"));
+                        "spin lock deadlock: threads " + spinChain(self) + " each spin on a lock the next one holds"));
                 return true;
             }
             if (owner.waitLockMode != LockMode.SPIN) return false;
             t = owner;
         }
         return false;
+    }
+
+    /** "3 -> 5 -> 3": the cycle {@link #spinCycle} found, for the report. */
+    private String spinChain(KThread self) {
+        StringBuilder chain = new StringBuilder().append(self.tid);
+        KThread t = self;
+        do {
+            t = threadOrNull(memory.loadAcquire64(t.waitLockPa));
+            chain.append(" -> ").append(t.tid);
+        } while (t != self);
+        return chain.toString();
     }
 
     // ---- context checks ---------------------------------------------------------------------

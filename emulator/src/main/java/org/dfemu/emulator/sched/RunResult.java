@@ -33,6 +33,8 @@ public record RunResult(Outcome outcome, long timeNs, String reason, List<Thread
         STOPPED
     }
 
+    private static final int JAVA_FRAMES_SHOWN = 24;
+
     public RunResult {
         threads = List.copyOf(threads);
     }
@@ -50,6 +52,7 @@ public record RunResult(Outcome outcome, long timeNs, String reason, List<Thread
                         .append(panicThread.tid()).append(" (").append(panicThread.name()).append("): ")
                         .append(reason).append('\n');
                 sb.append(ThreadInfo.header()).append('\n').append(panicThread).append('\n');
+                appendJavaStack(sb);
                 sb.append("other threads:\n");
                 appendThreads(sb);
             }
@@ -59,6 +62,19 @@ public record RunResult(Outcome outcome, long timeNs, String reason, List<Thread
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * The panic's Java stack, innermost first: the ported functions keep their DragonFly names,
+     * so this is the backtrace when kernel frames were already popped by the unwinding.
+     */
+    private void appendJavaStack(StringBuilder sb) {
+        StackTraceElement[] stack = panicCause.getStackTrace();
+        if (stack.length == 0) return;
+        sb.append("java stack:\n");
+        int shown = Math.min(stack.length, JAVA_FRAMES_SHOWN);
+        for (int i = 0; i < shown; i++) sb.append("          at ").append(stack[i]).append('\n');
+        if (shown < stack.length) sb.append("          ... ").append(stack.length - shown).append(" more\n");
     }
 
     private void appendThreads(StringBuilder sb) {
