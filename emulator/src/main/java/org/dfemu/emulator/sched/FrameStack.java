@@ -25,8 +25,6 @@ final class FrameStack {
         return true;
     }
 
-    int depth() { return depth; }
-
     void clear() {
         Arrays.fill(names, 0, depth, null);
         depth = 0;

@@ -410,12 +410,14 @@ public final class LwktScheduler implements Scheduler {
     /**
      * {@inheritDoc} Sleeps (state LOCKWAIT, wait channel {@code pa}, wmesg {@code name}) while
      * the lock is held by anyone, then retries. Not recursive: panics if the caller already holds
-     * it in any mode, or holds a spin lock.
+     * it in any mode. Panics if the caller holds a spin lock, contended or not, so the bug shows
+     * in every interleaving.
      */
     @Override
     public void lockExclusive(long pa, String name) {
         KThread self = self("lockmgr");
         Objects.requireNonNull(name, "name");
+        requireNoSpin(self, "lockmgr", name);
         while (true) {
             long word = memory.loadAcquire64(pa);
             if (word == 0) {
@@ -432,12 +434,13 @@ public final class LwktScheduler implements Scheduler {
     /**
      * {@inheritDoc} Granted whenever the lock is not held exclusively (waiting exclusive
      * requests do not hold new sharers back); otherwise sleeps as {@link #lockExclusive} does.
-     * Panics if the caller already holds it exclusively.
+     * Panics if the caller already holds it exclusively, or holds a spin lock.
      */
     @Override
     public void lockShared(long pa, String name) {
         KThread self = self("lockmgr");
         Objects.requireNonNull(name, "name");
+        requireNoSpin(self, "lockmgr", name);
         while (true) {
             long word = memory.loadAcquire64(pa);
             if (!LockWord.isExclusive(word)) {
@@ -759,7 +762,6 @@ public final class LwktScheduler implements Scheduler {
     // ---- lock helpers -----------------------------------------------------------------------
 
     private void sleepOnLock(KThread self, long pa, String name, LockMode mode) {
-        requireNoSpin(self, "lockmgr", name);
         self.state = ThreadState.LOCKWAIT;
         self.wchan = pa;
         self.wmesg = name;

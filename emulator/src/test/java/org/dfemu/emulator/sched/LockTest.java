@@ -137,6 +137,21 @@ class LockTest {
     }
 
     @Test
+    void lockmgrWithASpinLockHeldPanicsEvenUncontended() {
+        try (TestMachine m = new TestMachine(1, 3)) {
+            LwktScheduler s = m.sched;
+            s.spawn("culprit", 0, 0, () -> {
+                s.spinLock(0x3000);
+                s.lockShared(LK, "vm_map");
+            });
+            RunResult r = s.run();
+            assertEquals(RunResult.Outcome.PANIC, r.outcome(), r::toString);
+            assertEquals("lockmgr(vm_map): culprit would sleep holding spin lock 0x3000", r.panicCause().getMessage());
+            assertEquals(0, m.memory.load64(LK), "the lock was taken anyway");
+        }
+    }
+
+    @Test
     void releasingALockHeldByAnotherThreadPanics() {
         try (TestMachine m = new TestMachine(1, 3)) {
             LwktScheduler s = m.sched;
