@@ -1,0 +1,945 @@
+package org.dfemu.emulator.sched;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
+
+import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.emulator.time.VirtualClock;
+import org.dfemu.emulator.trace.EmulatorEvents;
+
+/**
+ * The machine's thread scheduler: DragonFly's LWKT primitives over Java virtual threads, one
+ * running at a time, every choice drawn from one seeded {@link SplittableRandom}.
+ *
+ * <h2>Vocabulary</h2>
+ * <ul>
+ *   <li><b>owner</b>: the one Java thread allowed to touch scheduler state: the running kernel
+ *       thread, or the host thread inside {@link #run()} until the first hand-off. Everything
+ *       below (run queue, sleep queues, the clock, thread records) belongs to the owner.</li>
+ *   <li><b>curthread of a CPU</b>: the thread holding that CPU: the running thread, or a thread
+ *       that was preempted and not yet displaced by another thread of the same CPU; none after
+ *       its thread blocked or exited.</li>
+ *   <li><b>scheduling point</b>: {@link #consume}, {@link #yield}, {@link #tsleep}, contended
+ *       lock acquisition, thread exit. Nothing else ever switches threads.</li>
+ * </ul>
+ *
+ * <h2>Hand-off</h2>
+ * The owner picks the next thread, publishes it in the volatile {@code current}, and unparks its
+ * virtual thread (starting it the first time); then it parks until {@code current} names it
+ * again. Parking sits in a loop on {@code current}, so spurious wakeups and early unparks are
+ * harmless. The volatile write/read pair orders all scheduler state between owners, which is why
+ * no other field is volatile. A thread that continues (the common case at a consume point) does
+ * not park or unpark anything.
+ *
+ * <h2>Choice rule (the preemption model)</h2>
+ * <ol>
+ *   <li>Eligible threads: the runnable ones, except that while a CPU's curthread is in a
+ *       critical section ({@code critCount > 0}), no other thread of that CPU is eligible; threads
+ *       of other CPUs still run in between, as with DragonFly's {@code crit_enter}.</li>
+ *   <li>{@link #consume}: time advances first; then, if other threads are runnable, the running
+ *       thread is preempted with probability {@link SchedulerSettings#switchProbability()} in
+ *       favour of an eligible thread chosen uniformly; otherwise it continues.</li>
+ *   <li>{@link #yield} and a contended {@link #spinLock}: always hand the CPU to a uniformly
+ *       chosen eligible other thread when there is one ({@code lwkt_yield} exists to let others
+ *       run, and a spinner cannot progress until the holder runs).</li>
+ *   <li>Blocking ({@code tsleep}, lock wait) and exit: a uniformly chosen eligible thread runs
+ *       next; if none is runnable, the clock jumps to its next event (firing it in interrupt
+ *       context) until one is, or until nothing pending could ever wake one (a deadlock).</li>
+ * </ol>
+ * Wakeups and spawns are not scheduling points: the woken thread waits for the next one.
+ *
+ * <h2>Time</h2>
+ * One global {@link VirtualClock} for all CPUs: {@code consume(ns)} advances it by {@code ns},
+ * whichever CPU runs, so the CPUs' work is interleaved, not overlapped. Events due on the way
+ * fire at their own time in interrupt context on the consuming thread's Java thread; they fire
+ * even when that thread is in a critical section (interrupt handlers may only use the "any
+ * context" primitives, so they cannot observe it). Sleep timeouts are kept in nanoseconds, not
+ * rounded to ticks.
+ *
+ * <h2>Deadlock and livelock</h2>
+ * When no thread is runnable and the clock has no keepsAlive event, the run stops with a
+ * {@link DeadlockReport} of kind DEADLOCK; housekeeping events do not keep a run alive. Spinners
+ * that wait on each other's spin locks are reported the same way. When the watchdog is enabled
+ * and virtual time reaches {@code watchdogNs} after the last {@link #progress()} while at least
+ * one thread is asleep, the run stops as a LIVELOCK at exactly that instant (the clock is
+ * stepped to the deadline first; no periodic event is needed).
+ *
+ * <h2>End of a run</h2>
+ * The owner that ends the run (last exit, deadlock, watchdog, panic, stop request) publishes the
+ * {@link RunResult} and wakes the host. The host then hands the token to each remaining started
+ * thread in turn; it wakes inside its scheduling point, throws an internal Error that unwinds
+ * its stack, and terminates. One at a time, so kernel {@code finally} blocks never run
+ * concurrently; scheduler calls made while unwinding throw the same Error.
+ */
+public final class LwktScheduler implements Scheduler {
+    /** {@code hz} when the boot settings do not say otherwise. */
+    public static final int DEFAULT_HZ = 100;
+
+    private static final long NS_PER_SEC = 1_000_000_000L;
+
+    private final VirtualClock clock;
+    private final PhysicalMemory memory;
+    private final int ncpus;
+    private final int hz;
+    private final SchedulerSettings settings;
+    private final SplittableRandom rng;
+    private final TraceSink trace;
+
+    /** Every thread ever spawned; index tid - 1. */
+    private final ArrayList<KThread> threads = new ArrayList<>();
+    /** Runnable threads other than the running one, in a deterministic (not FIFO) order. */
+    private final ArrayList<KThread> runq = new ArrayList<>();
+    private final WaitQueues waits = new WaitQueues();
+    private final KThread[] curthread;
+    private final long[] cpuSwitches;
+    private final long[] cpuBusyNs;
+    /** Scratch: runq indices of eligible threads; reused to keep scheduling points allocation-free. */
+    private int[] eligible = new int[16];
+
+    /** Kernel frames pushed by event actions; emptied after each clock advance. */
+    private final FrameStack interruptFrames = new FrameStack();
+    private boolean inInterrupt;
+    private int interruptCpu;
+
+    /** The hand-off token: the kernel thread that owns the machine, null while the host does. */
+    private volatile KThread current;
+    private volatile RunResult result;
+    private volatile String stopReason;
+    private Thread host;
+    private boolean runCalled;
+
+    private int liveThreads;
+    private int blockedThreads;
+    private long lastProgressNs;
+    private long contextSwitches;
+    private long digest;
+
+    /**
+     * A scheduler with {@link SchedulerSettings#DEFAULTS}.
+     *
+     * @param clock  the machine's clock (this scheduler advances it)
+     * @param memory RAM holding the lock words
+     * @param ncpus  number of emulated CPUs, at least 1
+     * @param hz     clock interrupt frequency, e.g. {@link #DEFAULT_HZ}
+     * @param seed   the only source of scheduling choices
+     * @param trace  where SCHED_* events go ({@link TraceSink#NONE} for none)
+     */
+    public LwktScheduler(VirtualClock clock, PhysicalMemory memory, int ncpus, int hz, long seed, TraceSink trace) {
+        this(clock, memory, ncpus, hz, seed, trace, SchedulerSettings.DEFAULTS);
+    }
+
+    /** As {@link #LwktScheduler(VirtualClock, PhysicalMemory, int, int, long, TraceSink)}, with settings. */
+    public LwktScheduler(VirtualClock clock, PhysicalMemory memory, int ncpus, int hz, long seed, TraceSink trace,
+                         SchedulerSettings settings) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.memory = Objects.requireNonNull(memory, "memory");
+        this.trace = Objects.requireNonNull(trace, "trace");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        if (ncpus < 1) throw new IllegalArgumentException("ncpus " + ncpus + " is below 1");
+        if (hz < 1) throw new IllegalArgumentException("hz " + hz + " is below 1");
+        this.ncpus = ncpus;
+        this.hz = hz;
+        this.rng = new SplittableRandom(seed);
+        this.curthread = new KThread[ncpus];
+        this.cpuSwitches = new long[ncpus];
+        this.cpuBusyNs = new long[ncpus];
+    }
+
+    // ---- running ----------------------------------------------------------------------------
+
+    /**
+     * Runs the spawned threads until every one has exited, a deadlock or livelock is detected, a
+     * thread or event action panics, or {@link #requestStop} is called. Called once, from a host
+     * thread (not a kernel thread). Blocks the host thread for the whole run. On return no kernel
+     * thread of this scheduler is left alive: those that had not exited were unwound.
+     */
+    public RunResult run() {
+        if (runCalled) throw new IllegalStateException("run: already called");
+        runCalled = true;
+        host = Thread.currentThread();
+        lastProgressNs = clock.now();
+        if (liveThreads == 0) {
+            finish(endResult(RunResult.Outcome.ALL_EXITED, "no threads to run"));
+        } else {
+            KThread first = idle(null);
+            if (first != null) {
+                dispatch(null, first);
+                handOff(first);
+            }
+        }
+        boolean interrupted = false;
+        while (result == null) {
+            LockSupport.park(this);
+            // An interrupt of the host (a user's ^C) asks for a stop; park would not block again
+            // while the flag is set, so it is cleared here and restored on return.
+            if (Thread.interrupted()) {
+                interrupted = true;
+                requestStop("host thread interrupted");
+            }
+        }
+        abandonThreads();
+        if (interrupted) Thread.currentThread().interrupt();
+        return result;
+    }
+
+    /**
+     * Asks the run to stop with outcome STOPPED at the next scheduling point (a shutdown, a
+     * virtual-time limit set as a clock event, a user interrupt). The first reason wins. Any
+     * context, also from another host thread.
+     */
+    public void requestStop(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        if (stopReason == null) stopReason = reason;
+    }
+
+    /** Snapshot of every thread ever spawned, by thread id. From the owner, or after {@link #run()}. */
+    public List<ThreadInfo> threads() {
+        List<ThreadInfo> out = new ArrayList<>(threads.size());
+        for (KThread t : threads) out.add(info(t, t.frames.snapshot()));
+        return out;
+    }
+
+    /** Per-CPU counters. From the owner, or after {@link #run()}. */
+    public List<CpuStats> cpuStats() {
+        List<CpuStats> out = new ArrayList<>(ncpus);
+        for (int c = 0; c < ncpus; c++) {
+            out.add(new CpuStats(c, curthread[c] != null ? curthread[c].tid : 0, cpuSwitches[c], cpuBusyNs[c]));
+        }
+        return out;
+    }
+
+    public SchedulerSettings settings() { return settings; }
+
+    // ---- Scheduler: threads and time --------------------------------------------------------
+
+    /**
+     * {@inheritDoc} Not a scheduling point: the new thread first runs when a later scheduling
+     * point chooses it. Any context (kernel thread, event action, or the host before {@link #run()}).
+     */
+    @Override
+    public int spawn(String name, int cpu, long td, Runnable body) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(body, "body");
+        if (cpu < 0 || cpu >= ncpus) {
+            throw new IllegalArgumentException("spawn " + name + ": cpu " + cpu + " is not in 0.." + (ncpus - 1));
+        }
+        if (result != null) throw new IllegalStateException("spawn " + name + ": the run has ended");
+        KThread t = new KThread(threads.size() + 1, name, cpu, td, body);
+        t.carrier = Thread.ofVirtual().name("lwkt-" + t.tid + "-" + name).unstarted(() -> threadMain(t));
+        t.timeoutAction = () -> sleepTimedOut(t);
+        threads.add(t);
+        liveThreads++;
+        runq.add(t);
+        if (trace.enabled(EmulatorEvents.SCHED_SPAWN)) {
+            trace.record(clock.now(), cpu, t.tid, EmulatorEvents.SCHED_SPAWN, t.tid, cpu, 0, 0);
+        }
+        return t.tid;
+    }
+
+    @Override
+    public int curtid() { return self("curtid").tid; }
+
+    @Override
+    public long curtd() { return self("curtd").td; }
+
+    /** {@inheritDoc} In interrupt context: the CPU whose thread advanced the clock (0 before any ran). */
+    @Override
+    public int curcpu() { return inInterrupt ? interruptCpu : self("curcpu").cpu; }
+
+    @Override
+    public int ncpus() { return ncpus; }
+
+    @Override
+    public long now() { return clock.now(); }
+
+    @Override
+    public int hz() { return hz; }
+
+    /** {@inheritDoc} {@code floor(now * hz / 1e9)}, computed without overflow. */
+    @Override
+    public long ticks() {
+        long now = clock.now();
+        return now / NS_PER_SEC * hz + now % NS_PER_SEC * hz / NS_PER_SEC;
+    }
+
+    @Override
+    public void progress() { lastProgressNs = clock.now(); }
+
+    // ---- Scheduler: sleep and wakeup --------------------------------------------------------
+
+    /**
+     * {@inheritDoc} The timeout is exact in virtual nanoseconds (no rounding to ticks); it is a
+     * keepsAlive clock event, so a timed sleeper never counts as deadlocked. Panics if the caller
+     * holds a spin lock or is in interrupt context.
+     */
+    @Override
+    public int tsleep(long ident, String wmesg, long timeoutNs) {
+        KThread self = self("tsleep");
+        Objects.requireNonNull(wmesg, "wmesg");
+        if (timeoutNs < 0) throw panic(self, "tsleep(" + wmesg + "): negative timeout " + timeoutNs);
+        requireNoSpin(self, "tsleep", wmesg);
+        self.state = ThreadState.SLEEPING;
+        self.wchan = ident;
+        self.wmesg = wmesg;
+        self.timedOut = false;
+        waits.add(ident, self);
+        blockedThreads++;
+        if (timeoutNs > 0) self.timeout = clock.scheduleIn(timeoutNs, wmesg, true, self.timeoutAction);
+        if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
+            trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, ident, timeoutNs, 0, 0);
+        }
+        block(self);
+        return self.timedOut ? EWOULDBLOCK : 0;
+    }
+
+    @Override
+    public void wakeup(long ident) {
+        ArrayDeque<KThread> sleepers = waits.takeAll(ident);
+        if (sleepers == null) return;
+        for (KThread t : sleepers) makeRunnable(t, false);
+    }
+
+    @Override
+    public void wakeupOne(long ident) {
+        KThread t = waits.takeFirst(ident);
+        if (t != null) makeRunnable(t, false);
+    }
+
+    // ---- Scheduler: scheduling points and critical sections ---------------------------------
+
+    /** {@inheritDoc} Hands the CPU to a uniformly chosen eligible other thread if there is one. */
+    @Override
+    public void yield() {
+        preempt(self("yield"), true);
+    }
+
+    /**
+     * {@inheritDoc} Advances the global clock by {@code ns} (firing due events in interrupt
+     * context), then switches with probability {@code switchProbability} if others are runnable.
+     */
+    @Override
+    public void consume(long ns) {
+        KThread self = self("consume");
+        if (ns < 0) throw panic(self, "consume: negative time " + ns);
+        if (ns > 0) {
+            self.cpuNs += ns;
+            cpuBusyNs[self.cpu] += ns;
+            if (!advance(clock.now() + ns, self)) throw abandon(self);
+        }
+        preempt(self, false);
+    }
+
+    @Override
+    public void critEnter() { self("crit_enter").critCount++; }
+
+    /** {@inheritDoc} Not a scheduling point. Panics if not in a critical section. */
+    @Override
+    public void critExit() {
+        KThread self = self("crit_exit");
+        if (self.critCount == 0) throw panic(self, "crit_exit: thread " + self.name + " is not in a critical section");
+        self.critCount--;
+    }
+
+    @Override
+    public int critCount() { return self("critCount").critCount; }
+
+    // ---- Scheduler: spin locks --------------------------------------------------------------
+
+    /**
+     * {@inheritDoc} As in DragonFly, holding a spin lock means being in a critical section: the
+     * count is raised here and lowered by {@link #spinUnlock}. On contention the spinner yields
+     * to another eligible thread and retries. Not recursive: re-locking panics. Spinners waiting
+     * on each other in a cycle end the run as a deadlock.
+     */
+    @Override
+    public void spinLock(long pa) {
+        KThread self = self("spin_lock");
+        self.critCount++;
+        while (!memory.cas64(pa, 0, self.tid)) {
+            long word = memory.loadAcquire64(pa);
+            if (word == 0) continue;
+            KThread owner = lockOwner(self, pa, word, "spin_lock");
+            if (owner == self) throw panic(self, String.format("spin_lock: 0x%x is already held by %s", pa, self.name));
+            self.waitLockPa = pa;
+            self.waitLockName = null;
+            self.waitLockMode = LockMode.SPIN;
+            if (spinCycle(self)) throw abandon(self);
+            if (!preempt(self, true)) {
+                throw panic(self, String.format("spin_lock: 0x%x is held by tid %d (%s, %s), which cannot run",
+                        pa, owner.tid, owner.name, owner.state));
+            }
+        }
+        self.clearLockWait();
+        self.held.add(pa, null, LockMode.SPIN);
+    }
+
+    /** {@inheritDoc} On success the caller is in a critical section until {@link #spinUnlock}. */
+    @Override
+    public boolean spinTryLock(long pa) {
+        KThread self = self("spin_trylock");
+        if (memory.cas64(pa, 0, self.tid)) {
+            self.critCount++;
+            self.held.add(pa, null, LockMode.SPIN);
+            return true;
+        }
+        return false;
+    }
+
+    /** {@inheritDoc} Leaves the critical section {@link #spinLock} entered. Not a scheduling point. */
+    @Override
+    public void spinUnlock(long pa) {
+        KThread self = self("spin_unlock");
+        long word = memory.loadAcquire64(pa);
+        if (word != self.tid || !self.held.remove(pa, LockMode.SPIN)) {
+            throw panic(self, String.format("spin_unlock: 0x%x is not held by tid %d (%s); its word is 0x%x",
+                    pa, self.tid, self.name, word));
+        }
+        memory.storeRelease64(pa, 0);
+        if (self.critCount == 0) throw panic(self, "spin_unlock: critical section count underflow in " + self.name);
+        self.critCount--;
+    }
+
+    // ---- Scheduler: sleepable locks (lockmgr) -----------------------------------------------
+
+    /**
+     * {@inheritDoc} Sleeps (state LOCKWAIT, wait channel {@code pa}, wmesg {@code name}) while
+     * the lock is held by anyone, then retries. Not recursive: panics if the caller already holds
+     * it in any mode. Panics if the caller holds a spin lock, contended or not, so the bug shows
+     * in every interleaving.
+     */
+    @Override
+    public void lockExclusive(long pa, String name) {
+        KThread self = self("lockmgr");
+        Objects.requireNonNull(name, "name");
+        requireNoSpin(self, "lockmgr", name);
+        while (true) {
+            long word = memory.loadAcquire64(pa);
+            if (word == 0) {
+                if (memory.cas64(pa, 0, LockWord.exclusive(self.tid))) break;
+                continue;
+            }
+            checkNotHeldBySelf(self, pa, name, word);
+            sleepOnLock(self, pa, name, LockMode.EXCLUSIVE);
+        }
+        self.clearLockWait();
+        self.held.add(pa, name, LockMode.EXCLUSIVE);
+    }
+
+    /**
+     * {@inheritDoc} Granted whenever the lock is not held exclusively (waiting exclusive
+     * requests do not hold new sharers back); otherwise sleeps as {@link #lockExclusive} does.
+     * Panics if the caller already holds it exclusively, or holds a spin lock.
+     */
+    @Override
+    public void lockShared(long pa, String name) {
+        KThread self = self("lockmgr");
+        Objects.requireNonNull(name, "name");
+        requireNoSpin(self, "lockmgr", name);
+        while (true) {
+            long word = memory.loadAcquire64(pa);
+            if (!LockWord.isExclusive(word)) {
+                if (LockWord.shareCount(word) == LockWord.LOW_MASK) {
+                    throw panic(self, String.format("lockmgr: %s at 0x%x: share count overflow", name, pa));
+                }
+                if (memory.cas64(pa, word, word + 1)) break;
+                continue;
+            }
+            if (LockWord.owner(word) == self.tid) {
+                throw panic(self, String.format("lockmgr: %s at 0x%x: shared request by %s, which holds it exclusively",
+                        name, pa, self.name));
+            }
+            sleepOnLock(self, pa, name, LockMode.SHARED);
+        }
+        self.clearLockWait();
+        self.held.add(pa, name, LockMode.SHARED);
+    }
+
+    /** {@inheritDoc} Never a scheduling point. Panics if the caller already holds it. */
+    @Override
+    public boolean lockTryExclusive(long pa, String name) {
+        KThread self = self("lockmgr");
+        Objects.requireNonNull(name, "name");
+        long word = memory.loadAcquire64(pa);
+        if (word != 0) {
+            checkNotHeldBySelf(self, pa, name, word);
+            return false;
+        }
+        if (!memory.cas64(pa, 0, LockWord.exclusive(self.tid))) return false;
+        self.held.add(pa, name, LockMode.EXCLUSIVE);
+        return true;
+    }
+
+    /**
+     * {@inheritDoc} When the lock becomes free, every thread waiting for it becomes runnable
+     * (they retry in the order they slept). Not a scheduling point. Panics if the caller does not
+     * hold it.
+     */
+    @Override
+    public void lockRelease(long pa) {
+        KThread self = self("lockmgr");
+        long word = memory.loadAcquire64(pa);
+        if (LockWord.isExclusive(word)) {
+            if (LockWord.owner(word) != self.tid || !self.held.remove(pa, LockMode.EXCLUSIVE)) {
+                throw panic(self, String.format("lockmgr: release of 0x%x by tid %d (%s), but tid %d holds it exclusively",
+                        pa, self.tid, self.name, LockWord.owner(word)));
+            }
+            memory.storeRelease64(pa, 0);
+            wakeLockWaiters(pa);
+            return;
+        }
+        if (word == 0 || !self.held.remove(pa, LockMode.SHARED)) {
+            throw panic(self, String.format("lockmgr: release of 0x%x by tid %d (%s), which does not hold it (word 0x%x)",
+                    pa, self.tid, self.name, word));
+        }
+        long after = memory.fetchAdd64(pa, -1) - 1;
+        if (after == 0) wakeLockWaiters(pa);
+    }
+
+    // ---- Scheduler: frames ------------------------------------------------------------------
+
+    /** {@inheritDoc} Any context: in an event action the frame goes on the interrupt's own stack. */
+    @Override
+    public void pushFrame(String function) {
+        frames("pushFrame").push(function);
+    }
+
+    /** {@inheritDoc} Any context. Panics if no frame was pushed. */
+    @Override
+    public void popFrame() {
+        FrameStack f = frames("popFrame");
+        if (!f.pop()) throw new SchedulerPanic("popFrame: no kernel frame to pop", List.of());
+    }
+
+    // ---- thread bodies ----------------------------------------------------------------------
+
+    /** What each carrier virtual thread runs. Started by the hand-off that first chose it. */
+    private void threadMain(KThread self) {
+        try {
+            awaitTurn(self);
+            self.body.run();
+        } catch (RunAborted aborted) {
+            return;
+        } catch (Throwable e) {
+            // After the run ended, whatever an unwinding thread throws is of no interest.
+            if (result == null) {
+                List<String> frames = e instanceof SchedulerPanic sp ? sp.frames() : self.frames.snapshot();
+                finish(panicResult(info(self, frames), e, ""));
+            }
+            return;
+        }
+        if (result == null) exit(self);
+    }
+
+    private void exit(KThread self) {
+        if (self.held.spins() > 0) {
+            SchedulerPanic p = panic(self, String.format("lwkt_exit: %s exits holding spin lock 0x%x",
+                    self.name, self.held.lastSpin()));
+            finish(panicResult(info(self, p.frames()), p, ""));
+            return;
+        }
+        self.state = ThreadState.EXITED;
+        liveThreads--;
+        if (curthread[self.cpu] == self) curthread[self.cpu] = null;
+        if (trace.enabled(EmulatorEvents.SCHED_EXIT)) {
+            trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_EXIT, self.tid, 0, 0, 0);
+        }
+        if (liveThreads == 0) {
+            finish(endResult(RunResult.Outcome.ALL_EXITED, "all threads exited"));
+            return;
+        }
+        KThread next = idle(self);
+        if (next == null) return;
+        dispatch(self, next);
+        handOff(next);
+    }
+
+    // ---- scheduling -------------------------------------------------------------------------
+
+    /**
+     * A scheduling point where {@code self} stays runnable. Switches to a uniformly chosen
+     * eligible thread if {@code forced}, else with probability switchProbability. Returns when
+     * {@code self} runs again; true if another thread ran meanwhile.
+     */
+    private boolean preempt(KThread self, boolean forced) {
+        if (stopReason != null) {
+            finish(endResult(RunResult.Outcome.STOPPED, stopReason));
+            throw abandon(self);
+        }
+        if (runq.isEmpty()) return false;
+        if (!forced && !(rng.nextDouble() < settings.switchProbability())) return false;
+        int n = gatherEligible();
+        if (n == 0) return false;
+        KThread next = takeEligible(rng.nextInt(n));
+        self.state = ThreadState.RUNNABLE;
+        runq.add(self);
+        dispatch(self, next);
+        handOff(next);
+        awaitTurn(self);
+        return true;
+    }
+
+    /** A scheduling point where {@code self} has just gone to sleep; returns when it runs again. */
+    private void block(KThread self) {
+        if (curthread[self.cpu] == self) curthread[self.cpu] = null;
+        KThread next = idle(self);
+        if (next == null) throw abandon(self);
+        dispatch(self, next);
+        if (next != self) {
+            handOff(next);
+            awaitTurn(self);
+        }
+    }
+
+    /**
+     * Chooses the next thread to run, advancing the clock while none is runnable. Returns null
+     * if the run ended instead (stop request, deadlock, livelock, panic in an event action), with
+     * the result already published. {@code self} is the thread that gave up the CPU, or null for
+     * the host; the chosen thread may be {@code self} if an event woke it.
+     */
+    private KThread idle(KThread self) {
+        while (true) {
+            if (stopReason != null) {
+                finish(endResult(RunResult.Outcome.STOPPED, stopReason));
+                return null;
+            }
+            int n = gatherEligible();
+            if (n > 0) return takeEligible(rng.nextInt(n));
+            if (!clock.hasKeepAliveEvents()) {
+                finish(deadlockResult(DeadlockReport.Kind.DEADLOCK,
+                        "no thread can run and no timer or I/O is pending; " + blockedThreads + " thread(s) asleep"));
+                return null;
+            }
+            if (!advance(clock.nextEventTime(), self)) return null;
+        }
+    }
+
+    /** Fills {@link #eligible} with the runq indices of eligible threads; returns how many. */
+    private int gatherEligible() {
+        int size = runq.size();
+        if (eligible.length < size) eligible = new int[Math.max(size, eligible.length * 2)];
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            KThread t = runq.get(i);
+            KThread holder = curthread[t.cpu];
+            if (holder == null || holder == t || holder.critCount == 0) eligible[n++] = i;
+        }
+        return n;
+    }
+
+    /** Removes and returns the {@code k}-th eligible thread from the run queue. */
+    private KThread takeEligible(int k) {
+        int i = eligible[k];
+        int last = runq.size() - 1;
+        KThread t = runq.get(i);
+        runq.set(i, runq.get(last));
+        runq.remove(last);
+        return t;
+    }
+
+    /** Bookkeeping for handing the CPU from {@code from} (null: the host) to {@code next}. */
+    private void dispatch(KThread from, KThread next) {
+        next.state = ThreadState.RUNNING;
+        curthread[next.cpu] = next;
+        next.switches++;
+        cpuSwitches[next.cpu]++;
+        contextSwitches++;
+        int fromTid = from != null ? from.tid : 0;
+        long now = clock.now();
+        digest = (Long.rotateLeft(digest, 23) ^ now * 0x9E3779B97F4A7C15L ^ ((long) fromTid << 32 | next.tid))
+                * 0xBF58476D1CE4E5B9L;
+        if (trace.enabled(EmulatorEvents.SCHED_SWITCH)) {
+            trace.record(now, next.cpu, next.tid, EmulatorEvents.SCHED_SWITCH, fromTid, next.tid, 0, 0);
+        }
+    }
+
+    /** Passes the token to {@code next}. The caller must not touch scheduler state afterwards. */
+    private void handOff(KThread next) {
+        boolean first = !next.started;
+        next.started = true;
+        current = next;
+        if (first) {
+            next.carrier.start();
+        } else {
+            LockSupport.unpark(next.carrier);
+        }
+    }
+
+    /** Parks until {@code self} holds the token; throws {@link RunAborted} if the run has ended. */
+    private void awaitTurn(KThread self) {
+        while (current != self) LockSupport.park(this);
+        if (result != null) throw RunAborted.INSTANCE;
+    }
+
+    /** After the run ended from inside {@code self}: waits for the host to let it unwind. */
+    private RunAborted abandon(KThread self) {
+        while (current != self) LockSupport.park(this);
+        return RunAborted.INSTANCE;
+    }
+
+    /**
+     * Advances the clock to {@code target} in interrupt context on behalf of {@code interrupted}
+     * (null: the host). While a thread is asleep the watchdog is armed: time first moves only to
+     * its deadline (last progress + interval), so a livelock is reported at the instant the
+     * interval ran out, not at the end of a long sleep. False if the run ended (an event action
+     * threw, or the watchdog fired), with the result published.
+     */
+    private boolean advance(long target, KThread interrupted) {
+        long interval = settings.watchdogNs();
+        while (true) {
+            boolean armed = interval > 0 && blockedThreads > 0;
+            long deadline = lastProgressNs + interval;
+            long step = armed && deadline >= 0 ? Math.min(target, Math.max(deadline, clock.now())) : target;
+            if (!fireEvents(step, interrupted)) return false;
+            // Events due at the deadline may have reported progress: look again before firing.
+            if (armed && clock.now() - lastProgressNs >= interval) {
+                finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "no progress for "
+                        + VirtualTime.seconds(clock.now() - lastProgressNs) + " of virtual time (watchdog "
+                        + VirtualTime.seconds(interval) + "); " + blockedThreads + " thread(s) asleep"));
+                return false;
+            }
+            if (step == target) return true;
+        }
+    }
+
+    /** Moves the clock to {@code target}, firing due events; false if one threw (the run ended as a panic). */
+    private boolean fireEvents(long target, KThread interrupted) {
+        interruptCpu = interrupted != null ? interrupted.cpu : 0;
+        inInterrupt = true;
+        Throwable failure = null;
+        try {
+            clock.advanceTo(target);
+        } catch (Throwable e) {
+            failure = e;
+        }
+        inInterrupt = false;
+        if (failure == null) {
+            interruptFrames.clear();
+            return true;
+        }
+        List<String> frames = failure instanceof SchedulerPanic sp ? sp.frames() : interruptFrames.snapshot();
+        interruptFrames.clear();
+        ThreadInfo who = new ThreadInfo(0, "interrupt", interruptCpu, 0, ThreadState.RUNNING, 0, null, -1, 0,
+                frames, 0, 0, null, List.of());
+        String where = "in interrupt context"
+                + (interrupted != null ? " (interrupted tid " + interrupted.tid + ", " + interrupted.name + ")" : "")
+                + ": ";
+        finish(panicResult(who, failure, where));
+        return false;
+    }
+
+    private void makeRunnable(KThread t, boolean byTimeout) {
+        if (t.timeout != null) {
+            clock.cancel(t.timeout);
+            t.timeout = null;
+        }
+        if (trace.enabled(EmulatorEvents.SCHED_WAKEUP)) {
+            KThread waker = inInterrupt ? null : current;
+            trace.record(clock.now(), waker != null ? waker.cpu : interruptCpu, waker != null ? waker.tid : 0,
+                    EmulatorEvents.SCHED_WAKEUP, t.wchan, t.tid, byTimeout ? 1 : 0, 0);
+        }
+        t.state = ThreadState.RUNNABLE;
+        t.wchan = 0;
+        t.wmesg = null;
+        t.clearLockWait();
+        blockedThreads--;
+        runq.add(t);
+    }
+
+    /** Action of a timed tsleep's clock event (interrupt context). */
+    private void sleepTimedOut(KThread t) {
+        t.timeout = null;
+        waits.remove(t.wchan, t);
+        t.timedOut = true;
+        makeRunnable(t, true);
+    }
+
+    // ---- lock helpers -----------------------------------------------------------------------
+
+    private void sleepOnLock(KThread self, long pa, String name, LockMode mode) {
+        self.state = ThreadState.LOCKWAIT;
+        self.wchan = pa;
+        self.wmesg = name;
+        self.waitLockPa = pa;
+        self.waitLockName = name;
+        self.waitLockMode = mode;
+        waits.add(pa, self);
+        blockedThreads++;
+        if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
+            trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, pa, 0, 0, 0);
+        }
+        block(self);
+    }
+
+    private void wakeLockWaiters(long pa) {
+        for (KThread t : waits.takeInState(pa, ThreadState.LOCKWAIT)) makeRunnable(t, false);
+    }
+
+    private void checkNotHeldBySelf(KThread self, long pa, String name, long word) {
+        boolean mine = LockWord.isExclusive(word) ? LockWord.owner(word) == self.tid : self.held.holds(pa, LockMode.SHARED);
+        if (mine) {
+            throw panic(self, String.format("lockmgr: %s at 0x%x: locking against myself (%s)", name, pa, self.name));
+        }
+    }
+
+    private void requireNoSpin(KThread self, String fn, String wmesg) {
+        if (self.held.spins() > 0) {
+            throw panic(self, String.format("%s(%s): %s would sleep holding spin lock 0x%x",
+                    fn, wmesg, self.name, self.held.lastSpin()));
+        }
+    }
+
+    /** The thread whose id a spin lock word holds; panics if the word is not a thread id. */
+    private KThread lockOwner(KThread self, long pa, long word, String fn) {
+        KThread t = threadOrNull(word);
+        if (t == null) throw panic(self, String.format("%s: word 0x%x at 0x%x is not a thread id", fn, word, pa));
+        return t;
+    }
+
+    private KThread threadOrNull(long tid) {
+        return tid >= 1 && tid <= threads.size() ? threads.get((int) tid - 1) : null;
+    }
+
+    /**
+     * True if {@code self}'s spin wait closes a cycle of spinners each waiting for the next one's
+     * lock; then the run has ended as a deadlock.
+     */
+    private boolean spinCycle(KThread self) {
+        KThread t = self;
+        for (int hops = 0; hops < threads.size(); hops++) {
+            KThread owner = threadOrNull(memory.loadAcquire64(t.waitLockPa));
+            if (owner == null) return false;
+            if (owner == self) {
+                finish(deadlockResult(DeadlockReport.Kind.DEADLOCK,
+                        "spin lock deadlock: threads " + spinChain(self) + " each spin on a lock the next one holds"));
+                return true;
+            }
+            if (owner.waitLockMode != LockMode.SPIN) return false;
+            t = owner;
+        }
+        return false;
+    }
+
+    /** "3 -> 5 -> 3": the cycle {@link #spinCycle} found, for the report. */
+    private String spinChain(KThread self) {
+        StringBuilder chain = new StringBuilder().append(self.tid);
+        KThread t = self;
+        do {
+            t = threadOrNull(memory.loadAcquire64(t.waitLockPa));
+            chain.append(" -> ").append(t.tid);
+        } while (t != self);
+        return chain.toString();
+    }
+
+    // ---- context checks ---------------------------------------------------------------------
+
+    /**
+     * The running kernel thread, for a primitive that needs one. Throws {@link RunAborted} in a
+     * thread being unwound after the run ended, so its {@code finally} blocks cannot block.
+     */
+    private KThread self(String fn) {
+        KThread t = current;
+        Thread me = Thread.currentThread();
+        if (inInterrupt && (t != null ? t.carrier == me : me == host)) {
+            throw new SchedulerPanic(fn + ": called from interrupt context", interruptFrames.snapshot());
+        }
+        if (t == null || t.carrier != me) {
+            throw new SchedulerPanic(fn + ": not called from a running kernel thread", List.of());
+        }
+        if (result != null) throw RunAborted.INSTANCE;
+        return t;
+    }
+
+    private FrameStack frames(String fn) {
+        return inInterrupt ? interruptFrames : self(fn).frames;
+    }
+
+    private SchedulerPanic panic(KThread self, String message) {
+        return new SchedulerPanic(message, inInterrupt ? interruptFrames.snapshot() : self.frames.snapshot());
+    }
+
+    // ---- results ----------------------------------------------------------------------------
+
+    /** Publishes the run's result and wakes the host. The caller must not touch state afterwards. */
+    private void finish(RunResult r) {
+        if (r.deadlock() != null && trace.enabled(EmulatorEvents.SCHED_DEADLOCK)) {
+            KThread t = current;
+            trace.record(clock.now(), t != null ? t.cpu : 0, t != null ? t.tid : 0, EmulatorEvents.SCHED_DEADLOCK,
+                    r.threads().size(), 0, 0, 0);
+        }
+        result = r;
+        current = null;
+        LockSupport.unpark(host);
+    }
+
+    /** Host side, after the result is out: lets each started thread unwind, one at a time. */
+    private void abandonThreads() {
+        boolean interrupted = false;
+        for (KThread t : threads) {
+            if (!t.started) continue;
+            current = t;
+            LockSupport.unpark(t.carrier);
+            while (true) {
+                try {
+                    t.carrier.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        current = null;
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    private RunResult endResult(RunResult.Outcome outcome, String reason) {
+        return new RunResult(outcome, clock.now(), reason, liveInfos(), null, null, null, contextSwitches, digest);
+    }
+
+    private RunResult deadlockResult(DeadlockReport.Kind kind, String headline) {
+        List<ThreadInfo> live = liveInfos();
+        DeadlockReport report = new DeadlockReport(kind, clock.now(), headline, live);
+        RunResult.Outcome outcome = kind == DeadlockReport.Kind.DEADLOCK ? RunResult.Outcome.DEADLOCK : RunResult.Outcome.LIVELOCK;
+        return new RunResult(outcome, clock.now(), headline, live, report, null, null, contextSwitches, digest);
+    }
+
+    private RunResult panicResult(ThreadInfo who, Throwable cause, String where) {
+        return new RunResult(RunResult.Outcome.PANIC, clock.now(), where + cause, liveInfos(), null, who, cause,
+                contextSwitches, digest);
+    }
+
+    private List<ThreadInfo> liveInfos() {
+        List<ThreadInfo> out = new ArrayList<>();
+        for (KThread t : threads) {
+            if (t.state != ThreadState.EXITED) out.add(info(t, t.frames.snapshot()));
+        }
+        return out;
+    }
+
+    private ThreadInfo info(KThread t, List<String> frames) {
+        ThreadInfo.LockWait lockWait = t.waitLockMode == null ? null : lockWait(t.waitLockPa, t.waitLockName, t.waitLockMode);
+        long timeoutAt = t.timeout != null && t.timeout.pending() ? t.timeout.when() : -1;
+        boolean asleep = t.blocked();
+        return new ThreadInfo(t.tid, t.name, t.cpu, t.td, t.state, asleep ? t.wchan : 0, asleep ? t.wmesg : null,
+                timeoutAt, t.critCount, frames, t.switches, t.cpuNs, lockWait, t.held.snapshot());
+    }
+
+    private ThreadInfo.LockWait lockWait(long pa, String name, LockMode mode) {
+        long word = memory.loadAcquire64(pa);
+        List<ThreadInfo.Holder> holders = new ArrayList<>();
+        if (mode == LockMode.SPIN || LockWord.isExclusive(word)) {
+            KThread o = threadOrNull(mode == LockMode.SPIN ? word : LockWord.owner(word));
+            if (o != null) holders.add(new ThreadInfo.Holder(o.tid, o.name, o.state));
+        } else if (word != 0) {
+            for (KThread o : threads) {
+                if (o.held.holds(pa, LockMode.SHARED)) holders.add(new ThreadInfo.Holder(o.tid, o.name, o.state));
+            }
+        }
+        return new ThreadInfo.LockWait(pa, name, mode, word, holders);
+    }
+}

@@ -1,0 +1,23 @@
+package org.dfemu.emulator.sched;
+
+import java.util.List;
+
+/**
+ * A kernel panic raised by the scheduler itself when kernel code breaks one of its rules
+ * (sleeping with a spin lock held, releasing a lock it does not own, calling a thread-only
+ * primitive from interrupt context). Thrown in the offending thread, it ends the run as a panic.
+ *
+ * <p>It carries the thread's kernel frames as they were at the point of the panic, since the
+ * frames are popped again while the exception unwinds.
+ */
+public final class SchedulerPanic extends RuntimeException {
+    private final transient List<String> frames;
+
+    SchedulerPanic(String message, List<String> frames) {
+        super(message);
+        this.frames = List.copyOf(frames);
+    }
+
+    /** Kernel frames of the panicking thread when it panicked, innermost first (may be empty). */
+    public List<String> frames() { return frames; }
+}

@@ -1,0 +1,57 @@
+package org.dfemu.emulator.sched;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The watchdog stops runs that keep sleeping without progress, and leaves progressing ones alone. */
+class WatchdogTest {
+    private static final long SECOND = 1_000_000_000L;
+    private static final SchedulerSettings WATCHDOG_1S = SchedulerSettings.DEFAULTS.withWatchdogNs(SECOND);
+
+    @Test
+    void sleepingWithTimeoutsAndNoProgressIsALivelock() {
+        try (TestMachine m = new TestMachine(2, 21, WATCHDOG_1S)) {
+            LwktScheduler s = m.sched;
+            for (int i = 0; i < 2; i++) {
+                s.spawn("pagedaemon" + i, i, 0, () -> {
+                    s.pushFrame("vm_pageout_scan");
+                    // 30 ms does not divide 1 s: at the deadline both are caught asleep.
+                    while (true) s.tsleep(0x40, "psleep", 30_000_000);
+                });
+            }
+            RunResult r = s.run();
+            assertEquals(RunResult.Outcome.LIVELOCK, r.outcome(), r::toString);
+            DeadlockReport rep = r.deadlock();
+            assertEquals(DeadlockReport.Kind.LIVELOCK, rep.kind());
+            assertTrue(rep.headline().startsWith("no progress for 1.000000000 s of virtual time"), rep.headline());
+            assertEquals(SECOND, r.timeNs(), "stopped as soon as the interval passed");
+            assertEquals("pagedaemon0 in vm_pageout_scan", rep.thread("pagedaemon0").frameChain());
+            assertTrue(rep.headline().endsWith("2 thread(s) asleep"), rep.headline());
+            ThreadInfo pd1 = rep.thread("pagedaemon1");
+            assertEquals(ThreadState.SLEEPING, pd1.state());
+            assertEquals("psleep", pd1.wmesg());
+            assertEquals(1_020_000_000L, pd1.timeoutAtNs());
+            assertTrue(rep.toString().startsWith("LIVELOCK at 1.000000000 s"), rep::toString);
+        }
+    }
+
+    @Test
+    void progressKeepsTheWatchdogQuiet() {
+        try (TestMachine m = new TestMachine(2, 21, WATCHDOG_1S)) {
+            LwktScheduler s = m.sched;
+            for (int i = 0; i < 2; i++) {
+                s.spawn("pagedaemon" + i, i, 0, () -> {
+                    for (int k = 0; k < 300; k++) {
+                        s.tsleep(0x40, "psleep", 10_000_000);
+                        s.progress();
+                    }
+                });
+            }
+            RunResult r = s.run();
+            assertEquals(RunResult.Outcome.ALL_EXITED, r.outcome(), r::toString);
+            assertTrue(r.timeNs() >= 3 * SECOND);
+        }
+    }
+}
