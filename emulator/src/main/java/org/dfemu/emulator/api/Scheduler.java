@@ -165,4 +165,10 @@ public interface Scheduler {
      * stopped and reported as a livelock. Any context.
      */
     void progress();
+
+    /**
+     * Ends the run as soon as possible with outcome STOPPED and {@code reason} (a clean shutdown,
+     * a time limit). Any context, including another host thread.
+     */
+    void requestStop(String reason);
 }

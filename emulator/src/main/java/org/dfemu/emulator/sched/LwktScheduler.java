@@ -193,6 +193,7 @@ public final class LwktScheduler implements Scheduler {
      * virtual-time limit set as a clock event, a user interrupt). The first reason wins. Any
      * context, also from another host thread.
      */
+    @Override
     public void requestStop(String reason) {
         Objects.requireNonNull(reason, "reason");
         if (stopReason == null) stopReason = reason;
