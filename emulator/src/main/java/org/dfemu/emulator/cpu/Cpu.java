@@ -35,7 +35,8 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * <p>Faults: a failed translation is delivered to the {@link TrapHandler} and the access
  * retried when the handler returns (contract there). A non-canonical address throws
  * {@link GeneralProtectionException}. Each delivered fault is counted and traced as
- * {@link EmulatorEvents#MMU_PAGE_FAULT} (va, error code, cr3, -).
+ * {@link EmulatorEvents#MMU_PAGE_FAULT} (va, error code, cr3, -). A mapping (or a table) that
+ * points outside RAM ends in PhysicalMemory's {@code MachineCheckException}, as on hardware.
  *
  * <p>TLB maintenance: {@link #loadCr3} (flushes non-global entries), {@link #invlpg},
  * {@link #invltlb}, {@link #invltlbAll}, and cross-CPU {@link #shootdownPage} /
@@ -46,7 +47,8 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * and recorded only when the sink has the type enabled.
  *
  * <p>Thread safety: a CPU is used by the one emulated thread running on it; the scheduler's
- * hand-offs order one thread's use after another's. Counters are plain fields for that reason.
+ * hand-offs order one thread's use after another's, and a shootdown from another CPU touches
+ * this CPU's TLB while no other emulated thread runs. Counters are plain fields for that reason.
  */
 public final class Cpu {
     /** Consecutive faults of one access after which the CPU panics with {@link FaultLoopException}. */
@@ -105,7 +107,7 @@ public final class Cpu {
      * Caller: the thread running on this CPU. Never blocks.
      */
     public void loadCr3(long cr3) {
-        if ((cr3 & ~((1L << settings.physAddrBits()) - 1)) != 0) {
+        if ((cr3 & ~Pte.physAddrMask(settings.physAddrBits())) != 0) {
             throw new GeneralProtectionException(id, "CR3 load with reserved bits", cr3);
         }
         this.cr3 = cr3;

@@ -114,7 +114,12 @@ public final class Pte {
      * 51:MAXPHYADDR of an entry, which must be zero.
      */
     public static long reservedAddressBits(int physAddrBits) {
-        return FRAME & ~((1L << physAddrBits) - 1);
+        return FRAME & ~physAddrMask(physAddrBits);
+    }
+
+    /** Bits MAXPHYADDR-1:0: where a physical address (or CR3) may have ones. */
+    public static long physAddrMask(int physAddrBits) {
+        return (1L << physAddrBits) - 1;
     }
 
     /** True if bits 63:47 of {@code va} are all equal (a canonical 48-bit address). */
