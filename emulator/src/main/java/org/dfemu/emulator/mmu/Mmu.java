@@ -1,0 +1,67 @@
+package org.dfemu.emulator.mmu;
+
+import org.dfemu.emulator.memory.PhysicalMemory;
+
+/**
+ * One CPU's address translation: its {@link Tlb} in front of a {@link PageWalker}. It turns a
+ * virtual address and an {@link Access} into a physical address or a page fault; delivering
+ * the fault and retrying is the CPU's job.
+ *
+ * <p>Algorithm of {@link #translate}:
+ * <ol>
+ *   <li>A cached entry allows the access: hit.
+ *   <li>A cached entry lacks a permission other than D: page fault from the cached bits
+ *       (P set), entry dropped, no walk.
+ *   <li>Otherwise (no entry, or a write to a page cached with D clear): walk; a successful walk
+ *       is cached, a failed one drops any entry for the address and returns the fault.
+ * </ol>
+ *
+ * <p>Thread safety: as {@link Tlb}: owned by one CPU.
+ */
+public final class Mmu {
+    private final Tlb tlb = new Tlb();
+    private final PageWalker walker;
+
+    /** The MMU of a CPU with EFER.NXE = {@code nxe} and MAXPHYADDR = {@code physAddrBits}. */
+    public Mmu(PhysicalMemory mem, boolean nxe, int physAddrBits) {
+        this.walker = new PageWalker(mem, nxe, physAddrBits);
+    }
+
+    public Tlb tlb() { return tlb; }
+
+    /**
+     * The fast path: the physical address of {@code va} for {@code access} if the TLB alone can
+     * give it, else a negative value (then call {@link #translate}). Never allocates or throws.
+     */
+    public long hit(long va, int access) {
+        return tlb.hit(va, access);
+    }
+
+    /**
+     * Full translation of the canonical address {@code va} for {@code access} through the tables
+     * at {@code cr3}: a physical address, or a {@link Translation} fault. Updates A/D and the
+     * TLB as described on the class. Caller: the thread running on this CPU. Never blocks.
+     */
+    public long translate(long cr3, long va, int access) {
+        long data = tlb.lookup(va);
+        if (data != Tlb.NONE) {
+            long missing = access & ~data;
+            if (missing == 0) {
+                tlb.hits++;
+                return TlbEntry.pa(data, va);
+            }
+            if (missing != TlbEntry.D) {
+                tlb.drop(va);
+                return Translation.fault(PageFaultCode.P | PageFaultCode.forAccess(access, walker.nxe()));
+            }
+        }
+        tlb.walks++;
+        long result = walker.walk(cr3, va, access);
+        if (Translation.isFault(result)) {
+            tlb.drop(va);
+            return result;
+        }
+        tlb.insert(va, result);
+        return TlbEntry.pa(result, va);
+    }
+}
