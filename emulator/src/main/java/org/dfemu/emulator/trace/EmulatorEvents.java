@@ -26,7 +26,7 @@ public final class EmulatorEvents {
     public static final int IO_SUBMIT = 6;
     /** Block I/O completed: (request id, op, status, sector count). */
     public static final int IO_DONE = 7;
-    /** TLB shootdown sent: (target cpu mask, va or -1 for all, -, -). */
+    /** TLB shootdown sent: (target cpu mask, va or -1 for all, 1 if global entries flushed too, -). */
     public static final int TLB_SHOOTDOWN = 8;
     /** Hardware page fault raised by the MMU: (va, x86 error code, cr3, -). */
     public static final int MMU_PAGE_FAULT = 9;
