@@ -837,6 +837,23 @@ public final class LwktScheduler implements Scheduler {
         return chain.toString();
     }
 
+    /**
+     * Thread id for trace records and device bookkeeping: the running kernel thread's id, or -1 in
+     * interrupt context or outside any kernel thread. Never throws. Any context.
+     */
+    public int traceTid() {
+        KThread t = current;
+        if (inInterrupt || t == null || t.carrier != Thread.currentThread()) return -1;
+        return t.tid;
+    }
+
+    /** CPU for trace records: the running thread's CPU, or -1 in interrupt context or outside. Any context. */
+    public int traceCpu() {
+        KThread t = current;
+        if (inInterrupt || t == null || t.carrier != Thread.currentThread()) return -1;
+        return t.cpu;
+    }
+
     // ---- context checks ---------------------------------------------------------------------
 
     /**
