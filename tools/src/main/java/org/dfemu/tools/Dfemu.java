@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         versionProvider = Version.class,
         description = "An emulated x86-64 machine booting a Java port of DragonFly BSD's memory code.",
         subcommands = {
+                org.dfemu.tools.boot.BootCommand.class,
                 org.dfemu.tools.image.MkimageCommand.class,
                 org.dfemu.tools.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class})
