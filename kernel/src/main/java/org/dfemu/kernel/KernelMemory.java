@@ -1,0 +1,169 @@
+package org.dfemu.kernel;
+
+import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.machine.Vmparam;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The kernel's view of memory: loads, stores and atomics by 64-bit kernel virtual address, the way
+ * kernel C code dereferences pointers. Every struct view ({@code Struct*} classes) and every
+ * global goes through here.
+ *
+ * <p>Translation. A DMAP address ({@link Vmparam#DMAP_MIN_ADDRESS} plus a physical address below
+ * the RAM size) is translated arithmetically, as the CPU's 1 GiB DMAP mappings do. Any other
+ * address (kernel_map KVA, the KERNBASE image) is handed to the {@link KvaTranslator} installed by
+ * the pmap once the kernel page tables exist; before that, or if the translator reports the
+ * address unmapped, the access is a kernel page fault and panics. Accesses are at most 8 bytes and
+ * naturally aligned for atomics, so none crosses a page and one translation per access suffices.
+ *
+ * <p>Ordering: plain accesses have none; atomics are sequentially consistent (see
+ * {@link PhysicalMemory}). A RAM access outside installed memory is the emulator's
+ * {@link org.dfemu.emulator.memory.MachineCheckException}.
+ */
+public final class KernelMemory {
+    /**
+     * Translates a non-DMAP kernel virtual address through the kernel page tables. Installed once by
+     * the pmap at bootstrap ({@link #installKvaTranslator}).
+     */
+    @FunctionalInterface
+    public interface KvaTranslator {
+        /** The physical address of {@code kva}, or -1 if it is not mapped. Must not block. */
+        long kvaToPhys(long kva);
+    }
+
+    private final PhysicalMemory ram;
+    private final long ramSize;
+    // Set once at pmap bootstrap (configuration, not kernel state); null until the kernel page
+    // tables exist.
+    private volatile KvaTranslator kernelPageTables;
+
+    public KernelMemory(PhysicalMemory ram) {
+        this.ram = ram;
+        this.ramSize = ram.size();
+    }
+
+    /** The machine's RAM, for bulk page operations by physical address (pmap_zero_page &c). */
+    public PhysicalMemory ram() { return ram; }
+
+    /**
+     * Installs the translation of kernel_map addresses through the kernel page tables. Called once,
+     * by the pmap's bootstrap. Panics if called twice.
+     */
+    public void installKvaTranslator(KvaTranslator translator) {
+        if (kernelPageTables != null) {
+            throw Kassert.panic("installKvaTranslator: kernel page tables already installed");
+        }
+        kernelPageTables = translator;
+    }
+
+    /** True if {@code kva} lies in the direct map of installed RAM. */
+    public boolean isDmap(long kva) {
+        return Long.compareUnsigned(kva - Vmparam.DMAP_MIN_ADDRESS, ramSize) < 0;
+    }
+
+    /**
+     * The physical address behind {@code kva} ({@code vtophys}). Panics ("kernel page fault") if
+     * the address is not mapped. Lock words are handed to the scheduler by this physical address.
+     */
+    public long pa(long kva) {
+        long off = kva - Vmparam.DMAP_MIN_ADDRESS;
+        if (Long.compareUnsigned(off, ramSize) < 0) {
+            return off;
+        }
+        KvaTranslator t = kernelPageTables;
+        long pa = t == null ? -1 : t.kvaToPhys(kva);
+        if (pa < 0) {
+            throw Kassert.panic("kernel page fault: supervisor access to unmapped address 0x%016x", kva);
+        }
+        return pa;
+    }
+
+    public int load8(long kva) { return ram.load8(pa(kva)); }
+    public int load16(long kva) { return ram.load16(pa(kva)); }
+    public int load32(long kva) { return ram.load32(pa(kva)); }
+    public long load64(long kva) { return ram.load64(pa(kva)); }
+
+    public void store8(long kva, int v) { ram.store8(pa(kva), v); }
+    public void store16(long kva, int v) { ram.store16(pa(kva), v); }
+    public void store32(long kva, int v) { ram.store32(pa(kva), v); }
+    public void store64(long kva, long v) { ram.store64(pa(kva), v); }
+
+    /** {@code atomic_cmpset_int}. */
+    public boolean cas32(long kva, int expect, int update) { return ram.cas32(pa(kva), expect, update); }
+
+    /** {@code atomic_cmpset_long}. */
+    public boolean cas64(long kva, long expect, long update) { return ram.cas64(pa(kva), expect, update); }
+
+    /** {@code atomic_fetchadd_int}: returns the previous value. */
+    public int fetchAdd32(long kva, int delta) { return ram.fetchAdd32(pa(kva), delta); }
+
+    /** {@code atomic_fetchadd_long}: returns the previous value. */
+    public long fetchAdd64(long kva, long delta) { return ram.fetchAdd64(pa(kva), delta); }
+
+    /** {@code atomic_swap_long}. */
+    public long swap64(long kva, long v) { return ram.swap64(pa(kva), v); }
+
+    /** {@code atomic_set_int}: ORs {@code bits} into the 32-bit word. */
+    public void atomicSet32(long kva, int bits) {
+        long pa = pa(kva);
+        int old;
+        do {
+            old = ram.load32(pa);
+        } while (!ram.cas32(pa, old, old | bits));
+    }
+
+    /** {@code atomic_clear_int}: clears {@code bits} in the 32-bit word. */
+    public void atomicClear32(long kva, int bits) {
+        long pa = pa(kva);
+        int old;
+        do {
+            old = ram.load32(pa);
+        } while (!ram.cas32(pa, old, old & ~bits));
+    }
+
+    /**
+     * {@code bzero}: zeroes {@code len} bytes from {@code kva}. A DMAP range is one physical range;
+     * other ranges are zeroed page by page through the translation.
+     */
+    public void bzero(long kva, long len) {
+        if (len == 0) {
+            return;
+        }
+        if (isDmap(kva) && isDmap(kva + len - 1)) {
+            ram.fill(pa(kva), len, (byte) 0);
+            return;
+        }
+        long va = kva;
+        long end = kva + len;
+        while (va != end) {
+            long chunk = Math.min(end - va, Param.PAGE_SIZE - (va & Param.PAGE_MASK));
+            ram.fill(pa(va), chunk, (byte) 0);
+            va += chunk;
+        }
+    }
+
+    /** Copies a NUL-terminated string of at most {@code max} bytes (the NUL included) to {@code kva}. */
+    public void storeString(long kva, String s, int max) {
+        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+        int n = Math.min(b.length, max - 1);
+        for (int i = 0; i < n; i++) {
+            store8(kva + i, b[i]);
+        }
+        store8(kva + n, 0);
+    }
+
+    /** Reads a NUL-terminated string of at most {@code max} bytes from {@code kva}. */
+    public String loadString(long kva, int max) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < max; i++) {
+            int c = load8(kva + i);
+            if (c == 0) {
+                break;
+            }
+            sb.append((char) c);
+        }
+        return sb.toString();
+    }
+}

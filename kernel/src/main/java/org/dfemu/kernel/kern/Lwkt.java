@@ -1,0 +1,273 @@
+package org.dfemu.kernel.kern;
+
+import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.kernel.DataSegment;
+import org.dfemu.kernel.Kassert;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.StructThread;
+import org.dfemu.kernel.vm.StructVmPage;
+import org.dfemu.kernel.vm.VmPage;
+
+/**
+ * The kernel side of DragonFly's LWKT: curthread, critical sections, spinlocks, tsleep/wakeup
+ * and kernel-thread creation, as the ported code calls them. Follows the interfaces of
+ * kern/lwkt_thread.c, kern/kern_synch.c and kern/kern_spinlock.c at commit 737b020b54
+ * (2021-05-28).
+ *
+ * <p>PORT: the scheduling itself (run queues, sleep queues, lock waiting, preemption points) is
+ * the emulator's {@link Scheduler}; this class translates kernel addresses into what that contract
+ * takes (lock words by physical address, wait channels by kernel address, timeouts in ns).
+ *
+ * <p>Two contexts:
+ * <ul>
+ * <li><b>Boot context</b>: code running on the Java thread that created the {@link Kernel}
+ *     (mi_startup on thread0, before any kernel thread runs). curthread is thread0, a static
+ *     {@code struct thread} in the data segment; nothing else can run, so a spinlock is a plain
+ *     CAS of its word from 0 to 1 and back (finding it held is a deadlock, hence a panic), a
+ *     critical section is thread0's td_critcount, tsleep returns at once as DragonFly's does
+ *     before {@code tsleep_now_works}, and wakeup has nobody to wake.</li>
+ * <li><b>Thread context</b>: code running in a kernel thread created by {@link #lwktCreate},
+ *     carried by the scheduler. Everything goes to the scheduler.</li>
+ * </ul>
+ * Boot code must have released every lock before the scheduler runs, and must not call kernel
+ * functions while it runs.
+ *
+ * <p>PORT: LWKT tokens are not in the scheduler contract. Only one thread runs at a time and a
+ * thread releases its tokens at every scheduling point, so a token can never be found held by
+ * another thread at acquisition; the port therefore drops lwkt_gettoken/lwkt_reltoken
+ * (vm_token, object tokens) where they only serialise non-blocking code, and says so at each site.
+ */
+public final class Lwkt {
+    /** {@code EWOULDBLOCK}, as tsleep() returns it on timeout. */
+    public static final int EWOULDBLOCK = Scheduler.EWOULDBLOCK;
+
+    private final Kernel kernel;
+    private final KernelMemory km;
+    private final Thread bootThread;
+    private final long thread0;
+    // Set once by attachScheduler() (configuration); null while the machine has no scheduler.
+    private volatile Scheduler sched;
+
+    /**
+     * (boot only) Allocates thread0 in the data segment; the calling Java thread becomes the boot
+     * context.
+     */
+    public Lwkt(Kernel kernel, DataSegment data) {
+        this.kernel = kernel;
+        this.km = kernel.km();
+        this.bootThread = Thread.currentThread();
+        this.thread0 = data.alloc(StructThread.layout());
+        StructThread.td_comm(km, thread0, "thread0");
+    }
+
+    /**
+     * Hands the machine's scheduler to the kernel, so that {@link #lwktCreate} can spawn threads.
+     * (boot only) Panics if called twice or if the scheduler's ncpus/hz differ from the kernel's.
+     */
+    public void attachScheduler(Scheduler scheduler) {
+        Kassert.kkassert(sched == null, "sched == NULL", "lwkt_attach_scheduler");
+        Kassert.kkassert(scheduler.ncpus() == kernel.config().ncpus(), "scheduler ncpus == ncpus",
+                "lwkt_attach_scheduler");
+        Kassert.kkassert(scheduler.hz() == kernel.config().hz(), "scheduler hz == hz", "lwkt_attach_scheduler");
+        sched = scheduler;
+    }
+
+    /** True when the caller is in boot context (see the class comment). */
+    public boolean bootContext() {
+        return Thread.currentThread() == bootThread;
+    }
+
+    /** The address of thread0's {@code struct thread}. */
+    public long thread0() { return thread0; }
+
+    /** {@code curthread}: the running thread's {@code struct thread} address. */
+    public long curthread() {
+        return bootContext() ? thread0 : sched.curtd();
+    }
+
+    /** The running thread's scheduler id; 0 for thread0. */
+    public int curtid() {
+        return bootContext() ? 0 : sched.curtid();
+    }
+
+    /** {@code mycpu->gd_cpuid}. */
+    public int mycpuid() {
+        return bootContext() ? 0 : sched.curcpu();
+    }
+
+    /** {@code hz}. */
+    public int hz() { return kernel.config().hz(); }
+
+    /** {@code ticks}; 0 during boot. */
+    public long ticks() {
+        return bootContext() ? 0 : sched.ticks();
+    }
+
+    /** {@code spin_init}: a free lock. No requirements. */
+    public void spinInit(long kva) {
+        km.store64(kva, 0);
+    }
+
+    /**
+     * {@code spin_lock} on the lock word at {@code kva} (a {@code struct spinlock}, 8-byte
+     * aligned). May switch threads if contended (thread context).
+     */
+    public void spinLock(long kva) {
+        long pa = lockPa(kva);
+        if (bootContext()) {
+            if (!km.ram().cas64(pa, 0, 1)) {
+                throw Kassert.panic("spin_lock: lock 0x%x already held in boot context (deadlock)", kva);
+            }
+            return;
+        }
+        sched.spinLock(pa);
+    }
+
+    /** {@code spin_trylock}: true if acquired. Never blocks. */
+    public boolean spinTryLock(long kva) {
+        long pa = lockPa(kva);
+        if (bootContext()) {
+            return km.ram().cas64(pa, 0, 1);
+        }
+        return sched.spinTryLock(pa);
+    }
+
+    /** {@code spin_unlock}. Panics if the lock is not held. */
+    public void spinUnlock(long kva) {
+        long pa = lockPa(kva);
+        if (bootContext()) {
+            if (!km.ram().cas64(pa, 1, 0)) {
+                throw Kassert.panic("spin_unlock: lock 0x%x not held", kva);
+            }
+            return;
+        }
+        sched.spinUnlock(pa);
+    }
+
+    private long lockPa(long kva) {
+        long pa = km.pa(kva);
+        if ((pa & 7) != 0) {
+            throw Kassert.panic("spinlock 0x%x: lock word not 8-byte aligned", kva);
+        }
+        return pa;
+    }
+
+    /** {@code crit_enter}. */
+    public void critEnter() {
+        if (bootContext()) {
+            StructThread.td_critcount(km, thread0, StructThread.td_critcount(km, thread0) + 1);
+            return;
+        }
+        sched.critEnter();
+    }
+
+    /** {@code crit_exit}. Panics if not in a critical section. */
+    public void critExit() {
+        if (bootContext()) {
+            int c = StructThread.td_critcount(km, thread0);
+            Kassert.kkassert(c > 0, "td->td_critcount > 0", "crit_exit");
+            StructThread.td_critcount(km, thread0, c - 1);
+            return;
+        }
+        sched.critExit();
+    }
+
+    /**
+     * {@code tsleep(ident, 0, wmesg, timo)}: sleeps on the kernel address {@code ident} until
+     * woken or until {@code timo} ticks have passed (0 = no timeout). Returns 0 when woken,
+     * {@link #EWOULDBLOCK} on timeout. In boot context returns 0 at once (DragonFly's behaviour
+     * before {@code tsleep_now_works}). Always a scheduling point in thread context.
+     */
+    public int tsleep(long ident, String wmesg, int timo) {
+        Kassert.kassert(ident != 0, () -> "tsleep: no ident");
+        if (bootContext()) {
+            return 0;
+        }
+        long timeoutNs = timo == 0 ? 0 : (long) timo * 1_000_000_000L / hz();
+        return sched.tsleep(ident, wmesg, timeoutNs);
+    }
+
+    /** {@code wakeup(ident)}: wakes every thread sleeping on {@code ident}. Any context. */
+    public void wakeup(long ident) {
+        if (bootContext()) {
+            return;
+        }
+        sched.wakeup(ident);
+    }
+
+    /** {@code wakeup_one(ident)}. Any context. */
+    public void wakeupOne(long ident) {
+        if (bootContext()) {
+            return;
+        }
+        sched.wakeupOne(ident);
+    }
+
+    /** {@code lwkt_yield}: lets other runnable threads run. A no-op in boot context. */
+    public void lwktYield() {
+        if (!bootContext()) {
+            sched.yield();
+        }
+    }
+
+    /** Records a kernel call-chain frame for deadlock reports; pair with {@link #popFrame}. */
+    public void pushFrame(String function) {
+        if (!bootContext()) {
+            sched.pushFrame(function);
+        }
+    }
+
+    public void popFrame() {
+        if (!bootContext()) {
+            sched.popFrame();
+        }
+    }
+
+    /** Tells the watchdog the system made progress (a page freed, a waiter woken). Any context. */
+    public void progress() {
+        if (!bootContext()) {
+            sched.progress();
+        }
+    }
+
+    /**
+     * {@code lwkt_create()}: creates a kernel thread named {@code name} on {@code cpu} with
+     * {@code tdflags} (e.g. {@link StructThread#TDF_SYSTHREAD}) and makes it runnable. Returns its
+     * {@code struct thread} address.
+     *
+     * <p>A panic inside {@code body} carries the thread's id and name.
+     *
+     * <p>PORT: DragonFly takes the thread from an objcache and its 16 KiB stack from kernel_map;
+     * until kmalloc and kmem are ported, each thread's struct lives in one wired page from
+     * vm_page_alloc(VM_ALLOC_NORMAL | VM_ALLOC_SYSTEM), reached through the DMAP, and a failed
+     * allocation panics (the C would sleep in M_WAITOK; threads are created at boot).
+     *
+     * <p>Requires the scheduler ({@link #attachScheduler}) and vm_page_startup(). Never blocks.
+     */
+    public long lwktCreate(String name, int cpu, int tdflags, Runnable body) {
+        Scheduler s = sched;
+        Kassert.kassert(s != null, () -> "lwkt_create: no scheduler attached");
+        VmPage vmPage = kernel.vmPage();
+        long m = vmPage.vmPageAlloc(0, 0, VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_SYSTEM);
+        if (m == 0) {
+            throw Kassert.panic("lwkt_create: no memory for thread %s", name);
+        }
+        vmPage.vmPageWire(m);
+        vmPage.vmPageWakeup(m);
+        long td = Vmparam.PHYS_TO_DMAP(StructVmPage.phys_addr(km, m));
+        km.bzero(td, StructThread.layout().byteSize());
+        StructThread.td_flags(km, td, tdflags);
+        StructThread.td_comm(km, td, name);
+        s.spawn(name, cpu, td, () -> {
+            try {
+                body.run();
+            } catch (KernelPanic p) {
+                throw p.inThread(s.curtid(), name);
+            }
+        });
+        return td;
+    }
+}

@@ -1,0 +1,162 @@
+package org.dfemu.kernel.machine;
+
+import org.dfemu.kernel.Ctypes;
+import org.dfemu.kernel.DataSegment;
+import org.dfemu.kernel.Kassert;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+import static org.dfemu.kernel.Ctypes.C_LONG;
+import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
+
+/**
+ * machdep.c: DragonFly BSD sys/platform/pc64/x86_64/machdep.c at commit 737b020b54 (2021-05-28),
+ * the early-boot memory bookkeeping: which physical ranges the VM may use ({@code phys_avail[]}),
+ * {@code physmem}, and the bump allocator of early boot pages (pmap.c's {@code allocpages()}
+ * over {@code firstaddr}).
+ *
+ * <p>Physical layout at boot, as pc64 has it:
+ * <pre>
+ *   0          PAGE_SIZE         KERNLOAD (2 MiB)      physfree     firstaddr          RAM end
+ *   | page 0   | low memory       | kernel image:        | early boot  | phys_avail ...   |
+ *   | (never   | phys_avail[0]    | data segment         | pages       |                  |
+ *   |  given)  |                  | (globals)            | (allocpages)|                  |
+ * </pre>
+ * PORT: getmemsize() reads the BIOS SMAP and memory-tests each page; the emulated machine has
+ * one flat, good RAM range, so phys_avail is derived from its size directly. Page 0 is never
+ * handed to the VM (as on real hardware, where it holds BIOS data). No message buffer is carved
+ * (the console is the emulator's).
+ *
+ * <p>Globals (in the data segment): {@code vm_phystable_t phys_avail[VM_PHYSSEG_MAX + 1]} (pairs
+ * of phys_beg/phys_end, terminated by a zero phys_end), {@code physmem}, {@code Maxmem},
+ * {@code firstaddr}.
+ */
+public final class Machdep {
+    /** vmparam.h: phys_avail[] has VM_PHYSSEG_MAX + 1 entries. */
+    public static final int VM_PHYSSEG_MAX = 127;
+
+    private static final StructLayout PHYSTABLE = MemoryLayout.structLayout(
+            C_LONG.withName("phys_beg"),
+            C_LONG.withName("phys_end")).withName("vm_phystable");
+    private static final StructLayout GLOBALS = MemoryLayout.structLayout(
+            MemoryLayout.sequenceLayout(VM_PHYSSEG_MAX + 1, PHYSTABLE).withName("phys_avail"),
+            C_LONG.withName("physmem"),
+            C_LONG.withName("Maxmem"),
+            C_LONG.withName("firstaddr"),
+            C_LONG.withName("getmemsize_done")).withName("machdep_globals");
+    private static final long PHYS_AVAIL = Ctypes.offset(GLOBALS, "phys_avail");
+    private static final long PHYSMEM = Ctypes.offset(GLOBALS, "physmem");
+    private static final long MAXMEM = Ctypes.offset(GLOBALS, "Maxmem");
+    private static final long FIRSTADDR = Ctypes.offset(GLOBALS, "firstaddr");
+    private static final long GETMEMSIZE_DONE = Ctypes.offset(GLOBALS, "getmemsize_done");
+
+    private final KernelMemory km;
+    private final long globals;
+
+    /** (boot only) Lays out the globals. */
+    public Machdep(Kernel kernel, DataSegment data) {
+        this.km = kernel.km();
+        this.globals = data.alloc(GLOBALS);
+    }
+
+    /**
+     * Records the end of the kernel image ({@code physfree}): early boot pages are allocated from
+     * here. (boot only) Called once by the kernel when its data segment is closed.
+     */
+    public void setPhysfree(long physfree) {
+        km.store64(globals + FIRSTADDR, physfree);
+    }
+
+    /**
+     * allocpages(): takes {@code n} zeroed physical pages right after the kernel image and
+     * returns the physical address of the first (the early page tables come from here).
+     * (boot only) Panics after getmemsize() (the VM owns the rest of RAM then) or if RAM runs out.
+     */
+    public long allocpages(long n) {
+        Kassert.kkassert(km.load64(globals + GETMEMSIZE_DONE) == 0, "!getmemsize_done", "allocpages");
+        long ret = km.load64(globals + FIRSTADDR);
+        long end = ret + n * PAGE_SIZE;
+        if (end > km.ram().size()) {
+            throw Kassert.panic("allocpages: %d pages at 0x%x do not fit in RAM", n, ret);
+        }
+        km.ram().fill(ret, n * PAGE_SIZE, (byte) 0);
+        km.store64(globals + FIRSTADDR, end);
+        return ret;
+    }
+
+    /**
+     * getmemsize(): fills phys_avail[] with the RAM the VM may manage: [PAGE_SIZE, KERNLOAD) and
+     * [first, end of RAM), where {@code first} is the end of the kernel image and of the early
+     * boot pages; sets physmem and Maxmem. (boot only) Called once.
+     */
+    public void getmemsize() {
+        Kassert.kkassert(km.load64(globals + GETMEMSIZE_DONE) == 0, "!getmemsize_done", "getmemsize");
+        long size = km.ram().size();
+        long first = km.load64(globals + FIRSTADDR);
+        int i = 0;
+        setPhysAvail(i++, PAGE_SIZE, Vmparam.KERNLOAD);
+        if (first < size) {
+            setPhysAvail(i++, first, size);
+        }
+        setPhysAvail(i, 0, 0);
+        km.store64(globals + PHYSMEM, Param.atop(size));
+        km.store64(globals + MAXMEM, Param.atop(size));
+        km.store64(globals + GETMEMSIZE_DONE, 1);
+    }
+
+    /**
+     * Removes [{@code beg}, {@code end}) from phys_avail[], splitting a range if needed: the way
+     * boot code says "this physical memory is taken" before vm_page_startup(). Page-rounds
+     * outward. (boot only) Panics if phys_avail[] would overflow.
+     */
+    public void physAvailReserve(long beg, long end) {
+        beg = Param.truncPage(beg);
+        end = Param.roundPage(end);
+        long[] b = new long[VM_PHYSSEG_MAX + 1];
+        long[] e = new long[VM_PHYSSEG_MAX + 1];
+        int n = 0;
+        for (int i = 0; physAvailEnd(i) != 0; i++) {
+            long pb = physAvailBeg(i);
+            long pe = physAvailEnd(i);
+            if (pe <= beg || pb >= end) {
+                b[n] = pb;
+                e[n++] = pe;
+                continue;
+            }
+            if (pb < beg) {
+                b[n] = pb;
+                e[n++] = beg;
+            }
+            if (pe > end) {
+                Kassert.kkassert(n < VM_PHYSSEG_MAX, "n < VM_PHYSSEG_MAX", "phys_avail_reserve");
+                b[n] = end;
+                e[n++] = pe;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            setPhysAvail(i, b[i], e[i]);
+        }
+        setPhysAvail(n, 0, 0);
+    }
+
+    /** phys_avail[i].phys_beg. */
+    public long physAvailBeg(int i) { return km.load64(entry(i)); }
+
+    /** phys_avail[i].phys_end; 0 ends the table. */
+    public long physAvailEnd(int i) { return km.load64(entry(i) + 8); }
+
+    /** Sets phys_avail[i] (vm_page_startup() page-aligns the ranges in place). */
+    public void setPhysAvail(int i, long beg, long end) {
+        Kassert.kkassert(i <= VM_PHYSSEG_MAX, "i <= VM_PHYSSEG_MAX", "phys_avail");
+        km.store64(entry(i), beg);
+        km.store64(entry(i) + 8, end);
+    }
+
+    private long entry(int i) { return globals + PHYS_AVAIL + (long) i * PHYSTABLE.byteSize(); }
+
+    /** {@code physmem}: pages of RAM. */
+    public long physmem() { return km.load64(globals + PHYSMEM); }
+}

@@ -1,0 +1,57 @@
+package org.dfemu.kernel.sys;
+
+import org.dfemu.kernel.Ctypes;
+import org.dfemu.kernel.KernelMemory;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+import static org.dfemu.kernel.Ctypes.C_CHAR;
+import static org.dfemu.kernel.Ctypes.C_INT;
+
+/**
+ * View of {@code struct proc}, DragonFly's sys/sys/proc.h at commit 737b020b54 (2021-05-28): the
+ * fields the VM code reads.
+ *
+ * <pre>
+ * struct proc {        // (port subset)
+ *     int  p_flags;    // P_* flags
+ *     int  p_pid;
+ *     char p_nice;     // process "nice" value
+ * };                   // sizeof 16
+ * </pre>
+ *
+ * PORT: the real struct proc is large and mostly about signals, credentials and process groups;
+ * the port keeps the fields vm_wait()/vm_wait_pfault() and the OOM killer need. Its size is the
+ * port's own. The process port extends it.
+ */
+public final class StructProc {
+    private StructProc() {}
+
+    public static final long SIZEOF = 16;
+
+    /** Trying to kill due to low memory: vm_wait_pfault() stops stalling such a process. */
+    public static final int P_LOWMEMKILL = 0x00010000;
+
+    private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
+            C_INT.withName("p_flags"),
+            C_INT.withName("p_pid"),
+            C_CHAR.withName("p_nice"),
+            Ctypes.pad(7)).withName("proc"), SIZEOF);
+
+    public static final long p_flags$OFFSET = Ctypes.offset(LAYOUT, "p_flags");
+    public static final long p_pid$OFFSET = Ctypes.offset(LAYOUT, "p_pid");
+    public static final long p_nice$OFFSET = Ctypes.offset(LAYOUT, "p_nice");
+
+    public static StructLayout layout() { return LAYOUT; }
+
+    public static int p_flags(KernelMemory km, long p) { return km.load32(p + p_flags$OFFSET); }
+    public static void p_flags(KernelMemory km, long p, int v) { km.store32(p + p_flags$OFFSET, v); }
+
+    public static int p_pid(KernelMemory km, long p) { return km.load32(p + p_pid$OFFSET); }
+    public static void p_pid(KernelMemory km, long p, int v) { km.store32(p + p_pid$OFFSET, v); }
+
+    /** p_nice, sign-extended (-20..20). */
+    public static int p_nice(KernelMemory km, long p) { return (byte) km.load8(p + p_nice$OFFSET); }
+    public static void p_nice(KernelMemory km, long p, int v) { km.store8(p + p_nice$OFFSET, v); }
+}

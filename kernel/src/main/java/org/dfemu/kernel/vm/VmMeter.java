@@ -1,0 +1,117 @@
+package org.dfemu.kernel.vm;
+
+import org.dfemu.kernel.DataSegment;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.sys.StructVmmeter;
+import org.dfemu.kernel.sys.StructVmstats;
+import org.dfemu.kernel.sys.Sysctl;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+/**
+ * vm_meter.c: DragonFly BSD sys/vm/vm_meter.c at commit 737b020b54 (2021-05-28).
+ *
+ * <p>The VM statistics: the global {@code struct vmstats vmstats} every threshold test reads, the
+ * per-cpu {@code struct vmmeter} event counters, and the vm.* / vm.stats.* sysctls over them.
+ *
+ * <p>Globals (in the data segment):
+ * <pre>
+ * struct vmstats vmstats;              // the global page counts and thresholds
+ * struct vmmeter gd_cnt[ncpus];        // PORT: globaldata's gd_cnt, one per cpu, in one array
+ * </pre>
+ *
+ * PORT: DragonFly also keeps per-cpu copies of vmstats (gd_vmstats, gd_vmstats_adj) rolled up by
+ * the hardclock, to spare cache-line traffic on many-socket machines. Only one emulated thread
+ * runs at a time, so the port keeps only the global copy, always exact: every counter update and
+ * every threshold test goes straight to {@link #vmstats()}.
+ */
+public final class VmMeter {
+    private final KernelMemory km;
+    private final Kernel kernel;
+    private final long vmstats;
+    private final long gdCnt;
+
+    /** (boot only) Lays out the globals and registers the sysctls. */
+    public VmMeter(Kernel kernel, DataSegment data, Sysctl sysctl) {
+        this.kernel = kernel;
+        this.km = kernel.km();
+        this.vmstats = data.alloc(StructVmstats.layout());
+        StructLayout cntArray = (StructLayout) MemoryLayout.structLayout(
+                MemoryLayout.sequenceLayout(kernel.config().ncpus(), StructVmmeter.layout()).withName("gd_cnt"));
+        this.gdCnt = data.alloc(cntArray);
+        registerSysctls(sysctl);
+    }
+
+    /** {@code &vmstats}. */
+    public long vmstats() { return vmstats; }
+
+    /** {@code &globaldata_find(cpu)->gd_cnt}. */
+    public long gdCnt(int cpu) { return gdCnt + (long) cpu * StructVmmeter.SIZEOF; }
+
+    /** {@code &mycpu->gd_cnt}. */
+    public long mycnt() { return gdCnt(kernel.lwkt().mycpuid()); }
+
+    /** vcnt(): the u_int counter at {@code offset} summed over all cpus (wrapping as the C's int does). */
+    public long vcnt(long offset) {
+        int count = 0;
+        for (int i = 0; i < kernel.config().ncpus(); i++) {
+            count += (int) StructVmmeter.get(km, gdCnt(i), offset);
+        }
+        return Integer.toUnsignedLong(count);
+    }
+
+    private void registerSysctls(Sysctl s) {
+        long v = vmstats;
+        s.sysctlLong("vm.v_free_min", v + StructVmstats.v_free_min$OFFSET, "Minimum number of pages desired free");
+        s.sysctlLong("vm.v_paging_wait", v + StructVmstats.v_paging_wait$OFFSET, "Userland slows down allocations");
+        s.sysctlLong("vm.v_paging_start", v + StructVmstats.v_paging_start$OFFSET, "Pageout daemon begins running");
+        s.sysctlLong("vm.v_paging_target1", v + StructVmstats.v_paging_target1$OFFSET, "Mid pageout daemon target");
+        s.sysctlLong("vm.v_paging_target2", v + StructVmstats.v_paging_target2$OFFSET, "Final pageout daemon target");
+        s.sysctlLong("vm.v_free_reserved", v + StructVmstats.v_free_reserved$OFFSET, "Number of pages reserved for deadlock");
+        s.sysctlLong("vm.v_inactive_target", v + StructVmstats.v_inactive_target$OFFSET, "Maximum inactive pages during pageout");
+        s.sysctlLong("vm.v_pageout_free_min", v + StructVmstats.v_pageout_free_min$OFFSET, "Min number pages reserved for kernel");
+        s.sysctlLong("vm.v_free_severe", v + StructVmstats.v_free_severe$OFFSET, "");
+
+        for (String name : StructVmmeter.COUNTERS) {
+            if (name.equals("v_lock_colls") || name.equals("v_wakeup_colls") || name.equals("v_reserved7")
+                    || name.equals("v_smpinvltlb") || name.equals("v_exec") || name.equals("v_intr")) {
+                continue;
+            }
+            long off = StructVmmeter.offsetOf(name);
+            String node = isSysCounter(name) ? "vm.stats.sys." : "vm.stats.vm.";
+            s.sysctlProc(node + name, () -> vcnt(off), "");
+        }
+        // v_intr folds in IPIs and timer interrupts (vcnt_intr).
+        s.sysctlProc("vm.stats.sys.v_intr", () -> Integer.toUnsignedLong((int) (vcnt(StructVmmeter.v_intr$OFFSET)
+                + vcnt(StructVmmeter.v_ipi$OFFSET) + vcnt(StructVmmeter.v_timer$OFFSET))), "Hardware interrupts");
+
+        s.sysctlUint("vm.stats.vm.v_page_size", v + StructVmstats.v_page_size$OFFSET, "Page size in bytes");
+        s.sysctlLong("vm.stats.vm.v_page_count", v + StructVmstats.v_page_count$OFFSET, "Total number of pages in system");
+        s.sysctlLong("vm.stats.vm.v_free_reserved", v + StructVmstats.v_free_reserved$OFFSET, "Number of pages reserved for deadlock");
+        s.sysctlLong("vm.stats.vm.v_free_min", v + StructVmstats.v_free_min$OFFSET, "Minimum number of pages desired free");
+        s.sysctlLong("vm.stats.vm.v_paging_wait", v + StructVmstats.v_paging_wait$OFFSET, "Userland slows down allocations");
+        s.sysctlLong("vm.stats.vm.v_paging_start", v + StructVmstats.v_paging_start$OFFSET, "Pageout daemon begins running");
+        s.sysctlLong("vm.stats.vm.v_paging_target1", v + StructVmstats.v_paging_target1$OFFSET, "Mid pageout daemon target");
+        s.sysctlLong("vm.stats.vm.v_paging_target2", v + StructVmstats.v_paging_target2$OFFSET, "Final pageout daemon target");
+        s.sysctlLong("vm.stats.vm.v_free_count", v + StructVmstats.v_free_count$OFFSET, "Number of pages free");
+        s.sysctlLong("vm.stats.vm.v_wire_count", v + StructVmstats.v_wire_count$OFFSET, "Number of pages wired down");
+        s.sysctlLong("vm.stats.vm.v_active_count", v + StructVmstats.v_active_count$OFFSET, "Number of pages active");
+        s.sysctlLong("vm.stats.vm.v_inactive_target", v + StructVmstats.v_inactive_target$OFFSET, "Maximum inactive pages during pageout");
+        s.sysctlLong("vm.stats.vm.v_inactive_count", v + StructVmstats.v_inactive_count$OFFSET, "Number of pages inactive");
+        s.sysctlLong("vm.stats.vm.v_cache_count", v + StructVmstats.v_cache_count$OFFSET, "Number of pages on buffer cache queue");
+        s.sysctlLong("vm.stats.vm.v_pageout_free_min", v + StructVmstats.v_pageout_free_min$OFFSET, "Min number pages reserved for kernel");
+        s.sysctlLong("vm.stats.vm.v_interrupt_free_min", v + StructVmstats.v_interrupt_free_min$OFFSET, "Reserved number of pages for int code");
+    }
+
+    // The C files the general-activity counters under vm.stats.sys; the rest under vm.stats.vm.
+    private static boolean isSysCounter(String name) {
+        return switch (name) {
+            case "v_swtch", "v_trap", "v_syscall", "v_intr", "v_ipi", "v_timer", "v_soft",
+                 "v_intrans_coll", "v_intrans_wait", "v_forwarded_ints", "v_forwarded_hits",
+                 "v_forwarded_misses" -> true;
+            default -> false;
+        };
+    }
+}

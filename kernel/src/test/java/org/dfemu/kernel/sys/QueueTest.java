@@ -1,0 +1,134 @@
+package org.dfemu.kernel.sys;
+
+import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.machine.Vmparam;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** TAILQ over emulated memory against a java.util list oracle, under seeded random operations. */
+class QueueTest {
+    private static final long ELEM_SIZE = 48;
+    private static final long FIELD = 24;       // the entry is not at offset 0, as pageq is not in general
+    private static final int NELEM = 200;
+
+    private PhysicalMemory ram;
+    private KernelMemory km;
+    private Queue.Tailq q;
+    private long head1;
+    private long head2;
+    private long elems;
+
+    @BeforeEach
+    void setUp() {
+        ram = new PhysicalMemory(16 << 20);
+        km = new KernelMemory(ram);
+        q = new Queue.Tailq(km, FIELD);
+        long base = Vmparam.PHYS_TO_DMAP(1 << 20);
+        head1 = base;
+        head2 = base + 16;
+        elems = base + 4096;
+        q.tailqInit(head1);
+        q.tailqInit(head2);
+    }
+
+    @AfterEach
+    void tearDown() {
+        ram.close();
+    }
+
+    private long elem(int i) { return elems + i * ELEM_SIZE; }
+
+    private List<Long> walkForward(long head) {
+        List<Long> out = new ArrayList<>();
+        for (long e = q.tailqFirst(head); e != 0; e = q.tailqNext(e)) {
+            out.add(e);
+            assertTrue(out.size() <= NELEM, "list does not terminate");
+        }
+        return out;
+    }
+
+    private List<Long> walkBackward(long head) {
+        List<Long> out = new ArrayList<>();
+        for (long e = q.tailqLast(head); e != 0; e = q.tailqPrev(e)) {
+            out.add(0, e);
+            assertTrue(out.size() <= NELEM, "list does not terminate");
+        }
+        return out;
+    }
+
+    private void assertSame(List<Long> oracle, long head) {
+        assertEquals(oracle, walkForward(head));
+        assertEquals(oracle, walkBackward(head));
+        assertEquals(oracle.isEmpty(), q.tailqEmpty(head));
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 42, 20210528})
+    void randomOperationsMatchTheOracle(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<Long> l1 = new ArrayList<>();
+        List<Long> l2 = new ArrayList<>();
+        List<Long> free = new ArrayList<>();
+        for (int i = 0; i < NELEM; i++) {
+            free.add(elem(i));
+        }
+        for (int step = 0; step < 4000; step++) {
+            int op = rnd.nextInt(100);
+            boolean second = rnd.nextInt(4) == 0;
+            List<Long> l = second ? l2 : l1;
+            long head = second ? head2 : head1;
+            if (op < 20 && !free.isEmpty()) {
+                long e = free.remove(rnd.nextInt(free.size()));
+                q.tailqInsertHead(head, e);
+                l.add(0, e);
+            } else if (op < 40 && !free.isEmpty()) {
+                long e = free.remove(rnd.nextInt(free.size()));
+                q.tailqInsertTail(head, e);
+                l.add(e);
+            } else if (op < 50 && !free.isEmpty() && !l.isEmpty()) {
+                long e = free.remove(rnd.nextInt(free.size()));
+                int at = rnd.nextInt(l.size());
+                q.tailqInsertAfter(head, l.get(at), e);
+                l.add(at + 1, e);
+            } else if (op < 60 && !free.isEmpty() && !l.isEmpty()) {
+                long e = free.remove(rnd.nextInt(free.size()));
+                int at = rnd.nextInt(l.size());
+                q.tailqInsertBefore(l.get(at), e);
+                l.add(at, e);
+            } else if (op < 95 && !l.isEmpty()) {
+                long e = l.remove(rnd.nextInt(l.size()));
+                q.tailqRemove(head, e);
+                free.add(e);
+            } else if (op >= 95) {
+                q.tailqConcat(head1, head2);
+                l1.addAll(l2);
+                l2.clear();
+            }
+            assertSame(l1, head1);
+            assertSame(l2, head2);
+        }
+    }
+
+    @Test
+    void corruptLinksPanicLikeQueueMacroDebug() {
+        q.tailqInsertTail(head1, elem(0));
+        q.tailqInsertTail(head1, elem(1));
+        // Break elem(1)'s back pointer: removing it must be caught by QMD_TAILQ_CHECK_PREV.
+        km.store64(elem(1) + FIELD + 8, elem(5) + FIELD);
+        KernelPanic p = assertThrows(KernelPanic.class, () -> q.tailqRemove(head1, elem(1)));
+        assertTrue(p.getMessage().startsWith("panic: Bad link elm"), p.getMessage());
+    }
+}
