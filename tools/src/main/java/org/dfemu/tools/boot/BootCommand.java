@@ -101,7 +101,12 @@ public final class BootCommand implements Callable<Integer> {
         ImageMode mode = rwImage != null ? ImageMode.DIRECT : ImageMode.COPY_ON_WRITE;
         if (path == null) path = DefaultImage.ensureBuilt();
         if (!Files.isRegularFile(path)) throw new BadInput(path + ": no such image file");
-        DiskImage label = DiskImage.open(path);
+        DiskImage label;
+        try {
+            label = DiskImage.open(path);
+        } catch (org.dfemu.tools.image.ImageFormatException e) {
+            throw new BadInput(path + ": " + e.getMessage());
+        }
         Map<String, String> overrides = new LinkedHashMap<>();
         for (String group : settings) {
             for (String assignment : group.split(":")) {

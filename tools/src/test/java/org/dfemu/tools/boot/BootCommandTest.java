@@ -1,0 +1,104 @@
+package org.dfemu.tools.boot;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import org.dfemu.tools.Dfemu;
+import org.dfemu.tools.image.ImageWriter;
+import org.dfemu.tools.image.SpecParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The boot command's contract with its user: exit statuses, one-line errors, the image left alone. */
+class BootCommandTest {
+    private static final String SPEC = """
+            setting hw.physmem=32M
+            setting hw.ncpu=2
+            partition swap 16M
+            """;
+
+    @TempDir
+    Path dir;
+
+    private record Run(int status, String out, String err) {}
+
+    private static Run dfemu(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new Dfemu());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    private Path image() throws Exception {
+        Path image = dir.resolve("t.img");
+        ImageWriter.write(SpecParser.parse("t.spec", SPEC.getBytes(StandardCharsets.UTF_8)), image, false);
+        return image;
+    }
+
+    @Test
+    void bootsAnImageCopyOnWriteAndLeavesItUntouched() throws Exception {
+        Path image = image();
+        byte[] before = Files.readAllBytes(image);
+        FileTime mtime = Files.getLastModifiedTime(image);
+        Run r = dfemu("boot", image.toString(), "--seed", "7");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("real memory  = 33554432 (32M"), r.out());
+        assertTrue(r.out().contains("cpus         = 2 "), r.out());
+        assertArrayEquals(before, Files.readAllBytes(image));
+        assertEquals(mtime, Files.getLastModifiedTime(image));
+    }
+
+    @Test
+    void commandLineOverridesTheImage() throws Exception {
+        Run r = dfemu("boot", "-m", "48M", "-n", "3", "-e", "kern.hz=250", image().toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("real memory  = 50331648 (48M"), r.out());
+        assertTrue(r.out().contains("cpus         = 3 "), r.out());
+        assertTrue(r.out().contains("hz 250"), r.out());
+    }
+
+    @Test
+    void badInputExitsTwoWithOneLine() throws Exception {
+        Path image = image();
+        assertBad(dfemu("boot", "-e", "vm.nonesuch=1", image.toString()), "unknown setting 'vm.nonesuch'");
+        assertBad(dfemu("boot", "-m", "8M", image.toString()), "hw.physmem");
+        assertBad(dfemu("boot", "-e", "hw.ncpu=two", image.toString()), "hw.ncpu");
+        assertBad(dfemu("boot", dir.resolve("missing.img").toString()), "no such image file");
+        assertBad(dfemu("boot", "-r", image.toString(), "-R", image.toString()), "give one image");
+        Path junk = dir.resolve("junk.img");
+        Files.write(junk, new byte[4096]);
+        assertBad(dfemu("boot", junk.toString()), "junk.img");
+        Path truncated = dir.resolve("cut.img");
+        Files.write(truncated, Files.readAllBytes(image), java.nio.file.StandardOpenOption.CREATE_NEW);
+        try (var ch = java.nio.channels.FileChannel.open(truncated, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(2048);
+        }
+        assertBad(dfemu("boot", truncated.toString()), "cut.img");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Run r = dfemu("boot", "--no-such-option");
+        assertEquals(2, r.status());
+    }
+
+    private static void assertBad(Run r, String mention) {
+        assertEquals(2, r.status(), r.out() + r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + r.err());
+        assertTrue(lines[0].startsWith("dfemu boot: "), lines[0]);
+        assertTrue(lines[0].contains(mention), lines[0]);
+    }
+
+}
