@@ -1295,10 +1295,13 @@ public final class VmPage {
             }
 
             if (m == 0) {
-                // v_free_count promised a page the search did not find (see PORT above). In boot
-                // context no other thread can hold a page spinlock, so the counts are wrong.
-                Kassert.kassert(!lwkt.bootContext(),
-                        () -> "vm_page_alloc: v_free_count promises a page but the queues have none");
+                // The counts admitted the request but the search found no page (see PORT
+                // above). In boot context no other thread can hold a page spinlock, so retrying
+                // would spin forever (as the C would, e.g. before the thresholds exist).
+                final long admittedFree = freeCount;
+                Kassert.kassert(!lwkt.bootContext(), () -> String.format(
+                        "vm_page_alloc: admitted with v_free_count %d, v_free_reserved %d, but no page found",
+                        admittedFree, StructVmstats.v_free_reserved(km, vs)));
                 lwkt.lwktYield();
                 continue loop;
             }
