@@ -124,8 +124,29 @@ class VmPageObjectTest {
         assertNotEquals(0, n);
         assertEquals(n, vp.vmPageLookup(obj, 6));
         assertEquals(0, StructVmObject.hold_count(km, obj), "grab drops its hold");
-        // The page is busy: a grab that may not wait gets NULL.
-        assertEquals(0, vp.vmPageGrab(obj, 6, VM_ALLOC_NORMAL));
+        // The page is busy and the grab may not retry: the C dereferences NULL (a DragonFly
+        // bug at 737b020b54, still at HEAD), which the port reports as the panic it is.
+        KernelPanic p = assertThrows(KernelPanic.class, () -> vp.vmPageGrab(obj, 6, VM_ALLOC_NORMAL));
+        assertTrue(p.getMessage().startsWith("panic: vm_page_grab: NULL page dereferenced"), p.getMessage());
+        assertEquals(0, StructVmObject.hold_count(km, obj), "the hold was dropped on the way out");
+
+        // An allocation failure without RETRY returns NULL after one vm_wait.
+        VmTestSupport.drainTo(k, 0);
+        assertEquals(0, vp.vmPageGrab(obj, 7, VM_ALLOC_NORMAL));
+    }
+
+    @Test
+    void softBusyLookupNeedsAValidUnbusiedPage() {
+        long m = vp.vmPageAlloc(obj, 4, VM_ALLOC_NORMAL);
+        assertEquals(0, vp.vmPageLookupSbusyTry(obj, 4, 0, 4096), "invalid page");
+        vp.vmPageSetValidclean(m, 0, 1024);
+        assertEquals(0, vp.vmPageLookupSbusyTry(obj, 4, 0, 1024), "hard-busied page");
+        vp.vmPageWakeup(m);
+        assertEquals(m, vp.vmPageLookupSbusyTry(obj, 4, 0, 1024));
+        assertEquals(1, StructVmPage.busy_count(km, m), "one soft-busy taken");
+        assertEquals(0, vp.vmPageLookupSbusyTry(obj, 4, 0, 2048), "range not valid");
+        assertEquals(0, vp.vmPageLookupSbusyTry(obj, 5, 0, 1024), "no page");
+        k.vmPage2().vmPageSbusyDrop(m);
     }
 
     @Test
