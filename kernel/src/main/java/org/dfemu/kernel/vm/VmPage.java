@@ -90,6 +90,9 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
  * int vm_pages_waiting;               int set_assoc_mask;               int dnweight;
  * struct vpgqueues vm_page_queues[PQ_COUNT];   // 64-byte aligned, 5121 x 64 bytes
  * </pre>
+ * PORT: vm_page_dump and vm_page_dump_size belong to pc64's minidump_machdep.c in the C; the
+ * port has no minidumps, so they sit here with the one function that sets them (the bitmap is
+ * still carved, as it costs RAM on the real machine; dump_add_page() bookkeeping is not done).
  *
  * <p>PORT, overall:
  * <ul>
