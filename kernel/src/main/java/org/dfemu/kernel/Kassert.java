@@ -3,9 +3,9 @@ package org.dfemu.kernel;
 import java.util.function.Supplier;
 
 /**
- * DragonFly's always-on assertions ({@code KKASSERT}, {@code KASSERT}) and {@code panic()}. They are
- * never Java {@code assert}s: the port runs as an INVARIANTS kernel, and a failed check is a
- * {@link KernelPanic}, never a silent continue.
+ * DragonFly's KKASSERT/KASSERT/panic (sys/sys/systm.h and kern/kern_shutdown.c at commit 737b020b54,
+ * 2021-05-28) as always-on assertions. They are never Java {@code assert}s: the port runs as an
+ * INVARIANTS kernel, and a failed check is a {@link KernelPanic}, never a silent continue.
  *
  * <p>Messages follow sys/systm.h: {@code assertion "EXPR" failed in FUNC}; {@code KASSERT} and
  * {@code panic} take the C's message text, which by DragonFly convention starts with the

@@ -30,13 +30,18 @@ import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
  * handed to the VM (as on real hardware, where it holds BIOS data). No message buffer is carved
  * (the console is the emulator's).
  *
+ * <p>Other physical ranges the boot code needs kept from the VM (as a BIOS SMAP would declare
+ * them) are declared with {@link #reservePhys} before getmemsize().
+ *
  * <p>Globals (in the data segment): {@code vm_phystable_t phys_avail[VM_PHYSSEG_MAX + 1]} (pairs
  * of phys_beg/phys_end, terminated by a zero phys_end), {@code physmem}, {@code Maxmem},
- * {@code firstaddr}.
+ * {@code firstaddr}, and the port's table of reserved ranges.
  */
 public final class Machdep {
     /** vmparam.h: phys_avail[] has VM_PHYSSEG_MAX + 1 entries. */
     public static final int VM_PHYSSEG_MAX = 127;
+    /** Ranges the boot may declare taken before getmemsize() (the port's SMAP holes). */
+    public static final int NRESERVED = 16;
 
     private static final StructLayout PHYSTABLE = MemoryLayout.structLayout(
             C_LONG.withName("phys_beg"),
@@ -46,12 +51,16 @@ public final class Machdep {
             C_LONG.withName("physmem"),
             C_LONG.withName("Maxmem"),
             C_LONG.withName("firstaddr"),
-            C_LONG.withName("getmemsize_done")).withName("machdep_globals");
+            C_LONG.withName("getmemsize_done"),
+            C_LONG.withName("nreserved"),
+            MemoryLayout.sequenceLayout(NRESERVED, PHYSTABLE).withName("reserved")).withName("machdep_globals");
     private static final long PHYS_AVAIL = Ctypes.offset(GLOBALS, "phys_avail");
     private static final long PHYSMEM = Ctypes.offset(GLOBALS, "physmem");
     private static final long MAXMEM = Ctypes.offset(GLOBALS, "Maxmem");
     private static final long FIRSTADDR = Ctypes.offset(GLOBALS, "firstaddr");
     private static final long GETMEMSIZE_DONE = Ctypes.offset(GLOBALS, "getmemsize_done");
+    private static final long NRESERVED_COUNT = Ctypes.offset(GLOBALS, "nreserved");
+    private static final long RESERVED = Ctypes.offset(GLOBALS, "reserved");
 
     private final KernelMemory km;
     private final long globals;
@@ -88,9 +97,25 @@ public final class Machdep {
     }
 
     /**
+     * Declares [{@code beg}, {@code end}) taken: getmemsize() leaves it out of phys_avail[], so the
+     * VM never hands it out (PHYS_TO_VM_PAGE still covers it). Page-rounded outward.
+     * (boot only) Call before getmemsize(); panics after it or beyond {@link #NRESERVED} ranges.
+     */
+    public void reservePhys(long beg, long end) {
+        Kassert.kkassert(km.load64(globals + GETMEMSIZE_DONE) == 0, "!getmemsize_done", "reserve_phys");
+        long n = km.load64(globals + NRESERVED_COUNT);
+        Kassert.kkassert(n < NRESERVED, "nreserved < NRESERVED", "reserve_phys");
+        long e = globals + RESERVED + n * PHYSTABLE.byteSize();
+        km.store64(e, Param.truncPage(beg));
+        km.store64(e + 8, Param.roundPage(end));
+        km.store64(globals + NRESERVED_COUNT, n + 1);
+    }
+
+    /**
      * getmemsize(): fills phys_avail[] with the RAM the VM may manage: [PAGE_SIZE, KERNLOAD) and
      * [first, end of RAM), where {@code first} is the end of the kernel image and of the early
-     * boot pages; sets physmem and Maxmem. (boot only) Called once.
+     * boot pages, less the ranges declared with {@link #reservePhys}; sets physmem and Maxmem.
+     * (boot only) Called once.
      */
     public void getmemsize() {
         Kassert.kkassert(km.load64(globals + GETMEMSIZE_DONE) == 0, "!getmemsize_done", "getmemsize");
@@ -102,19 +127,18 @@ public final class Machdep {
             setPhysAvail(i++, first, size);
         }
         setPhysAvail(i, 0, 0);
+        long n = km.load64(globals + NRESERVED_COUNT);
+        for (long r = 0; r < n; r++) {
+            long e = globals + RESERVED + r * PHYSTABLE.byteSize();
+            physAvailReserve(km.load64(e), km.load64(e + 8));
+        }
         km.store64(globals + PHYSMEM, Param.atop(size));
         km.store64(globals + MAXMEM, Param.atop(size));
         km.store64(globals + GETMEMSIZE_DONE, 1);
     }
 
-    /**
-     * Removes [{@code beg}, {@code end}) from phys_avail[], splitting a range if needed: the way
-     * boot code says "this physical memory is taken" before vm_page_startup(). Page-rounds
-     * outward. (boot only) Panics if phys_avail[] would overflow.
-     */
-    public void physAvailReserve(long beg, long end) {
-        beg = Param.truncPage(beg);
-        end = Param.roundPage(end);
+    // Removes [beg, end) from phys_avail[], splitting a range if needed.
+    private void physAvailReserve(long beg, long end) {
         long[] b = new long[VM_PHYSSEG_MAX + 1];
         long[] e = new long[VM_PHYSSEG_MAX + 1];
         int n = 0;

@@ -90,6 +90,9 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
  * int vm_pages_waiting;               int set_assoc_mask;               int dnweight;
  * struct vpgqueues vm_page_queues[PQ_COUNT];   // 64-byte aligned, 5121 x 64 bytes
  * </pre>
+ * PORT: vm_page_dump and vm_page_dump_size belong to pc64's minidump_machdep.c in the C; the
+ * port has no minidumps, so they sit here with the one function that sets them (the bitmap is
+ * still carved, as it costs RAM on the real machine; dump_add_page() bookkeeping is not done).
  *
  * <p>PORT, overall:
  * <ul>
@@ -822,6 +825,31 @@ public final class VmPage {
         return m;
     }
 
+    /**
+     * vm_page_lookup_sbusy_try(): the page at (object, pindex), soft-busied for read-only use, if
+     * it exists, is not fictitious, is valid over [pgoff, pgoff+pgbytes) and can be soft-busied;
+     * else 0. The caller holds the object. Never blocks.
+     */
+    public long vmPageLookupSbusyTry(long object, long pindex, int pgoff, int pgbytes) {
+        long m = vmPageRbTree.rbLookup(StructVmObject.rb_memq(object), pindex);
+        if (m != 0) {
+            if (!sbusyUsable(m, pgoff, pgbytes)) {
+                m = 0;
+            } else if (vmPageSbusyTry(m)) {
+                m = 0;
+            } else if (!sbusyUsable(m, pgoff, pgbytes)) {
+                p2().vmPageSbusyDrop(m);
+                m = 0;
+            }
+        }
+        return m;
+    }
+
+    private boolean sbusyUsable(long m, int pgoff, int pgbytes) {
+        return (StructVmPage.valid(km, m) == VM_PAGE_BITS_ALL || vmPageIsValid(m, pgoff, pgbytes))
+                && (flags(m) & PG_FICTITIOUS) == 0;
+    }
+
     /** vm_page_next(): the object's page at m's pindex + 1, or 0. The caller holds the object. */
     public long vmPageNext(long m) {
         long next = vmPageRbTree.rbNext(m);
@@ -1295,10 +1323,13 @@ public final class VmPage {
             }
 
             if (m == 0) {
-                // v_free_count promised a page the search did not find (see PORT above). In boot
-                // context no other thread can hold a page spinlock, so the counts are wrong.
-                Kassert.kassert(!lwkt.bootContext(),
-                        () -> "vm_page_alloc: v_free_count promises a page but the queues have none");
+                // The counts admitted the request but the search found no page (see PORT
+                // above). In boot context no other thread can hold a page spinlock, so retrying
+                // would spin forever (as the C would, e.g. before the thresholds exist).
+                final long admittedFree = freeCount;
+                Kassert.kassert(!lwkt.bootContext(), () -> String.format(
+                        "vm_page_alloc: admitted with v_free_count %d, v_free_reserved %d, but no page found",
+                        admittedFree, StructVmstats.v_free_reserved(km, vs)));
                 lwkt.lwktYield();
                 continue loop;
             }
@@ -1504,6 +1535,8 @@ public final class VmPage {
      * vm_page_free_toq(): returns the page to PQ_FREE (PQ_HOLD while held) and takes it out of
      * its object. The page must be hard-busied, not soft-busied, unwired, unmapped and not already
      * free; the busy is released (the page is free). Never blocks (spins).
+     *
+     * <p>PORT: also reports progress to the scheduler's livelock watchdog (a page freed).
      */
     public void vmPageFreeToq(long m) {
         incCnt(StructVmmeter.v_tfree$OFFSET);
@@ -1803,8 +1836,9 @@ public final class VmPage {
     /**
      * vm_page_grab(): the page at (object, pindex), hard-busied, allocating it if needed; with
      * VM_ALLOC_RETRY (which needs NORMAL) it never returns 0, looping on vm_wait(); without it, 0
-     * if it had to block. ZERO zeroes a new invalid page, FORCE_ZERO any page, and marks it valid.
-     * Not from interrupts. May block.
+     * if the allocation failed, and a panic (the C's NULL dereference) if the page was busy.
+     * ZERO zeroes a new invalid page, FORCE_ZERO any page, and marks it valid. Not from
+     * interrupts. May block.
      */
     public long vmPageGrab(long object, long pindex, int allocflags) {
         Kassert.kkassert((allocflags & (VM_ALLOC_NORMAL | VM_ALLOC_INTERRUPT | VM_ALLOC_SYSTEM)) != 0,
@@ -1820,7 +1854,12 @@ public final class VmPage {
                 if (error[0]) {
                     vmPageSleepBusy(m, true, "pgrbwt");
                     if ((allocflags & VM_ALLOC_RETRY) == 0) {
-                        return 0;
+                        // PORT: the C sets m = NULL, breaks out and reads m->valid: a NULL
+                        // dereference, i.e. a kernel page-fault panic (still so at HEAD). The
+                        // port panics the same way rather than return the NULL the comment
+                        // promises, so a run that reaches this path reports the C's bug.
+                        throw Kassert.panic("vm_page_grab: NULL page dereferenced (busy page at pindex %d"
+                                + " without VM_ALLOC_RETRY)", pindex);
                     }
                 } else if (m == 0) {
                     if (shared) {
