@@ -1,15 +1,16 @@
 package org.dfemu.kernel;
 
 import org.dfemu.emulator.api.Scheduler;
-import org.junit.jupiter.api.Assumptions;
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.emulator.sched.LwktScheduler;
+import org.dfemu.emulator.sched.RunResult;
+import org.dfemu.emulator.time.VirtualClock;
 
 /**
- * Where kernel tests get a real scheduler. WIRING POINT: until the emulator's Scheduler
- * implementation is on main, {@link #create} aborts, so tests that need threads (tagged
- * "needs-scheduler", e.g. {@code VmWaitTest}) are reported as skipped, not failed. To enable them,
- * make {@link #create} build the emulator's scheduler for the given seed, cpus and hz, and
- * {@link Machine#run} run it until every thread has exited (throwing on deadlock).
- * No fake scheduler is provided on purpose: these tests are about the real one's semantics.
+ * Where kernel tests get the machine's real scheduler (no fake: these tests are about the real
+ * one's semantics). The scheduler's lock words live in the kernel's own RAM, so it is built over
+ * the same {@link PhysicalMemory} the kernel booted on.
  */
 public final class SchedulerHarness {
     private SchedulerHarness() {}
@@ -18,14 +19,22 @@ public final class SchedulerHarness {
     public interface Machine {
         Scheduler scheduler();
 
-        /** Runs the spawned threads until all have exited. Throws if they deadlock. */
+        /** Runs the spawned threads until all have exited. Throws if the run ends any other way. */
         void run();
     }
 
-    /** A scheduler for {@code config.ncpus()} cpus at {@code config.hz()}, seeded by {@code seed}. */
-    public static Machine create(long seed, KernelConfig config) {
-        Assumptions.abort("no Scheduler implementation wired into SchedulerHarness yet (seed " + seed
-                + ", " + config.ncpus() + " cpus)");
-        throw new AssertionError("unreachable");
+    /** A scheduler for {@code config.ncpus()} cpus at {@code config.hz()} over {@code ram}, seeded by {@code seed}. */
+    public static Machine create(long seed, KernelConfig config, PhysicalMemory ram) {
+        LwktScheduler sched = new LwktScheduler(new VirtualClock(), ram, config.ncpus(), config.hz(), seed, TraceSink.NONE);
+        return new Machine() {
+            @Override
+            public Scheduler scheduler() { return sched; }
+
+            @Override
+            public void run() {
+                RunResult r = sched.run();
+                if (r.outcome() != RunResult.Outcome.ALL_EXITED) throw new AssertionError("run did not complete:\n" + r);
+            }
+        };
     }
 }

@@ -10,7 +10,6 @@ import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -25,11 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * vm_wait()/vm_wait_pfault() really sleep and are really woken (dragonfly-map.md 4.5, behaviour
  * 11), with kernel threads on the emulator's scheduler.
  *
- * <p>NEEDS THE SCHEDULER: skipped until {@link SchedulerHarness#create} is wired to the
- * emulator's Scheduler implementation. Threads record what they saw into plain arrays; the
- * assertions run after the machine has run.
+ * <p>Threads run on the machine's real scheduler ({@link SchedulerHarness}); they record what they
+ * saw into plain arrays and the assertions run after the machine has run.
  */
-@Tag("needs-scheduler")
 class VmWaitTest {
     private static final long SECOND = 1_000_000_000L;
 
@@ -44,8 +41,8 @@ class VmWaitTest {
     @BeforeEach
     void boot() {
         KernelConfig config = new KernelConfig(1, 100);
-        machine = SchedulerHarness.create(1, config);
         t = TestKernel.boot(16 << 20, config);
+        machine = SchedulerHarness.create(1, config, t.ram);
         k = t.kernel;
         km = k.km();
         vp = k.vmPage();
