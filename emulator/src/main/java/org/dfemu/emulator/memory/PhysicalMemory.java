@@ -22,6 +22,9 @@ import java.nio.ByteOrder;
  * the fast path); the exception is translated at this edge, as Lucene's MemorySegmentIndexInput
  * does.
  *
+ * <p>RAM is an anonymous private mapping (see {@link AnonymousMapping}): zero pages appear on
+ * first touch, so a large machine powers on at once and untouched RAM costs the host nothing.
+ *
  * <p>Physical page 0 exists and is addressable (it holds the boot page tables in most setups);
  * whether it is given to the page allocator is the kernel's decision.
  *
@@ -73,7 +76,10 @@ public final class PhysicalMemory implements AutoCloseable {
         }
         this.arena = Arena.ofShared();
         try {
-            this.ram = arena.allocate(size, PAGE_SIZE);
+            // Lazily zeroed by the host kernel; Arena.allocate (which zero-fills eagerly) only
+            // where anonymous mappings are unavailable.
+            MemorySegment mapped = AnonymousMapping.map(arena, size);
+            this.ram = mapped != null ? mapped : arena.allocate(size, PAGE_SIZE);
         } catch (OutOfMemoryError e) {
             arena.close();
             throw new IllegalArgumentException("hw.physmem " + PhysmemSize.format(size)

@@ -5,7 +5,6 @@ import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -43,13 +42,8 @@ class VmPageThresholdsTest {
         checkMachine(mib);
     }
 
-    /**
-     * The 4 GiB machine. Opt-in with -Ddfemu.test.bigRam=true: allocating 4 GiB of emulated RAM
-     * costs about 20 s on the build machines (PhysicalMemory zero-fills eagerly), more than the
-     * whole kernel test budget; the boot itself takes well under a second.
-     */
+    /** The 4 GiB machine (RAM is lazily zeroed, so this costs only the pages the boot touches). */
     @Test
-    @EnabledIfSystemProperty(named = "dfemu.test.bigRam", matches = "true")
     void fourGibMachine() {
         checkMachine(4096);
     }
