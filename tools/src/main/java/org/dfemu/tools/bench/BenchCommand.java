@@ -22,11 +22,12 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code dfemu bench}: runs the JMH benchmarks of this package in forked JVMs (with the project's
- * JVM flags) and prints one table of scores followed by the ratios the issues set targets for.
+ * JVM flags) and prints one table of scores followed by the targets the issues set: ratios of two
+ * scores from the same run, and limits on single scores.
  * Benchmarks never run as part of the build or the tests.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Run the JMH benchmarks and print a table of scores and target ratios.",
+        description = {"Run the JMH benchmarks and print a table of scores, target ratios and target limits.",
                 "Figures depend on the host: README lists those measured on the reference machine."})
 public final class BenchCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "REGEX",
@@ -41,8 +42,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws RunnerException {
+        // jvmArgs, not jvmArgsAppend: the forks get exactly the build's flags, not also whatever
+        // the host JVM was started with (the launcher passes the same flags, which doubled them).
         ChainedOptionsBuilder opts = new OptionsBuilder()
-                .jvmArgsAppend(jvmFlags())
+                .jvmArgs(jvmFlags())
                 .shouldFailOnError(true);
         if (includes.isEmpty()) opts.include("org\\.dfemu\\.tools\\.bench\\..*");
         for (String inc : includes) opts.include(inc);
@@ -77,12 +80,15 @@ public final class BenchCommand implements Callable<Integer> {
         return out.toArray(String[]::new);
     }
 
-    /** Formats JMH results and the target ratios. */
+    /** Formats JMH results, the target ratios and the target limits. */
     static final class BenchTable {
         private BenchTable() {}
 
+        /** One benchmark's primary result, keyed in {@link #render} by its printed name. */
+        private record Score(double value, String unit) {}
+
         static String render(Collection<RunResult> results) {
-            Map<String, Double> byName = new LinkedHashMap<>();
+            Map<String, Score> byName = new LinkedHashMap<>();
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(Locale.ROOT, "%-58s %14s %10s  %s%n", "benchmark", "score", "error", "unit"));
             for (RunResult r : results) {
@@ -90,20 +96,32 @@ public final class BenchCommand implements Callable<Integer> {
                 StringBuilder name = new StringBuilder(shortName(p.getBenchmark()));
                 for (String k : p.getParamsKeys()) name.append(' ').append(k).append('=').append(p.getParam(k));
                 var s = r.getPrimaryResult();
-                byName.put(name.toString(), s.getScore());
+                byName.put(name.toString(), new Score(s.getScore(), s.getScoreUnit()));
                 sb.append(String.format(Locale.ROOT, "%-58s %14.3f %10.3f  %s%n",
                         name, s.getScore(), s.getScoreError(), s.getScoreUnit()));
             }
             StringBuilder ratios = new StringBuilder();
             for (BenchTargets.Ratio t : BenchTargets.RATIOS) {
-                Double num = byName.get(t.numerator());
-                Double den = byName.get(t.denominator());
-                if (num == null || den == null || den == 0) continue;
-                double ratio = num / den;
+                Score num = byName.get(t.numerator());
+                Score den = byName.get(t.denominator());
+                if (num == null || den == null || den.value() == 0) continue;
+                double ratio = num.value() / den.value();
                 ratios.append(String.format(Locale.ROOT, "%-58s %14.2f  target %s %s%n",
                         t.label(), ratio, t.target(), t.met(ratio) ? "(met)" : "(NOT met)"));
             }
-            if (!ratios.isEmpty()) sb.append(System.lineSeparator()).append("ratios").append(System.lineSeparator()).append(ratios);
+            StringBuilder limits = new StringBuilder();
+            for (BenchTargets.Limit t : BenchTargets.LIMITS) {
+                Score s = byName.get(t.benchmark());
+                if (s == null) continue;
+                // A score in another unit (e.g. a run with -tu) cannot be held against the bound.
+                String verdict = !s.unit().equals(t.unit()) ? "(unit " + s.unit() + ", not compared)"
+                        : t.met(s.value()) ? "(met)" : "(NOT met)";
+                limits.append(String.format(Locale.ROOT, "%-58s %14.2f  target %s %s%n",
+                        t.label(), s.value(), t.target(), verdict));
+            }
+            String nl = System.lineSeparator();
+            if (!ratios.isEmpty()) sb.append(nl).append("ratios").append(nl).append(ratios);
+            if (!limits.isEmpty()) sb.append(nl).append("limits").append(nl).append(limits);
             return sb.toString();
         }
 

@@ -1,10 +1,12 @@
 package org.dfemu.tools.bench;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
- * The speed targets the issues set, as ratios of two benchmark scores measured in the same run.
- * Names are "Class.method" plus " key=value" for each JMH parameter, as the table prints them.
+ * The speed targets the issues set: ratios of two benchmark scores measured in the same run, and
+ * upper limits on single scores. Names are "Class.method" plus " key=value" for each JMH
+ * parameter, as the table prints them.
  */
 final class BenchTargets {
     private BenchTargets() {}
@@ -16,9 +18,28 @@ final class BenchTargets {
         String target() { return (atLeast ? ">= " : "<= ") + bound; }
     }
 
+    /**
+     * The score of {@code benchmark}, in {@code unit} (as JMH prints it, e.g. "ns/op"), must be
+     * below {@code bound}. Absolute, so it holds only on machines like the reference one.
+     */
+    record Limit(String label, String benchmark, String unit, double bound) {
+        boolean met(double score) { return score < bound; }
+
+        String target() { return String.format(Locale.ROOT, "< %s %s", bound, unit); }
+    }
+
     static final List<Ratio> RATIOS = List.of(
             new Ratio("TLB-hit load64 / raw segment load64 (time)",
                     "MmuBenchmark.tlbHitLoad64", "MmuBenchmark.rawSegmentLoad64", 3.0, false),
             new Ratio("block device / raw FileChannel 64K writes (throughput)",
                     "BlockDeviceBenchmark.deviceSequentialWrite64k", "BlockDeviceBenchmark.rawChannelSequentialWrite64k", 0.7, true));
+
+    /** The TLB-miss target (under 40 ns), against the walk alone and against the CPU's whole miss path. */
+    static final List<Limit> LIMITS = List.of(
+            new Limit("TLB miss: 4-level walk alone, tables host-cache-hot",
+                    "MmuBenchmark.walk4Level", "ns/op", 40),
+            new Limit("TLB miss: 4-level walk alone, tables spread over 16 MiB",
+                    "MmuBenchmark.walk4LevelSpread", "ns/op", 40),
+            new Limit("TLB miss: invlpg + load64 through the CPU",
+                    "MmuBenchmark.invlpgLoad64", "ns/op", 40));
 }
