@@ -61,7 +61,11 @@ public final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         Collection<RunResult> results = new Runner(opts.build()).run();
-        System.out.print(BenchTable.render(results));
+        Map<String, Double> reference = Map.of();
+        if (results.stream().anyMatch(r -> r.getParams().getBenchmark().matches(".*(Kmalloc|Zalloc).*"))) {
+            reference = CMallocReference.measure(List.of(64, 256, 1024));
+        }
+        System.out.print(BenchTable.render(results, reference));
         return 0;
     }
 
@@ -87,10 +91,15 @@ public final class BenchCommand implements Callable<Integer> {
         /** One benchmark's primary result, keyed in {@link #render} by its printed name. */
         private record Score(double value, String unit) {}
 
-        static String render(Collection<RunResult> results) {
+        /** Renders JMH results plus native reference scores (ns/op, no error bar) such as the C malloc's. */
+        static String render(Collection<RunResult> results, Map<String, Double> reference) {
             Map<String, Score> byName = new LinkedHashMap<>();
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(Locale.ROOT, "%-58s %14s %10s  %s%n", "benchmark", "score", "error", "unit"));
+            for (Map.Entry<String, Double> e : reference.entrySet()) {
+                byName.put(e.getKey(), new Score(e.getValue(), "ns/op"));
+                sb.append(String.format(Locale.ROOT, "%-58s %14.3f %10s  %s%n", e.getKey(), e.getValue(), "(C)", "ns/op"));
+            }
             for (RunResult r : results) {
                 var p = r.getParams();
                 StringBuilder name = new StringBuilder(shortName(p.getBenchmark()));
