@@ -204,6 +204,7 @@ public final class Pmap {
             MemoryLayout.sequenceLayout(StructPmap.PROTECTION_CODES_SIZE, C_LONG).withName("protection_codes"),
             MemoryLayout.sequenceLayout(StructPmap.PAT_INDEX_SIZE, C_LONG).withName("pat_pte_index"),
             MemoryLayout.sequenceLayout(StructPmap.PAT_INDEX_SIZE, C_LONG).withName("pat_pde_index"),
+            C_LONG.withName("nkpt_phys"),
             C_INT.withName("ndmpdp"),
             C_INT.withName("pmap_initialized"),
             C_INT.withName("pmap_nx_enable"),
@@ -231,6 +232,7 @@ public final class Pmap {
     private static final long PROTECTION_CODES = Ctypes.offset(GLOBALS, "protection_codes");
     private static final long PAT_PTE_INDEX = Ctypes.offset(GLOBALS, "pat_pte_index");
     private static final long PAT_PDE_INDEX = Ctypes.offset(GLOBALS, "pat_pde_index");
+    private static final long NKPT_PHYS = Ctypes.offset(GLOBALS, "nkpt_phys");
     private static final long NDMPDP = Ctypes.offset(GLOBALS, "ndmpdp");
     private static final long PMAP_INITIALIZED = Ctypes.offset(GLOBALS, "pmap_initialized");
     private static final long PMAP_NX_ENABLE = Ctypes.offset(GLOBALS, "pmap_nx_enable");
@@ -573,6 +575,7 @@ public final class Pmap {
         long dmpdpPhys = md.allocpages(Vmparam.NDMPML4E);
         long dmpdPhys = md.allocpages(ndmpdp);
         km.store64(globals + KPT_PHYS, kptPhys);
+        km.store64(globals + NKPT_PHYS, nkptPhys);
         km.store64(globals + KPML4_PHYS, kpml4Phys);
         km.store64(globals + KPDP_PHYS, kpdpPhys);
         km.store64(globals + KPD_PHYS, kpdPhys);
@@ -2720,6 +2723,9 @@ public final class Pmap {
     /** KPDPphys: the kernel PDP pages (for the invariant checker). */
     public long kpdpphys() { return km.load64(globals + KPDP_PHYS); }
 
-    /** KPTphys and the count of preallocated KVA PT pages follow from it (for the checker). */
+    /** KPTphys: the first of the boot-time KVA page-table pages (for the invariant checker). */
     public long kptphys() { return km.load64(globals + KPT_PHYS); }
+
+    /** nkpt_phys: how many KVA page-table pages create_pagetables() preallocated. */
+    public long nkptphys() { return km.load64(globals + NKPT_PHYS); }
 }
