@@ -17,6 +17,7 @@ import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.disk.LatencyModel;
 import org.dfemu.emulator.sched.SchedulerSettings;
+import org.dfemu.kernel.KernelConfig;
 import org.dfemu.tools.image.BootSettings;
 import org.dfemu.tools.image.DiskImage;
 import org.dfemu.tools.image.MachineSettings;
@@ -67,6 +68,10 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Master seed of the run (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--time", paramLabel = "SECONDS", defaultValue = "1",
+            description = "Virtual seconds to run after boot before shutdown (default: ${DEFAULT-VALUE}).")
+    double runSeconds;
+
     @Option(names = "--settings", description = "List every boot setting with its default and range, and exit.")
     boolean listSettings;
 
@@ -80,6 +85,11 @@ public final class BootCommand implements Callable<Integer> {
             }
             out.flush();
             return 0;
+        }
+        if (!(runSeconds > 0 && runSeconds <= 1e6)) {
+            err.println("dfemu boot: --time " + runSeconds + " is not in (0, 1000000] seconds");
+            err.flush();
+            return 2;
         }
         try {
             BootPlan plan = plan();
@@ -145,9 +155,10 @@ public final class BootCommand implements Callable<Integer> {
             if (swap != null) {
                 out.printf("swap partition: sectors %d..%d (%d MiB)%n", swap.firstSector(), swap.endSector() - 1, swap.byteLength() >> 20);
             }
-            out.println("machine halted: no kernel in this build yet (the inventory above is the machine's)");
+            KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0);
+            int status = KernelRun.run(machine, kc, (long) (runSeconds * 1e9), verbose, out);
             out.flush();
-            return 0;
+            return status;
         }
     }
 

@@ -1,0 +1,82 @@
+package org.dfemu.tools.boot;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import org.dfemu.emulator.Machine;
+import org.dfemu.emulator.sched.RunResult;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelConfig;
+import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.sys.Sysctl;
+
+/**
+ * Boots the ported kernel on a powered-on machine, runs it until shutdown, and prints the console
+ * and the reports. Returns the process exit status: 0 for a clean run, 1 for a kernel panic,
+ * deadlock or livelock.
+ */
+final class KernelRun {
+    private KernelRun() {}
+
+    /** The thresholds and counters {@code -v} prints after boot, by their sysctl names. */
+    private static final List<String> VERBOSE_SYSCTLS = List.of(
+            "vm.stats.vm.v_page_count", "vm.stats.vm.v_free_count", "vm.stats.vm.v_wire_count",
+            "vm.stats.vm.v_interrupt_free_min", "vm.stats.vm.v_pageout_free_min", "vm.v_free_severe",
+            "vm.stats.vm.v_free_reserved", "vm.stats.vm.v_free_min", "vm.stats.vm.v_free_target",
+            "vm.stats.vm.v_paging_wait", "vm.stats.vm.v_paging_start", "vm.stats.vm.v_paging_target1",
+            "vm.stats.vm.v_paging_target2", "vm.stats.vm.v_inactive_target");
+
+    /** The page counts of the shutdown {@code vmstat}-style summary. */
+    private static final List<String> VMSTAT = List.of(
+            "vm.stats.vm.v_free_count", "vm.stats.vm.v_cache_count", "vm.stats.vm.v_inactive_count",
+            "vm.stats.vm.v_active_count", "vm.stats.vm.v_wire_count");
+
+    static int run(Machine machine, KernelConfig config, long runNs, boolean verbose, PrintWriter out) {
+        Kernel kernel;
+        try {
+            kernel = new Kernel(machine.ram(), config);
+            kernel.boot();
+        } catch (KernelPanic p) {
+            out.println(p.getMessage());
+            out.println("result: panic during boot");
+            return 1;
+        }
+        kernel.attachMachine(machine);
+        for (String line : kernel.dmesg()) out.println(line);
+        Sysctl sysctl = kernel.sysctl();
+        if (verbose) {
+            for (String name : VERBOSE_SYSCTLS) {
+                if (sysctl.exists(name)) out.printf(Locale.ROOT, "%s: %d%n", name, sysctl.read(name));
+            }
+        }
+        out.flush();
+
+        machine.clock().schedule(runNs, "shutdown", false, () -> machine.scheduler().requestStop("shutdown"));
+        RunResult result = machine.scheduler().run();
+
+        out.println();
+        out.println("--- vmstat (pages) ---");
+        for (String name : VMSTAT) {
+            if (sysctl.exists(name)) out.printf(Locale.ROOT, "%-34s %10d%n", name.substring(name.lastIndexOf('.') + 1), sysctl.read(name));
+        }
+        out.println("--- vmstat -z ---");
+        for (String line : kernel.vmZone().sysctlVmZone()) out.println(line);
+        out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
+        return switch (result.outcome()) {
+            case ALL_EXITED, STOPPED -> {
+                out.println("result: ok");
+                yield 0;
+            }
+            case PANIC -> {
+                out.println(result);
+                out.println("result: panic");
+                yield 1;
+            }
+            case DEADLOCK, LIVELOCK -> {
+                out.println(result);
+                out.println("result: " + result.outcome().name().toLowerCase(Locale.ROOT));
+                yield 1;
+            }
+        };
+    }
+}
