@@ -60,6 +60,16 @@ public final class DataSegment {
     }
 
     /**
+     * A NUL-terminated copy of {@code s} in the segment, for a C string literal ({@code .rodata})
+     * whose address kernel structures keep (zone names). (boot only)
+     */
+    public long allocString(String s) {
+        long va = alloc(s.length() + 1, 1);
+        km.storeString(va, s, s.length() + 1);
+        return va;
+    }
+
+    /**
      * Closes the segment and returns {@code physfree}: the page-rounded physical end of the kernel
      * image. (boot only) Panics if already closed.
      */

@@ -1,14 +1,24 @@
 package org.dfemu.kernel;
 
+import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.kernel.kern.Globaldata;
 import org.dfemu.kernel.kern.Lwkt;
+import org.dfemu.kernel.kern.SubrParam;
 import org.dfemu.kernel.machine.Machdep;
+import org.dfemu.kernel.machine.Pmap;
 import org.dfemu.kernel.sys.Sysctl;
+import org.dfemu.kernel.vm.VmKern;
+import org.dfemu.kernel.vm.VmMap;
 import org.dfemu.kernel.vm.VmMeter;
 import org.dfemu.kernel.vm.VmObject;
 import org.dfemu.kernel.vm.VmPage;
 import org.dfemu.kernel.vm.VmPage2;
 import org.dfemu.kernel.vm.VmPageout;
+import org.dfemu.kernel.vm.VmZone;
+
+import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * One booted kernel: the per-boot context every ported C file reaches the others through, as the
@@ -25,11 +35,16 @@ import org.dfemu.kernel.vm.VmPageout;
  *     the data segment (from physical 2 MiB) and registers its sysctls; the segment is closed and
  *     its end becomes {@code physfree}.</li>
  * <li>{@link #boot()} runs the early boot in boot context (on the calling Java thread, as
- *     thread0): getmemsize, vm_page_startup, vm_page_startup_finish, the pageout thresholds.
- *     Early page tables (pmap_bootstrap) are allocated with {@code machdep().allocpages()}
- *     before getmemsize.</li>
- * <li>The machine attaches its scheduler ({@code lwkt().attachScheduler}), kernel threads are
- *     created with {@code lwkt().lwktCreate} and the scheduler runs them.</li>
+ *     thread0), in DragonFly's order: init_param1; getmemsize (with pmap_bootstrap, which builds
+ *     the kernel page tables from the pages after the image); init_param2; the per-cpu map-entry
+ *     reserves (mi_gdinit); vm_mem_init (vm_page_startup, vm_object_init1, vm_map_startup,
+ *     kmem_init, pmap_init); cpu_startup's memory report; vm_init2 (the MAP ENTRY and PV ENTRY
+ *     zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
+ *     records what boot printed.</li>
+ * <li>The machine is attached with {@link #attachMachine}: its scheduler (so that
+ *     {@code lwkt().lwktCreate} can start kernel threads) and its CPUs, which load the kernel's
+ *     CR3 and from then on receive the pmap's TLB shootdowns. A kernel booted without a machine
+ *     (unit tests) runs in boot context only, and no CPU caches translations.</li>
  * </ol>
  */
 public final class Kernel {
@@ -43,7 +58,16 @@ public final class Kernel {
     private final VmObject vmObject;
     private final VmPage2 vmPage2;
     private final VmPage vmPage;
+    private final Globaldata globaldata;
+    private final SubrParam subrParam;
+    private final Pmap pmap;
+    private final VmZone vmZone;
+    private final VmMap vmMap;
+    private final VmKern vmKern;
     private final long physfree;
+    /** The console (kprintf output, dmesg); output only, never read by kernel code. */
+    private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
+    private long msgbufChars;
 
     /**
      * Links a kernel over {@code ram} (step 1 above). The calling Java thread becomes the boot
@@ -56,12 +80,18 @@ public final class Kernel {
         this.sysctl = new Sysctl(km);
         // Each constructor only lays out globals and keeps `this`; cross-file calls happen later.
         this.lwkt = new Lwkt(this, data);
+        this.globaldata = new Globaldata(this, data);
+        this.subrParam = new SubrParam(this, data);
         this.machdep = new Machdep(this, data);
         this.vmMeter = new VmMeter(this, data, sysctl);
         this.vmPageout = new VmPageout(this, data, sysctl);
-        this.vmObject = new VmObject(this);
+        this.vmObject = new VmObject(this, data);
         this.vmPage2 = new VmPage2(this);
         this.vmPage = new VmPage(this, data);
+        this.pmap = new Pmap(this, data);
+        this.vmZone = new VmZone(this, data, sysctl);
+        this.vmMap = new VmMap(this, data);
+        this.vmKern = new VmKern(this, data, sysctl);
         this.physfree = data.close();
         machdep.setPhysfree(physfree);
     }
@@ -78,9 +108,24 @@ public final class Kernel {
      * attributed to thread0.
      */
     public Kernel boot() {
+        Kassert.kkassert(machdep.maxmem() == 0, "!booted", "Kernel.boot");
         try {
+            subrParam.initParam1();
             machdep.getmemsize();
+            subrParam.initParam2(machdep.physmem());
+            for (int cpu = 0; cpu < config.ncpus(); cpu++) {
+                vmMap.vmMapEntryReserveCpuInit(globaldata.globaldataFind(cpu));
+            }
+            // vm_mem_init (SI_BOOT1_VM)
             vmPage.vmPageStartup();
+            vmObject.vmObjectInit1();
+            vmMap.vmMapStartup();
+            vmKern.kmemInit();
+            pmap.pmapInit();
+            // cpu_startup (SI_BOOT2_START_CPU)
+            machdep.cpuStartup();
+            // proc0 setup (SI_BOOT2_PROC0): vm_init2
+            vmMap.vmInit2();
             vmPage.vmPageStartupFinish();
             vmPageout.vmPageoutThreadSetup();
         } catch (KernelPanic p) {
@@ -116,4 +161,52 @@ public final class Kernel {
     public VmPage2 vmPage2() { return vmPage2; }
 
     public VmPage vmPage() { return vmPage; }
+
+    public Globaldata globaldata() { return globaldata; }
+
+    public SubrParam subrParam() { return subrParam; }
+
+    public Pmap pmap() { return pmap; }
+
+    public VmZone vmZone() { return vmZone; }
+
+    public VmMap vmMap() { return vmMap; }
+
+    public VmKern vmKern() { return vmKern; }
+
+    /**
+     * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})
+     * and its CPUs ({@code pmap().attachCpus}: every CPU loads the kernel CR3). Call once, after
+     * {@link #boot()}, before the scheduler runs. (boot only) Panics on a mismatch of cpu count
+     * or hz.
+     */
+    public void attachMachine(Machine machine) {
+        lwkt.attachScheduler(machine.scheduler());
+        pmap.attachCpus(machine.cpus());
+    }
+
+    /** Console size bound: the C's MSGBUF_SIZE (pc64: 0x80000 bytes would do; 64 KiB kept). */
+    private static final long MSGBUF_CHARS = 64 * 1024;
+
+    /**
+     * {@code kprintf(fmt, ...)} of one line, to the console. The console is a bounded ring of
+     * lines (the oldest are dropped past 64 KiB), output only: kernel code never reads it back,
+     * so it is not kernel state and lives outside emulated RAM. Any context; never blocks.
+     */
+    public void kprintf(String line) {
+        synchronized (msgbuf) {
+            msgbuf.addLast(line);
+            msgbufChars += line.length() + 1;
+            while (msgbufChars > MSGBUF_CHARS && msgbuf.size() > 1) {
+                msgbufChars -= msgbuf.removeFirst().length() + 1;
+            }
+        }
+    }
+
+    /** The console's lines, oldest first ({@code dmesg}). */
+    public List<String> dmesg() {
+        synchronized (msgbuf) {
+            return List.copyOf(msgbuf);
+        }
+    }
 }

@@ -3,11 +3,19 @@ package org.dfemu.kernel;
 /**
  * Immutable boot configuration of one kernel instance.
  *
- * @param ncpus number of CPUs ({@code ncpus}); must match the scheduler's
- * @param hz    clock interrupt frequency ({@code hz}); must match the scheduler's. DragonFly's
- *              default is 100.
+ * @param ncpus      number of CPUs ({@code ncpus}); must match the scheduler's
+ * @param hz         clock interrupt frequency ({@code hz}); must match the scheduler's. DragonFly's
+ *                   default is 100.
+ * @param invariants {@code kern.invariants}: the INVARIANTS-only debugging of the C (for instance
+ *                   zalloc's ZENTRY_FREE marker in a free item's second word) is compiled in. The
+ *                   KKASSERTs are always on regardless; this gates only the extra bookkeeping.
+ *                   Simulations always set it (the default).
+ * @param kvaSize    {@code KvaSize} in bytes, the size of kernel_map; 0 picks the default of
+ *                   {@link #kvaSizeFor}. Must be 0 or a positive multiple of 2 MiB.
  */
-public record KernelConfig(int ncpus, int hz) {
+public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize) {
+    private static final long NBPDR = 1L << 21;
+
     public KernelConfig {
         if (ncpus < 1 || ncpus > 256) {
             throw new IllegalArgumentException("ncpus " + ncpus + " is outside 1..256");
@@ -15,10 +23,23 @@ public record KernelConfig(int ncpus, int hz) {
         if (hz < 1) {
             throw new IllegalArgumentException("hz " + hz + " must be positive");
         }
+        if (kvaSize < 0 || (kvaSize & (NBPDR - 1)) != 0) {
+            throw new IllegalArgumentException("kvaSize " + kvaSize + " must be 0 or a positive multiple of 2 MiB");
+        }
+    }
+
+    /** {@code ncpus} CPUs at {@code hz}, INVARIANTS on, the default KVA size. */
+    public KernelConfig(int ncpus, int hz) {
+        this(ncpus, hz, true, 0);
     }
 
     /** One CPU, hz 100. */
     public static KernelConfig defaults() { return new KernelConfig(1, 100); }
+
+    /** This configuration with {@code kvaSize} bytes of kernel_map (0 = default). */
+    public KernelConfig withKvaSize(long bytes) {
+        return new KernelConfig(ncpus, hz, invariants, bytes);
+    }
 
     /**
      * {@code ncpus_fit}: ncpus rounded up to a power of 2 (mp_machdep.c), used to size per-cpu
@@ -26,5 +47,23 @@ public record KernelConfig(int ncpus, int hz) {
      */
     public int ncpusFit() {
         return ncpus == 1 ? 1 : Integer.highestOneBit(ncpus - 1) << 1;
+    }
+
+    /**
+     * The KVA size a machine with {@code ramBytes} of RAM boots with: {@link #kvaSize} if set,
+     * else 8 times RAM rounded up to 2 MiB, at least 1 GiB.
+     *
+     * <p>Why: pc64 DragonFly has 8 TiB of KVA (vmparam.h), far more than the RAM of any machine it
+     * runs on, so memory and kernel page tables run out before KVA does, and kmalloc's limit
+     * ({@code min(physmem, KvaSize)}) is physmem. Eight times RAM keeps both properties on an
+     * emulated machine while keeping KVA finite, so kernel_map exhaustion can be provoked (with a
+     * smaller {@code kvaSize}) and observed.
+     */
+    public long kvaSizeFor(long ramBytes) {
+        if (kvaSize != 0) {
+            return kvaSize;
+        }
+        long size = Math.max(8 * ramBytes, 1L << 30);
+        return (size + NBPDR - 1) & -NBPDR;
     }
 }

@@ -7,6 +7,7 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.StructLock;
 import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.vm.StructVmPage;
 import org.dfemu.kernel.vm.VmPage;
@@ -43,6 +44,9 @@ import org.dfemu.kernel.vm.VmPage;
 public final class Lwkt {
     /** {@code EWOULDBLOCK}, as tsleep() returns it on timeout. */
     public static final int EWOULDBLOCK = Scheduler.EWOULDBLOCK;
+
+    /** A lockmgr word held in boot context (the scheduler never sees it: boot releases every lock). */
+    private static final long BOOT_LOCK_HELD = 1;
 
     private final Kernel kernel;
     private final KernelMemory km;
@@ -145,6 +149,70 @@ public final class Lwkt {
             return;
         }
         sched.spinUnlock(pa);
+    }
+
+    /** lockinit(): a free {@code struct lock} at {@code lk}. No requirements. */
+    public void lockinit(long lk) {
+        km.bzero(lk, StructLock.SIZEOF);
+    }
+
+    /**
+     * {@code lockmgr(lk, LK_EXCLUSIVE)} on the {@code struct lock} at {@code lk}; sleeps on it with
+     * {@code wmesg} while another thread holds it. Not recursive. In boot context the lock must be
+     * free (nobody else can hold it), else panics. May block.
+     */
+    public void lockmgrExclusive(long lk, String wmesg) {
+        long pa = lockWordPa(lk);
+        if (bootContext()) {
+            if (!km.ram().cas64(pa, 0, BOOT_LOCK_HELD)) {
+                throw Kassert.panic("lockmgr: %s 0x%x already held in boot context (deadlock)", wmesg, lk);
+            }
+            return;
+        }
+        sched.lockExclusive(pa, wmesg);
+    }
+
+    /**
+     * {@code lockmgr(lk, LK_EXCLUSIVE | LK_SLEEPFAIL)}: takes the lock and returns true if it is
+     * free; otherwise sleeps until it is released and returns false without it (the C returns
+     * ENOLCK), so the caller re-checks whatever it was about to do. May block.
+     *
+     * <p>PORT: the scheduler has no sleep-and-fail primitive; waiting is done by acquiring the lock
+     * (sleeping until the holder releases it) and releasing it at once, which wakes the next
+     * waiter just as the holder's release would have.
+     */
+    public boolean lockmgrExclusiveSleepfail(long lk, String wmesg) {
+        long pa = lockWordPa(lk);
+        if (bootContext()) {
+            lockmgrExclusive(lk, wmesg);
+            return true;
+        }
+        if (sched.lockTryExclusive(pa, wmesg)) {
+            return true;
+        }
+        sched.lockExclusive(pa, wmesg);
+        sched.lockRelease(pa);
+        return false;
+    }
+
+    /** {@code lockmgr(lk, LK_RELEASE)}. Panics if the caller does not hold it. Never blocks. */
+    public void lockmgrRelease(long lk) {
+        long pa = lockWordPa(lk);
+        if (bootContext()) {
+            if (!km.ram().cas64(pa, BOOT_LOCK_HELD, 0)) {
+                throw Kassert.panic("lockmgr: release of unheld lock 0x%x", lk);
+            }
+            return;
+        }
+        sched.lockRelease(pa);
+    }
+
+    private long lockWordPa(long lk) {
+        long pa = km.pa(StructLock.lockWord(lk));
+        if ((pa & 7) != 0) {
+            throw Kassert.panic("lock 0x%x: lock word not 8-byte aligned", lk);
+        }
+        return pa;
     }
 
     private long lockPa(long kva) {

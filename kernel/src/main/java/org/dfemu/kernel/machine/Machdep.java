@@ -30,6 +30,9 @@ import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
  * handed to the VM (as on real hardware, where it holds BIOS data). No message buffer is carved
  * (the console is the emulator's).
  *
+ * <p>getmemsize() calls pmap_bootstrap() between sizing RAM and building phys_avail[], as pc64
+ * does, so the kernel page tables come out of the pages right after the kernel image.
+ *
  * <p>Globals (in the data segment): {@code vm_phystable_t phys_avail[VM_PHYSSEG_MAX + 1]} (pairs
  * of phys_beg/phys_end, terminated by a zero phys_end), {@code physmem}, {@code Maxmem},
  * {@code firstaddr}.
@@ -53,11 +56,13 @@ public final class Machdep {
     private static final long FIRSTADDR = Ctypes.offset(GLOBALS, "firstaddr");
     private static final long GETMEMSIZE_DONE = Ctypes.offset(GLOBALS, "getmemsize_done");
 
+    private final Kernel kernel;
     private final KernelMemory km;
     private final long globals;
 
     /** (boot only) Lays out the globals. */
     public Machdep(Kernel kernel, DataSegment data) {
+        this.kernel = kernel;
         this.km = kernel.km();
         this.globals = data.alloc(GLOBALS);
     }
@@ -87,14 +92,21 @@ public final class Machdep {
         return ret;
     }
 
+    /** {@code firstaddr}: the next physical page allocpages() would hand out. */
+    public long firstaddr() { return km.load64(globals + FIRSTADDR); }
+
     /**
-     * getmemsize(): fills phys_avail[] with the RAM the VM may manage: [PAGE_SIZE, KERNLOAD) and
-     * [first, end of RAM), where {@code first} is the end of the kernel image and of the early
-     * boot pages; sets physmem and Maxmem. (boot only) Called once.
+     * getmemsize(): sets Maxmem and physmem from the RAM size, builds the kernel page tables
+     * (pmap_bootstrap(), which takes its pages with allocpages()), then fills phys_avail[] with
+     * the RAM the VM may manage: [PAGE_SIZE, KERNLOAD) and [first, end of RAM), where
+     * {@code first} is the end of the kernel image and of the early boot pages. (boot only)
+     * Called once.
      */
     public void getmemsize() {
         Kassert.kkassert(km.load64(globals + GETMEMSIZE_DONE) == 0, "!getmemsize_done", "getmemsize");
         long size = km.ram().size();
+        km.store64(globals + MAXMEM, Param.atop(size));
+        kernel.pmap().pmapBootstrap(this, Param.atop(size));
         long first = km.load64(globals + FIRSTADDR);
         int i = 0;
         setPhysAvail(i++, PAGE_SIZE, Vmparam.KERNLOAD);
@@ -159,4 +171,22 @@ public final class Machdep {
 
     /** {@code physmem}: pages of RAM. */
     public long physmem() { return km.load64(globals + PHYSMEM); }
+
+    /** {@code Maxmem}: one past the highest usable page number. */
+    public long maxmem() { return km.load64(globals + MAXMEM); }
+
+    /**
+     * cpu_startup()'s memory report (SI_BOOT2_START_CPU), on the console: "real memory" (all of
+     * RAM, Realmem) and "avail memory" (what the VM has free, v_free_count + v_dma_pages).
+     * PORT: the C also prints the version banner and cpu identification and creates the buffer
+     * cache submaps, none of which dfemu has. (boot only)
+     */
+    public void cpuStartup() {
+        long realmem = Param.ptoa(maxmem());
+        kernel.kprintf(String.format("real memory  = %d (%d MB)", realmem, realmem / 1024 / 1024));
+        long vs = kernel.vmMeter().vmstats();
+        long avail = Param.ptoa(org.dfemu.kernel.sys.StructVmstats.v_free_count(km, vs)
+                + org.dfemu.kernel.sys.StructVmstats.v_dma_pages(km, vs));
+        kernel.kprintf(String.format("avail memory = %d (%d MB)", avail, avail / 1024 / 1024));
+    }
 }

@@ -26,6 +26,14 @@ public final class Param {
     public static final int DEV_BSIZE = 1 << DEV_BSHIFT;
     public static final int DEV_BMASK = DEV_BSIZE - 1;
 
+    /**
+     * {@code SMP_MAXCPU}/{@code MAXCPU}: the most cpus the kernel is built for, which sizes per-cpu
+     * arrays (zone caches, boot map entries). PORT: DragonFly's is 256; the port's is the emulator's
+     * limit of 64 CPUs ({@link org.dfemu.emulator.cpu.Cpus#MAX_CPUS}), so per-cpu arrays cost what
+     * they would on a kernel built for that machine.
+     */
+    public static final int SMP_MAXCPU = 64;
+
     /** sys/param.h: longest command name kept in td_comm/p_comm. */
     public static final int MAXCOMLEN = 16;
 

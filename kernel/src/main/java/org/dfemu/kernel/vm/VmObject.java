@@ -1,8 +1,11 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.sys.Queue;
 
 import static org.dfemu.kernel.vm.StructVmObject.OBJ_DEAD;
 import static org.dfemu.kernel.vm.StructVmObject.OBJ_MIGHTBEDIRTY;
@@ -11,8 +14,11 @@ import static org.dfemu.kernel.vm.StructVmObject.OBJT_VNODE;
 
 /**
  * vm_object.c: DragonFly BSD sys/vm/vm_object.c at commit 737b020b54 (2021-05-28), the functions
- * vm_page.c calls: holding and dropping an object, and marking it possibly dirty. The vm_object
- * port (allocation, deallocation, shadow chains, page removal scans) extends this class.
+ * vm_page.c, vm_map.c and vm_kern.c call: holding and dropping an object, marking it possibly
+ * dirty, object initialisation and {@code kernel_object}, references, page removal by range and
+ * coalescing. The vm_object port (allocation, termination, shadow chains) extends this class.
+ *
+ * <p>Globals (in the data segment): {@code struct vm_object kernel_object}.
  *
  * <p>PORT: an object's lock is its LWKT token, which the port does not model (see
  * {@link org.dfemu.kernel.kern.Lwkt}): with one thread running at a time and tokens released at
@@ -21,10 +27,265 @@ import static org.dfemu.kernel.vm.StructVmObject.OBJT_VNODE;
  * succeeds.
  */
 public final class VmObject {
-    private final KernelMemory km;
+    /** vm_object.h: default memory attribute (VM_MEMATTR_WRITE_BACK on pc64). */
+    public static final int VM_MEMATTR_DEFAULT = 0x06;
 
-    public VmObject(Kernel kernel) {
+    private final Kernel kernel;
+    private final KernelMemory km;
+    private final long kernelObject;
+    /** TAILQ of vm_map_backing by entry ({@code object->backing_list}). */
+    private final Queue.Tailq backingList;
+
+    /** (boot only) Lays out kernel_object. */
+    public VmObject(Kernel kernel, DataSegment data) {
+        this.kernel = kernel;
         this.km = kernel.km();
+        this.kernelObject = data.alloc(StructVmObject.layout());
+        this.backingList = new Queue.Tailq(km, StructVmMapEntry.ba_entry$OFFSET);
+    }
+
+    /** {@code &kernel_object}: the object behind every kmem_alloc'ed page. */
+    public long kernelObject() { return kernelObject; }
+
+    /** The {@code backing_list} TAILQ type (vm_map_backing elements). */
+    public Queue.Tailq backingList() { return backingList; }
+
+    /**
+     * _vm_object_allocate(): initialises the zeroed-or-stale object at {@code object} as an empty
+     * object of {@code type} and {@code size} pages with one reference, and returns it held.
+     * PORT: the object hash list (vm_object_hash, for sysctl listings) is not kept, and the LWKT
+     * token is not initialised (tokens are not modelled). No requirements; never blocks.
+     */
+    public void _vmObjectAllocate(int type, long size, long object) {
+        kernel.vmPage().vmPageRbTree().rbInit(StructVmObject.rb_memq(object));
+        backingList.tailqInit(object + StructVmObject.backing_list$OFFSET);
+        kernel.lwkt().lockinit(object + StructVmObject.backing_lk$OFFSET);
+        StructVmObject.type(km, object, type);
+        StructVmObject.size(km, object, size);
+        StructVmObject.ref_count(km, object, 1);
+        km.store8(object + StructVmObject.memattr$OFFSET, VM_MEMATTR_DEFAULT);
+        StructVmObject.hold_count(km, object, 0);
+        StructVmObject.flags(km, object, 0);
+        if (type == StructVmObject.OBJT_DEFAULT || type == StructVmObject.OBJT_SWAP) {
+            vmObjectSetFlag(object, StructVmObject.OBJ_ONEMAPPING);
+        }
+        km.store32(object + StructVmObject.paging_in_progress$OFFSET, 0);
+        StructVmObject.resident_page_count(km, object, 0);
+        // cpu localization twist (vm_quickcolor()): the cpu's first page color.
+        StructVmObject.pg_color(km, object, kernel.vmPage().vmGetPgColor(kernel.lwkt().mycpuid(), 0, 0));
+        StructVmObject.handle(km, object, 0);
+        km.fetchAdd32(object + StructVmObject.generation$OFFSET, 1);
+        StructVmObject.swblock_count(km, object, 0);
+        kernel.vmPage().vmPageRbTree().rbInit(object + StructVmObject.swblock_root$OFFSET);
+        vmObjectHold(object);
+    }
+
+    /** vm_object_init(): an OBJT_DEFAULT object of {@code size} pages at {@code object}, not held. */
+    public void vmObjectInit(long object, long size) {
+        _vmObjectAllocate(StructVmObject.OBJT_DEFAULT, size, object);
+        vmObjectDrop(object);
+    }
+
+    /**
+     * vm_object_init1() (boot only): kernel_object, OBJT_DEFAULT, sized to cover all of KVA
+     * (OFF_TO_IDX(KvaEnd)).
+     */
+    public void vmObjectInit1() {
+        _vmObjectAllocate(StructVmObject.OBJT_DEFAULT, Param.atop(kernel.pmap().kvaEnd()), kernelObject);
+        vmObjectDrop(kernelObject);
+    }
+
+    /** vm_object_reference_locked(): adds a reference. The object must be held. Never blocks. */
+    public void vmObjectReferenceLocked(long obj) {
+        Kassert.kkassert(StructVmObject.hold_count(km, obj) > 0, "obj->hold_count > 0", "vm_object_reference_locked");
+        km.fetchAdd32(obj + StructVmObject.ref_count$OFFSET, 1);
+    }
+
+    /** vm_object_reference_quick(): adds a reference to an object known to be referenced. */
+    public void vmObjectReferenceQuick(long obj) {
+        km.fetchAdd32(obj + StructVmObject.ref_count$OFFSET, 1);
+    }
+
+    /**
+     * vm_object_deallocate(): drops a reference. PORT: the last reference would terminate the
+     * object (vm_object_terminate, page and swap teardown), which arrives with the vm_object
+     * port; reaching it now panics rather than leak silently. kernel_object never reaches it.
+     */
+    public void vmObjectDeallocate(long obj) {
+        if (obj == 0) {
+            return;
+        }
+        int old = km.fetchAdd32(obj + StructVmObject.ref_count$OFFSET, -1);
+        Kassert.kkassert(old > 0, "obj->ref_count > 0", "vm_object_deallocate");
+        if (old == 1) {
+            throw Kassert.panic("vm_object_deallocate: last reference to object 0x%x needs vm_object_terminate (not ported yet)", obj);
+        }
+    }
+
+    /** vm_object_clear_flag(). */
+    public void vmObjectClearFlag(long obj, int bits) {
+        StructVmObject.flags(km, obj, StructVmObject.flags(km, obj) & ~bits);
+    }
+
+    /** vm_object_pip_add(): paging in progress. */
+    public void vmObjectPipAdd(long obj, int i) {
+        km.fetchAdd32(obj + StructVmObject.paging_in_progress$OFFSET, i);
+    }
+
+    /**
+     * vm_object_pip_wakeup(): ends one paging operation; the last one wakes threads waiting in
+     * vm_object_pip_wait (on the object). PORT: the C's waiter flag bit is not kept; the wakeup
+     * is issued whenever the count reaches 0.
+     */
+    public void vmObjectPipWakeup(long obj) {
+        if (km.fetchAdd32(obj + StructVmObject.paging_in_progress$OFFSET, -1) == 1) {
+            kernel.lwkt().wakeup(obj);
+        }
+    }
+
+    /**
+     * vm_object_page_remove(): removes the pages of [start, end) (end 0: to the end) from every
+     * pmap mapping them (through the object's backing list), then frees them: wired pages are
+     * only unmapped (and invalidated unless {@code cleanOnly}); with {@code cleanOnly} dirty
+     * pages are kept. May block (busy pages, backing_lk).
+     *
+     * <p>PORT: the RB_SCAN of rb_memq is a lookup per pindex of the range (same pages, same
+     * order); the swap space of the range is not freed (no swap pager yet; an object with swap
+     * blocks panics). backing_lk is taken exclusively, as the C does.
+     */
+    public void vmObjectPageRemove(long object, long start, long end, boolean cleanOnly) {
+        if (object == 0) {
+            return;
+        }
+        vmObjectHold(object);
+        try {
+            if (StructVmObject.type(km, object) != StructVmObject.OBJT_MGTDEVICE
+                    && StructVmObject.resident_page_count(km, object) == 0
+                    && StructVmObject.swblock_count(km, object) == 0) {
+                return;
+            }
+            Kassert.kassert(StructVmObject.type(km, object) != StructVmObject.OBJT_PHYS,
+                    () -> "attempt to remove pages from a physical object");
+            Kassert.kkassert(StructVmObject.swblock_count(km, object) == 0, "object->swblock_count == 0 (no swap pager)",
+                    "vm_object_page_remove");
+            vmObjectPipAdd(object, 1);
+            long endPindex;
+            if (end == 0 || end == -1) {
+                endPindex = -1;
+                end = StructVmObject.size(km, object);
+            } else {
+                endPindex = end - 1;
+            }
+
+            // Remove the pages from the pmaps via the backing scan.
+            long lk = object + StructVmObject.backing_lk$OFFSET;
+            kernel.lwkt().lockmgrExclusive(lk, "baclk");
+            try {
+                for (long ba = backingList.tailqFirst(object + StructVmObject.backing_list$OFFSET); ba != 0;
+                        ba = backingList.tailqNext(ba)) {
+                    long sba = StructVmMapEntry.ba_offset(km, ba) >>> Param.PAGE_SHIFT;
+                    long eba = sba + ((StructVmMapEntry.ba_end(km, ba) - StructVmMapEntry.ba_start(km, ba)) >>> Param.PAGE_SHIFT);
+                    if (Long.compareUnsigned(sba, start) < 0) {
+                        sba = start;
+                    }
+                    if (Long.compareUnsigned(eba, end) > 0) {
+                        eba = end;
+                    }
+                    if (Long.compareUnsigned(sba, eba) < 0) {
+                        long sva = StructVmMapEntry.ba_start(km, ba) + Param.ptoa(sba) - StructVmMapEntry.ba_offset(km, ba);
+                        long eva = sva + Param.ptoa(eba - sba);
+                        kernel.pmap().pmapRemove(StructVmMapEntry.ba_pmap(km, ba), sva, eva);
+                    }
+                }
+            } finally {
+                kernel.lwkt().lockmgrRelease(lk);
+            }
+
+            // Remove and free the pages on the object list.
+            VmPage vp = kernel.vmPage();
+            long pindex = start;
+            int count = 0;
+            while (Long.compareUnsigned(pindex, endPindex) <= 0
+                    && Long.compareUnsigned(pindex, StructVmObject.size(km, object)) < 0) {
+                long p = vp.vmPageLookup(object, pindex);
+                if (p == 0) {
+                    ++pindex;
+                    continue;
+                }
+                if (vp.vmPageBusyTry(p, true)) {
+                    vp.vmPageSleepBusy(p, true, "vmopar");
+                    continue;
+                }
+                if (StructVmPage.object(km, p) != object) {
+                    vp.vmPageWakeup(p);
+                    continue;
+                }
+                if (StructVmPage.wire_count(km, p) != 0) {
+                    kernel.vmPage2().vmPageProtect(p, Vm.VM_PROT_NONE);
+                    if (!cleanOnly) {
+                        StructVmPage.valid(km, p, 0);
+                    }
+                    vp.vmPageWakeup(p);
+                } else if (cleanOnly && StructVmPage.valid(km, p) != 0 && keepDirty(p)) {
+                    vp.vmPageWakeup(p);
+                } else {
+                    kernel.vmPage2().vmPageProtect(p, Vm.VM_PROT_NONE);
+                    if (cleanOnly && StructVmPage.valid(km, p) != 0 && keepDirty(p)) {
+                        vp.vmPageWakeup(p);
+                    } else {
+                        kernel.vmPage2().vmPageFree(p);
+                    }
+                }
+                if ((++count & 63) == 0) {
+                    kernel.lwkt().lwktYield();
+                }
+                ++pindex;
+            }
+            vmObjectPipWakeup(object);
+        } finally {
+            vmObjectDrop(object);
+        }
+    }
+
+    /** The clean_only test of vm_object_page_remove_callback(): is the page dirty or uncommitted? */
+    private boolean keepDirty(long p) {
+        kernel.vmPage().vmPageTestDirty(p);
+        return (StructVmPage.valid(km, p) & StructVmPage.dirty(km, p)) != 0
+                || (StructVmPage.flags(km, p) & StructVmPage.PG_NEED_COMMIT) != 0;
+    }
+
+    /**
+     * vm_object_coalesce(): whether {@code prevObject} can be extended by nextSize bytes after
+     * [prevPindex, prevPindex + prevSize pages): only anonymous objects (DEFAULT or SWAP) with one
+     * reference, or being extended into new space. Stale pages in the new range are removed and
+     * the object grown. A NULL object always coalesces. May block (page removal).
+     */
+    public boolean vmObjectCoalesce(long prevObject, long prevPindex, long prevSize, long nextSize) {
+        if (prevObject == 0) {
+            return true;
+        }
+        vmObjectHold(prevObject);
+        try {
+            int type = StructVmObject.type(km, prevObject);
+            if (type != StructVmObject.OBJT_DEFAULT && type != StructVmObject.OBJT_SWAP) {
+                return false;
+            }
+            prevSize >>>= Param.PAGE_SHIFT;
+            nextSize >>>= Param.PAGE_SHIFT;
+            long nextPindex = prevPindex + prevSize;
+            if (StructVmObject.ref_count(km, prevObject) > 1 && StructVmObject.size(km, prevObject) != nextPindex) {
+                return false;
+            }
+            if (Long.compareUnsigned(nextPindex, StructVmObject.size(km, prevObject)) < 0) {
+                vmObjectPageRemove(prevObject, nextPindex, nextPindex + nextSize, false);
+            }
+            if (Long.compareUnsigned(nextPindex + nextSize, StructVmObject.size(km, prevObject)) > 0) {
+                StructVmObject.size(km, prevObject, nextPindex + nextSize);
+            }
+            return true;
+        } finally {
+            vmObjectDrop(prevObject);
+        }
     }
 
     /**

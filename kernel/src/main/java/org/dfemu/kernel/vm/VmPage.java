@@ -101,8 +101,6 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
  *     drivers; vm_page_alloc_contig and the alist are not ported.</li>
  * <li>No NUMA organisation (no cpu topology is probed), no vm_page_hash lookup heuristic (its
  *     table comes from kmem_alloc3; the C treats a missing table as "not found").</li>
- * <li>No pmap yet: a page flagged mapped panics where the C would call the pmap
- *     ({@link VmPage2#vmPageProtect}).</li>
  * </ul>
  */
 public final class VmPage {
@@ -1508,7 +1506,7 @@ public final class VmPage {
     public void vmPageFreeToq(long m) {
         incCnt(StructVmmeter.v_tfree$OFFSET);
         if ((flags(m) & (PG_MAPPED | PG_WRITEABLE)) != 0) {
-            p2().pmapMappedSync(m, "vm_page_free");
+            kernel.pmap().pmapMappedSync(m);
         }
         Kassert.kkassert((flags(m) & PG_MAPPED) == 0, "(m->flags & PG_MAPPED) == 0", "vm_page_free_toq");
         Kassert.kkassert((busyCount(m) & PBUSY_LOCKED) != 0, "m->busy_count & PBUSY_LOCKED", "vm_page_free_toq");
@@ -1718,7 +1716,7 @@ public final class VmPage {
         }
         if ((flags(m) & (PG_MAPPED | PG_WRITEABLE)) != 0) {
             p2().vmPageProtect(m, Vm.VM_PROT_NONE);
-            p2().pmapMappedSync(m, "vm_page_cache");
+            kernel.pmap().pmapMappedSync(m);
         }
         if ((flags(m) & (PG_UNQUEUED | PG_MAPPED)) != 0
                 || (busyCount(m) & PBUSY_MASK) != 0
@@ -1753,7 +1751,7 @@ public final class VmPage {
         }
         // Clear the referenced state, or the pagedaemon would reactivate the page.
         flagClear(m, PG_REFERENCED);
-        p2().pmapMappedSync(m, "pmap_clear_reference");
+        kernel.pmap().pmapClearReference(m);
 
         if (StructVmPage.dirty(km, m) == 0) {
             vmPageTestDirty(m);
@@ -1986,13 +1984,12 @@ public final class VmPage {
     }
 
     /**
-     * vm_page_test_dirty(): folds the pmap's modified state into m->dirty. The page must be
-     * busied. PORT: with no pmap, no page is mapped, so it is never modified behind m->dirty
-     * (a page flagged mapped panics, see {@link VmPage2#vmPageProtect}).
+     * vm_page_test_dirty(): folds the pmap's modified state (the D bits of the page's mappings)
+     * into m->dirty. The page must be busied. May block (pmap backing scan).
      */
     public void vmPageTestDirty(long m) {
-        if (StructVmPage.dirty(km, m) != VM_PAGE_BITS_ALL) {
-            p2().pmapMappedSync(m, "pmap_is_modified");
+        if (StructVmPage.dirty(km, m) != VM_PAGE_BITS_ALL && kernel.pmap().pmapIsModified(m)) {
+            vmPageDirty(m);
         }
     }
 }

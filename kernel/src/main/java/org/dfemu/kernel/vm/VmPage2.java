@@ -2,6 +2,7 @@ package org.dfemu.kernel.vm;
 
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.machine.Pmap;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.sys.StructVmstats;
@@ -226,33 +227,23 @@ public final class VmPage2 {
     }
 
     /**
-     * vm_page_protect(): lowers the page's mapping protection to {@code prot}. The page must be
-     * hard-busied.
-     *
-     * <p>PORT: no pmap yet, so no page can be mapped; a page flagged PG_MAPPED or PG_WRITEABLE
-     * here means the pmap's port is missing, and panics loudly instead of being ignored.
+     * vm_page_protect(): lowers the protection of every mapping of the page to {@code prot}
+     * (VM_PROT_NONE removes them, VM_PROT_READ write-protects them) through the pmap, when
+     * pmap_mapped_sync() says there can be such mappings. The page must be hard-busied. May block
+     * (pmap backing scan).
      */
     public void vmPageProtect(long m, int prot) {
         Kassert.kkassert((StructVmPage.busy_count(km, m) & PBUSY_LOCKED) != 0, "m->busy_count & PBUSY_LOCKED",
                 "vm_page_protect");
+        Pmap pmap = kernel.pmap();
         if (prot == Vm.VM_PROT_NONE) {
-            pmapMappedSync(m, "vm_page_protect");
-        } else if (prot == Vm.VM_PROT_READ && (StructVmPage.flags(km, m) & PG_WRITEABLE) != 0) {
-            pmapMappedSync(m, "vm_page_protect");
+            if ((pmap.pmapMappedSync(m) & (PG_MAPPED | PG_WRITEABLE)) != 0) {
+                pmap.pmapPageProtect(m, Vm.VM_PROT_NONE);
+            }
+        } else if (prot == Vm.VM_PROT_READ && (StructVmPage.flags(km, m) & PG_WRITEABLE) != 0
+                && (pmap.pmapMappedSync(m) & PG_WRITEABLE) != 0) {
+            pmap.pmapPageProtect(m, Vm.VM_PROT_READ);
         }
-    }
-
-    /**
-     * pmap_mapped_sync() for a port without a pmap: returns the page flags after checking that
-     * the page is not mapped (see {@link #vmPageProtect}).
-     */
-    int pmapMappedSync(long m, String caller) {
-        int flags = StructVmPage.flags(km, m);
-        if ((flags & (PG_MAPPED | PG_WRITEABLE)) != 0) {
-            throw Kassert.panic("%s: page 0x%x is flagged mapped (flags 0x%x) but the pmap is not ported yet",
-                    caller, m, flags);
-        }
-        return flags;
     }
 
     /** vm_page_zero_fill(): zeroes the page through the direct map (pmap_zero_page). */

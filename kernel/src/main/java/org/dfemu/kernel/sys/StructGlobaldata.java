@@ -1,0 +1,70 @@
+package org.dfemu.kernel.sys;
+
+import org.dfemu.kernel.Ctypes;
+import org.dfemu.kernel.KernelMemory;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+import static org.dfemu.kernel.Ctypes.C_INT;
+import static org.dfemu.kernel.Ctypes.C_POINTER;
+
+/**
+ * View of {@code struct mdglobaldata} (pc64's per-cpu data, whose first member is the machine
+ * independent {@code struct globaldata}), DragonFly's sys/sys/globaldata.h and
+ * sys/platform/pc64/include/globaldata.h at commit 737b020b54 (2021-05-28): the fields the port
+ * uses, with their C names and types.
+ *
+ * <pre>
+ * struct mdglobaldata {                     // (port subset)
+ *     struct globaldata {
+ *         int gd_cpuid;
+ *         int gd_vme_avail;                 // vm_map_entry reservation
+ *         struct vm_map_entry *gd_vme_base; // vm_map_entry reservation (free list)
+ *         int gd_rand_incr;                 // random pcpu incrementor
+ *     } mi;
+ *     struct pv_entry *gd_newpv;            // pmap: one cached pv_entry
+ * };                                        // sizeof 64 (one cache line)
+ * </pre>
+ *
+ * PORT: the C structure holds the cpu's LWKT queues, IPI queues, statistics and much more; the
+ * emulator's scheduler owns those, so the port keeps only what ported kernel code reads and
+ * writes, and the size is the port's own. Per-cpu statistics ({@code gd_cnt}) are kept by
+ * {@link org.dfemu.kernel.vm.VmMeter}. Fields written only by their own cpu inside a critical
+ * section (gd_vme_base) or atomically (gd_vme_avail, gd_newpv), as in the C.
+ */
+public final class StructGlobaldata {
+    private StructGlobaldata() {}
+
+    public static final long SIZEOF = 64;
+
+    private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
+            C_INT.withName("gd_cpuid"),
+            C_INT.withName("gd_vme_avail"),
+            C_POINTER.withName("gd_vme_base"),
+            C_INT.withName("gd_rand_incr"),
+            Ctypes.pad(4),
+            C_POINTER.withName("gd_newpv"),
+            Ctypes.pad(32)).withName("mdglobaldata").withByteAlignment(64), SIZEOF);
+
+    public static final long gd_cpuid$OFFSET = Ctypes.offset(LAYOUT, "gd_cpuid");
+    public static final long gd_vme_avail$OFFSET = Ctypes.offset(LAYOUT, "gd_vme_avail");
+    public static final long gd_vme_base$OFFSET = Ctypes.offset(LAYOUT, "gd_vme_base");
+    public static final long gd_rand_incr$OFFSET = Ctypes.offset(LAYOUT, "gd_rand_incr");
+    public static final long gd_newpv$OFFSET = Ctypes.offset(LAYOUT, "gd_newpv");
+
+    public static StructLayout layout() { return LAYOUT; }
+
+    public static int gd_cpuid(KernelMemory km, long gd) { return km.load32(gd + gd_cpuid$OFFSET); }
+    public static void gd_cpuid(KernelMemory km, long gd, int v) { km.store32(gd + gd_cpuid$OFFSET, v); }
+
+    public static int gd_vme_avail(KernelMemory km, long gd) { return km.load32(gd + gd_vme_avail$OFFSET); }
+
+    public static long gd_vme_base(KernelMemory km, long gd) { return km.load64(gd + gd_vme_base$OFFSET); }
+    public static void gd_vme_base(KernelMemory km, long gd, long v) { km.store64(gd + gd_vme_base$OFFSET, v); }
+
+    /** {@code mycpu->gd_rand_incr++}: returns the old value. */
+    public static int gd_rand_incr_next(KernelMemory km, long gd) {
+        return km.fetchAdd32(gd + gd_rand_incr$OFFSET, 1);
+    }
+}

@@ -1,0 +1,1095 @@
+package org.dfemu.kernel.vm;
+
+import org.dfemu.kernel.DataSegment;
+import org.dfemu.kernel.Kassert;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.kern.Lwkt;
+import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.machine.Pmap;
+import org.dfemu.kernel.sys.StructGlobaldata;
+import org.dfemu.kernel.sys.StructLock;
+import org.dfemu.kernel.sys.Tree;
+
+import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_COW;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_IN_TRANSITION;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_KSTACK;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_NEEDS_COPY;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_NOCOREDUMP;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_NOFAULT;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_NOSYNC;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_STACK;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_ENTRY_USER_WIRED;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_RESERVE_COUNT;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_RESERVE_HYST;
+import static org.dfemu.kernel.vm.StructVmMapEntry.MAP_RESERVE_SLOP;
+import static org.dfemu.kernel.vm.StructVmMapEntry.VM_INHERIT_DEFAULT;
+import static org.dfemu.kernel.vm.StructVmMapEntry.VM_MAPTYPE_NORMAL;
+import static org.dfemu.kernel.vm.StructVmMapEntry.VM_MAPTYPE_SUBMAP;
+import static org.dfemu.kernel.vm.StructVmMapEntry.VM_MAPTYPE_UKSMAP;
+
+/**
+ * vm_map.c: DragonFly BSD sys/vm/vm_map.c at commit 737b020b54 (2021-05-28), the part kernel_map
+ * needs: map initialisation, the MAP ENTRY zone and the per-cpu map-entry reserve, entry lookup,
+ * insertion, clipping and simplification, free-space search (which grows the kernel page
+ * tables), wiring of kernel_object entries, deletion and removal.
+ *
+ * <p>A map is a red-black tree of entries ({@link StructVmMapEntry}) by start address, protected
+ * by the map's lockmgr lock ({@link #vmMapLock}). Entries never come from an allocator while the
+ * map is locked: callers first reserve them ({@link #vmMapEntryReserve}, MAP_RESERVE_COUNT covers
+ * any single insertion with its clipping), which moves entries from the MAP ENTRY zone onto the
+ * cpu's free list ({@code gd_vme_base}, linked through MAPENT_FREELIST) and lowers
+ * {@code gd_vme_avail}; {@link #vmMapEntryRelease} gives back what was not used and trims the
+ * list above MAP_RESERVE_SLOP. The zone's own refill (kmem_alloc3 with KM_KRESERVE) uses
+ * {@link #vmMapEntryKreserve}, which only debits the cpu's list (boot put 2 * MAP_RESERVE_COUNT
+ * extra entries there, vm_map_entry_reserve_cpu_init), so zalloc never recurses.
+ *
+ * <pre>
+ *   MAP ENTRY zone --reserve--> gd_vme_base --create--> map --dispose--> gd_vme_base --release--> zone
+ * </pre>
+ *
+ * <p>PORT, overall:
+ * <ul>
+ * <li>Only what kernel_map uses is ported: no vmspaces, submaps, copy-on-write/shadowing
+ *     (entries never have a backing_ba chain), stack entries, protection or inheritance changes,
+ *     vm_map_lookup or user wiring. vm_map_wire() handles the kernel_object entry kmem_alloc3 just
+ *     inserted, and its vm_fault_wire()/vm_fault_unwire() (vm_fault.c) are done here for
+ *     resident kernel_object pages (see {@link #vmMapWire}).</li>
+ * <li>The map's LWKT token and vm_object tokens are not modelled (see {@link Lwkt}).</li>
+ * <li>All address comparisons are unsigned (kernel addresses are negative as Java longs).</li>
+ * <li>SMP_MAXCPU is 64 ({@link Param#SMP_MAXCPU}), so the static boot entries are
+ *     MAX_MAPENT = 64 * 32 + 1024 = 3072 (417 KiB of the data segment).</li>
+ * </ul>
+ */
+public final class VmMap {
+    public static final int KERN_SUCCESS = 0;
+    public static final int KERN_INVALID_ADDRESS = 1;
+    public static final int KERN_PROTECTION_FAILURE = 2;
+    public static final int KERN_NO_SPACE = 3;
+    public static final int KERN_INVALID_ARGUMENT = 4;
+    public static final int KERN_FAILURE = 5;
+
+    // cow flags for vm_map_insert()
+    public static final int MAP_COPY_ON_WRITE = 0x0002;
+    public static final int MAP_NOFAULT = 0x0004;
+    public static final int MAP_PREFAULT = 0x0008;
+    public static final int MAP_PREFAULT_PARTIAL = 0x0010;
+    public static final int MAP_DISABLE_SYNCER = 0x0020;
+    public static final int MAP_IS_STACK = 0x0040;
+    public static final int MAP_IS_KSTACK = 0x0080;
+    public static final int MAP_DISABLE_COREDUMP = 0x0100;
+
+    /** mman.h: vm_map_findspace() flag. */
+    public static final int MAP_TRYFIXED = 0x00010000;
+
+    /** Boot map entries: MAX_MAPENT = SMP_MAXCPU * 32 + 1024. */
+    public static final int MAX_MAPENT = Param.SMP_MAXCPU * 32 + 1024;
+    /** Per-cpu boot entries: the BSP gets MAXCPU + 1, each AP 8. */
+    public static final int MAPENTRYBSP_CACHE = Param.SMP_MAXCPU + 1;
+    public static final int MAPENTRYAP_CACHE = 8;
+
+    private static final int MAP_BACK_CLIPPED = 0x0001;
+    private static final int MAP_BACK_BASEOBJREFD = 0x0002;
+
+    private static final long RBE_LEFT = org.dfemu.kernel.Ctypes.offset(Tree.RB_ENTRY, "rbe_left");
+    private static final long RBE_RIGHT = org.dfemu.kernel.Ctypes.offset(Tree.RB_ENTRY, "rbe_right");
+
+    private final Kernel kernel;
+    private final KernelMemory km;
+    private final Lwkt lwkt;
+    private final long mapentzoneStore;
+    private final long mapentzoneName;
+    private final long mapEntryInit;
+    private final long cpuMapEntryInitBsp;
+    private final long cpuMapEntryInitAp;
+    /** {@code vm_map_rb_tree}: RB_GENERATE(vm_map_rb_tree, vm_map_entry, rb_entry, rb_vm_map_compare). */
+    private final Tree.Rb vmMapRbTree;
+
+    /** (boot only) Lays out vm_map.c's globals: mapentzone_store and the static boot entries. */
+    public VmMap(Kernel kernel, DataSegment data) {
+        this.kernel = kernel;
+        this.km = kernel.km();
+        this.lwkt = kernel.lwkt();
+        this.mapentzoneStore = data.alloc(StructVmZone.layout());
+        this.mapentzoneName = data.allocString("MAP ENTRY");
+        this.mapEntryInit = data.alloc(StructVmMapEntry.SIZEOF * MAX_MAPENT, 8);
+        this.cpuMapEntryInitBsp = data.alloc(StructVmMapEntry.SIZEOF * MAPENTRYBSP_CACHE, 8);
+        this.cpuMapEntryInitAp = data.alloc(StructVmMapEntry.SIZEOF * Param.SMP_MAXCPU * MAPENTRYAP_CACHE, 8);
+        this.vmMapRbTree = new Tree.Rb(km, lwkt, StructVmMapEntry.rb_entry$OFFSET, this::rbVmMapCompare,
+                e -> StructVmMapEntry.start(km, e));
+    }
+
+    private static boolean ult(long a, long b) { return Long.compareUnsigned(a, b) < 0; }
+
+    private static boolean ugt(long a, long b) { return Long.compareUnsigned(a, b) > 0; }
+
+    /** {@code &kernel_map} (declared in vm_kern.c). */
+    public long kernelMap() { return kernel.vmKern().kernelMap(); }
+
+    /** {@code mapentzone}: the MAP ENTRY zone. */
+    public long mapentzone() { return mapentzoneStore; }
+
+    /** vm_map_min(map). */
+    public long vmMapMin(long map) { return StructVmMap.min_addr(km, map); }
+
+    /** vm_map_max(map). */
+    public long vmMapMax(long map) { return StructVmMap.max_addr(km, map); }
+
+    /** vm_map_pmap(map). */
+    public long vmMapPmap(long map) { return StructVmMap.pmap(km, map); }
+
+    /** The map-entry RB tree type (for checkers). */
+    public Tree.Rb vmMapRbTree() { return vmMapRbTree; }
+
+    /**
+     * vm_map_startup() (boot only): seeds the MAP ENTRY zone with the MAX_MAPENT static entries
+     * (zbootinit) and marks it ZONE_SPECIAL, before any other vm_map routine.
+     */
+    public void vmMapStartup() {
+        kernel.vmZone().zbootinit(mapentzoneStore, mapentzoneName, StructVmMapEntry.SIZEOF, mapEntryInit, MAX_MAPENT);
+        StructVmZone.zflags(km, mapentzoneStore, StructVmZone.zflags(km, mapentzoneStore) | StructVmZone.ZONE_SPECIAL);
+    }
+
+    /**
+     * vm_init2() (boot only), before any vmspace: makes MAP ENTRY a ZONE_USE_RESERVE|ZONE_SPECIAL
+     * zone (zinitna), then pmap_init2() (the PV ENTRY zone). PORT: the vmspace objcache and
+     * vm_object_init2() (kmalloc_obj limits) are not ported.
+     */
+    public void vmInit2() {
+        kernel.vmZone().zinitna(mapentzoneStore, 0, 0, 0, StructVmZone.ZONE_USE_RESERVE | StructVmZone.ZONE_SPECIAL);
+        kernel.pmap().pmapInit2();
+    }
+
+    /** rb_vm_map_compare(): by start address (unsigned). */
+    private int rbVmMapCompare(long a, long b) {
+        return Long.compareUnsigned(StructVmMapEntry.start(km, a), StructVmMapEntry.start(km, b));
+    }
+
+    /**
+     * vm_map_init(): an empty map of [min, max) over pmap. No requirements. PORT: the ilock and
+     * token fields are left zero (interlocks are not ported; tokens are not modelled).
+     */
+    public void vmMapInit(long map, long minAddr, long maxAddr, long pmap) {
+        vmMapRbTree.rbInit(StructVmMap.rb_root(map));
+        lwkt.spinInit(map + StructVmMap.ilock_spin$OFFSET);
+        StructVmMap.nentries(km, map, 0);
+        StructVmMap.size(km, map, 0);
+        StructVmMap.system_map(km, map, 0);
+        StructVmMap.min_addr(km, map, minAddr);
+        StructVmMap.max_addr(km, map, maxAddr);
+        StructVmMap.pmap(km, map, pmap);
+        StructVmMap.timestamp(km, map, 0);
+        StructVmMap.flags(km, map, 0);
+        km.bzero(StructVmMap.freehint(map, 0), StructVmMap.FREEHINT_SIZEOF * StructVmMap.VM_MAP_FFCOUNT);
+        lwkt.lockinit(StructVmMap.lock(map));
+    }
+
+    /**
+     * vm_map_lock(): takes the map's lock exclusively and bumps its timestamp. May block.
+     */
+    public void vmMapLock(long map) {
+        lwkt.lockmgrExclusive(StructVmMap.lock(map), "vm_maplk");
+        StructVmMap.timestamp(km, map, StructVmMap.timestamp(km, map) + 1);
+    }
+
+    /** vm_map_unlock(): releases the map's lock. Never blocks. */
+    public void vmMapUnlock(long map) {
+        lwkt.lockmgrRelease(StructVmMap.lock(map));
+    }
+
+    /**
+     * ASSERT_VM_MAP_LOCKED. PORT: lockowned() needs the owner, which only the scheduler knows;
+     * the port checks that the lock is held at all.
+     */
+    private void assertVmMapLocked(long map) {
+        Kassert.kkassert(km.load64(StructLock.lockWord(StructVmMap.lock(map))) != 0, "lockowned(&(map)->lock)",
+                "ASSERT_VM_MAP_LOCKED");
+    }
+
+    // ---- free hints ----------------------------------------------------------------------------
+
+    private long fhStart(long fh) { return km.load64(fh + StructVmMap.fh_start$OFFSET); }
+    private long fhLength(long fh) { return km.load64(fh + StructVmMap.fh_length$OFFSET); }
+    private long fhAlign(long fh) { return km.load64(fh + StructVmMap.fh_align$OFFSET); }
+
+    /** vm_map_freehint_find(): the cached first possible address for (length, align), or 0. */
+    private long vmMapFreehintFind(long map, long length, long align) {
+        for (int i = 0; i < StructVmMap.VM_MAP_FFCOUNT; i++) {
+            long fh = StructVmMap.freehint(map, i);
+            if (fhLength(fh) == length && fhAlign(fh) == align) {
+                return fhStart(fh);
+            }
+        }
+        return 0;
+    }
+
+    /** vm_map_freehint_update(): remembers where findspace found (length, align). */
+    private void vmMapFreehintUpdate(long map, long start, long length, long align) {
+        for (int i = 0; i < StructVmMap.VM_MAP_FFCOUNT; i++) {
+            long fh = StructVmMap.freehint(map, i);
+            if (fhLength(fh) == length && fhAlign(fh) == align) {
+                km.store64(fh + StructVmMap.fh_start$OFFSET, start);
+                return;
+            }
+        }
+        int idx = StructVmMap.freehint_newindex(km, map);
+        long fh = StructVmMap.freehint(map, idx & StructVmMap.VM_MAP_FFMASK);
+        km.store64(fh + StructVmMap.fh_start$OFFSET, start);
+        km.store64(fh + StructVmMap.fh_align$OFFSET, align);
+        km.store64(fh + StructVmMap.fh_length$OFFSET, length);
+        StructVmMap.freehint_newindex(km, map, (idx + 1) & 0xff);
+    }
+
+    /** vm_map_freehint_hole(): lowers every hint that could use the new hole [start, +length). */
+    private void vmMapFreehintHole(long map, long start, long length) {
+        for (int i = 0; i < StructVmMap.VM_MAP_FFCOUNT; i++) {
+            long fh = StructVmMap.freehint(map, i);
+            if (Long.compareUnsigned(fhLength(fh), length) <= 0 && ugt(fhStart(fh), start)) {
+                km.store64(fh + StructVmMap.fh_start$OFFSET, start);
+            }
+        }
+    }
+
+    // ---- the map-entry reserve -----------------------------------------------------------------
+
+    /**
+     * vm_map_entry_reserve_cpu_init() (boot only): gives cpu {@code gd}'s free list its static
+     * boot entries (MAXCPU + 1 for cpu 0, 8 for the others) and lowers gd_vme_avail by
+     * 2 * MAP_RESERVE_COUNT, the entries kept back for vm_map_entry_kreserve().
+     */
+    public void vmMapEntryReserveCpuInit(long gd) {
+        km.fetchAdd32(gd + StructGlobaldata.gd_vme_avail$OFFSET, -MAP_RESERVE_COUNT * 2);
+        int cpuid = StructGlobaldata.gd_cpuid(km, gd);
+        long entry;
+        int count;
+        if (cpuid == 0) {
+            entry = cpuMapEntryInitBsp;
+            count = MAPENTRYBSP_CACHE;
+        } else {
+            entry = cpuMapEntryInitAp + (long) cpuid * MAPENTRYAP_CACHE * StructVmMapEntry.SIZEOF;
+            count = MAPENTRYAP_CACHE;
+        }
+        for (int i = 0; i < count; ++i, entry += StructVmMapEntry.SIZEOF) {
+            StructVmMapEntry.mapentFreelist(km, entry, StructGlobaldata.gd_vme_base(km, gd));
+            StructGlobaldata.gd_vme_base(km, gd, entry);
+        }
+    }
+
+    /**
+     * vm_map_entry_reserve(): reserves {@code count} map entries on the current cpu, so that a
+     * later map operation in a locked map never allocates; tops up gd_vme_base from the MAP
+     * ENTRY zone (zalloc) first if needed. Returns count. May block (zalloc of a non-interrupt
+     * zone). No requirements.
+     */
+    public int vmMapEntryReserve(int count) {
+        long gd = kernel.globaldata().mycpu();
+        if (StructGlobaldata.gd_vme_avail(km, gd) < count) {
+            // A critical section protects the per-cpu list against preemption.
+            lwkt.critEnter();
+            try {
+                while (StructGlobaldata.gd_vme_avail(km, gd) < count) {
+                    long entry = kernel.vmZone().zalloc(mapentzoneStore);
+                    StructVmMapEntry.mapentFreelist(km, entry, StructGlobaldata.gd_vme_base(km, gd));
+                    StructGlobaldata.gd_vme_base(km, gd, entry);
+                    km.fetchAdd32(gd + StructGlobaldata.gd_vme_avail$OFFSET, 1);
+                }
+            } finally {
+                lwkt.critExit();
+            }
+        }
+        km.fetchAdd32(gd + StructGlobaldata.gd_vme_avail$OFFSET, -count);
+        return count;
+    }
+
+    /**
+     * vm_map_entry_release(): returns {@code count} unused reserved entries; if the cpu's list
+     * then holds more than MAP_RESERVE_SLOP, frees it down to MAP_RESERVE_HYST (zfree). Never
+     * blocks.
+     */
+    public void vmMapEntryRelease(int count) {
+        long gd = kernel.globaldata().mycpu();
+        km.fetchAdd32(gd + StructGlobaldata.gd_vme_avail$OFFSET, count);
+        if (StructGlobaldata.gd_vme_avail(km, gd) > MAP_RESERVE_SLOP) {
+            long efree = 0;
+            lwkt.critEnter();
+            while (StructGlobaldata.gd_vme_avail(km, gd) > MAP_RESERVE_HYST) {
+                long entry = StructGlobaldata.gd_vme_base(km, gd);
+                Kassert.kkassert(entry != 0, "entry != NULL", "vm_map_entry_release");
+                StructGlobaldata.gd_vme_base(km, gd, StructVmMapEntry.mapentFreelist(km, entry));
+                km.fetchAdd32(gd + StructGlobaldata.gd_vme_avail$OFFSET, -1);
+                StructVmMapEntry.mapentFreelist(km, entry, efree);
+                efree = entry;
+            }
+            lwkt.critExit();
+            long entry;
+            while ((entry = efree) != 0) {
+                efree = StructVmMapEntry.mapentFreelist(km, efree);
+                kernel.vmZone().zfree(mapentzoneStore, entry);
+            }
+        }
+    }
+
+    /**
+     * vm_map_entry_kreserve(): reserves entries for kernel_map use inside zalloc, from the
+     * entries pre-reserved at boot: only debits gd_vme_avail (which may go negative). Never
+     * blocks. Panics if the cpu's list is empty.
+     */
+    public int vmMapEntryKreserve(int count) {
+        long gd = kernel.globaldata().mycpu();
+        km.fetchAdd32(gd + StructGlobaldata.gd_vme_avail$OFFSET, -count);
+        Kassert.kassert(StructGlobaldata.gd_vme_base(km, gd) != 0,
+                () -> String.format("no reserved entries left, gd_vme_avail = %d", StructGlobaldata.gd_vme_avail(km, gd)));
+        return count;
+    }
+
+    /** vm_map_entry_krelease(): returns kreserved entries (no cleanup). Never blocks. */
+    public void vmMapEntryKrelease(int count) {
+        long gd = kernel.globaldata().mycpu();
+        km.fetchAdd32(gd + StructGlobaldata.gd_vme_avail$OFFSET, count);
+    }
+
+    /**
+     * vm_map_entry_create(): takes a reserved entry from the cpu's list ({@code countp[0]}
+     * tracks the reservation). No fields are filled in. Never blocks.
+     */
+    private long vmMapEntryCreate(int[] countp) {
+        long gd = kernel.globaldata().mycpu();
+        Kassert.kkassert(countp[0] > 0, "*countp > 0", "vm_map_entry_create");
+        --countp[0];
+        lwkt.critEnter();
+        long entry = StructGlobaldata.gd_vme_base(km, gd);
+        final int c = countp[0];
+        if (entry == 0) {
+            lwkt.critExit();
+            throw Kassert.panic("gd_vme_base NULL! count %d", c);
+        }
+        StructGlobaldata.gd_vme_base(km, gd, StructVmMapEntry.mapentFreelist(km, entry));
+        lwkt.critExit();
+        return entry;
+    }
+
+    /** vm_map_backing_attach(): links ba into its object's backing_list (under backing_lk). */
+    private void vmMapBackingAttach(long entry, long ba) {
+        if (StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+            long obj = StructVmMapEntry.ba_object(km, ba);
+            long lk = obj + StructVmObject.backing_lk$OFFSET;
+            lwkt.lockmgrExclusive(lk, "baclk");
+            kernel.vmObject().backingList().tailqInsertTail(obj + StructVmObject.backing_list$OFFSET, ba);
+            lwkt.lockmgrRelease(lk);
+        } else if (StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_UKSMAP) {
+            throw Kassert.panic("vm_map_backing_attach: UKSMAP entries are not ported");
+        }
+    }
+
+    /** vm_map_backing_detach(): unlinks ba from its object's backing_list. */
+    private void vmMapBackingDetach(long entry, long ba) {
+        if (StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+            long obj = StructVmMapEntry.ba_object(km, ba);
+            long lk = obj + StructVmObject.backing_lk$OFFSET;
+            lwkt.lockmgrExclusive(lk, "baclk");
+            kernel.vmObject().backingList().tailqRemove(obj + StructVmObject.backing_list$OFFSET, ba);
+            lwkt.lockmgrRelease(lk);
+        } else if (StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_UKSMAP) {
+            throw Kassert.panic("vm_map_backing_detach: UKSMAP entries are not ported");
+        }
+    }
+
+    /**
+     * vm_map_entry_dispose(): detaches the entry's object (dropping its reference) and puts the
+     * entry back on the cpu's list ({@code countp[0]} grows). PORT: backing_ba chains do not exist
+     * in the port (no shadowing); a non-empty chain panics.
+     */
+    private void vmMapEntryDispose(long map, long entry, int[] countp) {
+        long ba = StructVmMapEntry.ba(entry);
+        int maptype = StructVmMapEntry.maptype(km, entry);
+        if (maptype == VM_MAPTYPE_NORMAL) {
+            long obj = StructVmMapEntry.ba_object(km, ba);
+            if (obj != 0) {
+                vmMapBackingDetach(entry, ba);
+                kernel.vmObject().vmObjectDeallocate(obj);
+            }
+        } else if (maptype == VM_MAPTYPE_UKSMAP) {
+            vmMapBackingDetach(entry, ba);
+        }
+        Kassert.kkassert(StructVmMapEntry.ba_backing_ba(km, ba) == 0, "entry->ba.backing_ba == NULL (no shadowing)",
+                "vm_map_entry_dispose");
+        StructVmMapEntry.ba_backing_ba(km, ba, 0);
+        StructVmMapEntry.ba_object(km, ba, 0);
+        StructVmMapEntry.ba_offset(km, ba, 0);
+
+        ++countp[0];
+        long gd = kernel.globaldata().mycpu();
+        lwkt.critEnter();
+        StructVmMapEntry.mapentFreelist(km, entry, StructGlobaldata.gd_vme_base(km, gd));
+        StructGlobaldata.gd_vme_base(km, gd, entry);
+        lwkt.critExit();
+    }
+
+    /** vm_map_entry_link(): inserts entry into the map's tree. Map locked. */
+    private void vmMapEntryLink(long map, long entry) {
+        assertVmMapLocked(map);
+        StructVmMap.nentries(km, map, StructVmMap.nentries(km, map) + 1);
+        if (vmMapRbTree.rbInsert(StructVmMap.rb_root(map), entry) != 0) {
+            throw Kassert.panic("vm_map_entry_link: dup addr map 0x%x ent 0x%x", map, entry);
+        }
+    }
+
+    /** vm_map_entry_unlink(): removes entry from the map's tree. Map locked. */
+    private void vmMapEntryUnlink(long map, long entry) {
+        assertVmMapLocked(map);
+        if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_IN_TRANSITION) != 0) {
+            throw Kassert.panic("vm_map_entry_unlink: attempt to mess with locked entry! 0x%x", entry);
+        }
+        vmMapRbTree.rbRemove(StructVmMap.rb_root(map), entry);
+        StructVmMap.nentries(km, map, StructVmMap.nentries(km, map) - 1);
+    }
+
+    /**
+     * vm_map_lookup_entry(): the entry containing {@code address} (returns true), or the entry
+     * immediately before it, or 0 (returns false), in {@code entry[0]}. Map locked.
+     */
+    public boolean vmMapLookupEntry(long map, long address, long[] entry) {
+        assertVmMapLocked(map);
+        long last = 0;
+        long tmp = vmMapRbTree.rbRoot(StructVmMap.rb_root(map));
+        while (tmp != 0) {
+            if (!ult(address, StructVmMapEntry.start(km, tmp))) {
+                if (ult(address, StructVmMapEntry.end(km, tmp))) {
+                    entry[0] = tmp;
+                    return true;
+                }
+                last = tmp;
+                tmp = km.load64(tmp + StructVmMapEntry.rb_entry$OFFSET + RBE_RIGHT);
+            } else {
+                tmp = km.load64(tmp + StructVmMapEntry.rb_entry$OFFSET + RBE_LEFT);
+            }
+        }
+        entry[0] = last;
+        return false;
+    }
+
+    /**
+     * vm_map_insert(): inserts [start, end) of {@code mapObject} (at {@code offset}) into the map,
+     * extending the previous entry instead when it is compatible and the object is NULL. Returns
+     * KERN_SUCCESS, KERN_INVALID_ADDRESS (outside the map or empty) or KERN_NO_SPACE (overlap).
+     * The map must be locked exclusively, the object held and already referenced for the new
+     * entry, and map entries reserved ({@code countp[0]}). May block only on an object's
+     * backing_lk. PORT: prefaulting (MAP_PREFAULT*, pmap_object_init_pt) is not ported.
+     */
+    public int vmMapInsert(long map, int[] countp, long mapObject, long mapAux, long offset, long auxInfo,
+                           long start, long end, int maptype, int id, int prot, int max, int cow) {
+        long object = maptype == VM_MAPTYPE_UKSMAP ? 0 : mapObject;
+        assertVmMapLocked(map);
+        if (ult(start, vmMapMin(map)) || ugt(end, vmMapMax(map)) || !ult(start, end)) {
+            return KERN_INVALID_ADDRESS;
+        }
+        long[] temp = new long[1];
+        if (vmMapLookupEntry(map, start, temp)) {
+            return KERN_NO_SPACE;
+        }
+        long prevEntry = temp[0];
+        long next = prevEntry != 0 ? vmMapRbTree.rbNext(prevEntry) : vmMapRbTree.rbMin(StructVmMap.rb_root(map));
+        if (next != 0 && ult(StructVmMapEntry.start(km, next), end)) {
+            return KERN_NO_SPACE;
+        }
+        Kassert.kkassert((cow & (MAP_PREFAULT | MAP_PREFAULT_PARTIAL)) == 0, "no MAP_PREFAULT (not ported)",
+                "vm_map_insert");
+
+        int protoeflags = 0;
+        if ((cow & MAP_COPY_ON_WRITE) != 0) {
+            protoeflags |= MAP_ENTRY_COW | MAP_ENTRY_NEEDS_COPY;
+        }
+        if ((cow & MAP_NOFAULT) != 0) {
+            protoeflags |= MAP_ENTRY_NOFAULT;
+            Kassert.kassert(object == 0, () -> "vm_map_insert: paradoxical MAP_NOFAULT request");
+        }
+        if ((cow & MAP_DISABLE_SYNCER) != 0) {
+            protoeflags |= MAP_ENTRY_NOSYNC;
+        }
+        if ((cow & MAP_DISABLE_COREDUMP) != 0) {
+            protoeflags |= MAP_ENTRY_NOCOREDUMP;
+        }
+        if ((cow & MAP_IS_STACK) != 0) {
+            protoeflags |= MAP_ENTRY_STACK;
+        }
+        if ((cow & MAP_IS_KSTACK) != 0) {
+            protoeflags |= MAP_ENTRY_KSTACK;
+        }
+
+        boolean mustDrop = false;
+        if (object == 0 && prevEntry != 0
+                && StructVmMapEntry.eflags(km, prevEntry) == protoeflags
+                && StructVmMapEntry.end(km, prevEntry) == start
+                && StructVmMapEntry.wired_count(km, prevEntry) == 0
+                && StructVmMapEntry.id(km, prevEntry) == id
+                && StructVmMapEntry.maptype(km, prevEntry) == maptype
+                && maptype == VM_MAPTYPE_NORMAL
+                && StructVmMapEntry.ba_backing_ba(km, StructVmMapEntry.ba(prevEntry)) == 0
+                && (StructVmMapEntry.object(km, prevEntry) == 0
+                    || kernel.vmObject().vmObjectCoalesce(StructVmMapEntry.object(km, prevEntry),
+                        StructVmMapEntry.offset(km, prevEntry) >>> Param.PAGE_SHIFT,
+                        StructVmMapEntry.end(km, prevEntry) - StructVmMapEntry.start(km, prevEntry),
+                        end - StructVmMapEntry.end(km, prevEntry)))) {
+            // The object could be extended; extend the previous entry too if it matches.
+            if (StructVmMapEntry.inheritance(km, prevEntry) == VM_INHERIT_DEFAULT
+                    && StructVmMapEntry.protection(km, prevEntry) == prot
+                    && StructVmMapEntry.max_protection(km, prevEntry) == max) {
+                StructVmMap.size(km, map, StructVmMap.size(km, map) + (end - StructVmMapEntry.end(km, prevEntry)));
+                vmMapBackingAdjustEnd(prevEntry, end);
+                vmMapSimplifyEntry(map, prevEntry, countp);
+                return KERN_SUCCESS;
+            }
+            // A new entry for the extended object, which needs a reference for it.
+            object = StructVmMapEntry.object(km, prevEntry);
+            offset = StructVmMapEntry.offset(km, prevEntry) + (StructVmMapEntry.end(km, prevEntry)
+                    - StructVmMapEntry.start(km, prevEntry));
+            if (object != 0) {
+                kernel.vmObject().vmObjectHold(object);
+                kernel.vmObject().vmObjectReferenceLocked(object);
+                mapObject = object;
+                mustDrop = true;
+            }
+        }
+
+        long newEntry = vmMapEntryCreate(countp);
+        long ba = StructVmMapEntry.ba(newEntry);
+        StructVmMapEntry.ba_pmap(km, ba, StructVmMap.pmap(km, map));
+        StructVmMapEntry.ba_start(km, ba, start);
+        StructVmMapEntry.ba_end(km, ba, end);
+        StructVmMapEntry.id(km, newEntry, id);
+        StructVmMapEntry.maptype(km, newEntry, maptype);
+        StructVmMapEntry.eflags(km, newEntry, protoeflags);
+        StructVmMapEntry.aux(km, newEntry, mapAux);
+        StructVmMapEntry.ba_object(km, ba, mapObject);
+        StructVmMapEntry.ba_backing_ba(km, ba, 0);
+        StructVmMapEntry.ba_backing_count(km, ba, 0);
+        StructVmMapEntry.ba_offset(km, ba, offset);
+        StructVmMapEntry.ba_aux_info(km, ba, auxInfo);
+        StructVmMapEntry.ba_flags(km, ba, 0);
+        StructVmMapEntry.inheritance(km, newEntry, VM_INHERIT_DEFAULT);
+        StructVmMapEntry.protection(km, newEntry, prot);
+        StructVmMapEntry.max_protection(km, newEntry, max);
+        StructVmMapEntry.wired_count(km, newEntry, 0);
+
+        vmMapBackingReplicated(map, newEntry, MAP_BACK_BASEOBJREFD);
+        vmMapEntryLink(map, newEntry);
+        StructVmMap.size(km, map, StructVmMap.size(km, map) + (end - start));
+        if (mustDrop) {
+            kernel.vmObject().vmObjectDrop(object);
+        }
+        return KERN_SUCCESS;
+    }
+
+    /**
+     * vm_map_findspace(): the lowest address at or after {@code start} where {@code length} bytes
+     * aligned to {@code align} fit in the map, in {@code addr[0]}; returns 0, or 1 if there is no
+     * room. For kernel_map, grows the kernel page tables (pmap_growkernel, which panics without
+     * memory) when the space found reaches past kernel_vm_end. The map must be locked exclusively.
+     * Never blocks.
+     */
+    public int vmMapFindspace(long map, long start, long length, long align, int flags, long[] addr) {
+        if (ult(start, vmMapMin(map))) {
+            start = vmMapMin(map);
+        }
+        if (ugt(start, vmMapMax(map))) {
+            return 1;
+        }
+        long alignMask = ((align | (align - 1)) + 1 != (align << 1)) ? -1 : align - 1;
+
+        // The free hint makes the search O(1) for repeated requests.
+        long holeStart = vmMapFreehintFind(map, length, align);
+        if (ult(start, holeStart)) {
+            start = holeStart;
+        }
+        long[] tmp = new long[1];
+        if (vmMapLookupEntry(map, start, tmp)) {
+            start = StructVmMapEntry.end(km, tmp[0]);
+        }
+        long entry = tmp[0];
+
+        for (;;) {
+            long end;
+            if (alignMask == -1) {
+                end = Long.divideUnsigned(start + align - 1, align) * align;
+            } else {
+                end = (start + alignMask) & ~alignMask;
+            }
+            if (ult(end, start)) {
+                return 1;
+            }
+            start = end;
+            end = start + length;
+            if (ugt(end, vmMapMax(map)) || ult(end, start)) {
+                return 1;
+            }
+            entry = entry != 0 ? vmMapRbTree.rbNext(entry) : vmMapRbTree.rbMin(StructVmMap.rb_root(map));
+            if (entry == 0) {
+                break;
+            }
+            if (!ult(StructVmMapEntry.start(km, entry), end)) {
+                if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_STACK) == 0) {
+                    break;
+                }
+                if ((flags & MAP_TRYFIXED) != 0) {
+                    break;
+                }
+                throw Kassert.panic("vm_map_findspace: stack entries are not ported");
+            }
+            start = StructVmMapEntry.end(km, entry);
+        }
+        vmMapFreehintUpdate(map, start, length, align);
+
+        // Grow the kernel page tables; nothing can steal the space while we hold the map lock.
+        if (map == kernelMap()) {
+            long kstop = Param.roundPage(start + length);
+            if (ugt(kstop, kernel.pmap().kernelVmEnd())) {
+                kernel.pmap().pmapGrowkernel(start, kstop);
+            }
+        }
+        addr[0] = start;
+        return 0;
+    }
+
+    /**
+     * vm_map_find(): finds room for {@code length} bytes (if {@code fitit}, from {@code addr[0]}
+     * up) and inserts the object there; the address is returned in {@code addr[0]}. Returns a
+     * KERN_* code (KERN_NO_SPACE when the map is full). If object is non-NULL it must already
+     * carry a reference for the entry. Locks the map itself; may block. PORT: no UKSMAP.
+     */
+    public int vmMapFind(long map, long mapObject, long mapAux, long offset, long[] addr, long length, long align,
+                         boolean fitit, int maptype, int id, int prot, int max, int cow) {
+        Kassert.kkassert(maptype != VM_MAPTYPE_UKSMAP, "maptype != VM_MAPTYPE_UKSMAP", "vm_map_find");
+        long object = mapObject;
+        long start = addr[0];
+        int[] count = {vmMapEntryReserve(MAP_RESERVE_COUNT)};
+        vmMapLock(map);
+        if (object != 0) {
+            kernel.vmObject().vmObjectHoldShared(object);
+        }
+        if (fitit) {
+            if (vmMapFindspace(map, start, length, align, 0, addr) != 0) {
+                if (object != 0) {
+                    kernel.vmObject().vmObjectDrop(object);
+                }
+                vmMapUnlock(map);
+                vmMapEntryRelease(count[0]);
+                return KERN_NO_SPACE;
+            }
+            start = addr[0];
+        }
+        int result = vmMapInsert(map, count, mapObject, mapAux, offset, 0, start, start + length,
+                maptype, id, prot, max, cow);
+        if (object != 0) {
+            kernel.vmObject().vmObjectDrop(object);
+        }
+        vmMapUnlock(map);
+        vmMapEntryRelease(count[0]);
+        return result;
+    }
+
+    /**
+     * vm_map_simplify_entry(): merges entry with compatible neighbours (contiguous, same object
+     * at contiguous offsets, same flags, protection, id and wiring). Map locked exclusively.
+     *
+     * <p>As in the C at 737b020b54, the test against the next entry compares
+     * {@code prev->ba.backing_ba}: with no previous entry that reads through a NULL pointer, a
+     * kernel page fault (fixed upstream in 2acc150638, 2025-05-07). The port keeps the read.
+     */
+    private void vmMapSimplifyEntry(long map, long entry, int[] countp) {
+        if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_IN_TRANSITION) != 0) {
+            return;
+        }
+        int maptype = StructVmMapEntry.maptype(km, entry);
+        if (maptype == VM_MAPTYPE_SUBMAP || maptype == VM_MAPTYPE_UKSMAP) {
+            return;
+        }
+        long prev = vmMapRbTree.rbPrev(entry);
+        if (prev != 0) {
+            long prevsize = StructVmMapEntry.end(km, prev) - StructVmMapEntry.start(km, prev);
+            if (StructVmMapEntry.end(km, prev) == StructVmMapEntry.start(km, entry)
+                    && StructVmMapEntry.maptype(km, prev) == maptype
+                    && StructVmMapEntry.object(km, prev) == StructVmMapEntry.object(km, entry)
+                    && backingBa(prev) == backingBa(entry)
+                    && (StructVmMapEntry.object(km, prev) == 0
+                        || StructVmMapEntry.offset(km, prev) + prevsize == StructVmMapEntry.offset(km, entry))
+                    && sameAttributes(prev, entry)) {
+                vmMapEntryUnlink(map, prev);
+                vmMapBackingAdjustStart(entry, StructVmMapEntry.start(km, prev));
+                if (StructVmMapEntry.object(km, entry) == 0) {
+                    StructVmMapEntry.ba_offset(km, StructVmMapEntry.ba(entry), 0);
+                }
+                vmMapEntryDispose(map, prev, countp);
+            }
+        }
+        long next = vmMapRbTree.rbNext(entry);
+        if (next != 0) {
+            long esize = StructVmMapEntry.end(km, entry) - StructVmMapEntry.start(km, entry);
+            if (StructVmMapEntry.end(km, entry) == StructVmMapEntry.start(km, next)
+                    && StructVmMapEntry.maptype(km, next) == maptype
+                    && StructVmMapEntry.object(km, next) == StructVmMapEntry.object(km, entry)
+                    && backingBa(prev) == backingBa(entry)
+                    && (StructVmMapEntry.object(km, entry) == 0
+                        || StructVmMapEntry.offset(km, entry) + esize == StructVmMapEntry.offset(km, next))
+                    && sameAttributes(next, entry)) {
+                vmMapEntryUnlink(map, next);
+                vmMapBackingAdjustEnd(entry, StructVmMapEntry.end(km, next));
+                vmMapEntryDispose(map, next, countp);
+            }
+        }
+    }
+
+    /** {@code e->ba.backing_ba}; a NULL entry faults, as the C's dereference does. */
+    private long backingBa(long e) {
+        return StructVmMapEntry.ba_backing_ba(km, StructVmMapEntry.ba(e));
+    }
+
+    private boolean sameAttributes(long a, long b) {
+        return StructVmMapEntry.eflags(km, a) == StructVmMapEntry.eflags(km, b)
+                && StructVmMapEntry.protection(km, a) == StructVmMapEntry.protection(km, b)
+                && StructVmMapEntry.max_protection(km, a) == StructVmMapEntry.max_protection(km, b)
+                && StructVmMapEntry.inheritance(km, a) == StructVmMapEntry.inheritance(km, b)
+                && StructVmMapEntry.id(km, a) == StructVmMapEntry.id(km, b)
+                && StructVmMapEntry.wired_count(km, a) == StructVmMapEntry.wired_count(km, b);
+    }
+
+    /**
+     * _vm_map_clip_start(): splits entry at {@code start}, the front part becoming a new entry.
+     * Map locked exclusively; entries reserved. PORT: kernel_map is a system map, so no object
+     * is allocated for an object-less entry (vm_map_entry_allocate_object is not ported; a
+     * non-system map panics here).
+     */
+    private void vmMapClipStart(long map, long entry, long start, int[] countp) {
+        if (!ugt(start, StructVmMapEntry.start(km, entry))) {
+            return;
+        }
+        vmMapSimplifyEntry(map, entry, countp);
+        Kassert.kkassert(StructVmMapEntry.object(km, entry) != 0 || StructVmMap.system_map(km, map) != 0,
+                "entry->ba.object || map->system_map (vm_map_entry_allocate_object not ported)", "_vm_map_clip_start");
+        long newEntry = vmMapEntryCreate(countp);
+        copyEntry(entry, newEntry);
+        StructVmMapEntry.ba_end(km, StructVmMapEntry.ba(newEntry), start);
+        vmMapBackingReplicated(map, newEntry, MAP_BACK_CLIPPED);
+        vmMapBackingAdjustStart(entry, start);
+        vmMapEntryLink(map, newEntry);
+    }
+
+    /** {@code *dst = *src} for a map entry. */
+    private void copyEntry(long src, long dst) {
+        for (long off = 0; off < StructVmMapEntry.SIZEOF; off += 8) {
+            km.store64(dst + off, km.load64(src + off));
+        }
+    }
+
+    /**
+     * _vm_map_clip_end(): splits entry at {@code end}, the back part becoming a new entry. Map
+     * locked exclusively; entries reserved. PORT as {@link #vmMapClipStart}.
+     */
+    private void vmMapClipEnd(long map, long entry, long end, int[] countp) {
+        if (!ult(end, StructVmMapEntry.end(km, entry))) {
+            return;
+        }
+        Kassert.kkassert(StructVmMapEntry.object(km, entry) != 0 || StructVmMap.system_map(km, map) != 0,
+                "entry->ba.object || map->system_map (vm_map_entry_allocate_object not ported)", "_vm_map_clip_end");
+        long newEntry = vmMapEntryCreate(countp);
+        copyEntry(entry, newEntry);
+        long nba = StructVmMapEntry.ba(newEntry);
+        StructVmMapEntry.ba_offset(km, nba, StructVmMapEntry.ba_offset(km, nba) + (end - StructVmMapEntry.start(km, entry)));
+        StructVmMapEntry.ba_start(km, nba, end);
+        vmMapBackingReplicated(map, newEntry, MAP_BACK_CLIPPED);
+        vmMapBackingAdjustEnd(entry, end);
+        vmMapEntryLink(map, newEntry);
+    }
+
+    /**
+     * vm_map_backing_replicated(): after an insert or clip, points the entry's backing at the
+     * map's pmap, references the object (unless the insert's caller already did) and links the
+     * backing into the object's backing_list; an object referenced more than once loses
+     * OBJ_ONEMAPPING unless this is a clip. PORT: no backing_ba chains (no shadowing).
+     */
+    private void vmMapBackingReplicated(long map, long entry, int flags) {
+        long ba = StructVmMapEntry.ba(entry);
+        StructVmMapEntry.ba_pmap(km, ba, StructVmMap.pmap(km, map));
+        long object = StructVmMapEntry.ba_object(km, ba);
+        if (object != 0 && StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+            if ((flags & MAP_BACK_BASEOBJREFD) == 0) {
+                kernel.vmObject().vmObjectReferenceQuick(object);
+            }
+            vmMapBackingAttach(entry, ba);
+            if ((flags & MAP_BACK_CLIPPED) == 0 && StructVmObject.ref_count(km, object) > 1) {
+                kernel.vmObject().vmObjectClearFlag(object, StructVmObject.OBJ_ONEMAPPING);
+            }
+        }
+        Kassert.kkassert(StructVmMapEntry.ba_backing_ba(km, ba) == 0, "ba->backing_ba == NULL (no shadowing)",
+                "vm_map_backing_replicated");
+    }
+
+    /** vm_map_backing_adjust_start(): moves the entry's start (and object offset) to start. */
+    private void vmMapBackingAdjustStart(long entry, long start) {
+        if (StructVmMapEntry.maptype(km, entry) != VM_MAPTYPE_NORMAL) {
+            return;
+        }
+        long ba = StructVmMapEntry.ba(entry);
+        long obj = StructVmMapEntry.ba_object(km, ba);
+        long lk = obj + StructVmObject.backing_lk$OFFSET;
+        if (obj != 0) {
+            lwkt.lockmgrExclusive(lk, "baclk");
+        }
+        StructVmMapEntry.ba_offset(km, ba, StructVmMapEntry.ba_offset(km, ba) + (start - StructVmMapEntry.ba_start(km, ba)));
+        StructVmMapEntry.ba_start(km, ba, start);
+        if (obj != 0) {
+            lwkt.lockmgrRelease(lk);
+        }
+    }
+
+    /** vm_map_backing_adjust_end(): moves the entry's end to end. */
+    private void vmMapBackingAdjustEnd(long entry, long end) {
+        if (StructVmMapEntry.maptype(km, entry) != VM_MAPTYPE_NORMAL) {
+            return;
+        }
+        long ba = StructVmMapEntry.ba(entry);
+        long obj = StructVmMapEntry.ba_object(km, ba);
+        long lk = obj + StructVmObject.backing_lk$OFFSET;
+        if (obj != 0) {
+            lwkt.lockmgrExclusive(lk, "baclk");
+        }
+        StructVmMapEntry.ba_end(km, ba, end);
+        if (obj != 0) {
+            lwkt.lockmgrRelease(lk);
+        }
+    }
+
+    /**
+     * vm_map_wire() for kmem_alloc3 (KM_PAGEABLE clear): wires [start, end), which must be exactly
+     * one unwired kernel_object entry, and faults its resident pages in wired (vm_fault_wire).
+     * With KM_PAGEABLE it unwires instead. Returns a KERN_* code. Reserves map entries itself
+     * (kreserve with KM_KRESERVE); the map must not be locked. May block.
+     *
+     * <p>PORT: the C clips the range into in-transition entries and unlocks the map while
+     * faulting; the port's callers wire exactly the entry they just inserted, so the range is one
+     * entry and no clipping is needed (anything else panics). vm_fault() is not ported yet, so
+     * the fault-in is done here: each page of the entry's kernel_object range is looked up
+     * (kmem_alloc3 has just grabbed it), busied, wired and entered wired with pmap_enter, as
+     * vm_fault's CHANGE_WIRING path does for a resident page.
+     */
+    public int vmMapWire(long map, long start, long realEnd, int kmflags) {
+        int[] count = {(kmflags & VmKern.KM_KRESERVE) != 0 ? vmMapEntryKreserve(MAP_RESERVE_COUNT)
+                : vmMapEntryReserve(MAP_RESERVE_COUNT)};
+        int rv = KERN_SUCCESS;
+        vmMapLock(map);
+        try {
+            long[] e = new long[1];
+            if (!vmMapLookupEntry(map, start, e)) {
+                return KERN_INVALID_ADDRESS;
+            }
+            long entry = e[0];
+            Kassert.kkassert(StructVmMapEntry.start(km, entry) == start && StructVmMapEntry.end(km, entry) == realEnd,
+                    "entry covers exactly [start, end) (port: no clipping in vm_map_wire)", "vm_map_wire");
+            if ((kmflags & VmKern.KM_PAGEABLE) == 0) {
+                int wired = StructVmMapEntry.wired_count(km, entry) + 1;
+                StructVmMapEntry.wired_count(km, entry, wired);
+                if (wired == 1) {
+                    vmFaultWire(map, entry);
+                }
+            } else {
+                if (StructVmMapEntry.wired_count(km, entry) == 0) {
+                    rv = KERN_INVALID_ARGUMENT;
+                } else {
+                    int wired = StructVmMapEntry.wired_count(km, entry) - 1;
+                    StructVmMapEntry.wired_count(km, entry, wired);
+                    if (wired == 0) {
+                        vmFaultUnwire(map, entry);
+                    }
+                }
+            }
+        } finally {
+            vmMapUnlock(map);
+            if ((kmflags & VmKern.KM_KRESERVE) != 0) {
+                vmMapEntryKrelease(count[0]);
+            } else {
+                vmMapEntryRelease(count[0]);
+            }
+        }
+        return rv;
+    }
+
+    /**
+     * vm_fault_wire() (vm_fault.c) for a kernel_object entry whose pages are resident: wires each
+     * page and enters it wired in the map's pmap with the entry's protection. A guarded kernel
+     * stack's first page is skipped. Map locked. May block (busy pages).
+     */
+    private void vmFaultWire(long map, long entry) {
+        long start = StructVmMapEntry.start(km, entry);
+        long end = StructVmMapEntry.end(km, entry);
+        long object = StructVmMapEntry.object(km, entry);
+        Kassert.kkassert(object == kernel.vmObject().kernelObject(), "entry->ba.object == &kernel_object (port)",
+                "vm_fault_wire");
+        if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_KSTACK) != 0) {
+            start += PAGE_SIZE;
+        }
+        long pmap = StructVmMap.pmap(km, map);
+        int prot = StructVmMapEntry.protection(km, entry);
+        VmPage vp = kernel.vmPage();
+        VmObject vo = kernel.vmObject();
+        vo.vmObjectHold(object);
+        try {
+            for (long va = start; ult(va, end); va += PAGE_SIZE) {
+                long pindex = (StructVmMapEntry.offset(km, entry) + (va - StructVmMapEntry.start(km, entry))) >>> Param.PAGE_SHIFT;
+                long m = vp.vmPageLookupBusyWait(object, pindex, true, "vmwrpg");
+                Kassert.kassert(m != 0, () -> "vm_fault_wire: kernel_object page not resident (port needs vm_fault)");
+                vp.vmPageWire(m);
+                kernel.pmap().pmapEnter(pmap, va, m, prot, true, entry);
+                vp.vmPageWakeup(m);
+            }
+        } finally {
+            vo.vmObjectDrop(object);
+        }
+    }
+
+    /**
+     * vm_fault_unwire() (vm_fault.c): clears the wired bit of each PTE of the entry
+     * (pmap_unwire) and unwires the page (to the active queue). Map locked. May block.
+     */
+    private void vmFaultUnwire(long map, long entry) {
+        long start = StructVmMapEntry.start(km, entry);
+        long end = StructVmMapEntry.end(km, entry);
+        if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_KSTACK) != 0) {
+            start += PAGE_SIZE;
+        }
+        long pmap = StructVmMap.pmap(km, map);
+        VmPage vp = kernel.vmPage();
+        for (long va = start; ult(va, end); va += PAGE_SIZE) {
+            long m = kernel.pmap().pmapUnwire(pmap, va);
+            if (m != 0) {
+                vp.vmPageBusyWait(m, true, "vmwrpg");
+                vp.vmPageUnwire(m, true);
+                vp.vmPageWakeup(m);
+            }
+        }
+    }
+
+    /** vm_map_entry_unwire(): drops all wiring of an entry. Map locked. */
+    private void vmMapEntryUnwire(long map, long entry) {
+        StructVmMapEntry.eflags(km, entry, StructVmMapEntry.eflags(km, entry) & ~MAP_ENTRY_USER_WIRED);
+        StructVmMapEntry.wired_count(km, entry, 0);
+        vmFaultUnwire(map, entry);
+    }
+
+    /** vm_map_entry_delete(): unlinks and disposes of an entry. Map locked. */
+    private void vmMapEntryDelete(long map, long entry, int[] countp) {
+        vmMapEntryUnlink(map, entry);
+        StructVmMap.size(km, map, StructVmMap.size(km, map) - (StructVmMapEntry.end(km, entry) - StructVmMapEntry.start(km, entry)));
+        vmMapEntryDispose(map, entry, countp);
+    }
+
+    /**
+     * vm_map_delete(): removes [start, end) from the map: clips the boundary entries, unwires
+     * wired entries, removes their pmap mappings, frees kernel_object pages (and the pages of
+     * one-mapping anonymous objects) in the range, deletes the entries and updates the free
+     * hints. The map must be locked exclusively and entries reserved ({@code countp[0]}). Returns
+     * KERN_SUCCESS. May block (page busy, backing_lk). PORT: in-transition entries are never
+     * created by the port (no vm_map_clip_range users), so there is no transition wait.
+     */
+    public int vmMapDelete(long map, long start, long end, int[] countp) {
+        assertVmMapLocked(map);
+        long[] first = new long[1];
+        long entry;
+        long holeStart;
+        if (vmMapLookupEntry(map, start, first)) {
+            entry = first[0];
+            vmMapClipStart(map, entry, start, countp);
+            holeStart = start;
+        } else if (first[0] != 0) {
+            entry = vmMapRbTree.rbNext(first[0]);
+            holeStart = entry == 0 ? StructVmMapEntry.start(km, first[0]) : StructVmMapEntry.end(km, first[0]);
+        } else {
+            entry = vmMapRbTree.rbMin(StructVmMap.rb_root(map));
+            holeStart = entry == 0 ? vmMapMin(map) : vmMapMax(map);
+        }
+
+        long kernelObject = kernel.vmObject().kernelObject();
+        Pmap pmapc = kernel.pmap();
+        VmObject vo = kernel.vmObject();
+        while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+            Kassert.kkassert((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_IN_TRANSITION) == 0,
+                    "!(entry->eflags & MAP_ENTRY_IN_TRANSITION) (port: never set)", "vm_map_delete");
+            vmMapClipEnd(map, entry, end, countp);
+            long s = StructVmMapEntry.start(km, entry);
+            long e = StructVmMapEntry.end(km, entry);
+            long next = vmMapRbTree.rbNext(entry);
+            long offidxstart = StructVmMapEntry.offset(km, entry) >>> Param.PAGE_SHIFT;
+            long count = (e - s) >>> Param.PAGE_SHIFT;
+            int maptype = StructVmMapEntry.maptype(km, entry);
+            long object = (maptype == VM_MAPTYPE_NORMAL || maptype == VM_MAPTYPE_SUBMAP)
+                    ? StructVmMapEntry.object(km, entry) : 0;
+
+            // Unwire before removing addresses from the pmap, or unwiring would put them back.
+            if (StructVmMapEntry.wired_count(km, entry) != 0) {
+                vmMapEntryUnwire(map, entry);
+            }
+            long offidxend = offidxstart + count;
+            long pmap = StructVmMap.pmap(km, map);
+            if (object == kernelObject) {
+                pmapc.pmapRemove(pmap, s, e);
+                vo.vmObjectHold(object);
+                vo.vmObjectPageRemove(object, offidxstart, offidxend, false);
+                vo.vmObjectDrop(object);
+            } else if (object != 0 && StructVmObject.type(km, object) != StructVmObject.OBJT_DEFAULT
+                    && StructVmObject.type(km, object) != StructVmObject.OBJT_SWAP) {
+                vo.vmObjectHoldShared(object);
+                pmapc.pmapRemove(pmap, s, e);
+                vo.vmObjectDrop(object);
+            } else if (object != 0) {
+                vo.vmObjectHold(object);
+                pmapc.pmapRemove(pmap, s, e);
+                if (StructVmObject.ref_count(km, object) != 1
+                        && (StructVmObject.flags(km, object) & (StructVmObject.OBJ_NOSPLIT | StructVmObject.OBJ_ONEMAPPING))
+                            == StructVmObject.OBJ_ONEMAPPING) {
+                    // ONEMAPPING: the pages under the entry can be destroyed.
+                    vo.vmObjectPageRemove(object, offidxstart, offidxend, false);
+                    if (Long.compareUnsigned(offidxend, StructVmObject.size(km, object)) >= 0
+                            && ult(offidxstart, StructVmObject.size(km, object))) {
+                        StructVmObject.size(km, object, offidxstart);
+                    }
+                }
+                vo.vmObjectDrop(object);
+            }
+            // Delete the entry only after its pages are out of every pmap.
+            vmMapEntryDelete(map, entry, countp);
+            entry = next;
+        }
+        if (entry == 0) {
+            vmMapFreehintHole(map, holeStart, vmMapMax(map) - holeStart);
+        } else {
+            vmMapFreehintHole(map, holeStart, StructVmMapEntry.start(km, entry) - holeStart);
+        }
+        return KERN_SUCCESS;
+    }
+
+    /**
+     * vm_map_remove(): vm_map_delete() with its own entry reservation and map lock, the range
+     * clamped to the map. Returns KERN_SUCCESS. May block.
+     */
+    public int vmMapRemove(long map, long start, long end) {
+        int[] count = {vmMapEntryReserve(MAP_RESERVE_COUNT)};
+        vmMapLock(map);
+        // VM_MAP_RANGE_CHECK
+        if (ult(start, vmMapMin(map))) {
+            start = vmMapMin(map);
+        }
+        if (ugt(end, vmMapMax(map))) {
+            end = vmMapMax(map);
+        }
+        if (ugt(start, end)) {
+            start = end;
+        }
+        int result;
+        try {
+            result = vmMapDelete(map, start, end, count);
+        } finally {
+            vmMapUnlock(map);
+            vmMapEntryRelease(count[0]);
+        }
+        return result;
+    }
+}
