@@ -1,9 +1,12 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.machine.Pmap;
+import org.dfemu.kernel.machine.PmapCheck;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +14,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** kernel_map and the kmem_alloc family (vm_kern.c), in boot context. */
@@ -80,6 +84,97 @@ class VmKernTest {
             assertTrue(n > 0 && (long) n * chunk <= kva, "allocated " + n + " chunks of 4 MiB in 64 MiB of KVA");
             // Whatever is left is smaller than a chunk.
             assertTrue(StructVmMap.size(km, map) > kva - chunk);
+        }
+    }
+
+    /**
+     * KVA past the preallocated page tables gets kernel page tables from pmap_growkernel(): PT
+     * pages (wired) and, past the preallocated PD page's gigabyte, a PD page, all from
+     * vm_page_alloc; kernel_vm_end follows, and the new KVA is usable through pmap_kenter.
+     */
+    @Test
+    void kernelPageTablesGrowWithKernelMap() {
+        try (TestKernel t = TestKernel.boot(32L << 20, KernelConfig.defaults().withKvaSize(4L << 30))) {
+            Kernel k = t.kernel;
+            KernelMemory km = k.km();
+            long vs = k.vmMeter().vmstats();
+            Pmap pmap = k.pmap();
+            long end0 = pmap.kernelVmEnd();
+            long prealloc = pmap.kvaStart() + pmap.nkptphys() * (2L << 20);
+            long free0 = StructVmstats.v_free_count(km, vs);
+            long wired0 = StructVmstats.v_wire_count(km, vs);
+
+            long size = 1536L << 20;
+            long va = k.vmKern().kmemAllocPageable(k.vmMap().kernelMap(), size, StructVmMapEntry.VM_SUBSYS_KMALLOC);
+            assertNotEquals(0, va);
+            long top = va + size;
+            assertTrue(Long.compareUnsigned(pmap.kernelVmEnd(), top) >= 0, "kernel_vm_end covers the new range");
+            assertTrue(Long.compareUnsigned(end0, top) < 0);
+            long newPts = (top - prealloc + (2L << 20) - 1) / (2L << 20);
+            long taken = free0 - StructVmstats.v_free_count(km, vs);
+            assertEquals(newPts, StructVmstats.v_wire_count(km, vs) - wired0, "one wired PT page per new 2 MiB");
+            assertEquals(newPts + 1, taken, "plus one PD page for the second gigabyte (not wired, as in the C)");
+            new PmapCheck(k).assertKernel();
+
+            // The last page of the new KVA is usable.
+            long m = k.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_NORMAL);
+            k.vmPage().vmPageWire(m);
+            long last = top - PAGE;
+            pmap.pmapKenter(last, k.vmPage().VM_PAGE_TO_PHYS(m));
+            km.store64(last + 8, 0xabcdL);
+            assertEquals(0xabcdL, km.load64(last + 8));
+            assertEquals(k.vmPage().VM_PAGE_TO_PHYS(m), pmap.pmapKextract(last));
+            new PmapCheck(k).assertKernel();
+            pmap.pmapKremove(last);
+            KernelPanic p = assertThrows(KernelPanic.class, () -> km.load64(last));
+            assertTrue(p.panicString().startsWith("kernel page fault"), p.panicString());
+        }
+    }
+
+    /** pmap_growkernel() cannot wait: with no free page it panics, as in DragonFly. */
+    @Test
+    void growkernelPanicsWithoutMemory() {
+        try (TestKernel t = TestKernel.boot(32L << 20, KernelConfig.defaults().withKvaSize(4L << 30))) {
+            Kernel k = t.kernel;
+            KernelMemory km = k.km();
+            long vs = k.vmMeter().vmstats();
+            while (StructVmstats.v_free_count(km, vs) > 0) {
+                assertNotEquals(0, k.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_INTERRUPT));
+            }
+            KernelPanic p = assertThrows(KernelPanic.class, () -> k.vmKern().kmemAllocPageable(
+                    k.vmMap().kernelMap(), 1L << 30, StructVmMapEntry.VM_SUBSYS_KMALLOC));
+            assertEquals("pmap_growkernel: no memory to grow kernel", p.panicString());
+        }
+    }
+
+    /**
+     * Two kmem_alloc'ed ranges side by side become one map entry (vm_map_wire simplifies them);
+     * freeing one of them clips the entry and frees only its pages.
+     */
+    @Test
+    void kmemFreeOfHalfAMergedEntryClipsIt() {
+        try (TestKernel t = TestKernel.boot(32L << 20)) {
+            Kernel k = t.kernel;
+            KernelMemory km = k.km();
+            long vs = k.vmMeter().vmstats();
+            long map = k.vmMap().kernelMap();
+            VmKern kern = k.vmKern();
+            int entries0 = StructVmMap.nentries(km, map);
+            long a = kern.kmemAlloc(map, 2 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
+            long b = kern.kmemAlloc(map, 2 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
+            assertEquals(a + 2 * PAGE, b);
+            assertEquals(entries0 + 1, StructVmMap.nentries(km, map), "merged");
+            km.store64(b + 8, 77);
+            long free = StructVmstats.v_free_count(km, vs);
+            kern.kmemFree(map, a, 2 * PAGE);
+            assertEquals(free + 2, StructVmstats.v_free_count(km, vs));
+            assertEquals(entries0 + 1, StructVmMap.nentries(km, map), "split, then the front part deleted");
+            assertEquals(77, km.load64(b + 8), "the other half is still mapped and wired");
+            new PmapCheck(k).assertKernel();
+            kern.kmemFree(map, b, 2 * PAGE);
+            assertEquals(free + 4, StructVmstats.v_free_count(km, vs));
+            assertEquals(entries0, StructVmMap.nentries(km, map));
+            VmPageQueueCheck.assertConsistent(k);
         }
     }
 }
