@@ -15,13 +15,10 @@ import org.dfemu.kernel.sys.StructSLGlobalData;
 import org.dfemu.kernel.sys.StructSLZone;
 import org.dfemu.kernel.sys.StructSpinlock;
 import org.dfemu.kernel.sys.StructThread;
-import org.dfemu.kernel.sys.StructVmmeter;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.dfemu.kernel.sys.Sysctl;
-import org.dfemu.kernel.vm.StructVmMapEntry;
 import org.dfemu.kernel.vm.StructVmPage;
 import org.dfemu.kernel.vm.Vm;
-import org.dfemu.emulator.cpu.Cpus;
 import org.dfemu.kernel.machine.Pmap;
 import org.dfemu.kernel.vm.VmMap;
 import org.dfemu.kernel.vm.VmObject;
@@ -341,6 +338,8 @@ public final class KernSlaballoc {
      * bytes, is below the memory limit in KiB: the C compares the two units as they are), then
      * ZoneLimit = min(ZoneSize/4, 16 KiB) and ZoneMask; fills weirdary under INVARIANTS and
      * allocates ZeroPage. Requires kmem_init() (kernel_map) and vm_page_startup().
+     *
+     * <p>PORT: the C prints the zone size only with bootverbose; the port always logs it.
      */
     public void kmeminit() {
         long limsize = kmemLimSize();
@@ -407,7 +406,10 @@ public final class KernSlaballoc {
 
     /**
      * The SI_BOOT1_KMALLOC SYSINITs (boot only): malloc_init() of every MALLOC_DEFINE'd type, in
-     * definition order, each reported on the console as it is set up. Requires kmeminit().
+     * definition order (the C's is link order). Requires kmeminit().
+     *
+     * <p>PORT: each type is reported on the console as it is set up (limit, and for object zones
+     * the slab geometry), for the boot log; DragonFly prints nothing here.
      */
     public void mallocSysinit() {
         for (long type : sysinitTypes) {
@@ -1477,7 +1479,7 @@ public final class KernSlaballoc {
         vmMap.vmMapInsert(kernelMap, count, kernelObject, 0, addr, 0, addr, addr + size,
                 VM_MAPTYPE_NORMAL, VM_SUBSYS_KMALLOC, Vm.VM_PROT_ALL, Vm.VM_PROT_ALL, 0);
         vmObject.vmObjectDrop(kernelObject);
-        vmMapSetWiredQuick(kernelMap, addr, size);
+        vmMap.vmMapSetWiredQuick(kernelMap, addr, size, count);
         vmMap.vmMapUnlock(kernelMap);
 
         int baseVmflags = 0;
@@ -1562,43 +1564,9 @@ public final class KernSlaballoc {
             m = vmPage.vmPageNext(m);
             vmObject.vmObjectDrop(kernelObject);
         }
-        smpInvltlb();
+        pmap.pmapInval().smpInvltlb();
         vmMap.vmMapEntryRelease(count[0]);
         return addr;
-    }
-
-    /**
-     * vm_map_set_wired_quick() of vm_map.c for the range kmem_slab_alloc() just inserted: marks
-     * its map entries wired (wired_count 1) without faulting anything in. kernel_map locked.
-     *
-     * <p>PORT: the vm_map port has no vm_map_clip_range(); the C clips [addr, addr + size) out of
-     * the map and unclips it after, but vm_map_insert() of a kernel_object range never merges with
-     * a neighbour, so the range is exactly one entry and the clipping changes nothing. That is
-     * asserted, and the entry marked directly.
-     */
-    private void vmMapSetWiredQuick(long map, long addr, long size) {
-        long[] entry = new long[1];
-        boolean found = kernel.vmMap().vmMapLookupEntry(map, addr, entry);
-        long e = entry[0];
-        Kassert.kkassert(found && StructVmMapEntry.start(km, e) == addr && StructVmMapEntry.end(km, e) == addr + size,
-                "entry == [addr, addr + size)", "vm_map_set_wired_quick");
-        Kassert.kkassert(StructVmMapEntry.wired_count(km, e) == 0, "scan->wired_count == 0", "vm_map_set_wired_quick");
-        StructVmMapEntry.wired_count(km, e, 1);
-    }
-
-    /**
-     * smp_invltlb() of mp_machdep.c: counts v_smpinvltlb and flushes the (non-global) TLB entries
-     * of every cpu. Never blocks.
-     *
-     * <p>PORT: mp_machdep.c is not ported; the IPI rendezvous is the emulator's immediate
-     * shootdown. A kernel without a machine attached has no TLBs to flush.
-     */
-    private void smpInvltlb() {
-        StructVmmeter.inc(km, kernel.vmMeter().mycnt(), StructVmmeter.v_smpinvltlb$OFFSET);
-        Cpus cpus = kernel.pmap().cpus();
-        if (cpus != null) {
-            cpus.cpu(lwkt.mycpuid()).shootdownFlush(cpus.allMask(), false);
-        }
     }
 
     /** OFF_TO_IDX(): the kernel_object page index of a kernel address. */

@@ -20,7 +20,9 @@ import org.dfemu.kernel.kern.Lwkt;
  * every cpu has armed it, which every cpu's hardclock does each tick (exis_hold_gd/exis_drop_gd
  * around its callout processing); no long type-safe critical sections exist in the ported code.
  * The port therefore derives it from the clock, {@code pseudo_ticks = 1 + ticks}, which is what
- * the C's counter does when no cpu holds an exis critical section across a tick.
+ * the C's counter does when no cpu holds an exis critical section across a tick. As in the C, a
+ * structure terminated while pseudo_ticks is still 1 (the first tick after power-on, time 0 for
+ * the emulated machine) stores 0, which reads as LIVE.
  */
 public final class Exislock {
     private final KernelMemory km;

@@ -48,7 +48,7 @@ class KmallocObjTest {
 
     @BeforeEach
     void boot() {
-        t = TestKernel.boot(64 * MB);
+        t = TestKernel.boot(32 * MB);
         k = t.kernel;
         km = k.km();
         sa = k.kernSlaballoc();

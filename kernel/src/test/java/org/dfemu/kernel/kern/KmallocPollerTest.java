@@ -69,7 +69,7 @@ class KmallocPollerTest {
 
     @Test
     void pollRetiresOnlyBeyondFourAtMostFourPerPoll() {
-        try (MachineKernel mk = MachineKernel.boot(64 * MB, 1, 3)) {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 3)) {
             Kernel k = mk.kernel;
             KernelMemory km = k.km();
             KernKmalloc ko = k.kernKmalloc();
@@ -128,7 +128,7 @@ class KmallocPollerTest {
 
     @Test
     void pollerThreadTrimsEveryZoneToFourFullSlabs() {
-        try (MachineKernel mk = MachineKernel.boot(64 * MB, 1, 5)) {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 5)) {
             Kernel k = mk.kernel;
             KernelMemory km = k.km();
             long a = createZone(k, "zone a");

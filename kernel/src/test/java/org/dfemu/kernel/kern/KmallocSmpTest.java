@@ -68,7 +68,7 @@ class KmallocSmpTest {
 
     @Test
     void remoteKfreeSignalsTheOwner() {
-        try (MachineKernel mk = MachineKernel.boot(64 * MB, 2, 21)) {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 2, 21)) {
             Kernel k = mk.kernel;
             KernelMemory km = k.km();
             KernSlaballoc sa = k.kernSlaballoc();
@@ -118,7 +118,7 @@ class KmallocSmpTest {
 
     @Test
     void kfreeObjFromAnotherCpu() {
-        try (MachineKernel mk = MachineKernel.boot(64 * MB, 2, 22)) {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 2, 22)) {
             Kernel k = mk.kernel;
             KernelMemory km = k.km();
             KernSlaballoc sa = k.kernSlaballoc();
@@ -154,7 +154,7 @@ class KmallocSmpTest {
 
     @Test
     void kmallocDestroyCachesFreeSlabsAndReportsLeaks() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             Kernel k = t.kernel;
             KernelMemory km = k.km();
             KernSlaballoc sa = k.kernSlaballoc();

@@ -56,7 +56,7 @@ class KmallocTest {
 
     @Test
     void bootSetsUpTheTypes() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             Kernel k = t.kernel;
             KernelMemory km = k.km();
             KernSlaballoc sa = k.kernSlaballoc();
@@ -77,7 +77,7 @@ class KmallocTest {
 
     @Test
     void fourCpusGetUseArrays() {
-        try (TestKernel t = TestKernel.boot(64 * MB, new KernelConfig(4, 100))) {
+        try (TestKernel t = TestKernel.boot(32 * MB, new KernelConfig(4, 100))) {
             KernelMemory km = t.kernel.km();
             KernSlaballoc sa = t.kernel.kernSlaballoc();
             assertEquals(4, sa.ncpus());
@@ -96,7 +96,7 @@ class KmallocTest {
 
     @Test
     void chunksAreSizedAndAligned() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             KernelMemory km = t.kernel.km();
             KernSlaballoc sa = t.kernel.kernSlaballoc();
             long devbuf = sa.mDevbuf();
@@ -139,7 +139,7 @@ class KmallocTest {
 
     @Test
     void wholeFreeZonesMoveToFreeZones() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             KernelMemory km = t.kernel.km();
             KernSlaballoc sa = t.kernel.kernSlaballoc();
             long devbuf = sa.mDevbuf();
@@ -166,7 +166,7 @@ class KmallocTest {
 
     @Test
     void oversizedAllocationsUseWholePages() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             Kernel k = t.kernel;
             KernelMemory km = k.km();
             KernSlaballoc sa = k.kernSlaballoc();
@@ -190,7 +190,7 @@ class KmallocTest {
 
     @Test
     void kreallocKeepsTheChunkWhenTheClassDoesNotChange() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             KernelMemory km = t.kernel.km();
             KernSlaballoc sa = t.kernel.kernSlaballoc();
             long devbuf = sa.mDevbuf();
@@ -208,7 +208,7 @@ class KmallocTest {
 
     @Test
     void doubleKfreePanics() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             KernSlaballoc sa = t.kernel.kernSlaballoc();
             long devbuf = sa.mDevbuf();
             long p = sa.kmalloc(100, devbuf, M_WAITOK);
@@ -223,7 +223,7 @@ class KmallocTest {
 
     @Test
     void limitExceededPanicsOrReturnsNull() {
-        try (TestKernel t = TestKernel.boot(64 * MB)) {
+        try (TestKernel t = TestKernel.boot(32 * MB)) {
             KernelMemory km = t.kernel.km();
             KernSlaballoc sa = t.kernel.kernSlaballoc();
             long typep = sa.kmalloc(8, sa.mTemp(), M_WAITOK | M_ZERO);

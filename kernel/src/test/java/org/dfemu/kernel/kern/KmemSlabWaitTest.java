@@ -74,7 +74,7 @@ class KmemSlabWaitTest {
     @ParameterizedTest(name = "kmalloc_obj with {0}")
     @ValueSource(ints = {M_INTNOWAIT, M_NOWAIT, M_WAITOK})
     void kmallocObjSleepsInVmWaitHoldingItsPages(int flags) {
-        try (MachineKernel mk = MachineKernel.boot(64 * MB, 1, 11)) {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 11)) {
             Kernel k = mk.kernel;
             KernelMemory km = k.km();
             KernSlaballoc sa = k.kernSlaballoc();
@@ -127,7 +127,7 @@ class KmemSlabWaitTest {
     @ParameterizedTest(name = "{0} free pages")
     @ValueSource(longs = {0, 20})
     void kmallocReturnsNullWhereKmallocObjWaits(long target) {
-        try (MachineKernel mk = MachineKernel.boot(64 * MB, 1, 12)) {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 12)) {
             Kernel k = mk.kernel;
             KernelMemory km = k.km();
             KernSlaballoc sa = k.kernSlaballoc();
