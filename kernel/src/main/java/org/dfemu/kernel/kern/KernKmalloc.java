@@ -130,9 +130,6 @@ public final class KernKmalloc {
     /** {@code &globaldata_find(cpu)->gd_kmslab} (see the class PORT note). */
     public long kmgd(int cpu) { return kmgdBase + cpu * StructKMGlobalData.SIZEOF; }
 
-    /** The exislock API with this kernel's pseudo_ticks. */
-    public Exislock exislock() { return exis; }
-
     private int kmgdMaxFreeSlabs() { return km.load32(globals + KMGD_MAX_FREE_SLABS); }
 
     private int kzoneBretire() { return km.load32(globals + KZONE_BRETIRE); }

@@ -1080,7 +1080,8 @@ public final class KernSlaballoc {
      * with M_NULLOK, else panic "TYPE: malloc limit exceeded". Never blocks.
      */
     boolean mallocLimitCheck(long type, int flags) {
-        while (StructMallocType.ks_loosememuse(km, type) >= StructMallocType.ks_limit(km, type)) {
+        // size_t comparisons, as in the C.
+        while (Long.compareUnsigned(StructMallocType.ks_loosememuse(km, type), StructMallocType.ks_limit(km, type)) >= 0) {
             long ttl = 0;
             for (int n = 0; n < ncpus(); ++n) {
                 ttl += StructKmallocUse.memuse(km, StructMallocType.ks_use(km, type, n));
@@ -1272,6 +1273,7 @@ public final class KernSlaballoc {
             long use = StructMallocType.ks_use(km, type, cpuid);
             StructKmallocUse.inuse(km, use, StructKmallocUse.inuse(km, use) - 1);
             StructKmallocUse.memuse(km, use, StructKmallocUse.memuse(km, use) - size);
+            // (gd_intr_nesting_level is always 0: emulated interrupts never run kernel code.)
             if ((StructThread.td_flags(km, lwkt.curthread()) & StructThread.TDF_INTTHREAD) != 0) {
                 long z = ptr;
                 StructSLZone.z_Magic(km, z, ZALLOC_OVSZ_MAGIC);
