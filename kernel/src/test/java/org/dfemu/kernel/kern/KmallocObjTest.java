@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import static org.dfemu.kernel.sys.Malloc.M_INTNOWAIT;
@@ -231,6 +232,39 @@ class KmallocObjTest {
         // B exhausted again, C exhausted: now the full slab A.
         assertEquals(slabA, slabOf(ko.kmallocObj(8192, type, M_WAITOK)));
         assertEquals(List.of(), full(type));
+    }
+
+    @Test
+    void allocationPollsSixteenEmptySlabs() {
+        long type = createZone("poll16", 8192);
+        List<long[]> bySlab = new ArrayList<>();
+        for (int s = 0; s < 22; s++) {
+            bySlab.add(alloc(type, PER_SLAB, M_WAITOK));
+        }
+        // 20 slabs on empty, the last two are active (V) and alternate (U).
+        List<Long> onEmpty = empty(type);
+        assertEquals(20, onEmpty.size());
+        for (int s = 0; s < 20; s++) {
+            for (long o : bySlab.get(s)) {
+                ko.kfreeObj(o, type);
+            }
+        }
+        long slabU = alternate(type);
+
+        // One allocation: active and alternate are exhausted, partial and full are empty, so
+        // malloc_mgt_poll_empty_locked(16) moves the first 16 (all objects free) to full, each
+        // pushed on the head; the rotation takes the head of full and sends U to empty's tail.
+        long obj = ko.kmallocObj(8192, type, M_WAITOK);
+        long slab16 = onEmpty.get(15);
+        assertEquals(slab16, slabOf(obj), "the last slab moved to full is the head of full");
+        List<Long> expectFull = new ArrayList<>(onEmpty.subList(0, 15));
+        Collections.reverse(expectFull);
+        assertEquals(expectFull, full(type));
+        assertEquals(15, StructKmallocMgt.nfull(km, ggm(type)));
+        List<Long> expectEmpty = new ArrayList<>(onEmpty.subList(16, 20));
+        expectEmpty.add(slabU);
+        assertEquals(expectEmpty, empty(type), "four never examined, then the old alternate");
+        assertEquals(5, StructKmallocMgt.nempty(km, ggm(type)));
     }
 
     @Test
