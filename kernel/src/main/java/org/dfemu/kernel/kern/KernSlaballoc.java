@@ -256,8 +256,6 @@ public final class KernSlaballoc {
     }
 
     private long define(DataSegment data, String shortdesc, int ksFlags, long objsize) {
-        Kassert.kassert(shortdesc.length() < StructMallocType.SHORTDESC_MAX,
-                () -> "MALLOC_DEFINE: description '" + shortdesc + "' too long for the port");
         long type = data.alloc(StructMallocType.layout());
         StructMallocType.ks_flags(km, type, ksFlags);
         StructMallocType.ks_magic(km, type, M_MAGIC);

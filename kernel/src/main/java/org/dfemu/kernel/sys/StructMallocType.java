@@ -65,8 +65,8 @@ public final class StructMallocType {
     public static final long ks_use0$OFFSET = Ctypes.offset(LAYOUT, "ks_use0");
     public static final long ks_mgt$OFFSET = Ctypes.offset(LAYOUT, "ks_mgt");
 
-    /** Longest {@code ks_shortdesc} the port stores, NUL included. */
-    public static final int SHORTDESC_MAX = 32;
+    /** Bytes of {@code ks_shortdesc} read back, NUL included (vmstat's buffer). */
+    public static final int SHORTDESC_MAX = 1024;
 
     public static StructLayout layout() { return LAYOUT; }
 
