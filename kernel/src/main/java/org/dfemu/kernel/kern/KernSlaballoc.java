@@ -139,7 +139,7 @@ import static org.dfemu.kernel.vm.StructVmMapEntry.VM_SUBSYS_KMALLOC;
  * </ul>
  */
 public final class KernSlaballoc {
-    /** slab_cleanup-free hysteresis: whole free zones a cpu keeps. */
+    /** Whole free zones a cpu keeps before kmalloc() gives them back (kern.zone_cache default). */
     public static final int ZONE_RELS_THRESH = 32;
     /** INVARIANTS: poison written over freed memory when use_weird_array is set. */
     public static final int WEIRD_ADDR = 0xdeadc0de;
