@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import org.dfemu.kernel.user.Instruction.Access;
 import org.junit.jupiter.api.Test;
@@ -97,6 +98,11 @@ class ProgramCodecTest {
                 .get();
         assertArrayEquals(expected, ProgramCodec.encode(w));
         assertEquals("DFEMUPRG", new String(Arrays.copyOf(expected, 8), StandardCharsets.US_ASCII));
+
+        // The example in disk-images/README.md.
+        Workload readme = new Workload(List.of(new Program("a", 2, List.of(map(1, 2), exit()))));
+        assertEquals("4446454d55505247 0100 0100 0161 0200 02000000 01010302000000 0b".replace(" ", ""),
+                HexFormat.of().formatHex(ProgramCodec.encode(readme)));
     }
 
     @Test
