@@ -1,7 +1,5 @@
 package org.dfemu.kernel.user;
 
-import java.util.Locale;
-
 /**
  * One instruction of a workload program, as decoded from the user partition (encoding and text
  * syntax in disk-images/README.md). A program's code is a flat list: blocks are opened by
@@ -109,7 +107,7 @@ public sealed interface Instruction {
         }
 
         @Override
-        public String text() { return "map r" + reg + " " + size(pages) + " " + prot.word(); }
+        public String text() { return "map r" + reg + " " + Units.size(pages) + " " + prot.word(); }
     }
 
     /** {@code unmap rN}: unmaps the region in {@code reg}. */
@@ -185,7 +183,7 @@ public sealed interface Instruction {
         }
 
         @Override
-        public String text() { return "sleep " + duration(ns); }
+        public String text() { return "sleep " + Units.duration(ns); }
     }
 
     /** {@code loop N}: runs the instructions up to the matching {@link EndLoop} {@code count} times. */
@@ -231,26 +229,5 @@ public sealed interface Instruction {
         if (reg < 0 || reg >= REGISTERS) {
             throw new IllegalArgumentException("no register r" + reg + " (registers are r0..r" + (REGISTERS - 1) + ")");
         }
-    }
-
-    /** {@code pages} as the largest exact binary size: 4K, 1536K, 48M, 1T. */
-    private static String size(long pages) {
-        long bytes = pages * PAGE_SIZE;
-        String[] suffix = {"K", "M", "G", "T"};
-        long v = bytes >> 10;
-        int i = 0;
-        while (i < suffix.length - 1 && (v & 1023) == 0) {
-            v >>= 10;
-            i++;
-        }
-        return v + suffix[i];
-    }
-
-    /** {@code ns} in the largest unit that divides it exactly: 10ms, 1500us, 7ns. */
-    private static String duration(long ns) {
-        if (ns % 1_000_000_000L == 0) return String.format(Locale.ROOT, "%ds", ns / 1_000_000_000L);
-        if (ns % 1_000_000L == 0) return String.format(Locale.ROOT, "%dms", ns / 1_000_000L);
-        if (ns % 1_000L == 0) return String.format(Locale.ROOT, "%dus", ns / 1_000L);
-        return ns + "ns";
     }
 }

@@ -218,7 +218,7 @@ public final class ProgramCheck {
         }
 
         private static String state(long pages, Prot prot) {
-            return pages == 0 ? "unmapped" : "mapped " + new Mmap(0, pages, prot).text().substring("map r0 ".length());
+            return pages == 0 ? "unmapped" : "mapped " + Units.size(pages) + " " + prot.word();
         }
 
         private ProgramFormatException error(int i, String problem) {
