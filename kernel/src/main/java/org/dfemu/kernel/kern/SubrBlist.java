@@ -214,9 +214,11 @@ public final class SubrBlist {
     }
 
     /**
-     * blist_free(): frees the {@code count} blocks from {@code blkno}, any range inside the blist.
-     * Panics if one of them is already free. Does nothing if {@code bl} is 0. Never allocates
-     * memory; never blocks. The caller serialises calls on {@code bl}.
+     * blist_free(): frees the {@code count} blocks from {@code blkno}, a range of any length
+     * inside {@code [0, bl_blocks)}. Panics if one of them is already free, or if the range
+     * reaches past the last leaf; the tail of the last leaf past {@code bl_blocks} is not checked,
+     * as in the C ({@link BlistCheck} reports it). Does nothing if {@code bl} is 0. Never
+     * allocates memory; never blocks. The caller serialises calls on {@code bl}.
      */
     public void blistFree(long bl, long blkno, long count) {
         if (bl != 0) {
@@ -232,11 +234,11 @@ public final class SubrBlist {
 
     /**
      * blist_fill(): allocates the {@code count} blocks from {@code blkno} whatever their state
-     * (swapoff takes a device's blocks away this way) and returns how many of them were free.
-     * {@code count} may not exceed the span of one child of the root (2048 blocks for a
-     * two-level tree; 64 for a single leaf) unless it covers the root whole: larger counts panic
-     * ("allocation too large"). Returns 0 if {@code bl} is 0. Never allocates memory; never
-     * blocks. The caller serialises calls on {@code bl}.
+     * (swapoff takes a device's blocks away this way, a stripe of at most 64 at a time) and
+     * returns how many of them were free. The part of the range inside each meta node must cover
+     * that node whole or fit in one child's span; ranges of at most 64 blocks and aligned whole
+     * subtrees always do, others panic ("allocation too large"). Returns 0 if {@code bl} is 0.
+     * Never allocates memory; never blocks. The caller serialises calls on {@code bl}.
      */
     public long blistFill(long bl, long blkno, long count) {
         if (bl != 0) {
