@@ -22,8 +22,6 @@ final class BlistOracle {
 
     long freeCount() { return free.cardinality(); }
 
-    boolean isFree(long blk) { return free.get((int) blk); }
-
     /**
      * The block blist_alloc/blist_allocat returns for {@code count} when searching from leaf
      * {@code firstLeaf} on, or SWAPBLK_NONE.
@@ -50,12 +48,6 @@ final class BlistOracle {
     /** Whether [blk, blk + count) is all free. */
     boolean allFree(long blk, long count) {
         return free.nextClearBit((int) blk) >= blk + count;
-    }
-
-    /** Whether [blk, blk + count) is all allocated. */
-    boolean allAllocated(long blk, long count) {
-        int n = free.nextSetBit((int) blk);
-        return n < 0 || n >= blk + count;
     }
 
     void alloc(long blk, long count) { free.clear((int) blk, (int) (blk + count)); }

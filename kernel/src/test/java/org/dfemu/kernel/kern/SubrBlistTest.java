@@ -20,7 +20,6 @@ import static org.dfemu.kernel.kern.SubrBlist.BLIST_MAX_ALLOC;
 import static org.dfemu.kernel.kern.SubrBlist.BLIST_META_RADIX;
 import static org.dfemu.kernel.kern.SubrBlist.SWAPBLK_NONE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
