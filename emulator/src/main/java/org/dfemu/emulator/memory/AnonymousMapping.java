@@ -27,12 +27,16 @@ final class AnonymousMapping {
     private static final int MAP_NORESERVE = 0x4000;
     private static final long MAP_FAILED = -1L;
 
+    private static final int MADV_HUGEPAGE = 14;
+
     private static final MethodHandle MMAP;
     private static final MethodHandle MUNMAP;
+    private static final MethodHandle MADVISE;
 
     static {
         MethodHandle mmap = null;
         MethodHandle munmap = null;
+        MethodHandle madvise = null;
         if (System.getProperty("os.name", "").startsWith("Linux")) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -42,13 +46,17 @@ final class AnonymousMapping {
                                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
                 munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                madvise = linker.downcallHandle(libc.find("madvise").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
             } catch (RuntimeException | LinkageError e) {
                 mmap = null;
                 munmap = null;
+                madvise = null;
             }
         }
         MMAP = mmap;
         MUNMAP = munmap;
+        MADVISE = madvise;
     }
 
     /**
@@ -65,7 +73,22 @@ final class AnonymousMapping {
             return null;
         }
         if (base.address() == MAP_FAILED || base.address() == 0) return null;
+        adviseHugePages(base, size);
         return base.reinterpret(size, arena, AnonymousMapping::unmap);
+    }
+
+    /**
+     * Asks for transparent huge pages: the kernel's first touch of a large range (the vm_page
+     * array, zone memory) then costs one host fault per 2 MiB instead of per 4 KiB. Advice only:
+     * a host that refuses it (THP off) gives the same memory with small pages, so the result is
+     * ignored.
+     */
+    private static void adviseHugePages(MemorySegment base, long size) {
+        try {
+            int ignored = (int) MADVISE.invokeExact(base, size, MADV_HUGEPAGE);
+        } catch (Throwable t) {
+            // Advice only; see above.
+        }
     }
 
     private static void unmap(MemorySegment segment) {
