@@ -1,0 +1,186 @@
+package org.dfemu.kernel.vm;
+
+import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.emulator.cpu.Cpu;
+import org.dfemu.emulator.mmu.PageFaultCode;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.MachineKernel;
+import org.dfemu.kernel.machine.PmapCheck;
+import org.dfemu.kernel.machine.SegvException;
+import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.Malloc;
+import org.dfemu.kernel.sys.StructProc;
+import org.dfemu.kernel.sys.StructThread;
+import org.dfemu.kernel.sys.StructVmstats;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Processes' page faults on the emulated machine: a kernel thread plays a process (a struct proc
+ * whose p_vmspace is a vmspace, its pmap loaded on the thread's cpu) and makes user-mode loads and
+ * stores, which fault through the MMU into trap_pfault and vm_fault.
+ */
+class VmFaultTest {
+    private static final long MB = 1L << 20;
+    private static final long BASE = 0x1000_0000L;
+
+    /** A process of the current thread: a new vmspace, p_vmspace set, its pmap active here. */
+    private static long newProcess(Kernel k, long vm) {
+        KernelMemory km = k.km();
+        long p = k.kernSlaballoc().kmalloc(StructProc.SIZEOF, k.kernSlaballoc().mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
+        StructProc.p_vmspace(km, p, vm);
+        StructThread.td_proc(km, k.lwkt().curthread(), p);
+        k.pmap().pmapActivate(StructVmspace.vm_pmap(vm));
+        return p;
+    }
+
+    /** The process exits: its pmap leaves the cpu, the vmspace reference is dropped. */
+    private static void exitProcess(Kernel k, long p) {
+        KernelMemory km = k.km();
+        long vm = StructProc.p_vmspace(km, p);
+        k.pmap().pmapDeactivate(StructVmspace.vm_pmap(vm));
+        StructThread.td_proc(km, k.lwkt().curthread(), 0);
+        k.vmMap().vmspaceRel(vm);
+        k.kernSlaballoc().kfree(p, k.kernSlaballoc().mTemp());
+    }
+
+    /** Anonymous memory (mmap MAP_ANON at a fixed address). */
+    private static void mapAnon(Kernel k, long vm, long addr, long len, int prot) {
+        long[] a = {addr};
+        int rv = k.vmMap().vmMapFind(StructVmspace.vm_map(vm), 0, 0, 0, a, len, 0, false,
+                StructVmMapEntry.VM_MAPTYPE_NORMAL, StructVmMapEntry.VM_SUBSYS_MMAP, prot, Vm.VM_PROT_ALL, 0);
+        assertEquals(VmMap.KERN_SUCCESS, rv);
+    }
+
+    private static Cpu cpu(MachineKernel mk) { return mk.machine.cpu(mk.kernel.lwkt().mycpuid()); }
+
+    private static long userLoad(MachineKernel mk, long va) {
+        Cpu c = cpu(mk);
+        c.setUserMode(true);
+        try {
+            return c.load64(va);
+        } finally {
+            c.setUserMode(false);
+        }
+    }
+
+    private static void userStore(MachineKernel mk, long va, long v) {
+        Cpu c = cpu(mk);
+        c.setUserMode(true);
+        try {
+            c.store64(va, v);
+        } finally {
+            c.setUserMode(false);
+        }
+    }
+
+    private static void checkPmap(Kernel k, long vm) {
+        new PmapCheck(k).assertUserPmap(StructVmspace.vm_pmap(vm), true);
+    }
+
+    @Test
+    void firstTouchZeroFillsAndWritesReadBack() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 1)) {
+            Kernel k = mk.kernel;
+            mk.thread("proc", 0, () -> {
+                long vm = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
+                long p = newProcess(k, vm);
+                mapAnon(k, vm, BASE, 4 * PAGE_SIZE, Vm.VM_PROT_RW);
+                assertEquals(0, userLoad(mk, BASE + 8), "a fresh anonymous page reads as zero");
+                userStore(mk, BASE + 2 * PAGE_SIZE + 16, 0xfeed_f00dL);
+                assertEquals(0xfeed_f00dL, userLoad(mk, BASE + 2 * PAGE_SIZE + 16));
+                assertEquals(0, userLoad(mk, BASE + 2 * PAGE_SIZE + 24));
+                long entry = entryAt(k, vm, BASE);
+                long obj = StructVmMapEntry.object(k.km(), entry);
+                assertEquals(2, StructVmObject.resident_page_count(k.km(), obj), "two pages touched, two faulted in");
+                checkPmap(k, vm);
+                exitProcess(k, p);
+                new PmapCheck(k).assertKernel();
+            });
+            mk.run();
+            VmPageQueueCheck.assertConsistent(k);
+        }
+    }
+
+    private static long entryAt(Kernel k, long vm, long va) {
+        long map = StructVmspace.vm_map(vm);
+        long[] e = new long[1];
+        k.vmMap().vmMapLock(map);
+        boolean found = k.vmMap().vmMapLookupEntry(map, va, e);
+        k.vmMap().vmMapUnlock(map);
+        assertTrue(found);
+        return e[0];
+    }
+
+    @Test
+    void writeToReadOnlyMappingAndUnmappedAddressAreSigsegv() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 2)) {
+            Kernel k = mk.kernel;
+            mk.thread("proc", 0, () -> {
+                long vm = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
+                long p = newProcess(k, vm);
+                mapAnon(k, vm, BASE, 2 * PAGE_SIZE, Vm.VM_PROT_READ);
+                assertEquals(0, userLoad(mk, BASE), "reading a read-only anonymous page");
+                SegvException w = assertThrows(SegvException.class, () -> userStore(mk, BASE + 40, 1));
+                assertEquals(BASE + 40, w.va());
+                assertEquals(SegvException.SEGV_ACCERR, w.siCode());
+                assertEquals(VmMap.KERN_PROTECTION_FAILURE, w.kernResult());
+                assertEquals(PageFaultCode.P | PageFaultCode.W | PageFaultCode.U, w.errorCode(),
+                        "the page was present: a protection fault of a user write");
+                assertEquals(0, userLoad(mk, BASE + 40), "the refused store did nothing");
+
+                long hole = 0x5000_1238L;
+                SegvException u = assertThrows(SegvException.class, () -> userLoad(mk, hole));
+                assertEquals(hole, u.va());
+                assertEquals(SegvException.SEGV_MAPERR, u.siCode());
+                assertEquals(VmMap.KERN_INVALID_ADDRESS, u.kernResult());
+                checkPmap(k, vm);
+                exitProcess(k, p);
+            });
+            mk.run();
+            VmPageQueueCheck.assertConsistent(k);
+        }
+    }
+
+    @Test
+    void removedMappingFaultsAgainAndItsPagesAreFreed() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 3)) {
+            Kernel k = mk.kernel;
+            KernelMemory km = k.km();
+            mk.thread("proc", 0, () -> {
+                long vm = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
+                long p = newProcess(k, vm);
+                mapAnon(k, vm, BASE, 8 * PAGE_SIZE, Vm.VM_PROT_RW);
+                for (int i = 0; i < 8; i++) {
+                    userStore(mk, BASE + i * PAGE_SIZE, i + 1);
+                }
+                long free = StructVmstats.v_free_count(km, k.vmMeter().vmstats());
+                // Unmap the middle: the entry is clipped into two, the middle pages freed.
+                k.vmMap().vmMapRemove(StructVmspace.vm_map(vm), BASE + 2 * PAGE_SIZE, BASE + 6 * PAGE_SIZE);
+                assertEquals(free + 4, StructVmstats.v_free_count(km, k.vmMeter().vmstats()),
+                        "the four unmapped pages of the one-mapping object were freed");
+                SegvException e = assertThrows(SegvException.class, () -> userLoad(mk, BASE + 3 * PAGE_SIZE));
+                assertEquals(SegvException.SEGV_MAPERR, e.siCode());
+                assertEquals(2, userLoad(mk, BASE + PAGE_SIZE));
+                assertEquals(7, userLoad(mk, BASE + 6 * PAGE_SIZE));
+                checkPmap(k, vm);
+                k.vmMap().vmMapRemove(StructVmspace.vm_map(vm), 0, Vmparam.VM_MAX_USER_ADDRESS);
+                assertEquals(free + 8, StructVmstats.v_free_count(km, k.vmMeter().vmstats()),
+                        "removing the last mappings terminated the object");
+                assertThrows(SegvException.class, () -> userLoad(mk, BASE));
+                exitProcess(k, p);
+            });
+            mk.run();
+            VmPageQueueCheck.assertConsistent(k);
+        }
+    }
+}
