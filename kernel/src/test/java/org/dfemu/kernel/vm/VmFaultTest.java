@@ -183,4 +183,124 @@ class VmFaultTest {
             VmPageQueueCheck.assertConsistent(k);
         }
     }
+
+    private static void await(Kernel k, boolean[] flag, long chan) {
+        while (!flag[0]) {
+            k.lwkt().tsleep(chan, "await", 1);
+        }
+    }
+
+    /**
+     * fork: parent and child see the pre-fork contents, then each its own writes. The parent's
+     * pages are write-protected by vmspace_fork; the first write on either side shadows its entry
+     * and copies the page into the new head object.
+     */
+    @Test
+    void afterForkParentAndChildEachSeeTheirOwnWrites() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 2, 4)) {
+            Kernel k = mk.kernel;
+            KernelMemory km = k.km();
+            long chan = k.pmap().kernelPmap();
+            boolean[] parentWrote = {false};
+            boolean[] childDone = {false};
+            long[] child = new long[1];
+            mk.thread("parent", 0, () -> {
+                long vm1 = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
+                long p = newProcess(k, vm1);
+                mapAnon(k, vm1, BASE, 4 * PAGE_SIZE, Vm.VM_PROT_RW);
+                userStore(mk, BASE, 0xa0);
+                userStore(mk, BASE + PAGE_SIZE, 0xa1);
+                long obj = StructVmMapEntry.object(km, entryAt(k, vm1, BASE));
+
+                child[0] = k.vmMap().vmspaceFork(vm1);
+                assertEquals(2, StructVmObject.ref_count(km, obj), "parent and child entries share the object");
+                assertEquals(0, StructVmObject.flags(km, obj) & StructVmObject.OBJ_ONEMAPPING);
+                long pte = k.pmap().pmapPte(StructVmspace.vm_pmap(vm1), BASE);
+                assertEquals(0, km.load64(pte) & org.dfemu.kernel.machine.Pmap.X86_PG_RW,
+                        "vmspace_fork write-protected the parent's page");
+                mk.thread("child", 1, () -> {
+                    long c = newProcess(k, child[0]);
+                    await(k, parentWrote, chan);
+                    assertEquals(0xa0, userLoad(mk, BASE), "the child sees the pre-fork value");
+                    userStore(mk, BASE, 0xc0);
+                    assertEquals(0xc0, userLoad(mk, BASE));
+                    assertEquals(0xa1, userLoad(mk, BASE + PAGE_SIZE), "read through the backing chain");
+                    userStore(mk, BASE + 3 * PAGE_SIZE, 0xc3);
+                    assertEquals(0xc3, userLoad(mk, BASE + 3 * PAGE_SIZE));
+                    checkPmap(k, child[0]);
+                    childDone[0] = true;
+                    k.lwkt().wakeup(chan);
+                    exitProcess(k, c);
+                });
+
+                userStore(mk, BASE, 0xb0);
+                assertEquals(0xb0, userLoad(mk, BASE));
+                long head = StructVmMapEntry.object(km, entryAt(k, vm1, BASE));
+                assertNotEquals(obj, head, "the parent's write shadowed its entry");
+                assertEquals(obj, StructVmMapEntry.ba_object(km,
+                        StructVmMapEntry.ba_backing_ba(km, StructVmMapEntry.ba(entryAt(k, vm1, BASE)))));
+                parentWrote[0] = true;
+                k.lwkt().wakeup(chan);
+                await(k, childDone, chan);
+                assertEquals(0xb0, userLoad(mk, BASE), "the child's write stayed in the child");
+                assertEquals(0xa1, userLoad(mk, BASE + PAGE_SIZE));
+                assertEquals(0, userLoad(mk, BASE + 3 * PAGE_SIZE));
+                userStore(mk, BASE + PAGE_SIZE, 0xb1);
+                assertEquals(0xb1, userLoad(mk, BASE + PAGE_SIZE));
+                checkPmap(k, vm1);
+                exitProcess(k, p);
+            });
+            mk.run();
+            VmPageQueueCheck.assertConsistent(k);
+            new PmapCheck(k).assertKernel();
+        }
+    }
+
+    /**
+     * Below v_free_severe a fault does not even try to allocate: it sleeps in vm_wait_pfault and
+     * finishes only once pages were freed back above severe.
+     */
+    @Test
+    void aFaultWaitsInVmWaitPfaultWhilePagingIsSevere() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 5)) {
+            Kernel k = mk.kernel;
+            KernelMemory km = k.km();
+            Scheduler sched = mk.machine.scheduler();
+            long vs = k.vmMeter().vmstats();
+            long severe = StructVmstats.v_free_severe(km, vs);
+            List<Long> taken = new ArrayList<>();
+            boolean[] faulted = {false};
+            boolean[] blockedSeen = {false};
+            long[] freeAtReturn = new long[1];
+            mk.thread("proc", 0, () -> {
+                long vm = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
+                long p = newProcess(k, vm);
+                mapAnon(k, vm, BASE, 4 * PAGE_SIZE, Vm.VM_PROT_RW);
+                // Prefault: the object, page-table pages and pv entries exist before memory runs low.
+                userStore(mk, BASE, 1);
+                taken.addAll(VmTestSupport.drainTo(k, severe - 10));
+                userStore(mk, BASE + PAGE_SIZE, 2);
+                freeAtReturn[0] = StructVmstats.v_free_count(km, vs);
+                faulted[0] = true;
+                assertEquals(2, userLoad(mk, BASE + PAGE_SIZE));
+                exitProcess(k, p);
+            });
+            mk.thread("freer", 0, () -> {
+                while (taken.isEmpty()) {
+                    sched.consume(1_000_000L);
+                }
+                sched.consume(50_000_000L);
+                blockedSeen[0] = !faulted[0] && k.vmPage().vmPagesWaiting() > 0;
+                while (!taken.isEmpty()) {
+                    sched.consume(1_000_000L);
+                    k.vmPage().vmPageFreeToq(taken.removeLast());
+                }
+            });
+            mk.run();
+            assertTrue(blockedSeen[0], "the fault was asleep in vm_wait_pfault");
+            assertTrue(faulted[0]);
+            assertTrue(freeAtReturn[0] + 1 >= severe, "the fault resumed only above severe: free " + freeAtReturn[0]);
+            VmPageQueueCheck.assertConsistent(k);
+        }
+    }
 }
