@@ -109,12 +109,16 @@ public final class VmFault {
                     long[] mpp = {m};
                     int pr = kernel.vmPager().vmPagerGetPage(type, object, mpp, 0);
                     m = mpp[0];
-                    if (pr != VmPager.VM_PAGER_OK) {
-                        kernel.vmPage2().vmPageFree(m);
+                    if (pr == VmPager.VM_PAGER_OK) {
+                        break;
+                    }
+                    kernel.vmPage2().vmPageFree(m);
+                    m = 0;
+                    if (pr != VmPager.VM_PAGER_FAIL) {
                         vm.vmMapLookupDone(map);
                         return VmMap.KERN_FAILURE;
                     }
-                    break;
+                    // No backing store after all: look further down the chain.
                 }
                 long next = StructVmMapEntry.ba_backing_ba(km, ba);
                 if (next != 0) {

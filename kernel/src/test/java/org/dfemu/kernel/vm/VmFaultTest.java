@@ -303,4 +303,51 @@ class VmFaultTest {
             VmPageQueueCheck.assertConsistent(k);
         }
     }
+
+    /**
+     * Unmapping the middle of a shadowed (copy-on-write) entry clips it: both remaining pieces
+     * keep their own copy of the backing chain and still read the right pages; exit frees all.
+     */
+    @Test
+    void clippingAShadowedEntryKeepsBothHalvesBacked() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 6)) {
+            Kernel k = mk.kernel;
+            KernelMemory km = k.km();
+            mk.thread("proc", 0, () -> {
+                long vm1 = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
+                long p = newProcess(k, vm1);
+                mapAnon(k, vm1, BASE, 6 * PAGE_SIZE, Vm.VM_PROT_RW);
+                for (int i = 0; i < 6; i++) {
+                    userStore(mk, BASE + i * PAGE_SIZE, 0x100 + i);
+                }
+                long vm2 = k.vmMap().vmspaceFork(vm1);
+                userStore(mk, BASE + 5 * PAGE_SIZE, 0x205);
+                k.vmMap().vmMapRemove(StructVmspace.vm_map(vm1), BASE + 2 * PAGE_SIZE, BASE + 4 * PAGE_SIZE);
+                long lo = entryAt(k, vm1, BASE);
+                long hi = entryAt(k, vm1, BASE + 4 * PAGE_SIZE);
+                long loNext = StructVmMapEntry.ba_backing_ba(km, StructVmMapEntry.ba(lo));
+                long hiNext = StructVmMapEntry.ba_backing_ba(km, StructVmMapEntry.ba(hi));
+                assertNotEquals(0, loNext);
+                assertNotEquals(loNext, hiNext, "each piece has its own backing structure");
+                assertEquals(StructVmMapEntry.ba_object(km, loNext), StructVmMapEntry.ba_object(km, hiNext));
+                assertEquals(BASE + 4 * PAGE_SIZE, StructVmMapEntry.ba_start(km, hiNext));
+                assertEquals(0x100, userLoad(mk, BASE));
+                assertEquals(0x101, userLoad(mk, BASE + PAGE_SIZE));
+                assertEquals(0x104, userLoad(mk, BASE + 4 * PAGE_SIZE));
+                assertEquals(0x205, userLoad(mk, BASE + 5 * PAGE_SIZE));
+                assertThrows(SegvException.class, () -> userLoad(mk, BASE + 2 * PAGE_SIZE));
+                userStore(mk, BASE + 4 * PAGE_SIZE, 0x204);
+                assertEquals(0x204, userLoad(mk, BASE + 4 * PAGE_SIZE));
+                checkPmap(k, vm1);
+                exitProcess(k, p);
+                long free = StructVmstats.v_free_count(km, k.vmMeter().vmstats());
+                k.vmMap().vmspaceRel(vm2);
+                assertTrue(StructVmstats.v_free_count(km, k.vmMeter().vmstats()) >= free + 6,
+                        "the last vmspace freed the six pre-fork pages");
+            });
+            mk.run();
+            VmPageQueueCheck.assertConsistent(k);
+            new PmapCheck(k).assertKernel();
+        }
+    }
 }
