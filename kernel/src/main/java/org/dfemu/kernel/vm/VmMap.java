@@ -52,9 +52,11 @@ import static org.dfemu.kernel.vm.StructVmMapEntry.VM_MAPTYPE_UKSMAP;
  *
  * <p>PORT, overall:
  * <ul>
- * <li>Only what kernel_map uses is ported: no vmspaces, submaps, copy-on-write/shadowing
- *     (entries never have a backing_ba chain), stack entries, protection or inheritance changes,
- *     vm_map_lookup or user wiring. vm_map_wire() wires kernel_object entries, and its
+ * <li>User maps: vmspaces (alloc, fork, release), anonymous entries whose object is made on
+ *     first need (vm_map_entry_allocate_object), copy-on-write through vm_map_backing chains
+ *     (vm_map_entry_shadow; clips and forks replicate the chain) and vm_map_lookup for vm_fault.
+ *     Not ported: submaps, stack entries, protection or inheritance changes (mprotect,
+ *     minherit), user wiring. vm_map_wire() wires kernel_object entries, and its
  *     vm_fault_wire()/vm_fault_unwire() (vm_fault.c) are done here for resident kernel_object
  *     pages (see {@link #vmMapWire}).</li>
  * <li>The map's LWKT token and vm_object tokens are not modelled (see {@link Lwkt}).</li>
