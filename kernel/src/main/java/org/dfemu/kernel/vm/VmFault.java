@@ -110,6 +110,8 @@ public final class VmFault {
                     int pr = kernel.vmPager().vmPagerGetPage(type, object, mpp, 0);
                     m = mpp[0];
                     if (pr == VmPager.VM_PAGER_OK) {
+                        Kassert.kkassert(StructVmPage.valid(km, m) == StructVmPage.VM_PAGE_BITS_ALL,
+                                "m->valid == VM_PAGE_BITS_ALL (after vm_pager_get_page)", "vm_fault_object");
                         break;
                     }
                     kernel.vmPage2().vmPageFree(m);

@@ -350,4 +350,55 @@ class VmFaultTest {
             new PmapCheck(k).assertKernel();
         }
     }
+
+    /**
+     * The swap-in hook: for an OBJT_SWAP object, a page its pager has is brought in through
+     * vm_pager_get_page; a page it does not have is zero-filled; termination calls its dealloc.
+     * The pager here is the test's own, standing in for the swap pager.
+     */
+    @Test
+    void swapObjectPagesComeFromItsPager() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 7)) {
+            Kernel k = mk.kernel;
+            KernelMemory km = k.km();
+            List<Long> gets = new ArrayList<>();
+            List<Long> deallocs = new ArrayList<>();
+            k.vmPager().vmPagerSetOps(StructVmObject.OBJT_SWAP, new VmPagerOps() {
+                @Override
+                public int pgoGetpage(long object, long[] mpp, int seqaccess) {
+                    long m = mpp[0];
+                    gets.add(StructVmPage.pindex(km, m));
+                    long pa = k.vmPage().VM_PAGE_TO_PHYS(m);
+                    k.pmap().pmapZeroPage(pa);
+                    km.store64(Vmparam.PHYS_TO_DMAP(pa), 0x5a00 + StructVmPage.pindex(km, m));
+                    StructVmPage.valid(km, m, StructVmPage.VM_PAGE_BITS_ALL);
+                    return VmPager.VM_PAGER_OK;
+                }
+
+                @Override
+                public boolean pgoHaspage(long object, long pindex) { return pindex == 1; }
+
+                @Override
+                public void pgoDealloc(long object) { deallocs.add(object); }
+            });
+            long[] obj = new long[1];
+            mk.thread("proc", 0, () -> {
+                long vm = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
+                long p = newProcess(k, vm);
+                mapAnon(k, vm, BASE, 4 * PAGE_SIZE, Vm.VM_PROT_RW);
+                userStore(mk, BASE, 7);
+                obj[0] = StructVmMapEntry.object(km, entryAt(k, vm, BASE));
+                // What the swap pager does when it first pages the object out.
+                StructVmObject.type(km, obj[0], StructVmObject.OBJT_SWAP);
+                assertEquals(0x5a01, userLoad(mk, BASE + PAGE_SIZE), "paged in by the pager");
+                assertEquals(0, userLoad(mk, BASE + 2 * PAGE_SIZE), "the pager has no copy: zero fill");
+                assertEquals(7, userLoad(mk, BASE), "a resident page never asks the pager");
+                assertEquals(List.of(1L), gets);
+                exitProcess(k, p);
+            });
+            mk.run();
+            assertEquals(List.of(obj[0]), deallocs, "terminating the object released its backing store");
+            VmPageQueueCheck.assertConsistent(k);
+        }
+    }
 }
