@@ -31,6 +31,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@link #zallocPairSwapmeta}: a zone made with {@code zinit("SWAPMETA", 320, ...,
  *       ZONE_INTERRUPT)} as the swap pager makes its own; its header comes from kmem_alloc, so
  *       every header access goes through the kernel page tables too.
+ *   <li>{@link #zallocPairNoInvariants}: {@link #zallocPair} in a kernel booted without
+ *       INVARIANTS, so without the free-item marker's loads and stores; the difference is what
+ *       that bookkeeping costs.
  * </ul>
  * Runs in boot context: the JMH worker thread links and boots the kernel, so it is the kernel's
  * boot thread (thread0), where {@code Lwkt} makes a critical section thread0's td_critcount and a
@@ -66,10 +69,13 @@ public class ZallocBenchmark {
         /** The zone to measure, made or found in the booted kernel. */
         abstract long zone(Kernel kernel);
 
+        /** {@code kern.invariants}: on, as in every simulation, unless a state says otherwise. */
+        boolean invariants() { return true; }
+
         @Setup(Level.Trial)
         public void boot() {
             machine = new Machine(MachineConfig.of(RAM, 1, SEED));
-            kernel = new Kernel(machine.ram(), new KernelConfig(1, machine.config().hz())).boot();
+            kernel = new Kernel(machine.ram(), new KernelConfig(1, machine.config().hz(), invariants(), 0)).boot();
             kernel.attachMachine(machine);
             km = kernel.km();
             vz = kernel.vmZone();
@@ -119,6 +125,12 @@ public class ZallocBenchmark {
     }
 
     @State(Scope.Thread)
+    public static class PvEntryZoneNoInvariants extends PvEntryZone {
+        @Override
+        boolean invariants() { return false; }
+    }
+
+    @State(Scope.Thread)
     public static class SwapmetaZone extends BootedZone {
         @Override
         long zone(Kernel kernel) {
@@ -128,6 +140,13 @@ public class ZallocBenchmark {
 
     @Benchmark
     public long zallocPair(PvEntryZone s) {
+        long item = s.vz.zalloc(s.zone);
+        s.vz.zfree(s.zone, item);
+        return item;
+    }
+
+    @Benchmark
+    public long zallocPairNoInvariants(PvEntryZoneNoInvariants s) {
         long item = s.vz.zalloc(s.zone);
         s.vz.zfree(s.zone, item);
         return item;
