@@ -185,7 +185,7 @@ public final class Kernel {
         pmap.attachCpus(machine.cpus());
     }
 
-    /** Console size bound: the C's MSGBUF_SIZE (pc64: 0x80000 bytes would do; 64 KiB kept). */
+    /** Console size bound in characters (the C's message buffer is a fixed MSGBUF_SIZE ring too). */
     private static final long MSGBUF_CHARS = 64 * 1024;
 
     /**

@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
  * global goes through here.
  *
  * <p>Translation. A DMAP address ({@link Vmparam#DMAP_MIN_ADDRESS} plus a physical address below
- * the RAM size) is translated arithmetically, as the CPU's 1 GiB DMAP mappings do. Any other
- * address (kernel_map KVA, the KERNBASE image) is handed to the {@link KvaTranslator} installed by
- * the pmap once the kernel page tables exist; before that, or if the translator reports the
+ * the RAM size) is translated arithmetically, as the DMAP's 2 MiB mappings do. Any other address
+ * (kernel_map KVA, the recursive page-table map) is handed to the {@link KvaTranslator} installed
+ * by pmap_bootstrap(), a software walk of the kernel page tables; before that, or if the translator reports the
  * address unmapped, the access is a kernel page fault and panics. Accesses are at most 8 bytes and
  * naturally aligned for atomics, so none crosses a page and one translation per access suffices.
  *

@@ -313,6 +313,9 @@ public final class Pmap {
     /** The attached CPUs, or null. */
     public Cpus cpus() { return cpus; }
 
+    /** pmap_inval.c (pmap_inval_smp and friends, smp_invltlb). */
+    public PmapInval pmapInval() { return inval; }
+
     /** {@code pmap_pv_entries} limit computed by pmap_init2() (vm.pmap_pv_entries). */
     public long vmPmapPvEntries() { return km.load64(globals + VM_PMAP_PV_ENTRIES); }
 

@@ -172,4 +172,16 @@ public final class PmapInval {
         bulk.vaEnd = 0;
         bulk.count = 0;
     }
+
+    /**
+     * smp_invltlb() (mp_machdep.c, kept with the other invalidations): flushes the non-global TLB
+     * entries of every cpu, e.g. after kmem_slab_alloc() entered pages with VM_PROT_NOSYNC.
+     * No requirements; never blocks.
+     */
+    public void smpInvltlb() {
+        Cpus cpus = kernel.pmap().cpus();
+        if (cpus != null) {
+            mycpu(cpus).shootdownFlush(cpus.allMask(), false);
+        }
+    }
 }

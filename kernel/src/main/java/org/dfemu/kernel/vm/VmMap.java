@@ -53,9 +53,9 @@ import static org.dfemu.kernel.vm.StructVmMapEntry.VM_MAPTYPE_UKSMAP;
  * <ul>
  * <li>Only what kernel_map uses is ported: no vmspaces, submaps, copy-on-write/shadowing
  *     (entries never have a backing_ba chain), stack entries, protection or inheritance changes,
- *     vm_map_lookup or user wiring. vm_map_wire() handles the kernel_object entry kmem_alloc3 just
- *     inserted, and its vm_fault_wire()/vm_fault_unwire() (vm_fault.c) are done here for
- *     resident kernel_object pages (see {@link #vmMapWire}).</li>
+ *     vm_map_lookup or user wiring. vm_map_wire() wires kernel_object entries, and its
+ *     vm_fault_wire()/vm_fault_unwire() (vm_fault.c) are done here for resident kernel_object
+ *     pages (see {@link #vmMapWire}).</li>
  * <li>The map's LWKT token and vm_object tokens are not modelled (see {@link Lwkt}).</li>
  * <li>All address comparisons are unsigned (kernel addresses are negative as Java longs).</li>
  * <li>SMP_MAXCPU is 64 ({@link Param#SMP_MAXCPU}), so the static boot entries are
@@ -859,18 +859,91 @@ public final class VmMap {
         }
     }
 
+    /** vm_map_clip_range() flag: fail if the range has holes. */
+    public static final int MAP_CLIP_NO_HOLES = 0x0001;
+
     /**
-     * vm_map_wire() for kmem_alloc3 (KM_PAGEABLE clear): wires [start, end), which must be exactly
-     * one unwired kernel_object entry, and faults its resident pages in wired (vm_fault_wire).
-     * With KM_PAGEABLE it unwires instead. Returns a KERN_* code. Reserves map entries itself
+     * vm_map_clip_range(): clips the entries covering [start, end) to the range and marks them
+     * in transition; returns the first, or 0 if start is unmapped (or, with MAP_CLIP_NO_HOLES, the
+     * range has a hole, after undoing). The map must be locked exclusively; entries reserved.
+     *
+     * <p>PORT: the port never releases the map lock while entries are in transition (its callers
+     * hold it from here to vm_map_unclip_range()), so no other thread can meet an in-transition
+     * entry and the C's transition waits cannot happen; meeting one panics.
+     */
+    private long vmMapClipRange(long map, long start, long end, int[] countp, int flags) {
+        long[] se = new long[1];
+        if (!vmMapLookupEntry(map, start, se)) {
+            return 0;
+        }
+        long startEntry = se[0];
+        long entry = startEntry;
+        Kassert.kkassert((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_IN_TRANSITION) == 0,
+                "!(entry->eflags & MAP_ENTRY_IN_TRANSITION) (port: never waited for)", "vm_map_clip_range");
+        vmMapClipStart(map, entry, start, countp);
+        vmMapClipEnd(map, entry, end, countp);
+        StructVmMapEntry.eflags(km, entry, StructVmMapEntry.eflags(km, entry) | MAP_ENTRY_IN_TRANSITION);
+        for (;;) {
+            long next = vmMapRbTree.rbNext(entry);
+            if (next == 0 || !ult(StructVmMapEntry.start(km, next), end)) {
+                break;
+            }
+            if ((flags & MAP_CLIP_NO_HOLES) != 0 && ugt(StructVmMapEntry.start(km, next), StructVmMapEntry.end(km, entry))) {
+                vmMapUnclipRange(map, startEntry, start, StructVmMapEntry.end(km, entry), countp, flags);
+                return 0;
+            }
+            Kassert.kkassert((StructVmMapEntry.eflags(km, next) & MAP_ENTRY_IN_TRANSITION) == 0,
+                    "!(next->eflags & MAP_ENTRY_IN_TRANSITION) (port: never waited for)", "vm_map_clip_range");
+            vmMapClipEnd(map, next, end, countp);
+            StructVmMapEntry.eflags(km, next, StructVmMapEntry.eflags(km, next) | MAP_ENTRY_IN_TRANSITION);
+            entry = next;
+        }
+        if ((flags & MAP_CLIP_NO_HOLES) != 0 && StructVmMapEntry.end(km, entry) != end) {
+            vmMapUnclipRange(map, startEntry, start, StructVmMapEntry.end(km, entry), countp, flags);
+            return 0;
+        }
+        return startEntry;
+    }
+
+    /**
+     * vm_map_unclip_range(): clears the in-transition marks vm_map_clip_range() set on [start,
+     * end) from startEntry, wakes waiters, and simplifies the entries (merging them with each
+     * other and their neighbours where possible). Map locked exclusively.
+     */
+    private void vmMapUnclipRange(long map, long startEntry, long start, long end, int[] countp, int flags) {
+        Kassert.kassert(StructVmMapEntry.start(km, startEntry) == start, () -> "unclip_range: illegal base entry");
+        long entry = startEntry;
+        while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+            final long e = entry;
+            Kassert.kassert((StructVmMapEntry.eflags(km, e) & MAP_ENTRY_IN_TRANSITION) != 0,
+                    () -> String.format("in-transition flag not set during unclip on: 0x%x", e));
+            Kassert.kassert(!ugt(StructVmMapEntry.end(km, e), end), () -> "unclip_range: tail wasn't clipped");
+            int eflags = StructVmMapEntry.eflags(km, entry) & ~MAP_ENTRY_IN_TRANSITION;
+            if ((eflags & StructVmMapEntry.MAP_ENTRY_NEEDS_WAKEUP) != 0) {
+                eflags &= ~StructVmMapEntry.MAP_ENTRY_NEEDS_WAKEUP;
+                lwkt.wakeup(map);
+            }
+            StructVmMapEntry.eflags(km, entry, eflags);
+            entry = vmMapRbTree.rbNext(entry);
+        }
+        entry = startEntry;
+        while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+            vmMapSimplifyEntry(map, entry, countp);
+            entry = vmMapRbTree.rbNext(entry);
+        }
+    }
+
+    /**
+     * vm_map_wire(): wires [start, realEnd) (KM_PAGEABLE clear) or unwires it (KM_PAGEABLE set).
+     * Newly wired entries get their pages faulted in wired (vm_fault_wire); entries whose wiring
+     * drops to 0 are unwired (vm_fault_unwire). Returns KERN_SUCCESS, KERN_INVALID_ADDRESS (a
+     * hole) or KERN_INVALID_ARGUMENT (unwiring unwired memory). Reserves map entries itself
      * (kreserve with KM_KRESERVE); the map must not be locked. May block.
      *
-     * <p>PORT: the C clips the range into in-transition entries and unlocks the map while
-     * faulting; the port's callers wire exactly the entry they just inserted, so the range is one
-     * entry and no clipping is needed (anything else panics). vm_fault() is not ported yet, so
-     * the fault-in is done here: each page of the entry's kernel_object range is looked up
-     * (kmem_alloc3 has just grabbed it), busied, wired and entered wired with pmap_enter, as
-     * vm_fault's CHANGE_WIRING path does for a resident page.
+     * <p>PORT: the C drops the map lock around vm_fault_wire(), relying on the in-transition
+     * marks; the port's fault-in only takes resident kernel_object pages (vm_fault is not ported
+     * yet: any other entry panics), so it keeps the lock. Entries needing a shadow or an object
+     * (copy-on-write, non-system maps) are not ported.
      */
     public int vmMapWire(long map, long start, long realEnd, int kmflags) {
         int[] count = {(kmflags & VmKern.KM_KRESERVE) != 0 ? vmMapEntryKreserve(MAP_RESERVE_COUNT)
@@ -878,30 +951,67 @@ public final class VmMap {
         int rv = KERN_SUCCESS;
         vmMapLock(map);
         try {
-            long[] e = new long[1];
-            if (!vmMapLookupEntry(map, start, e)) {
+            // VM_MAP_RANGE_CHECK
+            if (ult(start, vmMapMin(map))) {
+                start = vmMapMin(map);
+            }
+            if (ugt(realEnd, vmMapMax(map))) {
+                realEnd = vmMapMax(map);
+            }
+            if (ugt(start, realEnd)) {
+                start = realEnd;
+            }
+            long end = realEnd;
+            long startEntry = vmMapClipRange(map, start, end, count, MAP_CLIP_NO_HOLES);
+            if (startEntry == 0) {
                 return KERN_INVALID_ADDRESS;
             }
-            long entry = e[0];
-            Kassert.kkassert(StructVmMapEntry.start(km, entry) == start && StructVmMapEntry.end(km, entry) == realEnd,
-                    "entry covers exactly [start, end) (port: no clipping in vm_map_wire)", "vm_map_wire");
             if ((kmflags & VmKern.KM_PAGEABLE) == 0) {
-                int wired = StructVmMapEntry.wired_count(km, entry) + 1;
-                StructVmMapEntry.wired_count(km, entry, wired);
-                if (wired == 1) {
-                    vmFaultWire(map, entry);
+                // Pass 1: count the wiring (objects would be created here; see PORT).
+                long entry = startEntry;
+                while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+                    int wired = StructVmMapEntry.wired_count(km, entry);
+                    if (wired == 0 && StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+                        boolean cow = (StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_NEEDS_COPY) != 0
+                                && (StructVmMapEntry.protection(km, entry) & Vm.VM_PROT_WRITE) != 0;
+                        Kassert.kkassert(!cow, "!NEEDS_COPY (vm_map_entry_shadow not ported)", "vm_map_wire");
+                        Kassert.kkassert(StructVmMapEntry.object(km, entry) != 0 || StructVmMap.system_map(km, map) != 0,
+                                "entry->ba.object || map->system_map (vm_map_entry_allocate_object not ported)",
+                                "vm_map_wire");
+                    }
+                    StructVmMapEntry.wired_count(km, entry, wired + 1);
+                    entry = vmMapRbTree.rbNext(entry);
+                }
+                // Pass 2: fault in the newly wired entries.
+                entry = startEntry;
+                while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+                    if (StructVmMapEntry.wired_count(km, entry) == 1) {
+                        vmFaultWire(map, entry);
+                    }
+                    entry = vmMapRbTree.rbNext(entry);
                 }
             } else {
-                if (StructVmMapEntry.wired_count(km, entry) == 0) {
-                    rv = KERN_INVALID_ARGUMENT;
-                } else {
-                    int wired = StructVmMapEntry.wired_count(km, entry) - 1;
-                    StructVmMapEntry.wired_count(km, entry, wired);
-                    if (wired == 0) {
-                        vmFaultUnwire(map, entry);
+                long entry = startEntry;
+                while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+                    if (StructVmMapEntry.wired_count(km, entry) == 0) {
+                        rv = KERN_INVALID_ARGUMENT;
+                        break;
+                    }
+                    entry = vmMapRbTree.rbNext(entry);
+                }
+                if (rv == KERN_SUCCESS) {
+                    entry = startEntry;
+                    while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+                        int wired = StructVmMapEntry.wired_count(km, entry) - 1;
+                        StructVmMapEntry.wired_count(km, entry, wired);
+                        if (wired == 0) {
+                            vmFaultUnwire(map, entry);
+                        }
+                        entry = vmMapRbTree.rbNext(entry);
                     }
                 }
             }
+            vmMapUnclipRange(map, startEntry, start, realEnd, count, MAP_CLIP_NO_HOLES);
         } finally {
             vmMapUnlock(map);
             if ((kmflags & VmKern.KM_KRESERVE) != 0) {
@@ -911,6 +1021,23 @@ public final class VmMap {
             }
         }
         return rv;
+    }
+
+    /**
+     * vm_map_set_wired_quick(): marks [addr, addr + size) wired (wired_count 1) without faulting
+     * anything in: the caller (kmem_slab_alloc) enters the pages itself. The entries must be
+     * unwired. The map must be locked exclusively and stays locked; entries reserved.
+     */
+    public void vmMapSetWiredQuick(long map, long addr, long size, int[] countp) {
+        long entry = vmMapClipRange(map, addr, addr + size, countp, MAP_CLIP_NO_HOLES);
+        long scan = entry;
+        while (scan != 0 && ult(StructVmMapEntry.start(km, scan), addr + size)) {
+            Kassert.kkassert(StructVmMapEntry.wired_count(km, scan) == 0, "scan->wired_count == 0",
+                    "vm_map_set_wired_quick");
+            StructVmMapEntry.wired_count(km, scan, 1);
+            scan = vmMapRbTree.rbNext(scan);
+        }
+        vmMapUnclipRange(map, entry, addr, addr + size, countp, MAP_CLIP_NO_HOLES);
     }
 
     /**
@@ -987,8 +1114,9 @@ public final class VmMap {
      * wired entries, removes their pmap mappings, frees kernel_object pages (and the pages of
      * one-mapping anonymous objects) in the range, deletes the entries and updates the free
      * hints. The map must be locked exclusively and entries reserved ({@code countp[0]}). Returns
-     * KERN_SUCCESS. May block (page busy, backing_lk). PORT: in-transition entries are never
-     * created by the port (no vm_map_clip_range users), so there is no transition wait.
+     * KERN_SUCCESS. May block (page busy, backing_lk). PORT: in-transition entries are only ever
+     * seen by the thread that holds the map lock (see vm_map_clip_range), so there is no
+     * transition wait.
      */
     public int vmMapDelete(long map, long start, long end, int[] countp) {
         assertVmMapLocked(map);
@@ -1012,7 +1140,7 @@ public final class VmMap {
         VmObject vo = kernel.vmObject();
         while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
             Kassert.kkassert((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_IN_TRANSITION) == 0,
-                    "!(entry->eflags & MAP_ENTRY_IN_TRANSITION) (port: never set)", "vm_map_delete");
+                    "!(entry->eflags & MAP_ENTRY_IN_TRANSITION) (port: never waited for)", "vm_map_delete");
             vmMapClipEnd(map, entry, end, countp);
             long s = StructVmMapEntry.start(km, entry);
             long e = StructVmMapEntry.end(km, entry);

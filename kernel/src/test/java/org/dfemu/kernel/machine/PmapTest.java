@@ -375,4 +375,54 @@ class PmapTest {
             }
         }
     }
+
+    /**
+     * pmap_allocpte() cannot fail: with no free page it sleeps in vm_wait and retries, and the
+     * mapping is made once another thread frees memory.
+     */
+    @Test
+    void allocpteWaitsForMemory() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 13)) {
+            trapFaults(mk);
+            Kernel k = mk.kernel;
+            KernelMemory km = k.km();
+            long chan = k.pmap().kernelPmap() + 1;
+            UserSpace[] us = new UserSpace[1];
+            long[] page = new long[1];
+            List<Long> hoard = new ArrayList<>();
+            boolean[] freed = {false};
+            boolean[] enteredAfterFree = {false};
+            int[] phase = {0};
+            mk.thread("hog", 0, () -> {
+                us[0] = new UserSpace(k, 4, new UserSpace.Region(0x5000_0000L, 4, 0));
+                page[0] = us[0].newPage(0, 31);
+                long vs = k.vmMeter().vmstats();
+                while (org.dfemu.kernel.sys.StructVmstats.v_free_count(km, vs) > 0) {
+                    hoard.add(k.vmPage().vmPageAlloc(0, hoard.size(), org.dfemu.kernel.vm.VmPage.VM_ALLOC_INTERRUPT));
+                }
+                phase[0] = 1;
+                k.lwkt().wakeup(chan);
+                // Let the mapper run into the empty free list, then give memory back.
+                k.lwkt().tsleep(chan, "hog", 5);
+                freed[0] = true;
+                for (long m : hoard) {
+                    k.vmPage2().vmPageFree(m);
+                }
+            });
+            mk.thread("mapper", 0, () -> {
+                while (phase[0] != 1) {
+                    k.lwkt().tsleep(chan, "wait", 0);
+                }
+                us[0].enter(page[0], Vm.VM_PROT_READ, false);
+                enteredAfterFree[0] = freed[0];
+                k.pmap().pmapActivate(us[0].pmap);
+                assertEquals(31L, userLoad(mk, us[0].va(0)));
+                k.pmap().pmapDeactivate(us[0].pmap);
+                new PmapCheck(k).assertUserPmap(us[0].pmap, true);
+                us[0].destroy(page);
+            });
+            mk.run();
+            assertTrue(enteredAfterFree[0], "pmap_enter completed only after memory was freed");
+        }
+    }
 }

@@ -146,4 +146,35 @@ class VmKernTest {
             assertEquals("pmap_growkernel: no memory to grow kernel", p.panicString());
         }
     }
+
+    /**
+     * Two kmem_alloc'ed ranges side by side become one map entry (vm_map_wire simplifies them);
+     * freeing one of them clips the entry and frees only its pages.
+     */
+    @Test
+    void kmemFreeOfHalfAMergedEntryClipsIt() {
+        try (TestKernel t = TestKernel.boot(32L << 20)) {
+            Kernel k = t.kernel;
+            KernelMemory km = k.km();
+            long vs = k.vmMeter().vmstats();
+            long map = k.vmMap().kernelMap();
+            VmKern kern = k.vmKern();
+            int entries0 = StructVmMap.nentries(km, map);
+            long a = kern.kmemAlloc(map, 2 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
+            long b = kern.kmemAlloc(map, 2 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
+            assertEquals(a + 2 * PAGE, b);
+            assertEquals(entries0 + 1, StructVmMap.nentries(km, map), "merged");
+            km.store64(b + 8, 77);
+            long free = StructVmstats.v_free_count(km, vs);
+            kern.kmemFree(map, a, 2 * PAGE);
+            assertEquals(free + 2, StructVmstats.v_free_count(km, vs));
+            assertEquals(entries0 + 1, StructVmMap.nentries(km, map), "split, then the front part deleted");
+            assertEquals(77, km.load64(b + 8), "the other half is still mapped and wired");
+            new PmapCheck(k).assertKernel();
+            kern.kmemFree(map, b, 2 * PAGE);
+            assertEquals(free + 4, StructVmstats.v_free_count(km, vs));
+            assertEquals(entries0, StructVmMap.nentries(km, map));
+            VmPageQueueCheck.assertConsistent(k);
+        }
+    }
 }
