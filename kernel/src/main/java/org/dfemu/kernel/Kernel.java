@@ -3,6 +3,8 @@ package org.dfemu.kernel;
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.kern.Globaldata;
+import org.dfemu.kernel.kern.KernKmalloc;
+import org.dfemu.kernel.kern.KernSlaballoc;
 import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.kern.SubrParam;
 import org.dfemu.kernel.machine.Machdep;
@@ -38,8 +40,9 @@ import java.util.List;
  *     thread0), in DragonFly's order: init_param1; getmemsize (with pmap_bootstrap, which builds
  *     the kernel page tables from the pages after the image); init_param2; the per-cpu map-entry
  *     reserves (mi_gdinit); vm_mem_init (vm_page_startup, vm_object_init1, vm_map_startup,
- *     kmem_init, pmap_init); cpu_startup's memory report; vm_init2 (the MAP ENTRY and PV ENTRY
- *     zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
+ *     kmem_init, pmap_init); the slab allocator (slab_gdinit, kmeminit) and the malloc types
+ *     (malloc_init of each MALLOC_DEFINE); cpu_startup's memory report; malloc_reinit_ncpus and
+ *     kmemfinishinit (mp_start, post-SMP); vm_init2 (the MAP ENTRY and PV ENTRY zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
  *     records what boot printed.</li>
  * <li>The machine is attached with {@link #attachMachine}: its scheduler (so that
  *     {@code lwkt().lwktCreate} can start kernel threads) and its CPUs, which load the kernel's
@@ -64,6 +67,8 @@ public final class Kernel {
     private final VmZone vmZone;
     private final VmMap vmMap;
     private final VmKern vmKern;
+    private final KernSlaballoc kernSlaballoc;
+    private final KernKmalloc kernKmalloc;
     private final long physfree;
     /** The console (kprintf output, dmesg); output only, never read by kernel code. */
     private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
@@ -83,6 +88,9 @@ public final class Kernel {
         this.globaldata = new Globaldata(this, data);
         this.subrParam = new SubrParam(this, data);
         this.machdep = new Machdep(this, data);
+        // Early: other files' constructors MALLOC_DEFINE their types through it.
+        this.kernSlaballoc = new KernSlaballoc(this, data, sysctl);
+        this.kernKmalloc = new KernKmalloc(this, data, sysctl);
         this.vmMeter = new VmMeter(this, data, sysctl);
         this.vmPageout = new VmPageout(this, data, sysctl);
         this.vmObject = new VmObject(this, data);
@@ -122,8 +130,17 @@ public final class Kernel {
             vmMap.vmMapStartup();
             vmKern.kmemInit();
             pmap.pmapInit();
+            // the slab allocator (SI_BOOT1_ALLOCATOR) and the malloc types (SI_BOOT1_KMALLOC)
+            for (int cpu = 0; cpu < config.ncpus(); cpu++) {
+                kernSlaballoc.slabGdinit(cpu);
+            }
+            kernSlaballoc.kmeminit();
+            kernSlaballoc.mallocSysinit();
             // cpu_startup (SI_BOOT2_START_CPU)
             machdep.cpuStartup();
+            // mp_start (SI_BOOT2_START_APS): malloc_reinit_ncpus; then SI_BOOT2_POST_SMP
+            kernSlaballoc.mallocReinitNcpus();
+            kernSlaballoc.kmemfinishinit();
             // proc0 setup (SI_BOOT2_PROC0): vm_init2
             vmMap.vmInit2();
             vmPage.vmPageStartupFinish();
@@ -173,6 +190,12 @@ public final class Kernel {
     public VmMap vmMap() { return vmMap; }
 
     public VmKern vmKern() { return vmKern; }
+
+    /** kern_slaballoc.c: kmalloc/kfree, malloc types, kmem_slab_alloc. */
+    public KernSlaballoc kernSlaballoc() { return kernSlaballoc; }
+
+    /** kern_kmalloc.c: kmalloc_obj/kfree_obj. */
+    public KernKmalloc kernKmalloc() { return kernKmalloc; }
 
     /**
      * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})

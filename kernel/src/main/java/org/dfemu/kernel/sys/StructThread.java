@@ -37,6 +37,8 @@ public final class StructThread {
 
     /** Reserve memory may be used (vm_page_alloc() adds VM_ALLOC_SYSTEM). */
     public static final int TDF_SYSTHREAD = 0x00000100;
+    /** Interrupt thread (kfree() defers oversized frees from these). */
+    public static final int TDF_INTTHREAD = 0x00010000;
 
     private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
             C_POINTER.withName("td_proc"),
