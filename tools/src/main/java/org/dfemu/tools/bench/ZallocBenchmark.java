@@ -1,12 +1,8 @@
 package org.dfemu.tools.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.dfemu.emulator.Machine;
-import org.dfemu.emulator.MachineConfig;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelMemory;
-import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.vm.StructVmZone;
 import org.dfemu.kernel.vm.StructVmZpcpu;
 import org.dfemu.kernel.vm.VmZone;
@@ -47,17 +43,13 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class ZallocBenchmark {
-    static final long SEED = 42;
-    /** RAM of the benchmark machine: the fast path does not depend on it, boot time does. */
-    static final long RAM = 256L << 20;
     /** The SWAPMETA-like zone: 320-byte items, room for this many. */
     static final long SWAPMETA_ITEM = 320;
     static final long SWAPMETA_ENTRIES = 10_000;
 
-    /** A booted one-CPU kernel on a machine, and one of its interrupt zones. */
+    /** A booted one-CPU kernel and one of its interrupt zones. */
     public abstract static class BootedZone {
-        Machine machine;
-        Kernel kernel;
+        BootedKernel booted;
         KernelMemory km;
         VmZone vz;
         long zone;
@@ -74,9 +66,8 @@ public class ZallocBenchmark {
 
         @Setup(Level.Trial)
         public void boot() {
-            machine = new Machine(MachineConfig.of(RAM, 1, SEED));
-            kernel = new Kernel(machine.ram(), new KernelConfig(1, machine.config().hz(), invariants(), 0)).boot();
-            kernel.attachMachine(machine);
+            booted = new BootedKernel(invariants());
+            Kernel kernel = booted.kernel;
             km = kernel.km();
             vz = kernel.vmZone();
             zone = zone(kernel);
@@ -87,11 +78,7 @@ public class ZallocBenchmark {
 
         @Setup(Level.Iteration)
         public void snapshot() {
-            // JMH keeps one worker thread per fork, the one that booted; if it ever changed, zalloc
-            // would take the scheduler path with no scheduler running.
-            if (!kernel.lwkt().bootContext()) {
-                throw new IllegalStateException("ZallocBenchmark: not on the kernel's boot thread");
-            }
+            booted.checkBootContext("ZallocBenchmark");
             long pcpu = StructVmZone.zpcpu(zone, 0);
             if (StructVmZpcpu.zfreecnt(km, pcpu) == 0) {
                 throw new IllegalStateException("ZallocBenchmark: empty per-cpu cache in " + vz.zname(zone));
@@ -109,13 +96,11 @@ public class ZallocBenchmark {
                     || StructVmZone.znalloc(km, zone) != refillsBefore || StructVmZpcpu.zfreecnt(km, pcpu) != pcpuBefore) {
                 throw new IllegalStateException("ZallocBenchmark: " + vz.zname(zone) + " left the per-cpu fast path");
             }
-            if (StructThread.td_critcount(km, kernel.lwkt().thread0()) != 0) {
-                throw new IllegalStateException("ZallocBenchmark: critical section left open");
-            }
+            booted.checkBootContext("ZallocBenchmark");
         }
 
         @TearDown(Level.Trial)
-        public void powerOff() { machine.close(); }
+        public void powerOff() { booted.close(); }
     }
 
     @State(Scope.Thread)
