@@ -211,5 +211,10 @@ public final class Machdep {
         long avail = Param.ptoa(org.dfemu.kernel.sys.StructVmstats.v_free_count(km, vs)
                 + org.dfemu.kernel.sys.StructVmstats.v_dma_pages(km, vs));
         kernel.kprintf(String.format("avail memory = %d (%d MB)", avail, avail / 1024 / 1024));
+        // PORT: not printed by the C; dfemu users size machines by what the vm_page array costs.
+        long pages = kernel.vmPage().vmPageArraySize();
+        long bytes = pages * org.dfemu.kernel.vm.StructVmPage.SIZEOF;
+        kernel.kprintf(String.format("vm_page_array = %d entries of %d bytes (%d KB, %d pages of RAM)",
+                pages, org.dfemu.kernel.vm.StructVmPage.SIZEOF, bytes / 1024, (bytes + Param.PAGE_SIZE - 1) / Param.PAGE_SIZE));
     }
 }

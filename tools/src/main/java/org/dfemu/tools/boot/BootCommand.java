@@ -155,6 +155,9 @@ public final class BootCommand implements Callable<Integer> {
             if (swap != null) {
                 out.printf("swap partition: sectors %d..%d (%d MiB)%n", swap.firstSector(), swap.endSector() - 1, swap.byteLength() >> 20);
             }
+            var workload = plan.label().workload();
+            out.printf("workload: %d program(s), %d process(es) at boot%s%n", workload.programs().size(), workload.processesAtBoot(),
+                    workload.programs().isEmpty() ? "" : " (not started: user processes are not ported yet; the kernel idles for --time)");
             KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0);
             int status = KernelRun.run(machine, kc, (long) (runSeconds * 1e9), verbose, out);
             out.flush();

@@ -3,6 +3,8 @@ package org.dfemu.tools.boot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.dfemu.tools.image.DiskImage;
+import org.dfemu.tools.image.ImageFormatException;
 import org.dfemu.tools.image.ImageSpec;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecException;
@@ -11,7 +13,7 @@ import org.dfemu.tools.image.SpecParser;
 /**
  * The bundled default image: {@code disk-images/default.spec} in the dfemu checkout, built into
  * {@code disk-images/default.img} the first time it is needed and again whenever the spec is newer
- * than the image. The checkout is found from the {@code dfemu.home} property the launcher sets, or
+ * than the image, or the image is one this dfemu cannot read. The checkout is found from the {@code dfemu.home} property the launcher sets, or
  * the working directory.
  */
 final class DefaultImage {
@@ -19,6 +21,16 @@ final class DefaultImage {
 
     static final String SPEC = "disk-images/default.spec";
     static final String IMAGE = "disk-images/default.img";
+
+    /** False for an image this dfemu cannot read (e.g. one built by an older dfemu): it is rebuilt. */
+    private static boolean readable(Path image) throws IOException {
+        try {
+            DiskImage.open(image);
+            return true;
+        } catch (ImageFormatException e) {
+            return false;
+        }
+    }
 
     /** Returns the path of an up-to-date default image, building it if needed. */
     static Path ensureBuilt() throws IOException, SpecException {
@@ -29,7 +41,8 @@ final class DefaultImage {
             throw new IOException("no image given and no " + SPEC + " under " + home.toAbsolutePath().normalize()
                     + " (run from the dfemu checkout, or name an image)");
         }
-        if (!Files.exists(image) || Files.getLastModifiedTime(spec).compareTo(Files.getLastModifiedTime(image)) > 0) {
+        if (!Files.exists(image) || Files.getLastModifiedTime(spec).compareTo(Files.getLastModifiedTime(image)) > 0
+                || !readable(image)) {
             ImageSpec parsed = SpecParser.parse(spec);
             ImageWriter.write(parsed, image, true);
         }

@@ -8,6 +8,7 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.kern.MallocStats;
 import org.dfemu.kernel.sys.Sysctl;
 
 /**
@@ -42,6 +43,7 @@ final class KernelRun {
             return 1;
         }
         kernel.attachMachine(machine);
+        kernel.kernSlaballoc().kmallocPollerStart();
         for (String line : kernel.dmesg()) out.println(line);
         Sysctl sysctl = kernel.sysctl();
         if (verbose) {
@@ -61,6 +63,8 @@ final class KernelRun {
         }
         out.println("--- vmstat -z ---");
         for (String line : kernel.vmZone().sysctlVmZone()) out.println(line);
+        out.println("--- vmstat -m ---");
+        for (String line : MallocStats.vmstatM(kernel, verbose)) out.println(line);
         out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
         return switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {

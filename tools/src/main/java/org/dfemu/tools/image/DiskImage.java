@@ -10,9 +10,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.dfemu.emulator.memory.PhysmemSize;
+import org.dfemu.kernel.user.ProgramCodec;
+import org.dfemu.kernel.user.ProgramFormatException;
+import org.dfemu.kernel.user.Workload;
 
 /**
- * A validated disk image: its label, its boot settings and the user partition's bytes, read
+ * A validated disk image: its label, its boot settings and its workload (the user partition,
+ * decoded), read
  * once through a read-only channel that is closed before {@link #open} returns. The swap
  * partition is not read; the block device that serves it opens the file itself, at
  * {@code partition(SWAP).byteOffset()} for {@code byteLength()} bytes.
@@ -25,22 +29,26 @@ public final class DiskImage {
     private final DiskLabel label;
     private final Map<String, String> bootSettings;
     private final byte[] userData;
+    private final Workload workload;
 
-    private DiskImage(Path path, DiskLabel label, Map<String, String> bootSettings, byte[] userData) {
+    private DiskImage(Path path, DiskLabel label, Map<String, String> bootSettings, byte[] userData, Workload workload) {
         this.path = path;
         this.label = label;
         this.bootSettings = bootSettings;
         this.userData = userData;
+        this.workload = workload;
     }
 
     /**
      * Opens {@code path} read-only and validates it: the label (see {@link DiskLabel#decode}),
-     * the boot and user partitions' content checksums, and every boot setting against
-     * {@link BootSettings}. Reads the label and the boot and user contents only.
+     * the boot and user partitions' content checksums, every boot setting against
+     * {@link BootSettings}, and the user partition's programs (see {@link ProgramCodec#decode}).
+     * Reads the label and the boot and user contents only.
      *
      * @throws ImageFormatException with a one-line message if the file is not a valid image
      *         (too short for a label, bad magic, version or checksum, a partition out of bounds
-     *         or overlapping, truncated, or a bad boot setting).
+     *         or overlapping, truncated, a bad boot setting, or bad program data, the last as
+     *         {@code partition user: PROBLEM}).
      * @throws IOException if the file cannot be read. May block on file I/O.
      */
     public static DiskImage open(Path path) throws IOException {
@@ -55,7 +63,16 @@ public final class DiskImage {
             Map<String, String> settings = LoaderConf.parse(content(ch, boot));
             Optional<Partition> user = label.partition(PartitionType.USER);
             byte[] userData = user.isPresent() ? content(ch, user.get()) : new byte[0];
-            return new DiskImage(path, label, Collections.unmodifiableMap(settings), userData);
+            Workload workload = user.isPresent() ? workload(user.get(), userData) : Workload.EMPTY;
+            return new DiskImage(path, label, Collections.unmodifiableMap(settings), userData, workload);
+        }
+    }
+
+    private static Workload workload(Partition user, byte[] data) throws ImageFormatException {
+        try {
+            return ProgramCodec.decode(data);
+        } catch (ProgramFormatException e) {
+            throw new ImageFormatException("partition " + user.name() + ": " + e.getMessage());
         }
     }
 
@@ -104,4 +121,7 @@ public final class DiskImage {
 
     /** A copy of the user partition's content (empty if there is no user partition). */
     public byte[] userData() { return userData.clone(); }
+
+    /** The programs of the user partition, decoded and valid; empty if there is no user partition. */
+    public Workload workload() { return workload; }
 }

@@ -66,13 +66,17 @@ public final class MkimageCommand implements Callable<Integer> {
         return 2;
     }
 
-    /** "wrote IMAGE (N bytes): boot 4K at sector 8 (2 settings), user ..., swap 256M at sector 24". */
+    /**
+     * "wrote IMAGE (N bytes): boot 4K at sector 8 (2 settings), user 4K at sector 16 (1 program,
+     * 2 processes at boot, 40 bytes), swap 256M at sector 24 (sparse)".
+     */
     static String summary(Path image, DiskLabel label, ImageSpec spec) {
         List<String> parts = new ArrayList<>();
         for (Partition p : label.partitions()) {
             String what = switch (p.type()) {
                 case BOOT -> " (" + count(spec.settings().size(), "setting") + ")";
-                case USER -> " (" + count(spec.programs().size(), "program") + ", " + p.dataLength() + " bytes)";
+                case USER -> " (" + count(spec.programs().size(), "program") + ", "
+                        + count(spec.workload().processesAtBoot(), "process") + " at boot, " + p.dataLength() + " bytes)";
                 case SWAP -> " (sparse)";
             };
             parts.add(p.name() + " " + PhysmemSize.format(p.byteLength()) + " at sector " + p.firstSector() + what);
@@ -82,6 +86,6 @@ public final class MkimageCommand implements Callable<Integer> {
     }
 
     private static String count(int n, String noun) {
-        return n + " " + noun + (n == 1 ? "" : "s");
+        return n + " " + noun + (n == 1 ? "" : noun.endsWith("s") ? "es" : "s");
     }
 }

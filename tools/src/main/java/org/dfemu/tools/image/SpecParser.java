@@ -15,21 +15,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.dfemu.emulator.memory.PhysmemSize;
+import org.dfemu.kernel.user.Instruction;
+import org.dfemu.kernel.user.Program;
+import org.dfemu.kernel.user.ProgramCheck;
+import org.dfemu.kernel.user.ProgramCodec;
+import org.dfemu.kernel.user.ProgramFormatException;
+import org.dfemu.kernel.user.Workload;
 
 /**
  * Reads an image spec, the text {@code dfemu mkimage} builds an image from (grammar in
  * disk-images/README.md):
  *
  * <pre>
- *   # comment                      (outside program blocks, '#' to the end of a line)
+ *   # comment                      ('#' to the end of a line, program blocks included)
  *   setting NAME=VALUE             a boot setting, checked against BootSettings
  *   partition boot|swap|user SIZE  a partition's size, a positive multiple of 4K
- *   program NAME                   opens a block kept verbatim up to a line that is 'end'
- *   end
+ *   program NAME [copies N]        opens a program block: one instruction a line
+ *     INSTRUCTION                  (ProgramCompiler)
+ *   end                            closes it
  * </pre>
  *
- * Strict: the first unknown directive, malformed line, invalid setting, repeated setting,
- * partition or program name, or unclosed block stops the parse with {@code FILE:LINE: problem}.
+ * Strict: the first unknown directive or instruction, malformed line, invalid setting, repeated
+ * setting, partition or program name, unclosed block, or program that breaks the rules of
+ * {@link ProgramCheck} stops the parse with {@code FILE:LINE: problem}.
  */
 public final class SpecParser {
     private SpecParser() {}
@@ -38,7 +46,7 @@ public final class SpecParser {
     static final long PARTITION_MAX = 1L << 40;
     static final long PARTITION_ALIGN = 4096;
 
-    private static final Pattern PROGRAM_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern NUMBER = Pattern.compile("\\d{1,9}");
 
     /**
      * Parses the spec file at {@code path}; messages name it by its file name.
@@ -87,7 +95,7 @@ public final class SpecParser {
         private final Map<String, Integer> settingLine = new HashMap<>();
         private final Map<PartitionType, Long> declared = new EnumMap<>(PartitionType.class);
         private final Map<PartitionType, Integer> declaredLine = new EnumMap<>(PartitionType.class);
-        private final List<ImageSpec.Program> programs = new ArrayList<>();
+        private final List<Program> programs = new ArrayList<>();
         private final Map<String, Integer> programLine = new HashMap<>();
 
         Parse(String file) {
@@ -98,12 +106,9 @@ public final class SpecParser {
             int i = 0;
             while (i < lines.size()) {
                 int lineNo = i + 1;
-                String raw = lines.get(i);
-                int hash = raw.indexOf('#');
-                String line = (hash >= 0 ? raw.substring(0, hash) : raw).strip();
+                String[] words = words(lines.get(i));
                 i++;
-                if (line.isEmpty()) continue;
-                String[] words = line.split("\\s+");
+                if (words.length == 0) continue;
                 switch (words[0]) {
                     case "setting" -> setting(lineNo, words);
                     case "partition" -> partition(lineNo, words);
@@ -112,7 +117,14 @@ public final class SpecParser {
                     default -> throw error(lineNo, "unknown directive '" + words[0] + "' (expected setting, partition or program)");
                 }
             }
-            return new ImageSpec(settings, programs, sizes());
+            return new ImageSpec(settings, new Workload(programs), sizes());
+        }
+
+        /** The words of a line without its comment; none for a blank or comment line. */
+        private static String[] words(String raw) {
+            int hash = raw.indexOf('#');
+            String line = (hash >= 0 ? raw.substring(0, hash) : raw).strip();
+            return line.isEmpty() ? new String[0] : line.split("\\s+");
         }
 
         private void setting(int lineNo, String[] words) throws SpecException {
@@ -152,23 +164,62 @@ public final class SpecParser {
             declared.put(type, bytes);
         }
 
-        /** Reads a program block starting after its directive; returns the index after 'end'. */
+        /**
+         * Compiles a program block starting after its directive; returns the index after 'end'.
+         * Errors in the code are reported at their line, errors of the block as a whole (its
+         * length) at the directive's.
+         */
         private int program(int lineNo, String[] words, List<String> lines, int next) throws SpecException {
-            if (words.length != 2 || !PROGRAM_NAME.matcher(words[1]).matches()) {
-                throw error(lineNo, "expected 'program NAME' (NAME of letters, digits, '_', '.', '-')");
+            boolean plain = words.length == 2;
+            boolean counted = words.length == 4 && words[2].equals("copies");
+            String name = words.length > 1 ? words[1] : "";
+            if ((!plain && !counted) || !validName(name)) {
+                throw error(lineNo, "expected 'program NAME [copies N]' (NAME of 1.." + Program.NAME_MAX
+                        + " letters, digits, '_', '.', '-')");
             }
-            String name = words[1];
+            int copies = 1;
+            if (counted) {
+                if (!NUMBER.matcher(words[3]).matches()) throw error(lineNo, "copies '" + words[3] + "' is not a decimal number");
+                copies = Integer.parseInt(words[3]);
+            }
             Integer first = programLine.putIfAbsent(name, lineNo);
             if (first != null) throw error(lineNo, "program " + name + " is already defined on line " + first);
-            StringBuilder text = new StringBuilder(lines.get(lineNo - 1)).append('\n');
+            if (programs.size() == Workload.PROGRAMS_MAX) {
+                throw error(lineNo, "more than " + Workload.PROGRAMS_MAX + " programs");
+            }
+            List<Instruction> code = new ArrayList<>();
+            List<Integer> codeLines = new ArrayList<>();
             for (int i = next; i < lines.size(); i++) {
-                text.append(lines.get(i)).append('\n');
-                if (lines.get(i).strip().equals("end")) {
-                    programs.add(new ImageSpec.Program(name, lineNo, text.toString()));
+                String[] w = words(lines.get(i));
+                if (w.length == 0) continue;
+                if (w[0].equals("end") && w.length == 1) {
+                    try {
+                        programs.add(Program.of(name, copies, code));
+                    } catch (ProgramFormatException e) {
+                        throw error(e.instruction() < 0 ? lineNo : codeLines.get(e.instruction()), e.problem());
+                    }
                     return i + 1;
                 }
+                if (w[0].equals("setting") || w[0].equals("partition") || w[0].equals("program")) {
+                    throw error(lineNo, "program " + name + " has no 'end' line before the '" + w[0] + "' on line " + (i + 1));
+                }
+                try {
+                    code.add(ProgramCompiler.instruction(w));
+                } catch (IllegalArgumentException e) {
+                    throw error(i + 1, e.getMessage());
+                }
+                codeLines.add(i + 1);
             }
             throw error(lineNo, "program " + name + " has no 'end' line");
+        }
+
+        private static boolean validName(String name) {
+            try {
+                ProgramCheck.checkName(name);
+                return true;
+            } catch (ProgramFormatException e) {
+                return false;
+            }
         }
 
         /** Final partition sizes: declared ones checked against their content, defaults for the rest. */
@@ -176,7 +227,8 @@ public final class SpecParser {
             Map<PartitionType, Long> sizes = new EnumMap<>(PartitionType.class);
             sizes.put(PartitionType.BOOT, contentSize(PartitionType.BOOT, LoaderConf.format(settings).length));
             if (!programs.isEmpty() || declared.containsKey(PartitionType.USER)) {
-                sizes.put(PartitionType.USER, contentSize(PartitionType.USER, ImageSpec.userContent(programs).length));
+                sizes.put(PartitionType.USER, contentSize(PartitionType.USER,
+                        ProgramCodec.encode(new Workload(programs)).length));
             }
             if (declared.containsKey(PartitionType.SWAP)) {
                 sizes.put(PartitionType.SWAP, declared.get(PartitionType.SWAP));

@@ -88,6 +88,28 @@ class BootCommandTest {
     }
 
     @Test
+    void bootsTheKernelAndReportsAtShutdown() throws Exception {
+        Run r = dfemu("boot", image().toString(), "--time", "2");
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("avail memory = "), r.out());
+        assertTrue(r.out().contains("vm_page_array = "), r.out());
+        assertTrue(r.out().contains("zone PV ENTRY: 64-byte items, ZONE_INTERRUPT"), r.out());
+        assertTrue(r.out().contains("--- vmstat -z ---"), r.out());
+        assertTrue(r.out().contains("--- vmstat -m ---"), r.out());
+        assertTrue(r.out().contains("virtual time: 2.000 s"), r.out());
+        assertTrue(r.out().strip().endsWith("result: ok"), r.out());
+    }
+
+    @Test
+    void sameImageAndSeedGiveTheSameRun() throws Exception {
+        Path image = image();
+        Run a = dfemu("boot", image.toString(), "--seed", "5", "--time", "1.5", "-v");
+        Run b = dfemu("boot", image.toString(), "--seed", "5", "--time", "1.5", "-v");
+        assertEquals(0, a.status(), a.err());
+        assertEquals(a.out(), b.out());
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         Run r = dfemu("boot", "--no-such-option");
         assertEquals(2, r.status());

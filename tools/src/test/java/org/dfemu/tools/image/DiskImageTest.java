@@ -14,9 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.dfemu.kernel.user.ProgramCodec;
+import org.dfemu.kernel.user.Workload;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,8 +29,10 @@ class DiskImageTest {
             setting hw.ncpu=2
             setting vm.swapmeta_alloc=kmalloc_obj_reserve
             partition swap 8M
-            program p
-              touch 1
+            program p copies 3
+              map r0 64K rw
+              write r0
+              verify r0
             end
             """;
 
@@ -64,6 +69,9 @@ class DiskImageTest {
         assertEquals(8L << 20, swap.byteLength());
         assertEquals(0, swap.dataLength());
         assertArrayEquals(spec.userContent(), img.userData());
+        assertEquals(spec.workload(), img.workload());
+        assertEquals("p", img.workload().programs().get(0).name());
+        assertEquals(3, img.workload().programs().get(0).copies());
         assertEquals(24 + 16384L, img.label().diskSectors());
         assertEquals((24 + 16384L) * 512, Files.size(image));
 
@@ -80,6 +88,44 @@ class DiskImageTest {
         assertEquals(List.of(PartitionType.BOOT), img.partitions().stream().map(Partition::type).toList());
         assertFalse(img.partition(PartitionType.SWAP).isPresent());
         assertEquals(0, img.userData().length);
+        assertEquals(Workload.EMPTY, img.workload());
+    }
+
+    @Test
+    void declaredUserPartitionWithoutProgramsHoldsAnEmptyWorkload() throws Exception {
+        DiskImage img = DiskImage.open(build("partition user 8K\n"));
+        assertEquals(Workload.EMPTY, img.workload());
+        assertEquals(ProgramCodec.HEADER_SIZE, img.userData().length);
+    }
+
+    @Test
+    void badProgramDataIsRefusedWithTheDecodersMessage() throws Exception {
+        Path image = build(SMALL);
+        byte[] user = DiskImage.open(image).userData();
+        byte[] badOpcode = user.clone();
+        badOpcode[badOpcode.length - 4] = 0x3f;     // the opcode of 'write r0'
+        rewriteUser(image, badOpcode);
+        assertEquals("partition user: program 'p' instruction 1: unknown opcode 0x3f at byte " + (user.length - 4),
+                refused(image));
+
+        rewriteUser(image, Arrays.copyOf(user, user.length - 1));
+        assertEquals("partition user: truncated program data: ends at byte " + (user.length - 1)
+                + ", inside program 'p' instruction 2", refused(image));
+
+        byte[] unmapped = user.clone();
+        unmapped[unmapped.length - 3] = 5;          // 'write r0' becomes 'write r5'
+        rewriteUser(image, unmapped);
+        assertEquals("partition user: program 'p' instruction 1 (write r5): r5 is not mapped", refused(image));
+
+        byte[] magic = user.clone();
+        magic[7] = 'X';
+        rewriteUser(image, magic);
+        assertEquals("partition user: bad magic: not dfemu program data (does not start with DFEMUPRG)", refused(image));
+
+        byte[] version = user.clone();
+        version[8] = 9;
+        rewriteUser(image, version);
+        assertEquals("partition user: unsupported program format version 9 (this dfemu reads version 1)", refused(image));
     }
 
     @Test
@@ -95,6 +141,8 @@ class DiskImageTest {
         assertTrue(allocated < 1L << 20, "allocated " + allocated + " bytes of " + size);
         DiskImage img = DiskImage.open(image);
         assertEquals(Map.of("hw.physmem", "64M", "hw.ncpu", "2", "vm.swapmeta_alloc", "zalloc"), img.bootSettings());
+        assertEquals(SpecParser.parse(Path.of("..", "disk-images", "default.spec")).workload(), img.workload());
+        assertEquals(2, img.workload().processesAtBoot());
     }
 
     @Test
@@ -285,6 +333,14 @@ class DiskImageTest {
 
     private static Partition withSectors(Partition p, long first, long count) {
         return new Partition(p.name(), p.type(), first, count, p.dataLength(), p.dataCrc());
+    }
+
+    /** Replaces the user content with {@code content}, consistent length and checksum included. */
+    private static void rewriteUser(Path image, byte[] content) throws IOException {
+        poke(image, 16 * 512, new byte[4096]);
+        poke(image, 16 * 512, content);
+        relabel(image, l -> replace(l, PartitionType.USER, p -> new Partition(p.name(), p.type(), p.firstSector(),
+                p.sectorCount(), content.length, DiskLabel.crc(content, 0, content.length))));
     }
 
     /** Replaces the boot content with {@code text}, consistent length and checksum included. */

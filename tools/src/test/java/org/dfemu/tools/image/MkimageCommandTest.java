@@ -47,7 +47,7 @@ class MkimageCommandTest {
         Path image = dir.resolve("m.img");
         assertEquals(0, run(spec.toString(), "-o", image.toString()));
         assertEquals("", err.toString());
-        assertEquals("wrote " + image + " (8400896 bytes): boot 4K at sector 8 (1 setting), user 4K at sector 16 (1 program, 14 bytes),"
+        assertEquals("wrote " + image + " (8400896 bytes): boot 4K at sector 8 (1 setting), user 4K at sector 16 (1 program, 1 process at boot, 20 bytes),"
                 + " swap 8M at sector 24 (sparse)\n", out.toString());
         assertEquals(List.of("hw.ncpu"), List.copyOf(DiskImage.open(image).bootSettings().keySet()));
     }

@@ -7,6 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.dfemu.kernel.user.Instruction;
+import org.dfemu.kernel.user.Program;
+import org.dfemu.kernel.user.ProgramCodec;
+import org.dfemu.kernel.user.Workload;
 import org.junit.jupiter.api.Test;
 
 class SpecParserTest {
@@ -25,7 +29,9 @@ class SpecParserTest {
         assertEquals("2", spec.settings().get("hw.ncpu"));
         assertEquals(256L << 20, spec.partitionBytes().get(PartitionType.SWAP));
         assertEquals(1, spec.programs().size());
-        assertEquals("placeholder", spec.programs().get(0).name());
+        assertEquals("pager", spec.programs().get(0).name());
+        assertEquals(2, spec.programs().get(0).copies());
+        assertEquals(new Instruction.Mmap(0, 12288, Instruction.Prot.RW), spec.programs().get(0).code().get(0));
     }
 
     @Test
@@ -37,20 +43,22 @@ class SpecParserTest {
                 partition swap 8M
                 partition boot 8K
 
-                program alpha
-                  # kept verbatim
-                  step 1
-                end
+                program alpha copies 3   # three processes at boot
+                  # a comment inside a block
+                  map r0 8K rw
+
+                  write r0
+                end  # closes alpha
                 program beta
                 end
                 """);
         assertEquals(List.of("hw.ncpu", "kern.hz"), List.copyOf(spec.settings().keySet()));
         assertEquals(Map.of(PartitionType.BOOT, 8192L, PartitionType.USER, 4096L, PartitionType.SWAP, 8L << 20),
                 spec.partitionBytes());
-        assertEquals("program alpha\n  # kept verbatim\n  step 1\nend\n", spec.programs().get(0).text());
-        assertEquals(7, spec.programs().get(0).line());
-        assertEquals("program alpha\n  # kept verbatim\n  step 1\nend\nprogram beta\nend\n",
-                new String(spec.userContent(), StandardCharsets.UTF_8));
+        assertEquals(new Workload(List.of(
+                new Program("alpha", 3, List.of(new Instruction.Mmap(0, 2, Instruction.Prot.RW), new Instruction.Write(0))),
+                new Program("beta", 1, List.of()))), spec.workload());
+        assertEquals(spec.workload(), ProgramCodec.decode(spec.userContent()));
         assertEquals("hw.ncpu=\"2\"\nkern.hz=\"1000\"\n", new String(spec.bootContent(), StandardCharsets.US_ASCII));
     }
 
@@ -76,16 +84,17 @@ class SpecParserTest {
                 error("partition swap 8M\npartition swap 16M\n"));
         assertEquals("t.spec:1: unknown partition 'home' (expected boot, swap or user)", error("partition home 8M\n"));
         assertEquals("t.spec:1: expected 'partition boot|swap|user SIZE'", error("partition swap\n"));
-        assertEquals("t.spec:2: program p has no 'end' line", error("\nprogram p\n  step\n"));
+        assertEquals("t.spec:2: program p has no 'end' line", error("\nprogram p\n  exit\n"));
         assertEquals("t.spec:3: program p is already defined on line 1", error("program p\nend\nprogram p\nend\n"));
         assertEquals("t.spec:1: 'end' without a 'program' block", error("end\n"));
-        assertEquals("t.spec:1: expected 'program NAME' (NAME of letters, digits, '_', '.', '-')", error("program a b\n"));
+        assertEquals("t.spec:1: expected 'program NAME [copies N]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+                error("program a b\n"));
     }
 
     @Test
     void declaredSizeMustHoldTheContent() {
-        String big = "program p\n" + "x".repeat(5000) + "\nend\n";
-        assertEquals("t.spec:1: partition user of 4K is too small for its 5015 bytes of content",
+        String big = "program p\n" + "  sleep 1s\n".repeat(500) + "end\n";
+        assertEquals("t.spec:1: partition user of 4K is too small for its 4520 bytes of content",
                 error("partition user 4K\nsetting hw.ncpu=2\n" + big));
     }
 

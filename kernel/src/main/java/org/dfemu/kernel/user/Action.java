@@ -1,0 +1,57 @@
+package org.dfemu.kernel.user;
+
+import org.dfemu.kernel.user.Instruction.Prot;
+
+/**
+ * One memory operation of a process, as {@link ProgramInterpreter#next} hands it to the kernel.
+ * The interpreter touches no memory: the kernel's process code carries out each action in the
+ * process's address space, its loads and stores going through the CPU and the MMU, so that they
+ * fault like a real program's. Region registers ({@code reg}) name the regions; where a region
+ * lives in the address space is the kernel's choice, made at {@link Mmap}.
+ */
+public sealed interface Action {
+    /**
+     * Map {@code pages} pages of zero-filled anonymous memory with protection {@code prot} and
+     * remember the region as register {@code reg}, which is unmapped now.
+     */
+    record Mmap(int reg, long pages, Prot prot) implements Action {}
+
+    /** Unmap the region of register {@code reg}, which is mapped now. */
+    record Munmap(int reg) implements Action {}
+
+    /**
+     * Store the pattern of ({@code stream}, {@code page}, {@code generation}) into page
+     * {@code page} of region {@code reg}: {@link #word}{@code (k)} at byte offset
+     * {@link PagePattern#slotOffset}{@code (k)} for every slot k. The region is mapped rw.
+     */
+    record WritePage(int reg, long page, long stream, long generation) implements Action {
+        /** The word to store at slot {@code slot}. */
+        public long word(int slot) {
+            return PagePattern.word(stream, page, generation, slot);
+        }
+    }
+
+    /**
+     * Load every slot of page {@code page} of region {@code reg} and compare it with
+     * {@link #word}{@code (k)}. Any difference is data loss and must be reported, never ignored.
+     */
+    record VerifyPage(int reg, long page, long stream, long generation) implements Action {
+        /** The word expected at slot {@code slot}. */
+        public long word(int slot) {
+            return PagePattern.word(stream, page, generation, slot);
+        }
+    }
+
+    /** Sleep {@code ns} nanoseconds of virtual time. */
+    record Sleep(long ns) implements Action {}
+
+    /**
+     * Fork: create a child process whose address space is a copy-on-write copy of this one
+     * (every mapped region at the same place) and run {@code child} in it. The parent goes on
+     * with its own {@link ProgramInterpreter#next}.
+     */
+    record Fork(ProgramInterpreter child) implements Action {}
+
+    /** Exit: tear down the address space. The interpreter returns no further action. */
+    record Exit() implements Action {}
+}

@@ -1,0 +1,48 @@
+package org.dfemu.kernel.user;
+
+import java.util.List;
+
+/**
+ * One workload program: its name, how many copies of it the kernel starts at boot, and its code
+ * (a flat instruction list, see {@link Instruction}). A {@code Program} is always valid: the
+ * constructor runs {@link ProgramCheck}, so whoever interprets one may rely on properly nested
+ * blocks and on every register being mapped where it is used.
+ *
+ * @param name   1..{@link #NAME_MAX} characters of letters, digits, {@code _ . -}; unique in a
+ *               {@link Workload}; the processes' command name
+ * @param copies processes started from it at boot, 0..{@link #COPIES_MAX} (0 keeps it in the
+ *               image without running it)
+ * @param code   at most {@link #CODE_MAX} instructions; may be empty (the process exits at once)
+ */
+public record Program(String name, int copies, List<Instruction> code) {
+    /** Longest name: DragonFly's MAXCOMLEN, the size of a process's command name. */
+    public static final int NAME_MAX = 16;
+    /** Most copies of one program started at boot. */
+    public static final int COPIES_MAX = 256;
+    /** Most instructions in one program. */
+    public static final int CODE_MAX = 65536;
+    /** Deepest nesting of loop and fork blocks. */
+    public static final int DEPTH_MAX = 16;
+
+    /**
+     * @throws IllegalArgumentException with {@link ProgramCheck}'s message if the program is not
+     *         valid; use {@link #of} to get the checked {@link ProgramFormatException} instead.
+     */
+    public Program {
+        code = List.copyOf(code);
+        try {
+            ProgramCheck.check(name, copies, code);
+        } catch (ProgramFormatException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Builds a program, reporting the first problem as a checked exception that names the
+     * offending instruction's index. No requirements.
+     */
+    public static Program of(String name, int copies, List<Instruction> code) throws ProgramFormatException {
+        ProgramCheck.check(name, copies, code);
+        return new Program(name, copies, code);
+    }
+}

@@ -1,0 +1,185 @@
+package org.dfemu.tools.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.dfemu.kernel.user.Instruction;
+import org.dfemu.kernel.user.Instruction.Access;
+import org.dfemu.kernel.user.Instruction.Order;
+import org.dfemu.kernel.user.Instruction.Prot;
+import org.dfemu.kernel.user.Program;
+import org.junit.jupiter.api.Test;
+
+class ProgramCompilerTest {
+    private static Program compile(String body) throws SpecException {
+        String text = "setting hw.ncpu=1\nprogram p\n" + body + "end\n";
+        return SpecParser.parse("w.spec", text.getBytes(StandardCharsets.UTF_8)).programs().get(0);
+    }
+
+    /** The error for a program whose block starts on line 2, so its first instruction is line 3. */
+    private static String error(String body) {
+        return assertThrows(SpecException.class, () -> compile(body)).getMessage();
+    }
+
+    @Test
+    void everyInstruction() throws Exception {
+        Program p = compile("""
+                  map r0 48M rw
+                  map r15 4k ro
+                  write r0
+                  verify r0
+                  touch r0 seq read
+                  touch r0 stride 16 write
+                  touch r0 random 1000 write
+                  touch r15 random 3 read
+                  loop 3
+                    sleep 10ms
+                    sleep 1500us
+                    sleep 7ns
+                    sleep 2s
+                    fork
+                      verify r0
+                      exit
+                    endfork
+                  endloop
+                  unmap r15
+                  unmap r0
+                  exit
+                """);
+        assertEquals(List.of(
+                new Instruction.Mmap(0, 12288, Prot.RW),
+                new Instruction.Mmap(15, 1, Prot.RO),
+                new Instruction.Write(0),
+                new Instruction.Verify(0),
+                new Instruction.Touch(0, Order.SEQ, 0, Access.READ),
+                new Instruction.Touch(0, Order.STRIDE, 16, Access.WRITE),
+                new Instruction.Touch(0, Order.RANDOM, 1000, Access.WRITE),
+                new Instruction.Touch(15, Order.RANDOM, 3, Access.READ),
+                new Instruction.Loop(3),
+                new Instruction.Sleep(10_000_000),
+                new Instruction.Sleep(1_500_000),
+                new Instruction.Sleep(7),
+                new Instruction.Sleep(2_000_000_000),
+                new Instruction.Fork(),
+                new Instruction.Verify(0),
+                new Instruction.Exit(),
+                new Instruction.EndFork(),
+                new Instruction.EndLoop(),
+                new Instruction.Munmap(15),
+                new Instruction.Munmap(0),
+                new Instruction.Exit()), p.code());
+    }
+
+    @Test
+    void canonicalTextCompilesBackToTheSameInstruction() throws Exception {
+        Program p = compile("""
+                  map r3 1536K rw
+                  map r4 1T ro
+                  write r3
+                  touch r3 random 5 write
+                  touch r3 seq read
+                  touch r4 stride 2 read
+                  loop 1000000000
+                  sleep 3600s
+                  endloop
+                  sleep 1500us
+                  sleep 1000ms
+                  fork
+                  endfork
+                """);
+        StringBuilder text = new StringBuilder();
+        for (Instruction in : p.code()) text.append(in.text()).append('\n');
+        assertEquals("""
+                map r3 1536K rw
+                map r4 1T ro
+                write r3
+                touch r3 random 5 write
+                touch r3 seq read
+                touch r4 stride 2 read
+                loop 1000000000
+                sleep 3600s
+                endloop
+                sleep 1500us
+                sleep 1s
+                fork
+                endfork
+                """, text.toString());
+        assertEquals(p.code(), compile(text.toString()).code());
+    }
+
+    @Test
+    void badInstructionsAreReportedAtTheirLine() {
+        assertEquals("w.spec:4: unknown instruction 'mapp' (expected map, unmap, write, verify, touch, sleep, loop, endloop,"
+                + " fork, endfork or exit)", error("  sleep 1s\n  mapp r0 4K rw\n"));
+        assertEquals("w.spec:3: expected 'map rN SIZE rw|ro'", error("  map r0 4K\n"));
+        assertEquals("w.spec:3: bad register 'x0' (expected r0..r15)", error("  map x0 4K rw\n"));
+        assertEquals("w.spec:3: no register r16 (registers are r0..r15)", error("  map r16 4K rw\n"));
+        assertEquals("w.spec:3: map: size 6000 is not a multiple of 4K", error("  map r0 6000 rw\n"));
+        assertEquals("w.spec:3: map: size 0 is out of range 4K..1T", error("  map r0 0 rw\n"));
+        assertEquals("w.spec:3: map: size 1000 is out of range 4K..1T", error("  map r0 1000 rw\n"));
+        assertEquals("w.spec:3: map: size 2T is out of range 4K..1T", error("  map r0 2T rw\n"));
+        assertEquals("w.spec:3: map: malformed size '4Q' (expected a number with an optional k/m/g suffix)",
+                error("  map r0 4Q rw\n"));
+        assertEquals("w.spec:3: map: unknown protection 'rx' (expected rw or ro)", error("  map r0 4K rx\n"));
+        assertEquals("w.spec:3: expected 'write rN'", error("  write r0 gen 1\n"));
+        assertEquals("w.spec:3: expected 'unmap rN'", error("  unmap\n"));
+        assertEquals("w.spec:3: expected 'touch rN seq|stride N|random N read|write'", error("  touch r0 random 5\n"));
+        assertEquals("w.spec:3: touch: unknown order 'back' (expected seq, stride or random)", error("  touch r0 back read\n"));
+        assertEquals("w.spec:3: touch: unknown access 'rw' (expected read or write)", error("  touch r0 seq rw\n"));
+        assertEquals("w.spec:3: touch: stride 'x' is not a decimal number", error("  touch r0 stride x read\n"));
+        assertEquals("w.spec:3: touch: stride 0 is out of range 1..268435456", error("  touch r0 stride 0 read\n"));
+        assertEquals("w.spec:3: touch: random count 0 is out of range 1..1000000000", error("  touch r0 random 0 read\n"));
+        assertEquals("w.spec:3: sleep: bad duration '10' (expected a number and ns, us, ms or s, e.g. 10ms)",
+                error("  sleep 10\n"));
+        assertEquals("w.spec:3: sleep: 3601000000000ns is out of range 1ns..3600s", error("  sleep 3601s\n"));
+        assertEquals("w.spec:3: sleep: 0ns is out of range 1ns..3600s", error("  sleep 0ms\n"));
+        assertEquals("w.spec:3: sleep: 999999999999999999s is out of range 1ns..3600s", error("  sleep 999999999999999999s\n"));
+        assertEquals("w.spec:3: expected 'sleep DURATION'", error("  sleep 1 ms\n"));
+        assertEquals("w.spec:3: loop: count 0 is out of range 1..1000000000", error("  loop 0\n  sleep 1s\n  endloop\n"));
+        assertEquals("w.spec:3: loop: count '-1' is not a decimal number", error("  loop -1\n"));
+        assertEquals("w.spec:3: expected 'endloop'", error("  endloop 3\n"));
+        assertEquals("w.spec:3: expected 'exit'", error("  exit 0\n"));
+    }
+
+    @Test
+    void badProgramStructureIsReportedAtTheOffendingLine() {
+        assertEquals("w.spec:4: r0 is not mapped", error("  map r1 4K rw\n  write r0\n"));
+        assertEquals("w.spec:4: r0 is already mapped", error("  map r0 4K rw\n  map r0 8K rw\n"));
+        assertEquals("w.spec:4: r0 is mapped read-only", error("  map r0 4K ro\n  touch r0 seq write\n"));
+        assertEquals("w.spec:7: each pass of a loop must end with the regions it began with: r0 was unmapped at 'loop'"
+                + " and is mapped 4K rw here", error("  loop 2\n\n  # map inside\n  map r0 4K rw\n  endloop\n"));
+        assertEquals("w.spec:3: loop body does nothing (it needs a map, unmap, write, verify, touch, sleep or fork)",
+                error("  loop 2\n  endloop\n"));
+        assertEquals("w.spec:3: 'loop' has no matching 'endloop'", error("  loop 2\n  sleep 1s\n"));
+        assertEquals("w.spec:3: 'fork' has no matching 'endfork'", error("  fork\n"));
+        assertEquals("w.spec:3: 'endloop' without 'loop'", error("  endloop\n"));
+        assertEquals("w.spec:4: 'endfork' inside an open loop block (close it with 'endloop' first)",
+                error("  loop 2\n  endfork\n"));
+        assertEquals("w.spec:3: 'exit' must be the last instruction of the program or of a fork block", error("  exit\n  sleep 1s\n"));
+    }
+
+    @Test
+    void badProgramDirectives() {
+        assertEquals("w.spec:1: copies 257 is out of range 0..256", parseError("program p copies 257\nend\n"));
+        assertEquals("w.spec:1: copies 'many' is not a decimal number", parseError("program p copies many\nend\n"));
+        assertEquals("w.spec:1: expected 'program NAME [copies N]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+                parseError("program p copy 2\nend\n"));
+        assertEquals("w.spec:1: expected 'program NAME [copies N]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+                parseError("program a-name-of-17-chars\nend\n"));
+        assertEquals("w.spec:1: program p has no 'end' line before the 'program' on line 3",
+                parseError("program p\n  sleep 1s\nprogram q\nend\n"));
+        assertEquals("w.spec:1: program p has no 'end' line before the 'setting' on line 2",
+                parseError("program p\nsetting hw.ncpu=2\n"));
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i <= 256; i++) many.append("program p").append(i).append(" copies 0\nend\n");
+        assertEquals("w.spec:513: more than 256 programs", parseError(many.toString()));
+        assertEquals("w.spec:1: 65537 instructions, more than the 65536 allowed", parseError("program p\n" + "  sleep 1s\n".repeat(65537) + "end\n"));
+    }
+
+    private static String parseError(String text) {
+        return assertThrows(SpecException.class, () -> SpecParser.parse("w.spec", text.getBytes(StandardCharsets.UTF_8)))
+                .getMessage();
+    }
+}
