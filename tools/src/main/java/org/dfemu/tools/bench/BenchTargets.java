@@ -32,14 +32,31 @@ final class BenchTargets {
             new Ratio("TLB-hit load64 / raw segment load64 (time)",
                     "MmuBenchmark.tlbHitLoad64", "MmuBenchmark.rawSegmentLoad64", 3.0, false),
             new Ratio("block device / raw FileChannel 64K writes (throughput)",
-                    "BlockDeviceBenchmark.deviceSequentialWrite64k", "BlockDeviceBenchmark.rawChannelSequentialWrite64k", 0.7, true));
+                    "BlockDeviceBenchmark.deviceSequentialWrite64k", "BlockDeviceBenchmark.rawChannelSequentialWrite64k", 0.7, true),
+            // kmalloc+kfree within 4x of glibc malloc+free of the same size (CMallocReference).
+            new Ratio("kmalloc+kfree 64 B / glibc malloc+free 64 B (time)",
+                    "KmallocBenchmark.kmallocPair size=64", "glibc.mallocFree size=64", 4.0, false),
+            new Ratio("kmalloc+kfree 256 B / glibc malloc+free 256 B (time)",
+                    "KmallocBenchmark.kmallocPair size=256", "glibc.mallocFree size=256", 4.0, false),
+            new Ratio("kmalloc+kfree 1024 B / glibc malloc+free 1024 B (time)",
+                    "KmallocBenchmark.kmallocPair size=1024", "glibc.mallocFree size=1024", 4.0, false),
+            // KmallocBenchmark's objects are 64 bytes, so glibc's 64-byte pair is the fair comparison.
+            new Ratio("kmalloc_obj+kfree_obj 64 B / glibc malloc+free 64 B (time)",
+                    "KmallocBenchmark.kmallocObjPair", "glibc.mallocFree size=64", 4.0, false),
+            new Ratio("zalloc+zfree (PV ENTRY) / kmalloc_obj+kfree_obj (time)",
+                    "ZallocBenchmark.zallocPair", "KmallocBenchmark.kmallocObjPair", 1.0, false));
 
-    /** The TLB-miss target (under 40 ns), against the walk alone and against the CPU's whole miss path. */
+    /**
+     * The TLB-miss target (under 40 ns), against the walk alone and against the CPU's whole miss
+     * path; the boot-time target (under 0.5 s).
+     */
     static final List<Limit> LIMITS = List.of(
             new Limit("TLB miss: 4-level walk alone, tables host-cache-hot",
                     "MmuBenchmark.walk4Level", "ns/op", 40),
             new Limit("TLB miss: 4-level walk alone, tables spread over 16 MiB",
                     "MmuBenchmark.walk4LevelSpread", "ns/op", 40),
             new Limit("TLB miss: invlpg + load64 through the CPU",
-                    "MmuBenchmark.invlpgLoad64", "ns/op", 40));
+                    "MmuBenchmark.invlpgLoad64", "ns/op", 40),
+            new Limit("boot of a 1 GiB machine until workloads can start (wall time)",
+                    "BootBenchmark.boot1GiB", "ms/op", 500));
 }
