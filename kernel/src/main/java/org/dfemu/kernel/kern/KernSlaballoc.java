@@ -706,54 +706,63 @@ public final class KernSlaballoc {
     // ---- size classes ---------------------------------------------------------------------
 
     /**
-     * zoneindex(): the zone index of a request of {@code bytes[0]} bytes (below the zone limit),
-     * rounding {@code bytes[0]} up to the zone's chunk size and setting {@code align[0]} to its
-     * chunk step. Panics on a size of 16 KiB or more.
+     * zoneindex(): the zone index of a request of {@code bytes} bytes (below the zone limit),
+     * with the request rounded up to the zone's chunk size and the zone's chunk step. The C
+     * returns the index and writes size and step through pointers; the port packs all three into
+     * one long (decode with {@link #zoneIndexOf}, {@link #zoneChunkOf}, {@link #zoneAlignOf}) so
+     * the allocation path makes no Java heap allocation. Panics on a size of 16 KiB or more.
      */
-    public static int zoneindex(long[] bytes, long[] align) {
-        int n = (int) bytes[0];
+    public static long zoneindex(long bytes) {
+        int n = (int) bytes;
         if (n < 128) {
-            bytes[0] = n = (n + 7) & ~7;
-            align[0] = 8;
-            return n / 8 - 1;
+            n = (n + 7) & ~7;
+            return zonePack(n / 8 - 1, n, 8);
         }
         if (n < 256) {
-            bytes[0] = n = (n + 15) & ~15;
-            align[0] = 16;
-            return n / 16 + 7;
+            n = (n + 15) & ~15;
+            return zonePack(n / 16 + 7, n, 16);
         }
         if (n < 8192) {
             if (n < 512) {
-                bytes[0] = n = (n + 31) & ~31;
-                align[0] = 32;
-                return n / 32 + 15;
+                n = (n + 31) & ~31;
+                return zonePack(n / 32 + 15, n, 32);
             }
             if (n < 1024) {
-                bytes[0] = n = (n + 63) & ~63;
-                align[0] = 64;
-                return n / 64 + 23;
+                n = (n + 63) & ~63;
+                return zonePack(n / 64 + 23, n, 64);
             }
             if (n < 2048) {
-                bytes[0] = n = (n + 127) & ~127;
-                align[0] = 128;
-                return n / 128 + 31;
+                n = (n + 127) & ~127;
+                return zonePack(n / 128 + 31, n, 128);
             }
             if (n < 4096) {
-                bytes[0] = n = (n + 255) & ~255;
-                align[0] = 256;
-                return n / 256 + 39;
+                n = (n + 255) & ~255;
+                return zonePack(n / 256 + 39, n, 256);
             }
-            bytes[0] = n = (n + 511) & ~511;
-            align[0] = 512;
-            return n / 512 + 47;
+            n = (n + 511) & ~511;
+            return zonePack(n / 512 + 47, n, 512);
         }
         if (n < 16384) {
-            bytes[0] = n = (n + 1023) & ~1023;
-            align[0] = 1024;
-            return n / 1024 + 55;
+            n = (n + 1023) & ~1023;
+            return zonePack(n / 1024 + 55, n, 1024);
         }
         throw Kassert.panic("Unexpected byte count %d", n);
     }
+
+    // zoneindex()'s packed result: index in bits 0-15 (signed: a 0-byte request gives -1, as in
+    // the C), chunk size in bits 16-39, step in bits 40-63.
+    private static long zonePack(int zi, long chunk, long align) {
+        return (zi & 0xFFFFL) | chunk << 16 | align << 40;
+    }
+
+    /** The zone index in a {@link #zoneindex} result. */
+    public static int zoneIndexOf(long packed) { return (short) packed; }
+
+    /** The request rounded up to the zone's chunk size, from a {@link #zoneindex} result. */
+    public static long zoneChunkOf(long packed) { return (packed >>> 16) & 0xFF_FFFF; }
+
+    /** The zone's chunk step (alignment), from a {@link #zoneindex} result. */
+    public static long zoneAlignOf(long packed) { return packed >>> 40; }
 
     /** powerof2_size(): {@code size} rounded up to a power of 2 (0 stays 0). */
     static long powerof2Size(long size) {
@@ -928,10 +937,9 @@ public final class KernSlaballoc {
 
             // An existing zone: its free list first, then its never-used area. zoneindex()
             // panics if the size is too large.
-            long[] bytes = {size};
-            long[] align = new long[1];
-            int zi = zoneindex(bytes, align);
-            size = bytes[0];
+            long zp = zoneindex(size);
+            int zi = zoneIndexOf(zp);
+            size = zoneChunkOf(zp);
             Kassert.kkassert(zi < NZONES, "zi < NZONES", "_kmalloc");
             lwkt.critEnter();
 
@@ -1013,7 +1021,7 @@ public final class KernSlaballoc {
             } else {
                 off = StructSLZone.SIZEOF;
             }
-            long al = align[0];
+            long al = zoneAlignOf(zp);
             if (powerof2(size)) {
                 al = size;
             }
@@ -1139,9 +1147,7 @@ public final class KernSlaballoc {
         Kassert.kkassert(km.load32(kup) < 0, "*kup < 0", "krealloc");
         Kassert.kkassert(StructSLZone.z_Magic(km, z) == ZALLOC_SLAB_MAGIC, "z->z_Magic == ZALLOC_SLAB_MAGIC", "krealloc");
         if (size < zoneLimit()) {
-            long[] bytes = {size};
-            zoneindex(bytes, new long[1]);
-            size = bytes[0];
+            size = zoneChunkOf(zoneindex(size));
             if (StructSLZone.z_ChunkSize(km, z) == size) {
                 return ptr;
             }

@@ -45,16 +45,15 @@ class ZoneindexTest {
             "16383, 71, 16384, 1024",
     })
     void sizeClasses(long size, int zone, long chunk, long align) {
-        long[] bytes = {size};
-        long[] al = new long[1];
-        assertEquals(zone, KernSlaballoc.zoneindex(bytes, al), "zone index");
-        assertEquals(chunk, bytes[0], "chunk size");
-        assertEquals(align, al[0], "chunk step");
+        long packed = KernSlaballoc.zoneindex(size);
+        assertEquals(zone, KernSlaballoc.zoneIndexOf(packed), "zone index");
+        assertEquals(chunk, KernSlaballoc.zoneChunkOf(packed), "chunk size");
+        assertEquals(align, KernSlaballoc.zoneAlignOf(packed), "chunk step");
     }
 
     @Test
     void sixteenKibIsNotAZoneSize() {
-        KernelPanic p = assertThrows(KernelPanic.class, () -> KernSlaballoc.zoneindex(new long[] {16384}, new long[1]));
+        KernelPanic p = assertThrows(KernelPanic.class, () -> KernSlaballoc.zoneindex(16384));
         assertEquals("Unexpected byte count 16384", p.panicString());
     }
 
