@@ -10,6 +10,7 @@ import org.dfemu.kernel.kern.SubrParam;
 import org.dfemu.kernel.machine.Machdep;
 import org.dfemu.kernel.machine.Pmap;
 import org.dfemu.kernel.sys.Sysctl;
+import org.dfemu.kernel.vm.SwapPager;
 import org.dfemu.kernel.vm.VmKern;
 import org.dfemu.kernel.vm.VmMap;
 import org.dfemu.kernel.vm.VmMeter;
@@ -17,6 +18,7 @@ import org.dfemu.kernel.vm.VmObject;
 import org.dfemu.kernel.vm.VmPage;
 import org.dfemu.kernel.vm.VmPage2;
 import org.dfemu.kernel.vm.VmPageout;
+import org.dfemu.kernel.vm.VmSwap;
 import org.dfemu.kernel.vm.VmZone;
 
 import java.util.ArrayDeque;
@@ -69,6 +71,8 @@ public final class Kernel {
     private final VmKern vmKern;
     private final KernSlaballoc kernSlaballoc;
     private final KernKmalloc kernKmalloc;
+    private final VmSwap vmSwap;
+    private final SwapPager swapPager;
     private final long physfree;
     /** The console (kprintf output, dmesg); output only, never read by kernel code. */
     private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
@@ -100,6 +104,8 @@ public final class Kernel {
         this.vmZone = new VmZone(this, data, sysctl);
         this.vmMap = new VmMap(this, data);
         this.vmKern = new VmKern(this, data, sysctl);
+        this.vmSwap = new VmSwap(this, data, sysctl);
+        this.swapPager = new SwapPager(this, data, sysctl);
         this.physfree = data.close();
         machdep.setPhysfree(physfree);
     }
@@ -196,6 +202,12 @@ public final class Kernel {
 
     /** kern_kmalloc.c: kmalloc_obj/kfree_obj. */
     public KernKmalloc kernKmalloc() { return kernKmalloc; }
+
+    /** vm_swap.c: swap devices, swapon, swapinfo. */
+    public VmSwap vmSwap() { return vmSwap; }
+
+    /** swap_pager.c: swap metadata (SWAPMETA), swap space, page-in and pageout. */
+    public SwapPager swapPager() { return swapPager; }
 
     /**
      * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})

@@ -155,7 +155,9 @@ public final class BootCommand implements Callable<Integer> {
             if (swap != null) {
                 out.printf("swap partition: sectors %d..%d (%d MiB)%n", swap.firstSector(), swap.endSector() - 1, swap.byteLength() >> 20);
             }
-            KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0);
+            KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0)
+                    .withSwapmetaAlloc(KernelConfig.SwapmetaAlloc.of(s.choice(BootSettings.VM_SWAPMETA_ALLOC)),
+                            (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS));
             int status = KernelRun.run(machine, kc, (long) (runSeconds * 1e9), verbose, out);
             out.flush();
             return status;
