@@ -165,4 +165,36 @@ class SwapPagerIoTest {
             assertTrue(done[0]);
         }
     }
+
+    /** A failed swap write forgets the block and keeps the data: the page is dirty and active again. */
+    @Test
+    void failedWriteRedirtiesThePage() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 23, false)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            sp.swapPagerIntrStart();
+            long obj = VmTestSupport.newObject(k, 64);
+            boolean[] done = {false};
+            rig.mk.thread("user", 0, () -> {
+                int max = k.vmSwap().vmSwapMax();
+                long m = dirtyPage(k, obj, 5, pattern(4));
+                int[] rtvals = new int[1];
+                sp.swapPagerPutpages(obj, new long[] {m}, 1, 0, rtvals);
+                assertEquals(SwapPager.VM_PAGER_PEND, rtvals[0]);
+                assertNotEquals(0, StructVmPage.dirty(km, m), "re-dirtied");
+                assertEquals(0, StructVmPage.flags(km, m) & PG_SWAPPED);
+                assertEquals(0, StructVmPage.busy_count(km, m) & (PBUSY_MASK | StructVmPage.PBUSY_SWAPINPROG));
+                assertTrue(!sp.swapPagerHaspage(obj, 5), "the block was forgotten");
+                assertEquals(max, k.vmSwap().vmSwapSize(), "and freed");
+                assertTrue(k.dmesg().stream().anyMatch(l -> l.startsWith("swap_pager: I/O error - pageout failed")),
+                        k.dmesg().toString());
+                done[0] = true;
+                rig.mk.machine.scheduler().requestStop("test done");
+            });
+            RunResult r = rig.mk.machine.scheduler().run();
+            assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
+            assertTrue(done[0]);
+        }
+    }
 }

@@ -38,6 +38,12 @@ final class SwapRig implements AutoCloseable {
      */
     static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed)
             throws IOException {
+        return boot(dir, ramBytes, swapBytes, alloc, seed, true);
+    }
+
+    /** As above; {@code writable} false leaves the swap window read-only (every swap write fails, EROFS). */
+    static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed,
+            boolean writable) throws IOException {
         Path image = dir.resolve("disk.img");
         long swapSectors = swapBytes / BlockDevice.SECTOR_SIZE;
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
@@ -46,8 +52,11 @@ final class SwapRig implements AutoCloseable {
         MachineKernel mk = MachineKernel.boot(MachineConfig.of(ramBytes, 1, seed),
                 new KernelConfig(1, 100).withSwapmetaAlloc(alloc, 3));
         try {
-            Disk disk = Disk.builder(image, mk.machine.clock()).mode(ImageMode.DIRECT)
-                    .writable(LABEL_SECTORS, swapSectors).open();
+            Disk.Builder b = Disk.builder(image, mk.machine.clock()).mode(ImageMode.DIRECT);
+            if (writable) {
+                b.writable(LABEL_SECTORS, swapSectors);
+            }
+            Disk disk = b.open();
             mk.machine.attach(disk);
             BlockDevice swapdev = disk.device().partition(LABEL_SECTORS, swapSectors);
             assertEquals(0, mk.kernel.vmSwap().swaponvp(swapdev));
