@@ -96,6 +96,66 @@ class SwapmetaAllocTest {
         }
     }
 
+    /** Behaviour 9: with no free page at all zalloc returns NULL; meta_build waits in vm_wait(0) and retries. */
+    @Test
+    void zallocWithNoFreePageRetriesAfterVmWait() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 35)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            long obj = VmTestSupport.newObject(k, 1 << 20);
+            long zone = sp.swapZone();
+            boolean[] go = {false};
+            int[] built = {0};
+            long chan = obj + 8;
+
+            rig.mk.thread("pager", 0, () -> {
+                while (!go[0]) {
+                    k.lwkt().tsleep(chan, "go", 0);
+                }
+                long blk = sp.swpPagerGetswapspace(obj, 64);
+                // Use up the items ready, then one more swblock needs a page.
+                int n = (int) k.vmZone().zfreeTotal(zone) + 1;
+                for (int i = 0; i < n; i++) {
+                    sp.swpPagerMetaBuild(obj, 32L * i, blk + i % 64);
+                    built[0]++;
+                }
+            });
+            rig.mk.thread("hog", 0, () -> {
+                List<Long> hog = VmTestSupport.drainTo(k, 0);
+                go[0] = true;
+                k.lwkt().wakeup(chan);
+                ThreadInfo ti = null;
+                for (int i = 0; i < 100; i++) {
+                    k.lwkt().tsleep(chan, "watch", 1);
+                    ti = info(rig, "pager");
+                    if (ti.state() == ThreadState.SLEEPING && "vmwait".equals(ti.wmesg())) {
+                        break;
+                    }
+                }
+                assertEquals(ThreadState.SLEEPING, ti.state(), ti.toString());
+                assertEquals(List.of("vm_wait", "swp_pager_meta_build"), ti.frames(), ti.frameChain());
+                int before = built[0];
+                // It keeps retrying (vm_wait(0) sleeps hz ticks), never failing, never panicking.
+                k.lwkt().tsleep(chan, "watch", 3 * k.lwkt().hz());
+                assertEquals(before, built[0]);
+                assertEquals("vmwait", info(rig, "pager").wmesg());
+
+                // One page back is enough for zalloc to make progress.
+                k.vmPage2().vmPageFree(hog.remove(hog.size() - 1));
+                while (info(rig, "pager").state() != ThreadState.EXITED && built[0] == before) {
+                    k.lwkt().tsleep(chan, "watch", k.lwkt().hz());
+                }
+                assertEquals(before + 1, built[0]);
+                for (long m : hog) {
+                    k.vmPage2().vmPageFree(m);
+                }
+            });
+            rig.mk.run();
+            assertEquals(StructVmObject.swblock_count(km, obj), built[0]);
+        }
+    }
+
     @Test
     void kmallocObjWithoutReadySlabSleepsInVmWait() throws IOException {
         try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.KMALLOC_OBJ, 32)) {
