@@ -10,11 +10,14 @@ import org.dfemu.kernel.kern.SubrParam;
 import org.dfemu.kernel.machine.Machdep;
 import org.dfemu.kernel.machine.Pmap;
 import org.dfemu.kernel.sys.Sysctl;
+import org.dfemu.kernel.vm.StructVmObject;
 import org.dfemu.kernel.vm.SwapPager;
 import org.dfemu.kernel.vm.VmKern;
 import org.dfemu.kernel.vm.VmMap;
 import org.dfemu.kernel.vm.VmMeter;
 import org.dfemu.kernel.vm.VmObject;
+import org.dfemu.kernel.vm.VmFault;
+import org.dfemu.kernel.vm.VmPager;
 import org.dfemu.kernel.vm.VmPage;
 import org.dfemu.kernel.vm.VmPage2;
 import org.dfemu.kernel.vm.VmPageout;
@@ -61,6 +64,8 @@ public final class Kernel {
     private final VmMeter vmMeter;
     private final VmPageout vmPageout;
     private final VmObject vmObject;
+    private final VmPager vmPager;
+    private final VmFault vmFault;
     private final VmPage2 vmPage2;
     private final VmPage vmPage;
     private final Globaldata globaldata;
@@ -98,6 +103,8 @@ public final class Kernel {
         this.vmMeter = new VmMeter(this, data, sysctl);
         this.vmPageout = new VmPageout(this, data, sysctl);
         this.vmObject = new VmObject(this, data);
+        this.vmPager = new VmPager();
+        this.vmFault = new VmFault(this);
         this.vmPage2 = new VmPage2(this);
         this.vmPage = new VmPage(this, data);
         this.pmap = new Pmap(this, data);
@@ -106,6 +113,7 @@ public final class Kernel {
         this.vmKern = new VmKern(this, data, sysctl);
         this.vmSwap = new VmSwap(this, data, sysctl);
         this.swapPager = new SwapPager(this, data, sysctl);
+        vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
         machdep.setPhysfree(physfree);
     }
@@ -181,6 +189,12 @@ public final class Kernel {
 
     public VmObject vmObject() { return vmObject; }
 
+    /** vm_pager.c: the pager table (vm_pager_get_page, has_page, deallocate). */
+    public VmPager vmPager() { return vmPager; }
+
+    /** vm_fault.c: vm_fault(). */
+    public VmFault vmFault() { return vmFault; }
+
     public VmPage2 vmPage2() { return vmPage2; }
 
     public VmPage vmPage() { return vmPage; }
@@ -211,13 +225,15 @@ public final class Kernel {
 
     /**
      * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})
-     * and its CPUs ({@code pmap().attachCpus}: every CPU loads the kernel CR3). Call once, after
+     * and its CPUs ({@code pmap().attachCpus}: every CPU loads the kernel CR3), and installs the
+     * page-fault vector ({@link org.dfemu.kernel.machine.Trap}). Call once, after
      * {@link #boot()}, before the scheduler runs. (boot only) Panics on a mismatch of cpu count
      * or hz.
      */
     public void attachMachine(Machine machine) {
         lwkt.attachScheduler(machine.scheduler());
         pmap.attachCpus(machine.cpus());
+        machine.setTrapHandler(new org.dfemu.kernel.machine.Trap(this));
     }
 
     /** Console size bound in characters (the C's message buffer is a fixed MSGBUF_SIZE ring too). */

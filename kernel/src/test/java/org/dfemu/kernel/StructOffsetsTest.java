@@ -156,8 +156,9 @@ class StructOffsetsTest {
         assertEquals(8, StructThread.td_flags$OFFSET);
         assertEquals(12, StructThread.td_critcount$OFFSET);
         assertEquals(16, StructThread.td_comm$OFFSET);
-        assertEquals(16, StructProc.layout().byteSize());
+        assertEquals(24, StructProc.layout().byteSize());
         assertEquals(0, StructProc.p_flags$OFFSET);
         assertEquals(8, StructProc.p_nice$OFFSET);
+        assertEquals(16, StructProc.p_vmspace$OFFSET);
     }
 }

@@ -126,4 +126,13 @@ class VmStructOffsetsTest {
         assertEquals(16, StructGlobaldata.gd_rand_incr$OFFSET);
         assertEquals(24, StructGlobaldata.gd_newpv$OFFSET);
     }
+
+    @Test
+    void vmspace() {
+        assertEquals(1392, org.dfemu.kernel.vm.StructVmspace.layout().byteSize());
+        assertEquals(0, org.dfemu.kernel.vm.StructVmspace.vm_map$OFFSET);
+        assertEquals(288, org.dfemu.kernel.vm.StructVmspace.vm_pmap$OFFSET);
+        assertEquals(1384, org.dfemu.kernel.vm.StructVmspace.vm_refcnt$OFFSET);
+        assertEquals(1388, org.dfemu.kernel.vm.StructVmspace.vm_holdcnt$OFFSET);
+    }
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.StructLayout;
 
 import static org.dfemu.kernel.Ctypes.C_CHAR;
 import static org.dfemu.kernel.Ctypes.C_INT;
+import static org.dfemu.kernel.Ctypes.C_POINTER;
 
 /**
  * View of {@code struct proc}, DragonFly's sys/sys/proc.h at commit 737b020b54 (2021-05-28): the
@@ -18,17 +19,19 @@ import static org.dfemu.kernel.Ctypes.C_INT;
  *     int  p_flags;    // P_* flags
  *     int  p_pid;
  *     char p_nice;     // process "nice" value
- * };                   // sizeof 16
+ *     struct vmspace *p_vmspace; // 16  address space
+ * };                   // sizeof 24
  * </pre>
  *
  * PORT: the real struct proc is large and mostly about signals, credentials and process groups;
- * the port keeps the fields vm_wait()/vm_wait_pfault() and the OOM killer need. Its size is the
+ * the port keeps the fields vm_wait()/vm_wait_pfault(), the OOM killer and the trap (p_vmspace)
+ * need. Its size is the
  * port's own. The process port extends it.
  */
 public final class StructProc {
     private StructProc() {}
 
-    public static final long SIZEOF = 16;
+    public static final long SIZEOF = 24;
 
     /** Trying to kill due to low memory: vm_wait_pfault() stops stalling such a process. */
     public static final int P_LOWMEMKILL = 0x00010000;
@@ -37,11 +40,13 @@ public final class StructProc {
             C_INT.withName("p_flags"),
             C_INT.withName("p_pid"),
             C_CHAR.withName("p_nice"),
-            Ctypes.pad(7)).withName("proc"), SIZEOF);
+            Ctypes.pad(7),
+            C_POINTER.withName("p_vmspace")).withName("proc"), SIZEOF);
 
     public static final long p_flags$OFFSET = Ctypes.offset(LAYOUT, "p_flags");
     public static final long p_pid$OFFSET = Ctypes.offset(LAYOUT, "p_pid");
     public static final long p_nice$OFFSET = Ctypes.offset(LAYOUT, "p_nice");
+    public static final long p_vmspace$OFFSET = Ctypes.offset(LAYOUT, "p_vmspace");
 
     public static StructLayout layout() { return LAYOUT; }
 
@@ -54,4 +59,7 @@ public final class StructProc {
     /** p_nice, sign-extended (-20..20). */
     public static int p_nice(KernelMemory km, long p) { return (byte) km.load8(p + p_nice$OFFSET); }
     public static void p_nice(KernelMemory km, long p, int v) { km.store8(p + p_nice$OFFSET, v); }
+
+    public static long p_vmspace(KernelMemory km, long p) { return km.load64(p + p_vmspace$OFFSET); }
+    public static void p_vmspace(KernelMemory km, long p, long vm) { km.store64(p + p_vmspace$OFFSET, vm); }
 }

@@ -177,6 +177,7 @@ public final class StructVmMapEntry {
     public static long ba_offset(KernelMemory km, long ba) { return km.load64(ba + ba_offset$OFFSET); }
     public static void ba_offset(KernelMemory km, long ba, long v) { km.store64(ba + ba_offset$OFFSET, v); }
     public static void ba_flags(KernelMemory km, long ba, int v) { km.store32(ba + ba_flags$OFFSET, v); }
+    public static int ba_backing_count(KernelMemory km, long ba) { return km.load32(ba + ba_backing_count$OFFSET); }
     public static void ba_backing_count(KernelMemory km, long ba, int v) { km.store32(ba + ba_backing_count$OFFSET, v); }
 
     // ---- entry fields ------------------------------------------------------------------------

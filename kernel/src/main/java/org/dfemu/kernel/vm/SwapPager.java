@@ -33,6 +33,10 @@ import static org.dfemu.kernel.vm.StructVmPage.PG_REFERENCED;
 import static org.dfemu.kernel.vm.StructVmPage.PG_SWAPPED;
 import static org.dfemu.kernel.vm.StructVmPage.VM_PAGE_BITS_ALL;
 import static org.dfemu.kernel.vm.VmSwap.SWB_DMMASK;
+import static org.dfemu.kernel.vm.VmPager.VM_PAGER_ERROR;
+import static org.dfemu.kernel.vm.VmPager.VM_PAGER_FAIL;
+import static org.dfemu.kernel.vm.VmPager.VM_PAGER_OK;
+import static org.dfemu.kernel.vm.VmPager.VM_PAGER_PEND;
 import static org.dfemu.kernel.vm.VmSwap.SWB_DMMAX;
 
 /**
@@ -84,15 +88,11 @@ import static org.dfemu.kernel.vm.VmSwap.SWB_DMMAX;
  * not taken (see Lwkt's PORT note); gd_vmtotal.t_vm and the kcollect callbacks are not kept.
  * swap_pager_strategy, swap_pager_copy, swap_pager_condfree, swap_pager_reserve and swapoff are
  * not ported.
+ *
+ * <p>As {@code swappagerops} ({@link VmPagerOps}) it is registered for OBJT_SWAP objects at link
+ * time (Kernel); pgo_putpages is called directly by the pageout code.
  */
-public final class SwapPager {
-    /** Pager results (vm_pager.h). */
-    public static final int VM_PAGER_OK = 0;
-    public static final int VM_PAGER_BAD = 1;
-    public static final int VM_PAGER_FAIL = 2;
-    public static final int VM_PAGER_PEND = 3;
-    public static final int VM_PAGER_ERROR = 4;
-    public static final int VM_PAGER_AGAIN = 5;
+public final class SwapPager implements VmPagerOps {
 
     /** putpages flags (vm_pager.h). */
     public static final int VM_PAGER_PUT_SYNC = 0x0001;
@@ -247,6 +247,26 @@ public final class SwapPager {
         sysctl.sysctlInt("vm.swap_user_async", globals + SWAP_USER_ASYNC, "Allow async writes from user processes");
         sysctl.sysctlLong("vm.swap_anon_use", globals + VM_SWAP_ANON_USE, "");
         sysctl.sysctlLong("vm.swap_cache_use", globals + VM_SWAP_CACHE_USE, "");
+    }
+
+    // ---- swappagerops ---------------------------------------------------------------------------
+
+    /** pgo_getpage: {@link #swapPagerGetpage}. */
+    @Override
+    public int pgoGetpage(long object, long[] mpp, int seqaccess) {
+        return swapPagerGetpage(object, mpp, seqaccess);
+    }
+
+    /** pgo_haspage: {@link #swapPagerHaspage}. */
+    @Override
+    public boolean pgoHaspage(long object, long pindex) {
+        return swapPagerHaspage(object, pindex);
+    }
+
+    /** pgo_dealloc: {@link #swapPagerDealloc}. */
+    @Override
+    public void pgoDealloc(long object) {
+        swapPagerDealloc(object);
     }
 
     // ---- globals ----------------------------------------------------------------------------

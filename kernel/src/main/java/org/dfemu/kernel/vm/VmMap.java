@@ -7,6 +7,7 @@ import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.machine.Pmap;
+import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.StructGlobaldata;
 import org.dfemu.kernel.sys.StructLock;
 import org.dfemu.kernel.sys.Tree;
@@ -51,9 +52,11 @@ import static org.dfemu.kernel.vm.StructVmMapEntry.VM_MAPTYPE_UKSMAP;
  *
  * <p>PORT, overall:
  * <ul>
- * <li>Only what kernel_map uses is ported: no vmspaces, submaps, copy-on-write/shadowing
- *     (entries never have a backing_ba chain), stack entries, protection or inheritance changes,
- *     vm_map_lookup or user wiring. vm_map_wire() wires kernel_object entries, and its
+ * <li>User maps: vmspaces (alloc, fork, release), anonymous entries whose object is made on
+ *     first need (vm_map_entry_allocate_object), copy-on-write through vm_map_backing chains
+ *     (vm_map_entry_shadow; clips and forks replicate the chain) and vm_map_lookup for vm_fault.
+ *     Not ported: submaps, stack entries, protection or inheritance changes (mprotect,
+ *     minherit), user wiring. vm_map_wire() wires kernel_object entries, and its
  *     vm_fault_wire()/vm_fault_unwire() (vm_fault.c) are done here for resident kernel_object
  *     pages (see {@link #vmMapWire}).</li>
  * <li>The map's LWKT token and vm_object tokens are not modelled (see {@link Lwkt}).</li>
@@ -105,6 +108,10 @@ public final class VmMap {
     private final long cpuMapEntryInitAp;
     /** {@code vm_map_rb_tree}: RB_GENERATE(vm_map_rb_tree, vm_map_entry, rb_entry, rb_vm_map_compare). */
     private final Tree.Rb vmMapRbTree;
+    /** {@code M_MAP_BACKING}: chained vm_map_backing structures. */
+    private final long mMapBacking;
+    /** {@code M_VMSPACE}: struct vmspace (PORT: the C takes them from an objcache). */
+    private final long mVmspace;
 
     /** (boot only) Lays out vm_map.c's globals: mapentzone_store and the static boot entries. */
     public VmMap(Kernel kernel, DataSegment data) {
@@ -118,6 +125,8 @@ public final class VmMap {
         this.cpuMapEntryInitAp = data.alloc(StructVmMapEntry.SIZEOF * Param.SMP_MAXCPU * MAPENTRYAP_CACHE, 8);
         this.vmMapRbTree = new Tree.Rb(km, lwkt, StructVmMapEntry.rb_entry$OFFSET, this::rbVmMapCompare,
                 e -> StructVmMapEntry.start(km, e));
+        this.mMapBacking = kernel.kernSlaballoc().mallocDefine(data, "map_backing");
+        this.mVmspace = kernel.kernSlaballoc().mallocDefine(data, "vmspace");
     }
 
     private static boolean ult(long a, long b) { return Long.compareUnsigned(a, b) < 0; }
@@ -396,9 +405,9 @@ public final class VmMap {
     }
 
     /**
-     * vm_map_entry_dispose(): detaches the entry's object (dropping its reference) and puts the
-     * entry back on the cpu's list ({@code countp[0]} grows). PORT: backing_ba chains do not exist
-     * in the port (no shadowing); a non-empty chain panics.
+     * vm_map_entry_dispose(): detaches every object of the entry's backing chain (dropping its
+     * reference), frees the chained vm_map_backing structures and puts the entry back on the
+     * cpu's list ({@code countp[0]} grows). May block (object termination).
      */
     private void vmMapEntryDispose(long map, long entry, int[] countp) {
         long ba = StructVmMapEntry.ba(entry);
@@ -412,8 +421,18 @@ public final class VmMap {
         } else if (maptype == VM_MAPTYPE_UKSMAP) {
             vmMapBackingDetach(entry, ba);
         }
-        Kassert.kkassert(StructVmMapEntry.ba_backing_ba(km, ba) == 0, "entry->ba.backing_ba == NULL (no shadowing)",
-                "vm_map_entry_dispose");
+        // The rest of the chain: each backing was kmalloc'ed by a shadow or a replication.
+        long nba = StructVmMapEntry.ba_backing_ba(km, ba);
+        while (nba != 0) {
+            long next = StructVmMapEntry.ba_backing_ba(km, nba);
+            long obj = StructVmMapEntry.ba_object(km, nba);
+            if (obj != 0) {
+                vmMapBackingDetach(entry, nba);
+                kernel.vmObject().vmObjectDeallocate(obj);
+            }
+            kernel.kernSlaballoc().kfree(nba, mMapBacking);
+            nba = next;
+        }
         StructVmMapEntry.ba_backing_ba(km, ba, 0);
         StructVmMapEntry.ba_object(km, ba, 0);
         StructVmMapEntry.ba_offset(km, ba, 0);
@@ -755,17 +774,19 @@ public final class VmMap {
 
     /**
      * _vm_map_clip_start(): splits entry at {@code start}, the front part becoming a new entry.
-     * Map locked exclusively; entries reserved. PORT: kernel_map is a system map, so no object
-     * is allocated for an object-less entry (vm_map_entry_allocate_object is not ported; a
-     * non-system map panics here).
+     * Map locked exclusively; entries reserved. An object-less entry of a user map gets its
+     * object first (vm_map_entry_allocate_object), so both halves share it; system maps
+     * (kernel_map) never allocate one.
      */
     private void vmMapClipStart(long map, long entry, long start, int[] countp) {
         if (!ugt(start, StructVmMapEntry.start(km, entry))) {
             return;
         }
         vmMapSimplifyEntry(map, entry, countp);
-        Kassert.kkassert(StructVmMapEntry.object(km, entry) != 0 || StructVmMap.system_map(km, map) != 0,
-                "entry->ba.object || map->system_map (vm_map_entry_allocate_object not ported)", "_vm_map_clip_start");
+        if (StructVmMapEntry.object(km, entry) == 0 && StructVmMap.system_map(km, map) == 0
+                && StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+            vmMapEntryAllocateObject(entry);
+        }
         long newEntry = vmMapEntryCreate(countp);
         copyEntry(entry, newEntry);
         StructVmMapEntry.ba_end(km, StructVmMapEntry.ba(newEntry), start);
@@ -789,8 +810,10 @@ public final class VmMap {
         if (!ult(end, StructVmMapEntry.end(km, entry))) {
             return;
         }
-        Kassert.kkassert(StructVmMapEntry.object(km, entry) != 0 || StructVmMap.system_map(km, map) != 0,
-                "entry->ba.object || map->system_map (vm_map_entry_allocate_object not ported)", "_vm_map_clip_end");
+        if (StructVmMapEntry.object(km, entry) == 0 && StructVmMap.system_map(km, map) == 0
+                && StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+            vmMapEntryAllocateObject(entry);
+        }
         long newEntry = vmMapEntryCreate(countp);
         copyEntry(entry, newEntry);
         long nba = StructVmMapEntry.ba(newEntry);
@@ -802,34 +825,64 @@ public final class VmMap {
     }
 
     /**
-     * vm_map_backing_replicated(): after an insert or clip, points the entry's backing at the
-     * map's pmap, references the object (unless the insert's caller already did) and links the
-     * backing into the object's backing_list; an object referenced more than once loses
-     * OBJ_ONEMAPPING unless this is a clip. PORT: no backing_ba chains (no shadowing).
+     * vm_map_backing_replicated(): after an insert, clip or fork copy, points each backing of the
+     * entry's chain at the map's pmap, references its object (except the base object when the
+     * insert's caller already did) and links it into the object's backing_list; an object
+     * referenced more than once loses OBJ_ONEMAPPING unless this is a clip. The chained backings
+     * of a copied entry still belong to the source entry, so each is duplicated (M_MAP_BACKING)
+     * and trimmed to the entry's range first. May block (kmalloc).
      */
     private void vmMapBackingReplicated(long map, long entry, int flags) {
         long ba = StructVmMapEntry.ba(entry);
-        StructVmMapEntry.ba_pmap(km, ba, StructVmMap.pmap(km, map));
-        long object = StructVmMapEntry.ba_object(km, ba);
-        if (object != 0 && StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
-            if ((flags & MAP_BACK_BASEOBJREFD) == 0) {
-                kernel.vmObject().vmObjectReferenceQuick(object);
+        long start = StructVmMapEntry.ba_start(km, ba);
+        long end = StructVmMapEntry.ba_end(km, ba);
+        for (;;) {
+            StructVmMapEntry.ba_pmap(km, ba, StructVmMap.pmap(km, map));
+            long object = StructVmMapEntry.ba_object(km, ba);
+            if (object != 0 && StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+                if (ba != StructVmMapEntry.ba(entry) || (flags & MAP_BACK_BASEOBJREFD) == 0) {
+                    kernel.vmObject().vmObjectReferenceQuick(object);
+                }
+                vmMapBackingAttach(entry, ba);
+                if ((flags & MAP_BACK_CLIPPED) == 0 && StructVmObject.ref_count(km, object) > 1) {
+                    kernel.vmObject().vmObjectClearFlag(object, StructVmObject.OBJ_ONEMAPPING);
+                }
             }
-            vmMapBackingAttach(entry, ba);
-            if ((flags & MAP_BACK_CLIPPED) == 0 && StructVmObject.ref_count(km, object) > 1) {
-                kernel.vmObject().vmObjectClearFlag(object, StructVmObject.OBJ_ONEMAPPING);
+            long src = StructVmMapEntry.ba_backing_ba(km, ba);
+            if (src == 0) {
+                break;
             }
+            long nba = kernel.kernSlaballoc().kmalloc(StructVmMapEntry.SIZEOF_BACKING, mMapBacking, Malloc.M_INTWAIT);
+            copyBacking(src, nba);
+            StructVmMapEntry.ba_offset(km, nba, StructVmMapEntry.ba_offset(km, nba) + (start - StructVmMapEntry.ba_start(km, nba)));
+            StructVmMapEntry.ba_start(km, nba, start);
+            StructVmMapEntry.ba_end(km, nba, end);
+            StructVmMapEntry.ba_backing_ba(km, ba, nba);
+            ba = nba;
         }
-        Kassert.kkassert(StructVmMapEntry.ba_backing_ba(km, ba) == 0, "ba->backing_ba == NULL (no shadowing)",
-                "vm_map_backing_replicated");
     }
 
-    /** vm_map_backing_adjust_start(): moves the entry's start (and object offset) to start. */
+    /** {@code *dst = *src} for a vm_map_backing. */
+    private void copyBacking(long src, long dst) {
+        for (long off = 0; off < StructVmMapEntry.SIZEOF_BACKING; off += 8) {
+            km.store64(dst + off, km.load64(src + off));
+        }
+    }
+
+    /**
+     * vm_map_backing_adjust_start(): moves the start (and object offset) of every backing of the
+     * entry's chain to start.
+     */
     private void vmMapBackingAdjustStart(long entry, long start) {
         if (StructVmMapEntry.maptype(km, entry) != VM_MAPTYPE_NORMAL) {
             return;
         }
-        long ba = StructVmMapEntry.ba(entry);
+        for (long ba = StructVmMapEntry.ba(entry); ba != 0; ba = StructVmMapEntry.ba_backing_ba(km, ba)) {
+            backingAdjustStart(ba, start);
+        }
+    }
+
+    private void backingAdjustStart(long ba, long start) {
         long obj = StructVmMapEntry.ba_object(km, ba);
         long lk = obj + StructVmObject.backing_lk$OFFSET;
         if (obj != 0) {
@@ -842,12 +895,17 @@ public final class VmMap {
         }
     }
 
-    /** vm_map_backing_adjust_end(): moves the entry's end to end. */
+    /** vm_map_backing_adjust_end(): moves the end of every backing of the entry's chain to end. */
     private void vmMapBackingAdjustEnd(long entry, long end) {
         if (StructVmMapEntry.maptype(km, entry) != VM_MAPTYPE_NORMAL) {
             return;
         }
-        long ba = StructVmMapEntry.ba(entry);
+        for (long ba = StructVmMapEntry.ba(entry); ba != 0; ba = StructVmMapEntry.ba_backing_ba(km, ba)) {
+            backingAdjustEnd(ba, end);
+        }
+    }
+
+    private void backingAdjustEnd(long ba, long end) {
         long obj = StructVmMapEntry.ba_object(km, ba);
         long lk = obj + StructVmObject.backing_lk$OFFSET;
         if (obj != 0) {
@@ -1219,5 +1277,233 @@ public final class VmMap {
             vmMapEntryRelease(count[0]);
         }
         return result;
+    }
+
+    // ---- vmspaces (user address spaces) ------------------------------------------------------
+
+    /**
+     * vmspace_alloc(): a new address space over [min, max): a fresh user pmap (pmap_pinit) and an
+     * empty map driving it, with one reference. May block (kmalloc, page-table pages).
+     * PORT: the C takes the structure from the vmspace objcache, whose constructor does the
+     * pmap_pinit0 part; here it is kmalloc'ed (M_VMSPACE) and initialised in one go.
+     */
+    public long vmspaceAlloc(long min, long max) {
+        long vm = kernel.kernSlaballoc().kmalloc(StructVmspace.SIZEOF, mVmspace, Malloc.M_WAITOK | Malloc.M_ZERO);
+        kernel.pmap().pmapPinit(StructVmspace.vm_pmap(vm));
+        vmMapInit(StructVmspace.vm_map(vm), min, max, StructVmspace.vm_pmap(vm));
+        StructVmspace.vm_refcnt(km, vm, 1);
+        return vm;
+    }
+
+    /** vmspace_ref(): adds a reference to a referenced vmspace. Never blocks. */
+    public void vmspaceRef(long vm) {
+        Kassert.kkassert(StructVmspace.vm_refcnt(km, vm) > 0, "vm->vm_refcnt > 0", "vmspace_ref");
+        km.fetchAdd32(vm + StructVmspace.vm_refcnt$OFFSET, 1);
+    }
+
+    /**
+     * vmspace_rel(): drops a reference; the last one terminates the vmspace (vmspace_terminate:
+     * every mapping removed, each object reference dropped, the page tables released) and frees
+     * it. The pmap must be active on no cpu by then (pmap_deactivate). May block.
+     * PORT: the C's vmspace_rel/vmspace_relexit/vmspace_exitfree split follows process exit
+     * stages that dfemu does not have; the two-stage VM_REF_DELETED protocol reduces to this.
+     */
+    public void vmspaceRel(long vm) {
+        int old = km.fetchAdd32(vm + StructVmspace.vm_refcnt$OFFSET, -1);
+        Kassert.kkassert(old > 0, "vm->vm_refcnt > 0", "vmspace_rel");
+        if (old == 1) {
+            vmspaceTerminate(vm);
+        }
+    }
+
+    /** vmspace_terminate(): tears the address space down and frees it (see vmspaceRel). */
+    private void vmspaceTerminate(long vm) {
+        long map = StructVmspace.vm_map(vm);
+        vmMapRemove(map, vmMapMin(map), vmMapMax(map));
+        Pmap pm = kernel.pmap();
+        pm.pmapRelease(StructVmspace.vm_pmap(vm));
+        pm.pmapPuninit(StructVmspace.vm_pmap(vm));
+        kernel.kernSlaballoc().kfree(vm, mVmspace);
+    }
+
+    /**
+     * vmspace_fork(): a copy of {@code vm1}'s address space for a child process. Per entry
+     * inheritance: VM_INHERIT_NONE entries are left out, VM_INHERIT_SHARE entries share the
+     * object, VM_INHERIT_COPY entries become copy-on-write in both maps (the parent's pages are
+     * write-protected in its pmap; the first write on either side shadows the entry, see
+     * vm_map_entry_shadow). Returns the new vmspace with one reference. May block.
+     * PORT: wired entries (vm_fault_copy_entry) and the C's pmap_copy (a no-op on pc64) are not
+     * ported: a wired user entry panics.
+     */
+    public long vmspaceFork(long vm1) {
+        long oldMap = StructVmspace.vm_map(vm1);
+        vmMapLock(oldMap);
+        long vm2 = vmspaceAlloc(vmMapMin(oldMap), vmMapMax(oldMap));
+        long newMap = StructVmspace.vm_map(vm2);
+        vmMapLock(newMap);
+        int[] count = {vmMapEntryReserve(StructVmMap.nentries(km, oldMap) + MAP_RESERVE_COUNT)};
+        try {
+            for (long old = vmMapRbTree.rbMin(StructVmMap.rb_root(oldMap)); old != 0; old = vmMapRbTree.rbNext(old)) {
+                int maptype = StructVmMapEntry.maptype(km, old);
+                Kassert.kkassert(maptype == VM_MAPTYPE_NORMAL, "old_entry->maptype == VM_MAPTYPE_NORMAL (port)",
+                        "vmspace_fork");
+                switch (StructVmMapEntry.inheritance(km, old)) {
+                    case StructVmMapEntry.VM_INHERIT_NONE -> { }
+                    case StructVmMapEntry.VM_INHERIT_SHARE -> vmspaceForkSharedEntry(newMap, old, count);
+                    case StructVmMapEntry.VM_INHERIT_COPY -> vmspaceForkNormalEntry(oldMap, newMap, old, count);
+                    default -> throw Kassert.panic("vmspace_fork: bad inheritance %d", StructVmMapEntry.inheritance(km, old));
+                }
+            }
+            StructVmMap.size(km, newMap, StructVmMap.size(km, oldMap));
+        } finally {
+            vmMapUnlock(newMap);
+            vmMapUnlock(oldMap);
+            vmMapEntryRelease(count[0]);
+        }
+        return vm2;
+    }
+
+    /** A new entry of newMap copying old (unwired), its backing chain replicated and linked. */
+    private long vmspaceForkCloneEntry(long newMap, long old, int[] countp) {
+        if (StructVmMapEntry.object(km, old) == 0) {
+            vmMapEntryAllocateObject(old);
+        }
+        Kassert.kkassert(StructVmMapEntry.wired_count(km, old) == 0,
+                "old_entry->wired_count == 0 (port: vm_fault_copy_entry not ported)", "vmspace_fork");
+        long ne = vmMapEntryCreate(countp);
+        copyEntry(old, ne);
+        StructVmMapEntry.eflags(km, ne, StructVmMapEntry.eflags(km, ne) & ~MAP_ENTRY_USER_WIRED);
+        StructVmMapEntry.wired_count(km, ne, 0);
+        vmMapBackingReplicated(newMap, ne, 0);
+        vmMapEntryLink(newMap, ne);
+        return ne;
+    }
+
+    /** vmspace_fork_shared_entry(): the child maps the same objects. */
+    private void vmspaceForkSharedEntry(long newMap, long old, int[] countp) {
+        vmspaceForkCloneEntry(newMap, old, countp);
+    }
+
+    /**
+     * vmspace_fork_normal_entry() and vm_map_copy_entry(): the child gets a copy-on-write view of
+     * the same backing chain; unless the parent's entry is already NEEDS_COPY (its pages then are
+     * read-only already), the parent's pages are write-protected so its next write faults too.
+     */
+    private void vmspaceForkNormalEntry(long oldMap, long newMap, long old, int[] countp) {
+        long ne = vmspaceForkCloneEntry(newMap, old, countp);
+        if ((StructVmMapEntry.eflags(km, old) & MAP_ENTRY_NEEDS_COPY) == 0) {
+            kernel.pmap().pmapProtect(StructVmMap.pmap(km, oldMap), StructVmMapEntry.start(km, old),
+                    StructVmMapEntry.end(km, old), StructVmMapEntry.protection(km, old) & ~Vm.VM_PROT_WRITE);
+        }
+        StructVmMapEntry.eflags(km, old, StructVmMapEntry.eflags(km, old) | MAP_ENTRY_COW | MAP_ENTRY_NEEDS_COPY);
+        StructVmMapEntry.eflags(km, ne, StructVmMapEntry.eflags(km, ne) | MAP_ENTRY_COW | MAP_ENTRY_NEEDS_COPY);
+    }
+
+    /**
+     * vm_map_entry_allocate_object(): gives an object-less anonymous entry its OBJT_DEFAULT
+     * object, sized to the entry, at offset 0, linked into the object's backing_list. The map
+     * must be locked exclusively. May block (kmalloc_obj).
+     */
+    private void vmMapEntryAllocateObject(long entry) {
+        long ba = StructVmMapEntry.ba(entry);
+        long obj = kernel.vmObject().vmObjectAllocate(StructVmObject.OBJT_DEFAULT,
+                (StructVmMapEntry.ba_end(km, ba) - StructVmMapEntry.ba_start(km, ba)) >>> Param.PAGE_SHIFT);
+        StructVmMapEntry.ba_offset(km, ba, 0);
+        StructVmMapEntry.ba_object(km, ba, obj);
+        vmMapBackingAttach(entry, ba);
+    }
+
+    /**
+     * vm_map_entry_shadow(): resolves MAP_ENTRY_NEEDS_COPY before a write. Unless the entry's
+     * object is anonymous and referenced by this entry alone (nothing to protect then), the
+     * entry's current backing moves into a new vm_map_backing (M_MAP_BACKING) chained behind a
+     * new empty OBJT_DEFAULT object at the head of the entry: writes land in the new object,
+     * reads fall through the chain to the old pages. The map must be locked exclusively. May
+     * block (kmalloc, kmalloc_obj).
+     */
+    private void vmMapEntryShadow(long entry) {
+        long head = StructVmMapEntry.ba(entry);
+        long length = (StructVmMapEntry.ba_end(km, head) - StructVmMapEntry.ba_start(km, head)) >>> Param.PAGE_SHIFT;
+        long source = StructVmMapEntry.ba_object(km, head);
+        Kassert.kkassert(source != 0, "source", "vm_map_entry_shadow");
+        VmObject vo = kernel.vmObject();
+        int type = StructVmObject.type(km, source);
+        if (StructVmObject.ref_count(km, source) == 1 && StructVmObject.handle(km, source) == 0
+                && (type == StructVmObject.OBJT_DEFAULT || type == StructVmObject.OBJT_SWAP)) {
+            StructVmMapEntry.eflags(km, entry, StructVmMapEntry.eflags(km, entry) & ~MAP_ENTRY_NEEDS_COPY);
+            return;
+        }
+        long ba = kernel.kernSlaballoc().kmalloc(StructVmMapEntry.SIZEOF_BACKING, mMapBacking, Malloc.M_INTWAIT);
+        vo.vmObjectHoldShared(source);
+        // Once in a chain the source may be reached from anywhere.
+        vo.vmObjectClearFlag(source, StructVmObject.OBJ_ONEMAPPING);
+        long result = vo.vmObjectAllocateHold(StructVmObject.OBJT_DEFAULT, length);
+
+        vmMapBackingDetach(entry, head);
+        copyBacking(head, ba);
+        StructVmMapEntry.ba_object(km, head, result);
+        StructVmMapEntry.ba_backing_ba(km, head, ba);
+        StructVmMapEntry.ba_backing_count(km, head, StructVmMapEntry.ba_backing_count(km, ba) + 1);
+        StructVmMapEntry.ba_offset(km, head, 0);
+        vmMapBackingAttach(entry, head);
+        vmMapBackingAttach(entry, ba);
+
+        vo.vmObjectDrop(result);
+        vo.vmObjectDrop(source);
+        StructVmMapEntry.eflags(km, entry, StructVmMapEntry.eflags(km, entry) & ~MAP_ENTRY_NEEDS_COPY);
+    }
+
+    /**
+     * vm_map_lookup(): finds what backs {@code vaddr} for a fault of {@code faultType}. On
+     * KERN_SUCCESS the map stays locked (release with {@link #vmMapLookupDone}) and
+     * {@code out[0]} is the entry, {@code out[1]} its head vm_map_backing, {@code out[2]} the
+     * page index in the head object; {@code outProt[0]} is the protection to map with (write
+     * removed while the entry still needs a copy). A write to a NEEDS_COPY entry shadows it
+     * first; an object-less anonymous entry gets its object. Returns KERN_INVALID_ADDRESS (no
+     * entry) or KERN_PROTECTION_FAILURE (the entry forbids the access), the map unlocked. May
+     * block. PORT: the map lock is taken exclusively from the start (the C takes it shared and
+     * upgrades, retrying on failure); submaps and VPAGETABLE entries are not ported.
+     */
+    public int vmMapLookup(long map, long vaddr, int faultType, long[] out, int[] outProt) {
+        vmMapLock(map);
+        long[] e = new long[1];
+        if (!vmMapLookupEntry(map, vaddr, e)) {
+            vmMapUnlock(map);
+            return KERN_INVALID_ADDRESS;
+        }
+        long entry = e[0];
+        Kassert.kkassert(StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL,
+                "entry->maptype == VM_MAPTYPE_NORMAL (port)", "vm_map_lookup");
+        int prot = (faultType & Vm.VM_PROT_OVERRIDE_WRITE) != 0
+                ? StructVmMapEntry.max_protection(km, entry) : StructVmMapEntry.protection(km, entry);
+        int access = faultType & Vm.VM_PROT_ALL;
+        if ((access & prot) != access) {
+            vmMapUnlock(map);
+            return KERN_PROTECTION_FAILURE;
+        }
+        if (StructVmMapEntry.wired_count(km, entry) != 0) {
+            prot = StructVmMapEntry.protection(km, entry);
+        }
+        if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_NEEDS_COPY) != 0) {
+            if ((access & Vm.VM_PROT_WRITE) != 0) {
+                vmMapEntryShadow(entry);
+            } else {
+                prot &= ~Vm.VM_PROT_WRITE;
+            }
+        }
+        if (StructVmMapEntry.object(km, entry) == 0) {
+            vmMapEntryAllocateObject(entry);
+        }
+        long ba = StructVmMapEntry.ba(entry);
+        out[0] = entry;
+        out[1] = ba;
+        out[2] = ((vaddr - StructVmMapEntry.ba_start(km, ba)) + StructVmMapEntry.ba_offset(km, ba)) >>> Param.PAGE_SHIFT;
+        outProt[0] = prot;
+        return KERN_SUCCESS;
+    }
+
+    /** vm_map_lookup_done(): releases the map lock vm_map_lookup() returned with. */
+    public void vmMapLookupDone(long map) {
+        vmMapUnlock(map);
     }
 }

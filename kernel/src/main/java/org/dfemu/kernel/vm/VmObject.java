@@ -5,6 +5,7 @@ import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.Queue;
 
 import static org.dfemu.kernel.vm.StructVmObject.OBJ_DEAD;
@@ -15,8 +16,9 @@ import static org.dfemu.kernel.vm.StructVmObject.OBJT_VNODE;
 /**
  * vm_object.c: DragonFly BSD sys/vm/vm_object.c at commit 737b020b54 (2021-05-28), the functions
  * vm_page.c, vm_map.c and vm_kern.c call: holding and dropping an object, marking it possibly
- * dirty, object initialisation and {@code kernel_object}, references, page removal by range and
- * coalescing. The vm_object port (allocation, termination, shadow chains) extends this class.
+ * dirty, object initialisation and {@code kernel_object}, allocation of anonymous objects from
+ * the M_VM_OBJECT kmalloc_obj zone, references, termination on the last reference, page removal
+ * by range and coalescing.
  *
  * <p>Globals (in the data segment): {@code struct vm_object kernel_object}.
  *
@@ -35,6 +37,7 @@ public final class VmObject {
     private final long kernelObject;
     /** TAILQ of vm_map_backing by entry ({@code object->backing_list}). */
     private final Queue.Tailq backingList;
+    private final long mVmObject;
 
     /** (boot only) Lays out kernel_object. */
     public VmObject(Kernel kernel, DataSegment data) {
@@ -42,7 +45,11 @@ public final class VmObject {
         this.km = kernel.km();
         this.kernelObject = data.alloc(StructVmObject.layout());
         this.backingList = new Queue.Tailq(km, StructVmMapEntry.ba_entry$OFFSET);
+        this.mVmObject = kernel.kernSlaballoc().mallocDefineObj(data, StructVmObject.SIZEOF, "vm_object");
     }
+
+    /** {@code M_VM_OBJECT}: the kmalloc_obj zone vm_object_allocate() takes objects from. */
+    public long mVmObject() { return mVmObject; }
 
     /** {@code &kernel_object}: the object behind every kmem_alloc'ed page. */
     public long kernelObject() { return kernelObject; }
@@ -95,6 +102,25 @@ public final class VmObject {
         vmObjectDrop(kernelObject);
     }
 
+    /**
+     * vm_object_allocate(): a new, unheld object of {@code type} and {@code size} pages with one
+     * reference, from the M_VM_OBJECT kmalloc_obj zone (M_INTWAIT | M_ZERO, as the C). May block
+     * (vm_wait inside kmalloc_obj).
+     */
+    public long vmObjectAllocate(int type, long size) {
+        long obj = kernel.kernKmalloc().kmallocObj(StructVmObject.SIZEOF, mVmObject, Malloc.M_INTWAIT | Malloc.M_ZERO);
+        _vmObjectAllocate(type, size, obj);
+        vmObjectDrop(obj);
+        return obj;
+    }
+
+    /** vm_object_allocate_hold(): as {@link #vmObjectAllocate}, the object returned held. May block. */
+    public long vmObjectAllocateHold(int type, long size) {
+        long obj = kernel.kernKmalloc().kmallocObj(StructVmObject.SIZEOF, mVmObject, Malloc.M_INTWAIT | Malloc.M_ZERO);
+        _vmObjectAllocate(type, size, obj);
+        return obj;
+    }
+
     /** vm_object_reference_locked(): adds a reference. The object must be held. Never blocks. */
     public void vmObjectReferenceLocked(long obj) {
         Kassert.kkassert(StructVmObject.hold_count(km, obj) > 0, "obj->hold_count > 0", "vm_object_reference_locked");
@@ -107,18 +133,73 @@ public final class VmObject {
     }
 
     /**
-     * vm_object_deallocate(): drops a reference. PORT: the last reference would terminate the
-     * object (vm_object_terminate, page and swap teardown), which arrives with the vm_object
-     * port; reaching it now panics rather than leak silently. kernel_object never reaches it.
+     * vm_object_deallocate(): drops a reference; the last one terminates the object (its pages
+     * freed, its pager's resources released) and the object is freed when its last hold goes.
+     * A NULL object is ignored. May block (busy pages, paging in progress).
+     *
+     * <p>PORT: the C's deallocate_locked also collapses a dying object's single shadow into its
+     * parent (the pre-2019 shadow chains); at 737b020b54 shadowing is carried by vm_map_backing
+     * chains and objects are never chained, so only the termination path remains.
      */
     public void vmObjectDeallocate(long obj) {
         if (obj == 0) {
             return;
         }
-        int old = km.fetchAdd32(obj + StructVmObject.ref_count$OFFSET, -1);
-        Kassert.kkassert(old > 0, "obj->ref_count > 0", "vm_object_deallocate");
-        if (old == 1) {
-            throw Kassert.panic("vm_object_deallocate: last reference to object 0x%x needs vm_object_terminate (not ported yet)", obj);
+        vmObjectHold(obj);
+        try {
+            int ref = StructVmObject.ref_count(km, obj);
+            Kassert.kkassert(ref > 0, "obj->ref_count > 0", "vm_object_deallocate");
+            if (ref > 1) {
+                km.fetchAdd32(obj + StructVmObject.ref_count$OFFSET, -1);
+                return;
+            }
+            // Last reference: mark the object dead before anything can block, then tear it down.
+            vmObjectSetFlag(obj, OBJ_DEAD);
+            vmObjectTerminate(obj);
+        } finally {
+            vmObjectDrop(obj);
+        }
+    }
+
+    /**
+     * vm_object_terminate(): (object held, OBJ_DEAD set, last reference) waits out paging in
+     * progress, frees every resident page (wired pages are only removed from the object), lets
+     * the pager release its backing store (vm_pager_deallocate: the swap pager frees swap) and
+     * drops the last reference; the final vm_object_drop() frees the structure. May block.
+     * PORT: no vnode flushing (dfemu has no filesystems); the object list (vm_object_lists) is
+     * not kept.
+     */
+    private void vmObjectTerminate(long obj) {
+        Kassert.kkassert((StructVmObject.flags(km, obj) & OBJ_DEAD) != 0, "object->flags & OBJ_DEAD", "vm_object_terminate");
+        vmObjectPipWait(obj, "objtrm");
+        VmPage vp = kernel.vmPage();
+        long p;
+        while ((p = vp.vmPageRbTree().rbMin(StructVmObject.rb_memq(obj))) != 0) {
+            // vm_object_terminate_callback(): busy the page, take it out of every pmap, free it.
+            if (vp.vmPageBusyTry(p, true)) {
+                vp.vmPageSleepBusy(p, true, "vmotrm");
+                continue;
+            }
+            kernel.vmPage2().vmPageProtect(p, Vm.VM_PROT_NONE);
+            if (StructVmPage.wire_count(km, p) != 0) {
+                vp.vmPageRemove(p);
+                vp.vmPageWakeup(p);
+            } else {
+                kernel.vmPage2().vmPageFree(p);
+            }
+        }
+        Kassert.kkassert(StructVmObject.resident_page_count(km, obj) == 0, "object->resident_page_count == 0",
+                "vm_object_terminate");
+        kernel.vmPager().vmPagerDeallocate(StructVmObject.type(km, obj), obj);
+        km.fetchAdd32(obj + StructVmObject.ref_count$OFFSET, -1);
+        Kassert.kkassert(StructVmObject.ref_count(km, obj) == 0, "object->ref_count == 0", "vm_object_terminate");
+        StructVmObject.type(km, obj, StructVmObject.OBJT_DEAD);
+    }
+
+    /** vm_object_pip_wait(): sleeps until no paging is in progress on the object. May block. */
+    public void vmObjectPipWait(long obj, String waitid) {
+        while (km.load32(obj + StructVmObject.paging_in_progress$OFFSET) != 0) {
+            kernel.lwkt().tsleep(obj, waitid, 0);
         }
     }
 
@@ -317,8 +398,8 @@ public final class VmObject {
 
     /**
      * vm_object_drop(): drops a hold (and the token). Dropping the last hold of a dead,
-     * unreferenced object frees it with kfree_obj, which arrives with the kmalloc_obj port:
-     * reaching that path now panics rather than leak silently. A NULL object is ignored.
+     * unreferenced object frees it (kfree_obj, M_VM_OBJECT). A NULL object is ignored. Never
+     * blocks.
      */
     public void vmObjectDrop(long obj) {
         if (obj == 0) {
@@ -327,7 +408,8 @@ public final class VmObject {
         Kassert.kkassert(StructVmObject.hold_count(km, obj) > 0, "obj->hold_count > 0", "vm_object_drop");
         if (km.fetchAdd32(obj + StructVmObject.hold_count$OFFSET, -1) == 1) {
             if (StructVmObject.ref_count(km, obj) == 0 && (StructVmObject.flags(km, obj) & OBJ_DEAD) != 0) {
-                throw Kassert.panic("vm_object_drop: freeing dead object 0x%x needs kfree_obj (not ported yet)", obj);
+                Kassert.kkassert(obj != kernelObject, "obj != &kernel_object", "vm_object_drop");
+                kernel.kernKmalloc().kfreeObj(obj, mVmObject);
             }
         }
     }

@@ -88,7 +88,7 @@ class SwapPagerIoTest {
                 // Not the pagedaemon: forced synchronous; returns after the completion.
                 sp.swapPagerPutpages(obj, m, 3, 0, rtvals);
                 for (int i = 0; i < 3; i++) {
-                    assertEquals(SwapPager.VM_PAGER_PEND, rtvals[i]);
+                    assertEquals(VmPager.VM_PAGER_PEND, rtvals[i]);
                     assertEquals(0, StructVmPage.dirty(km, m[i]), "cleaned by the completion");
                     assertTrue((StructVmPage.flags(km, m[i]) & PG_SWAPPED) != 0);
                     assertEquals(0, StructVmPage.busy_count(km, m[i]) & (PBUSY_MASK | StructVmPage.PBUSY_SWAPINPROG));
@@ -108,7 +108,7 @@ class SwapPagerIoTest {
                     long n = k.vmPage().vmPageAlloc(obj, 10 + i, VmPage.VM_ALLOC_NORMAL);
                     km.bzero(kva(k, n), PAGE);
                     long[] mpp = {n};
-                    assertEquals(SwapPager.VM_PAGER_OK, sp.swapPagerGetpage(obj, mpp, 0));
+                    assertEquals(VmPager.VM_PAGER_OK, sp.swapPagerGetpage(obj, mpp, 0));
                     assertEquals(VM_PAGE_BITS_ALL, StructVmPage.valid(km, n));
                     assertEquals(0, StructVmPage.dirty(km, n));
                     assertTrue((StructVmPage.flags(km, n) & PG_SWAPPED) != 0);
@@ -119,7 +119,7 @@ class SwapPagerIoTest {
 
                 // A page without swap: VM_PAGER_FAIL, no I/O.
                 long z = k.vmPage().vmPageAlloc(obj, 40, VmPage.VM_ALLOC_NORMAL);
-                assertEquals(SwapPager.VM_PAGER_FAIL, sp.swapPagerGetpage(obj, new long[] {z}, 0));
+                assertEquals(VmPager.VM_PAGER_FAIL, sp.swapPagerGetpage(obj, new long[] {z}, 0));
                 assertEquals(3, rig.disk.stats().reads());
                 k.vmPage().vmPageWakeup(z);
                 done[0] = true;
@@ -147,7 +147,7 @@ class SwapPagerIoTest {
                 int[] rtvals = new int[1];
                 long writes = rig.disk.stats().writes();
                 sp.swapPagerPutpages(obj, new long[] {m}, 1, 0, rtvals);
-                assertEquals(SwapPager.VM_PAGER_PEND, rtvals[0]);
+                assertEquals(VmPager.VM_PAGER_PEND, rtvals[0]);
                 assertEquals(3, sp.nswWcountAsync(), "one async pbuf in use");
                 assertEquals(writes, rig.disk.stats().writes(), "not completed yet");
                 while (sp.nswWcountAsync() != 4) {
@@ -181,7 +181,7 @@ class SwapPagerIoTest {
                 long m = dirtyPage(k, obj, 5, pattern(4));
                 int[] rtvals = new int[1];
                 sp.swapPagerPutpages(obj, new long[] {m}, 1, 0, rtvals);
-                assertEquals(SwapPager.VM_PAGER_PEND, rtvals[0]);
+                assertEquals(VmPager.VM_PAGER_PEND, rtvals[0]);
                 assertNotEquals(0, StructVmPage.dirty(km, m), "re-dirtied");
                 assertEquals(0, StructVmPage.flags(km, m) & PG_SWAPPED);
                 assertEquals(0, StructVmPage.busy_count(km, m) & (PBUSY_MASK | StructVmPage.PBUSY_SWAPINPROG));

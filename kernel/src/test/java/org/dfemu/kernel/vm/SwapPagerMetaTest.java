@@ -169,7 +169,7 @@ class SwapPagerMetaTest {
             k.vmPage().vmPageWakeup(m);
             int[] rtvals = new int[1];
             sp.swapPagerPutpages(obj, new long[] {m}, 1, 0, rtvals);
-            assertEquals(SwapPager.VM_PAGER_FAIL, rtvals[0]);
+            assertEquals(VmPager.VM_PAGER_FAIL, rtvals[0]);
             assertEquals(2, sp.swapPagerFull());
             assertTrue(k.dmesg().contains("swap_pager_getswapspace: swap full allocating 1 pages"), k.dmesg().toString());
 

@@ -1,0 +1,192 @@
+package org.dfemu.kernel.vm;
+
+import org.dfemu.kernel.Kassert;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.machine.Param;
+
+/**
+ * vm_fault.c: DragonFly BSD sys/vm/vm_fault.c at commit 737b020b54 (2021-05-28), the page-fault
+ * path: vm_fault() resolves a fault at a virtual address of a map by finding (or making) the page
+ * that must back it and entering it in the map's pmap.
+ *
+ * <p>Algorithm of one fault (vm_fault, then vm_fault_object):
+ * <ol>
+ *   <li>vm_map_lookup() finds the entry and checks the access against its protection
+ *       (KERN_INVALID_ADDRESS / KERN_PROTECTION_FAILURE go back to the trap); a write to a
+ *       copy-on-write entry shadows it first, so the head object of its backing chain is private.
+ *   <li>The backing chain is walked from the head: in each object, a resident page at the
+ *       address's index, or one its pager can bring in (vm_pager_get_page, the swap pager for
+ *       OBJT_SWAP objects), ends the walk.
+ *   <li>Nothing anywhere: a zero-filled page is allocated in the head object. Found in a backing
+ *       object: a read maps that page read-only; a write copies it into a new page of the head
+ *       object (copy-on-write). Page allocation is VM_ALLOC_NORMAL | NULL_OK and is not even
+ *       tried while paging is severe: the fault then waits in vm_wait_pfault() and starts over.
+ *   <li>pmap_enter() maps the page; a write dirties it.
+ * </ol>
+ *
+ * <p>PORT: the C's fault state (struct faultstate), its shared-lock fast path
+ * (vm_fault_bypass, the shared object token attempt), read-ahead (VM_FAULT_BURST, prefault),
+ * VPAGETABLE and vnode objects, and wiring faults are not ported: dfemu's processes touch
+ * anonymous memory only. Every fault takes the slow, exclusive path the C falls back to.
+ */
+public final class VmFault {
+    /** vm_map.h fault flags. */
+    public static final int VM_FAULT_NORMAL = 0x00;
+    public static final int VM_FAULT_USERMODE = 0x40;
+
+    /** vm_fault.c: vm_fault_object()'s "try again" (the map was unlocked). */
+    private static final int KERN_TRY_AGAIN = -1;
+
+    private final Kernel kernel;
+    private final KernelMemory km;
+
+    public VmFault(Kernel kernel) {
+        this.kernel = kernel;
+        this.km = kernel.km();
+    }
+
+    /**
+     * vm_fault(): handles a fault of {@code faultType} (VM_PROT_READ / WRITE / EXECUTE) at
+     * {@code vaddr} in {@code map}: on KERN_SUCCESS the page is entered in the map's pmap with
+     * the entry's protection (write removed while it is still shared copy-on-write). Returns
+     * KERN_INVALID_ADDRESS (no entry), KERN_PROTECTION_FAILURE (the entry forbids the access) or
+     * KERN_FAILURE (pager I/O error). The caller holds no locks; may block (vm_wait_pfault,
+     * page busy, pager I/O).
+     */
+    public int vmFault(long map, long vaddr, int faultType, int faultFlags) {
+        long va = Param.truncPage(vaddr);
+        for (;;) {
+            int rv = vmFaultOnce(map, va, faultType);
+            if (rv != KERN_TRY_AGAIN) {
+                return rv;
+            }
+        }
+    }
+
+    /** One attempt: KERN_TRY_AGAIN after sleeping with everything released. */
+    private int vmFaultOnce(long map, long va, int faultType) {
+        VmMap vm = kernel.vmMap();
+        VmObject vo = kernel.vmObject();
+        VmPage vp = kernel.vmPage();
+        long[] out = new long[3];
+        int[] protp = new int[1];
+        int rv = vm.vmMapLookup(map, va, faultType, out, protp);
+        if (rv != VmMap.KERN_SUCCESS) {
+            return rv;
+        }
+        long entry = out[0];
+        long firstBa = out[1];
+        long firstPindex = out[2];
+        int prot = protp[0];
+        long firstObject = StructVmMapEntry.ba_object(km, firstBa);
+        vo.vmObjectHold(firstObject);
+        try {
+            // Walk the backing chain for a resident or pageable page.
+            long m = 0;
+            long ba = firstBa;
+            long pindex = firstPindex;
+            while (ba != 0) {
+                long object = StructVmMapEntry.ba_object(km, ba);
+                m = vp.vmPageLookup(object, pindex);
+                if (m != 0) {
+                    if (vp.vmPageBusyTry(m, true)) {
+                        vm.vmMapLookupDone(map);
+                        vp.vmPageSleepBusy(m, true, "vmpfw");
+                        return KERN_TRY_AGAIN;
+                    }
+                    Kassert.kkassert(StructVmPage.valid(km, m) == StructVmPage.VM_PAGE_BITS_ALL,
+                            "m->valid == VM_PAGE_BITS_ALL (anonymous page)", "vm_fault_object");
+                    break;
+                }
+                int type = StructVmObject.type(km, object);
+                if (type != StructVmObject.OBJT_DEFAULT
+                        && kernel.vmPager().vmPagerHasPage(type, object, pindex)) {
+                    m = allocPage(map, object, pindex, 0, 0);
+                    if (m == 0) {
+                        return KERN_TRY_AGAIN;
+                    }
+                    long[] mpp = {m};
+                    int pr = kernel.vmPager().vmPagerGetPage(type, object, mpp, 0);
+                    m = mpp[0];
+                    if (pr == VmPager.VM_PAGER_OK) {
+                        break;
+                    }
+                    kernel.vmPage2().vmPageFree(m);
+                    m = 0;
+                    if (pr != VmPager.VM_PAGER_FAIL) {
+                        vm.vmMapLookupDone(map);
+                        return VmMap.KERN_FAILURE;
+                    }
+                    // No backing store after all: look further down the chain.
+                }
+                long next = StructVmMapEntry.ba_backing_ba(km, ba);
+                if (next != 0) {
+                    pindex = pindex - (StructVmMapEntry.ba_offset(km, ba) >>> Param.PAGE_SHIFT)
+                            + (StructVmMapEntry.ba_offset(km, next) >>> Param.PAGE_SHIFT);
+                }
+                ba = next;
+            }
+
+            if (m == 0) {
+                // Zero fill in the head object.
+                m = allocPage(map, firstObject, firstPindex, VmPage.VM_ALLOC_ZERO | VmPage.VM_ALLOC_USE_GD, 0);
+                if (m == 0) {
+                    return KERN_TRY_AGAIN;
+                }
+                kernel.pmap().pmapZeroPage(vp.VM_PAGE_TO_PHYS(m));
+                StructVmPage.valid(km, m, StructVmPage.VM_PAGE_BITS_ALL);
+            } else if (StructVmPage.object(km, m) != firstObject) {
+                if ((faultType & Vm.VM_PROT_WRITE) != 0) {
+                    // Copy-on-write: the head object gets its own copy of the backing page.
+                    long copy = allocPage(map, firstObject, firstPindex, VmPage.VM_ALLOC_USE_GD, m);
+                    if (copy == 0) {
+                        return KERN_TRY_AGAIN;
+                    }
+                    kernel.pmap().pmapCopyPage(vp.VM_PAGE_TO_PHYS(m), vp.VM_PAGE_TO_PHYS(copy));
+                    StructVmPage.valid(km, copy, StructVmPage.VM_PAGE_BITS_ALL);
+                    vp.vmPageWakeup(m);
+                    m = copy;
+                } else {
+                    // A read of a shared page maps it read-only: a later write must copy it.
+                    prot &= ~Vm.VM_PROT_WRITE;
+                }
+            }
+
+            boolean wired = StructVmMapEntry.wired_count(km, entry) != 0;
+            kernel.pmap().pmapEnter(StructVmMap.pmap(km, map), va, m, prot, wired, entry);
+            if ((faultType & Vm.VM_PROT_WRITE) != 0) {
+                vp.vmPageDirty(m);
+                vo.vmObjectSetWriteableDirty(StructVmPage.object(km, m));
+            }
+            vp.vmPageActivate(m);
+            vp.vmPageWakeup(m);
+            vm.vmMapLookupDone(map);
+            return VmMap.KERN_SUCCESS;
+        } finally {
+            vo.vmObjectDrop(firstObject);
+        }
+    }
+
+    /**
+     * The page allocation of vm_fault_object(): a busied page at (object, pindex), or 0 after
+     * releasing the map (and unbusying {@code busied}, the copy-on-write source, if any) and
+     * waiting in vm_wait_pfault() when paging is severe or no page was free (the caller starts
+     * the fault over).
+     */
+    private long allocPage(long map, long object, long pindex, int extra, long busied) {
+        if (!kernel.vmPage2().vmPagingSevere()) {
+            long m = kernel.vmPage().vmPageAlloc(object, pindex,
+                    VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_NULL_OK | extra);
+            if (m != 0) {
+                return m;
+            }
+        }
+        if (busied != 0) {
+            kernel.vmPage().vmPageWakeup(busied);
+        }
+        kernel.vmMap().vmMapLookupDone(map);
+        kernel.vmPage().vmWaitPfault();
+        return 0;
+    }
+}
