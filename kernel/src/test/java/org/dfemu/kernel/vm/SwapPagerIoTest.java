@@ -108,7 +108,9 @@ class SwapPagerIoTest {
                     long n = k.vmPage().vmPageAlloc(obj, 10 + i, VmPage.VM_ALLOC_NORMAL);
                     km.bzero(kva(k, n), PAGE);
                     long[] mpp = {n};
-                    assertEquals(VmPager.VM_PAGER_OK, sp.swapPagerGetpage(obj, mpp, 0));
+                    // Through pagertab, as vm_fault calls it: OBJT_SWAP goes to the swap pager.
+                    assertTrue(k.vmPager().vmPagerHasPage(StructVmObject.type(km, obj), obj, 10 + i));
+                    assertEquals(VmPager.VM_PAGER_OK, k.vmPager().vmPagerGetPage(StructVmObject.type(km, obj), obj, mpp, 0));
                     assertEquals(VM_PAGE_BITS_ALL, StructVmPage.valid(km, n));
                     assertEquals(0, StructVmPage.dirty(km, n));
                     assertTrue((StructVmPage.flags(km, n) & PG_SWAPPED) != 0);
