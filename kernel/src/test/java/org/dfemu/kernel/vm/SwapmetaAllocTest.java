@@ -8,6 +8,7 @@ import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.KernSlaballoc;
 import org.dfemu.kernel.sys.StructKmallocMgt;
+import org.dfemu.kernel.sys.StructKmallocUse;
 import org.dfemu.kernel.sys.StructMallocType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -236,6 +237,67 @@ class SwapmetaAllocTest {
             });
             rig.mk.run();
             assertTrue(done[0]);
+        }
+    }
+
+    /**
+     * When the ready slabs are used up and M_INTNOWAIT cannot rebuild them (free at
+     * v_interrupt_free_min, fewer than 32 pages), the next slab falls back to the blocking
+     * kmem_slab_alloc(M_WAITOK) and sleeps in vm_wait, as the mail's proposal says it must.
+     */
+    @Test
+    void kmallocObjReserveFallsBackToBlockingWhenTheReserveIsUsedUp() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.KMALLOC_OBJ_RESERVE, 36)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            long obj = VmTestSupport.newObject(k, 1L << 30);
+            warmUp(k);
+            boolean[] go = {false};
+            int[] built = {0};
+            long chan = obj + 8;
+            long perSlab = StructKmallocMgt.slab_count(km,
+                    StructKmallocUse.mgt(StructMallocType.ks_use(km, sp.swapmetaType(), 0)));
+
+            rig.mk.thread("pager", 0, () -> {
+                while (!go[0]) {
+                    k.lwkt().tsleep(chan, "go", 0);
+                }
+                long blk = sp.swpPagerGetswapspace(obj, 1);
+                for (long i = 0; i < 3 * perSlab + 1; i++) {
+                    sp.swpPagerMetaBuild(obj, 32L * i, blk);
+                    built[0]++;
+                }
+            });
+            rig.mk.thread("hog", 0, () -> {
+                List<Long> hog = VmTestSupport.drainTo(k, VmTestSupport.interruptFreeMin(k));
+                go[0] = true;
+                k.lwkt().wakeup(chan);
+                ThreadInfo ti = null;
+                for (int i = 0; i < 100; i++) {
+                    k.lwkt().tsleep(chan, "watch", 1);
+                    ti = info(rig, "pager");
+                    if (ti.state() == ThreadState.SLEEPING && "vmwait".equals(ti.wmesg())) {
+                        break;
+                    }
+                }
+                assertEquals(ThreadState.SLEEPING, ti.state(), ti.toString());
+                assertEquals(List.of("vm_wait", "kmem_slab_alloc", "_kmalloc_obj(SWAPMETA)", "swp_pager_meta_build"),
+                        ti.frames(), ti.frameChain());
+                assertEquals(3 * perSlab, built[0], "every object of the three ready slabs was used first");
+                assertEquals(0, StructKmallocMgt.nfull(km, ggm(k)));
+
+                for (long m : hog) {
+                    k.vmPage2().vmPageFree(m);
+                }
+                while (built[0] == 3 * perSlab) {
+                    k.lwkt().tsleep(chan, "watch", k.lwkt().hz());
+                }
+                // With memory back, the reserve is rebuilt after the blocking allocation.
+                assertEquals(3, StructKmallocMgt.nfull(km, ggm(k)));
+            });
+            rig.mk.run();
+            assertEquals(3 * perSlab + 1, built[0]);
         }
     }
 
