@@ -112,7 +112,8 @@ public final class VmSwap {
         this.km = kernel.km();
         this.globals = data.alloc(GLOBALS);
         km.store32(globals + NSWDEV, NSWAPDEV);
-        // PORT: MALLOC_DEFINE(M_SWAP) lives in the C's swap pager headers; the blist is its only user here.
+        // PORT: M_SWAP is subr_blist.c's (static MALLOC_DEFINE); SubrBlist gets its memory through
+        // an interface, so the type is defined here, for the blist of swap space.
         this.mSwap = kernel.kernSlaballoc().mallocDefine(data, "SWAP");
         this.blist = new SubrBlist(km, new SubrBlist.Malloc() {
             @Override
@@ -126,8 +127,8 @@ public final class VmSwap {
             }
         });
         sysctl.sysctlInt("vm.nswapdev", globals + NSWDEV, "Number of swap devices");
+        // swap_pager.c's SYSCTL_INT(_vm, swap_size, &vm_swap_size) (vm_swap_size is this file's).
         sysctl.sysctlInt("vm.swap_size", globals + VM_SWAP_SIZE, "");
-        sysctl.sysctlInt("vm.swap_max", globals + VM_SWAP_MAX, "");
     }
 
     /** The blist functions (subr_blist.c) over M_SWAP memory. */
