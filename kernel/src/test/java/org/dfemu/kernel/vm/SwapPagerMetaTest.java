@@ -116,6 +116,26 @@ class SwapPagerMetaTest {
         }
     }
 
+    /** vm_object_terminate's vm_pager_deallocate reaches swap_pager_dealloc through pagertab. */
+    @Test
+    void pagerDeallocFreesAllSwap() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 5)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            long obj = VmTestSupport.newObject(k, 512);
+            int max = k.vmSwap().vmSwapMax();
+            for (long pindex = 0; pindex < 300; pindex += 7) {
+                sp.swpPagerMetaBuild(obj, pindex, sp.swpPagerGetswapspace(obj, 1));
+            }
+            assertTrue(StructVmObject.swblock_count(km, obj) > 0);
+            k.vmPager().vmPagerDeallocate(StructVmObject.type(km, obj), obj);
+            assertEquals(0, StructVmObject.swblock_count(km, obj));
+            assertEquals(max, k.vmSwap().vmSwapSize());
+            assertEquals(0, k.vmSwap().swNused(0));
+        }
+    }
+
     @Test
     void swaponAndSwapinfo() throws IOException {
         // 8 MiB + 4.5 KiB: the half page is cut, 2049 pages round up to 2112 (33 stripes), of
