@@ -10,6 +10,8 @@ import org.dfemu.kernel.kern.SubrParam;
 import org.dfemu.kernel.machine.Machdep;
 import org.dfemu.kernel.machine.Pmap;
 import org.dfemu.kernel.sys.Sysctl;
+import org.dfemu.kernel.vm.StructVmObject;
+import org.dfemu.kernel.vm.SwapPager;
 import org.dfemu.kernel.vm.VmKern;
 import org.dfemu.kernel.vm.VmMap;
 import org.dfemu.kernel.vm.VmMeter;
@@ -19,6 +21,7 @@ import org.dfemu.kernel.vm.VmPager;
 import org.dfemu.kernel.vm.VmPage;
 import org.dfemu.kernel.vm.VmPage2;
 import org.dfemu.kernel.vm.VmPageout;
+import org.dfemu.kernel.vm.VmSwap;
 import org.dfemu.kernel.vm.VmZone;
 
 import java.util.ArrayDeque;
@@ -73,6 +76,8 @@ public final class Kernel {
     private final VmKern vmKern;
     private final KernSlaballoc kernSlaballoc;
     private final KernKmalloc kernKmalloc;
+    private final VmSwap vmSwap;
+    private final SwapPager swapPager;
     private final long physfree;
     /** The console (kprintf output, dmesg); output only, never read by kernel code. */
     private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
@@ -106,6 +111,9 @@ public final class Kernel {
         this.vmZone = new VmZone(this, data, sysctl);
         this.vmMap = new VmMap(this, data);
         this.vmKern = new VmKern(this, data, sysctl);
+        this.vmSwap = new VmSwap(this, data, sysctl);
+        this.swapPager = new SwapPager(this, data, sysctl);
+        vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
         machdep.setPhysfree(physfree);
     }
@@ -208,6 +216,12 @@ public final class Kernel {
 
     /** kern_kmalloc.c: kmalloc_obj/kfree_obj. */
     public KernKmalloc kernKmalloc() { return kernKmalloc; }
+
+    /** vm_swap.c: swap devices, swapon, swapinfo. */
+    public VmSwap vmSwap() { return vmSwap; }
+
+    /** swap_pager.c: swap metadata (SWAPMETA), swap space, page-in and pageout. */
+    public SwapPager swapPager() { return swapPager; }
 
     /**
      * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})

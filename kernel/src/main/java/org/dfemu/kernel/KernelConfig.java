@@ -12,9 +12,41 @@ package org.dfemu.kernel;
  *                   Simulations always set it (the default).
  * @param kvaSize    {@code KvaSize} in bytes, the size of kernel_map; 0 picks the default of
  *                   {@link #kvaSizeFor}. Must be 0 or a positive multiple of 2 MiB.
+ * @param swapmetaAlloc {@code vm.swapmeta_alloc}: the allocator behind SWAPMETA (the variant under
+ *                   test, see {@link SwapmetaAlloc}); DragonFly's is {@link SwapmetaAlloc#ZALLOC}.
+ * @param kmallocObjReserveSlabs {@code kern.kmalloc_obj_reserve_slabs}: ready slabs the
+ *                   kmalloc_obj_reserve variant keeps per zone (read by that variant only), 0..64.
  */
-public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize) {
+public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, SwapmetaAlloc swapmetaAlloc,
+        int kmallocObjReserveSlabs) {
     private static final long NBPDR = 1L << 21;
+
+    /** {@code vm.swapmeta_alloc}: which allocator swp_pager_meta_build takes swblocks from. */
+    public enum SwapmetaAlloc {
+        /** DragonFly's: zalloc on the ZONE_INTERRUPT zone SWAPMETA. */
+        ZALLOC("zalloc"),
+        /** SWAPMETA as a kmalloc_obj zone, kern_kmalloc.c unchanged. */
+        KMALLOC_OBJ("kmalloc_obj"),
+        /** SWAPMETA as a kmalloc_obj zone that keeps ready slabs (the 2021-05-14 mail's proposal). */
+        KMALLOC_OBJ_RESERVE("kmalloc_obj_reserve");
+
+        private final String setting;
+
+        SwapmetaAlloc(String setting) { this.setting = setting; }
+
+        /** The boot-setting value ("zalloc", "kmalloc_obj", "kmalloc_obj_reserve"). */
+        public String setting() { return setting; }
+
+        /** The variant named {@code value}; IllegalArgumentException if none is. */
+        public static SwapmetaAlloc of(String value) {
+            for (SwapmetaAlloc a : values()) {
+                if (a.setting.equals(value)) {
+                    return a;
+                }
+            }
+            throw new IllegalArgumentException("vm.swapmeta_alloc: unknown allocator '" + value + "'");
+        }
+    }
 
     public KernelConfig {
         if (ncpus < 1 || ncpus > 256) {
@@ -26,6 +58,17 @@ public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize) 
         if (kvaSize < 0 || (kvaSize & (NBPDR - 1)) != 0) {
             throw new IllegalArgumentException("kvaSize " + kvaSize + " must be 0 or a positive multiple of 2 MiB");
         }
+        if (swapmetaAlloc == null) {
+            throw new IllegalArgumentException("swapmetaAlloc must be given");
+        }
+        if (kmallocObjReserveSlabs < 0 || kmallocObjReserveSlabs > 64) {
+            throw new IllegalArgumentException("kmallocObjReserveSlabs " + kmallocObjReserveSlabs + " is outside 0..64");
+        }
+    }
+
+    /** DragonFly's allocators (SWAPMETA on zalloc, 3 reserve slabs for the variant). */
+    public KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize) {
+        this(ncpus, hz, invariants, kvaSize, SwapmetaAlloc.ZALLOC, 3);
     }
 
     /** {@code ncpus} CPUs at {@code hz}, INVARIANTS on, the default KVA size. */
@@ -38,7 +81,12 @@ public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize) 
 
     /** This configuration with {@code kvaSize} bytes of kernel_map (0 = default). */
     public KernelConfig withKvaSize(long bytes) {
-        return new KernelConfig(ncpus, hz, invariants, bytes);
+        return new KernelConfig(ncpus, hz, invariants, bytes, swapmetaAlloc, kmallocObjReserveSlabs);
+    }
+
+    /** This configuration with SWAPMETA on {@code alloc}, keeping {@code reserveSlabs} ready slabs. */
+    public KernelConfig withSwapmetaAlloc(SwapmetaAlloc alloc, int reserveSlabs) {
+        return new KernelConfig(ncpus, hz, invariants, kvaSize, alloc, reserveSlabs);
     }
 
     /**

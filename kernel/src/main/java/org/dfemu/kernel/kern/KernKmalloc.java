@@ -18,6 +18,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 
 import static org.dfemu.kernel.Ctypes.C_INT;
+import static org.dfemu.kernel.sys.Malloc.M_INTNOWAIT;
 import static org.dfemu.kernel.sys.Malloc.M_WAITOK;
 import static org.dfemu.kernel.sys.Malloc.M_ZERO;
 import static org.dfemu.kernel.sys.StructKmallocSlab.KMALLOC_LOOSE_SIZE;
@@ -73,7 +74,12 @@ import static org.dfemu.kernel.sys.StructMallocType.KSF_OBJSIZE;
  *     the free-page reserve, sleeping in vm_wait page by page (dragonfly-map.md 1.4, behaviour 6;
  *     the subject of the 2021-05-14 mail). Carve it, rotate it in as active, retry.</li>
  * </ol>
- * _kfree_obj() only records the free in the slab (findex, fobjs[], xindex), lock-free; a slab
+ * VARIANT kmalloc_obj_reserve (a zone flagged KSF_OBJRESERVE; vm.swapmeta_alloc): whenever
+ * step 3 takes a slab from ggm->full, and after step 5, ggm->full is topped up to
+ * kern.kmalloc_obj_reserve_slabs ready slabs with kmem_slab_alloc(..., M_INTNOWAIT)
+ * ({@link #kmallocObjReserveFill}). Zones without the flag run the code above unchanged.
+ *
+ * <p>_kfree_obj() only records the free in the slab (findex, fobjs[], xindex), lock-free; a slab
  * on ggm->empty that regains objects is found only by a later poll, and memory returns to the
  * VM only when the kmalloc_poller retires full slabs beyond KMALLOC_MAXFREEMAGS (4) per zone,
  * kern.kzone_bretire (4) per poll, first into the gd caches.
@@ -90,11 +96,13 @@ public final class KernKmalloc {
             StructKmallocSlab.layout().withName("kslab_dummy"),
             C_INT.withName("KMGDMaxFreeSlabs"),
             C_INT.withName("kzone_bretire"),
-            C_INT.withName("kzone_debug")).withName("kern_kmalloc_globals");
+            C_INT.withName("kzone_debug"),
+            C_INT.withName("kmalloc_obj_reserve_slabs")).withName("kern_kmalloc_globals");
     private static final long KSLAB_DUMMY = Ctypes.offset(GLOBALS, "kslab_dummy");
     private static final long KMGD_MAX_FREE_SLABS = Ctypes.offset(GLOBALS, "KMGDMaxFreeSlabs");
     private static final long KZONE_BRETIRE = Ctypes.offset(GLOBALS, "kzone_bretire");
     private static final long KZONE_DEBUG = Ctypes.offset(GLOBALS, "kzone_debug");
+    private static final long KMALLOC_OBJ_RESERVE_SLABS = Ctypes.offset(GLOBALS, "kmalloc_obj_reserve_slabs");
 
     private static final long NEXT = StructKmallocSlab.next$OFFSET;
 
@@ -122,6 +130,9 @@ public final class KernKmalloc {
         sysctl.sysctlInt("kern.kzone_cache", globals + KMGD_MAX_FREE_SLABS, "");
         sysctl.sysctlInt("kern.kzone_bretire", globals + KZONE_BRETIRE, "");
         sysctl.sysctlInt("kern.kzone_debug", globals + KZONE_DEBUG, "");
+        km.store32(globals + KMALLOC_OBJ_RESERVE_SLABS, kernel.config().kmallocObjReserveSlabs());
+        sysctl.sysctlInt("kern.kmalloc_obj_reserve_slabs", globals + KMALLOC_OBJ_RESERVE_SLABS,
+                "VARIANT: ready slabs kept per KSF_OBJRESERVE zone");
     }
 
     /** {@code &kslab_dummy}: the slab without objects that stands in for "no slab". */
@@ -631,6 +642,7 @@ public final class KernKmalloc {
                 lwkt.spinLock(ggmSpin);
 
                 boolean rotated = false;
+                boolean tookReady = false;
                 rerotate:
                 for (;;) {
                     if (StructKmallocMgt.partial(km, ggm) != 0) {
@@ -663,6 +675,7 @@ public final class KernKmalloc {
                         }
                         lwkt.spinUnlock(ggmSpin);
                         rotated = true;
+                        tookReady = true;
                         break rerotate;
                     }
 
@@ -673,6 +686,11 @@ public final class KernKmalloc {
                     break rerotate;
                 }
                 if (rotated) {
+                    // ---- VARIANT kmalloc_obj_reserve (begin) ----
+                    if (tookReady && reserveZone(type)) {
+                        kmallocObjReserveFill(type, M_INTNOWAIT);
+                    }
+                    // ---- VARIANT kmalloc_obj_reserve (end) ----
                     continue;   // goto retry
                 }
 
@@ -696,6 +714,14 @@ public final class KernKmalloc {
                 StructKmallocMgt.alternate(km, mgt, StructKmallocMgt.active(km, mgt));   // might be dummy
                 StructKmallocMgt.active(km, mgt, slab);
                 lwkt.spinUnlock(ggmSpin);
+
+                // ---- VARIANT kmalloc_obj_reserve (begin) ----
+                // The ready slabs ran out and the blocking allocation above had to be used:
+                // rebuild the reserve now, without blocking for pages.
+                if (reserveZone(type)) {
+                    kmallocObjReserveFill(type, M_INTNOWAIT);
+                }
+                // ---- VARIANT kmalloc_obj_reserve (end) ----
             }
         } finally {
             if (framed) {
@@ -722,6 +748,80 @@ public final class KernKmalloc {
 
         lwkt.critExit();
         return obj;
+    }
+
+    // ---- VARIANT kmalloc_obj_reserve ----------------------------------------------------------
+
+    /**
+     * VARIANT (vm.swapmeta_alloc=kmalloc_obj_reserve; not in DragonFly): whether {@code type}
+     * keeps ready slabs (KSF_OBJRESERVE).
+     */
+    private boolean reserveZone(long type) {
+        return (StructMallocType.ks_flags(km, type) & StructMallocType.KSF_OBJRESERVE) != 0;
+    }
+
+    /**
+     * VARIANT: marks the kmalloc_obj zone {@code type} as one that keeps
+     * kern.kmalloc_obj_reserve_slabs ready slabs (KSF_OBJRESERVE). (boot only: before the type's
+     * first allocation.)
+     */
+    public void kmallocObjSetReserve(long type) {
+        Kassert.kkassert((StructMallocType.ks_flags(km, type) & KSF_OBJSIZE) != 0, "type->ks_flags & KSF_OBJSIZE",
+                "kmalloc_obj_set_reserve");
+        StructMallocType.ks_flags(km, type, StructMallocType.ks_flags(km, type) | StructMallocType.KSF_OBJRESERVE);
+    }
+
+    /** VARIANT: {@code kern.kmalloc_obj_reserve_slabs}. */
+    public int kmallocObjReserveSlabs() { return km.load32(globals + KMALLOC_OBJ_RESERVE_SLABS); }
+
+    /**
+     * VARIANT kmalloc_obj_reserve, the proposal of the 2021-05-14 mail (shared/seed-mail.txt:
+     * "maintain N (e.g. like 3) slabs ... on any normal allocation that eats a slab out of that
+     * list, using non-blocking kmem_slab_alloc() calls, and falling back to blocking
+     * kmem_slab_alloc()'s if the list winds up being empty anyway", with M_INTNOWAIT "to allow
+     * the reserve to be used"): builds new slabs for {@code type} until ggm holds
+     * kern.kmalloc_obj_reserve_slabs ready ones, each from kmem_slab_alloc(128K, {@code flags}).
+     * With M_INTNOWAIT that takes VM_ALLOC_SYSTEM|INTERRUPT pages and gives up (keeping what it
+     * built) at the first NULL: no free pages or no KVA; the next take retries.
+     *
+     * <p>A ready slab has every object free, so in this code's naming it sits on
+     * <b>{@code ggm->full}</b> (the mail says "empty"; kern_kmalloc.c's lists count free
+     * objects). _kmalloc_obj takes it from there before any new slab, and the poller retires full
+     * slabs only beyond KMALLOC_MAXFREEMAGS (4) per zone, so a reserve of up to 4 survives it.
+     * The carving is _kmalloc_obj's, for the calling cpu.
+     *
+     * <p>May block whatever the flags: kmem_slab_alloc reserves map entries and locks kernel_map
+     * (the KVA dependency the mail names); with M_WAITOK also in vm_wait.
+     */
+    public void kmallocObjReserveFill(long type, int flags) {
+        long ggm = StructMallocType.ks_mgt(type);
+        long ggmSpin = ggm + StructKmallocMgt.spin$OFFSET;
+        lwkt.pushFrame("kmalloc_obj_reserve_fill(" + StructMallocType.shortdesc(km, type) + ")");
+        try {
+            for (;;) {
+                lwkt.spinLock(ggmSpin);
+                long nfull = StructKmallocMgt.nfull(km, ggm);
+                lwkt.spinUnlock(ggmSpin);
+                if (nfull >= kmallocObjReserveSlabs()) {
+                    break;
+                }
+                long slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, flags);
+                if (slab == 0) {
+                    break;
+                }
+                int cpuid = lwkt.mycpuid();
+                carve(type, StructMallocType.ks_use(km, type, cpuid), slab, cpuid);
+                lwkt.spinLock(ggmSpin);
+                // As the poller files a slab that became full: exis sequence started, head of full.
+                exis.exisTerminate(StructKmallocSlab.exis(slab));
+                StructKmallocSlab.next(km, slab, StructKmallocMgt.full(km, ggm));
+                StructKmallocMgt.full(km, ggm, slab);
+                StructKmallocMgt.nfull(km, ggm, StructKmallocMgt.nfull(km, ggm) + 1);
+                lwkt.spinUnlock(ggmSpin);
+            }
+        } finally {
+            lwkt.popFrame();
+        }
     }
 
     /** {@code *ggm->empty_tailp = slab; ggm->empty_tailp = &slab->next; ++ggm->nempty}. */

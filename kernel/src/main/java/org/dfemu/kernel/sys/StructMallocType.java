@@ -40,6 +40,11 @@ public final class StructMallocType {
     public static final int KSF_OBJSIZE = 0x00000001;
     /** The kmalloc poller is polling this type. */
     public static final int KSF_POLLING = 0x00000002;
+    /**
+     * VARIANT (dfemu, not in DragonFly): a kmalloc_obj zone that keeps ready slabs, the
+     * 2021-05-14 mail's proposal (KernKmalloc, vm.swapmeta_alloc=kmalloc_obj_reserve).
+     */
+    public static final int KSF_OBJRESERVE = 0x00000004;
 
     private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
             C_POINTER.withName("ks_next"),

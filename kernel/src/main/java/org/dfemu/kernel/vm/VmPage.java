@@ -693,9 +693,7 @@ public final class VmPage {
      * m unassociated) if the object already has a page there. The caller holds the object; m
      * must not be in an object. Never blocks.
      *
-     * <p>PORT: gd_vmtotal.t_rm (vm.vmtotal statistics) is not kept. swap_pager_page_inserted()
-     * matters only for objects with swap blocks, which cannot exist before the swap pager is
-     * ported; meeting one panics.
+     * <p>PORT: gd_vmtotal.t_rm (vm.vmtotal statistics) is not kept.
      */
     public boolean vmPageInsert(long m, long object, long pindex) {
         if (StructVmPage.object(km, m) != 0) {
@@ -720,11 +718,7 @@ public final class VmPage {
             kernel.vmObject().vmObjectSetWriteableDirty(object);
         }
 
-        // swap_pager_page_inserted(m)
-        if (StructVmObject.swblock_count(km, object) != 0) {
-            throw Kassert.panic("swap_pager_page_inserted: object 0x%x has swap blocks but the swap pager is not ported yet",
-                    object);
-        }
+        kernel.swapPager().swapPagerPageInserted(m);
         return true;
     }
 

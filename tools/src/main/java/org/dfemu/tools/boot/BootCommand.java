@@ -13,6 +13,7 @@ import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.cpu.CpuSettings;
+import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.disk.LatencyModel;
@@ -142,7 +143,9 @@ public final class BootCommand implements Callable<Integer> {
                     .latency(new LatencyModel(s.integer(BootSettings.DISK_LATENCY_SETUP_NS), s.integer(BootSettings.DISK_LATENCY_NS_PER_BYTE)))
                     .trace(machine.trace(), machine.scheduler()::traceCpu, machine.scheduler()::traceTid);
             if (swap != null) disk.writable(swap.firstSector(), swap.sectorCount());
-            machine.attach(disk.open());
+            Disk opened = disk.open();
+            machine.attach(opened);
+            BlockDevice swapdev = swap == null ? null : opened.device().partition(swap.firstSector(), swap.sectorCount());
 
             out.println("dfemu: booting " + plan.image() + " (" + (plan.mode() == ImageMode.DIRECT ? "-r, read/write" : "-R, copy-on-write")
                     + "), seed " + seed);
@@ -158,8 +161,10 @@ public final class BootCommand implements Callable<Integer> {
             var workload = plan.label().workload();
             out.printf("workload: %d program(s), %d process(es) at boot%s%n", workload.programs().size(), workload.processesAtBoot(),
                     workload.programs().isEmpty() ? "" : " (not started: user processes are not ported yet; the kernel idles for --time)");
-            KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0);
-            int status = KernelRun.run(machine, kc, (long) (runSeconds * 1e9), verbose, out);
+            KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0)
+                    .withSwapmetaAlloc(KernelConfig.SwapmetaAlloc.of(s.choice(BootSettings.VM_SWAPMETA_ALLOC)),
+                            (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS));
+            int status = KernelRun.run(machine, kc, swapdev, (long) (runSeconds * 1e9), verbose, out);
             out.flush();
             return status;
         }

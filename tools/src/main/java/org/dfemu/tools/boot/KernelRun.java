@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import org.dfemu.emulator.Machine;
+import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
@@ -32,7 +33,12 @@ final class KernelRun {
             "vm.stats.vm.v_free_count", "vm.stats.vm.v_cache_count", "vm.stats.vm.v_inactive_count",
             "vm.stats.vm.v_active_count", "vm.stats.vm.v_wire_count");
 
-    static int run(Machine machine, KernelConfig config, long runNs, boolean verbose, PrintWriter out) {
+    /**
+     * Boots, attaches {@code swapdev} (the image's swap partition, or null) as the swap device
+     * and runs until {@code runNs} of virtual time; prints the console and the shutdown reports.
+     * Returns the exit status (0 ok, 1 panic or deadlock).
+     */
+    static int run(Machine machine, KernelConfig config, BlockDevice swapdev, long runNs, boolean verbose, PrintWriter out) {
         Kernel kernel;
         try {
             kernel = new Kernel(machine.ram(), config);
@@ -44,6 +50,23 @@ final class KernelRun {
         }
         kernel.attachMachine(machine);
         kernel.kernSlaballoc().kmallocPollerStart();
+        if (swapdev != null) {
+            try {
+                // swapon of the image's swap partition, then what the pagedaemon does first
+                // (swap_pager_swap_init) and the disk's completion thread for swap I/O.
+                int error = kernel.vmSwap().swaponvp(swapdev);
+                if (error != 0) {
+                    kernel.kprintf("swapon: " + swapdev.name() + ": error " + error);
+                }
+                kernel.swapPager().swapPagerSwapInit();
+                kernel.swapPager().swapPagerIntrStart();
+            } catch (KernelPanic p) {
+                for (String line : kernel.dmesg()) out.println(line);
+                out.println(p.getMessage());
+                out.println("result: panic during boot");
+                return 1;
+            }
+        }
         for (String line : kernel.dmesg()) out.println(line);
         Sysctl sysctl = kernel.sysctl();
         if (verbose) {
@@ -65,6 +88,10 @@ final class KernelRun {
         for (String line : kernel.vmZone().sysctlVmZone()) out.println(line);
         out.println("--- vmstat -m ---");
         for (String line : MallocStats.vmstatM(kernel, verbose)) out.println(line);
+        if (swapdev != null) {
+            out.println("--- swapinfo ---");
+            for (String line : kernel.vmSwap().swapinfo()) out.println(line);
+        }
         out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
         return switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {

@@ -1,0 +1,202 @@
+package org.dfemu.kernel.vm;
+
+import org.dfemu.emulator.sched.RunResult;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.machine.Vmparam;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.dfemu.kernel.vm.StructVmPage.PBUSY_MASK;
+import static org.dfemu.kernel.vm.StructVmPage.PG_SWAPPED;
+import static org.dfemu.kernel.vm.StructVmPage.VM_PAGE_BITS_ALL;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Paging to swap and back through the emulated disk (dragonfly-map.md 3.3): putpages writes the
+ * page from its physical address, the completion cleans it and marks it PG_SWAPPED; after the
+ * page is freed, getpage reads the same bytes into a new page, sleeping until the read completes.
+ */
+class SwapPagerIoTest {
+    private static final long MB = SwapRig.MB;
+    private static final int PAGE = 4096;
+
+    @TempDir
+    Path dir;
+
+    private static long kva(Kernel k, long m) {
+        return Vmparam.PHYS_TO_DMAP(StructVmPage.phys_addr(k.km(), m));
+    }
+
+    private static byte[] pattern(int seed) {
+        byte[] b = new byte[PAGE];
+        for (int i = 0; i < PAGE; i++) {
+            b[i] = (byte) (i * 31 + seed * 7 + (i >> 8));
+        }
+        return b;
+    }
+
+    private static void fill(Kernel k, long m, byte[] b) {
+        for (int i = 0; i < PAGE; i++) {
+            k.km().store8(kva(k, m) + i, b[i]);
+        }
+    }
+
+    private static byte[] read(Kernel k, long m) {
+        byte[] b = new byte[PAGE];
+        for (int i = 0; i < PAGE; i++) {
+            b[i] = (byte) k.km().load8(kva(k, m) + i);
+        }
+        return b;
+    }
+
+    /** A dirty, valid page of {@code obj} at {@code pindex} holding {@code data}, soft-busied for pageout. */
+    private static long dirtyPage(Kernel k, long obj, long pindex, byte[] data) {
+        long m = k.vmPage().vmPageAlloc(obj, pindex, VmPage.VM_ALLOC_NORMAL);
+        assertNotEquals(0, m);
+        fill(k, m, data);
+        StructVmPage.valid(k.km(), m, VM_PAGE_BITS_ALL);
+        k.vmPage().vmPageDirty(m);
+        k.vmPage().vmPageIoStart(m);
+        k.vmPage().vmPageWakeup(m);
+        return m;
+    }
+
+    @Test
+    void pageWrittenToSwapReadsBackTheSameBytes() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 21)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            sp.swapPagerIntrStart();
+            long obj = VmTestSupport.newObject(k, 64);
+            boolean[] done = {false};
+
+            rig.mk.thread("user", 0, () -> {
+                byte[][] data = {pattern(1), pattern(2), pattern(3)};
+                long[] m = new long[3];
+                for (int i = 0; i < 3; i++) {
+                    m[i] = dirtyPage(k, obj, 10 + i, data[i]);
+                }
+                int[] rtvals = new int[3];
+                // Not the pagedaemon: forced synchronous; returns after the completion.
+                sp.swapPagerPutpages(obj, m, 3, 0, rtvals);
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(VmPager.VM_PAGER_PEND, rtvals[i]);
+                    assertEquals(0, StructVmPage.dirty(km, m[i]), "cleaned by the completion");
+                    assertTrue((StructVmPage.flags(km, m[i]) & PG_SWAPPED) != 0);
+                    assertEquals(0, StructVmPage.busy_count(km, m[i]) & (PBUSY_MASK | StructVmPage.PBUSY_SWAPINPROG));
+                    assertTrue(sp.swapPagerHaspage(obj, 10 + i));
+                }
+                assertEquals(StructVmObject.OBJT_SWAP, StructVmObject.type(km, obj));
+                long blk = sp.swpPagerMetaCtl(obj, 10, 0);
+                assertEquals(blk + 1, sp.swpPagerMetaCtl(obj, 11, 0), "one cluster, contiguous blocks");
+                assertEquals(3, rig.disk.stats().writes(), "one request per page");
+
+                // Throw the pages away, then fault them back from swap into fresh pages.
+                for (int i = 0; i < 3; i++) {
+                    k.vmPage().vmPageBusyWait(m[i], false, "test");
+                    k.vmPage2().vmPageFree(m[i]);
+                }
+                for (int i = 2; i >= 0; i--) {
+                    long n = k.vmPage().vmPageAlloc(obj, 10 + i, VmPage.VM_ALLOC_NORMAL);
+                    km.bzero(kva(k, n), PAGE);
+                    long[] mpp = {n};
+                    // Through pagertab, as vm_fault calls it: OBJT_SWAP goes to the swap pager.
+                    assertTrue(k.vmPager().vmPagerHasPage(StructVmObject.type(km, obj), obj, 10 + i));
+                    assertEquals(VmPager.VM_PAGER_OK, k.vmPager().vmPagerGetPage(StructVmObject.type(km, obj), obj, mpp, 0));
+                    assertEquals(VM_PAGE_BITS_ALL, StructVmPage.valid(km, n));
+                    assertEquals(0, StructVmPage.dirty(km, n));
+                    assertTrue((StructVmPage.flags(km, n) & PG_SWAPPED) != 0);
+                    assertTrue((StructVmPage.busy_count(km, n) & StructVmPage.PBUSY_LOCKED) != 0, "left busy");
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(data[i], read(k, n), "page " + (10 + i));
+                    k.vmPage().vmPageWakeup(n);
+                }
+
+                // A page without swap: VM_PAGER_FAIL, no I/O.
+                long z = k.vmPage().vmPageAlloc(obj, 40, VmPage.VM_ALLOC_NORMAL);
+                assertEquals(VmPager.VM_PAGER_FAIL, sp.swapPagerGetpage(obj, new long[] {z}, 0));
+                assertEquals(3, rig.disk.stats().reads());
+                k.vmPage().vmPageWakeup(z);
+                done[0] = true;
+                rig.mk.machine.scheduler().requestStop("test done");
+            });
+            RunResult r = rig.mk.machine.scheduler().run();
+            assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
+            assertTrue(done[0]);
+        }
+    }
+
+    /** The pagedaemon's writes are asynchronous: PEND at once, the swapintr thread completes them. */
+    @Test
+    void pagedaemonWritesAreAsync() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 22)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            sp.swapPagerIntrStart();
+            long obj = VmTestSupport.newObject(k, 64);
+            boolean[] done = {false};
+
+            long td = k.lwkt().lwktCreate("pagedaemon", 0, 0, () -> {
+                long m = dirtyPage(k, obj, 3, pattern(9));
+                int[] rtvals = new int[1];
+                long writes = rig.disk.stats().writes();
+                sp.swapPagerPutpages(obj, new long[] {m}, 1, 0, rtvals);
+                assertEquals(VmPager.VM_PAGER_PEND, rtvals[0]);
+                assertEquals(3, sp.nswWcountAsync(), "one async pbuf in use");
+                assertEquals(writes, rig.disk.stats().writes(), "not completed yet");
+                while (sp.nswWcountAsync() != 4) {
+                    k.lwkt().tsleep(obj, "wait", 1);
+                }
+                assertEquals(0, StructVmPage.dirty(km, m));
+                assertTrue((StructVmPage.flags(km, m) & PG_SWAPPED) != 0);
+                assertEquals(0, StructVmPage.busy_count(km, m) & (PBUSY_MASK | StructVmPage.PBUSY_SWAPINPROG));
+                done[0] = true;
+                rig.mk.machine.scheduler().requestStop("test done");
+            });
+            k.vmPageout().pagethread(td);
+            RunResult r = rig.mk.machine.scheduler().run();
+            assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
+            assertTrue(done[0]);
+        }
+    }
+
+    /** A failed swap write forgets the block and keeps the data: the page is dirty and active again. */
+    @Test
+    void failedWriteRedirtiesThePage() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 23, false)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            sp.swapPagerIntrStart();
+            long obj = VmTestSupport.newObject(k, 64);
+            boolean[] done = {false};
+            rig.mk.thread("user", 0, () -> {
+                int max = k.vmSwap().vmSwapMax();
+                long m = dirtyPage(k, obj, 5, pattern(4));
+                int[] rtvals = new int[1];
+                sp.swapPagerPutpages(obj, new long[] {m}, 1, 0, rtvals);
+                assertEquals(VmPager.VM_PAGER_PEND, rtvals[0]);
+                assertNotEquals(0, StructVmPage.dirty(km, m), "re-dirtied");
+                assertEquals(0, StructVmPage.flags(km, m) & PG_SWAPPED);
+                assertEquals(0, StructVmPage.busy_count(km, m) & (PBUSY_MASK | StructVmPage.PBUSY_SWAPINPROG));
+                assertTrue(!sp.swapPagerHaspage(obj, 5), "the block was forgotten");
+                assertEquals(max, k.vmSwap().vmSwapSize(), "and freed");
+                assertTrue(k.dmesg().stream().anyMatch(l -> l.startsWith("swap_pager: I/O error - pageout failed")),
+                        k.dmesg().toString());
+                done[0] = true;
+                rig.mk.machine.scheduler().requestStop("test done");
+            });
+            RunResult r = rig.mk.machine.scheduler().run();
+            assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
+            assertTrue(done[0]);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package org.dfemu.kernel.vm;
+
+import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.disk.BlockDevice;
+import org.dfemu.emulator.disk.Disk;
+import org.dfemu.emulator.disk.ImageMode;
+import org.dfemu.kernel.KernelConfig;
+import org.dfemu.kernel.MachineKernel;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A booted kernel on a machine with a real disk: a sparse image file with a 1 MiB label area and
+ * a swap window after it, attached with swapon (the only writable part of the image).
+ */
+final class SwapRig implements AutoCloseable {
+    static final long MB = 1L << 20;
+    static final long LABEL_SECTORS = 2048;
+
+    final MachineKernel mk;
+    final Disk disk;
+    final BlockDevice swapdev;
+
+    private SwapRig(MachineKernel mk, Disk disk, BlockDevice swapdev) {
+        this.mk = mk;
+        this.disk = disk;
+        this.swapdev = swapdev;
+    }
+
+    /**
+     * Boots {@code ramBytes} of RAM on one cpu with SWAPMETA on {@code alloc}, makes an image with
+     * {@code swapBytes} of swap (a multiple of 512) in {@code dir}, runs swapon and
+     * swap_pager_swap_init (as the pagedaemon would at its start).
+     */
+    static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed)
+            throws IOException {
+        return boot(dir, ramBytes, swapBytes, alloc, seed, true);
+    }
+
+    /** As above; {@code writable} false leaves the swap window read-only (every swap write fails, EROFS). */
+    static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed,
+            boolean writable) throws IOException {
+        Path image = dir.resolve("disk.img");
+        long swapSectors = swapBytes / BlockDevice.SECTOR_SIZE;
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength((LABEL_SECTORS + swapSectors) * BlockDevice.SECTOR_SIZE);
+        }
+        MachineKernel mk = MachineKernel.boot(MachineConfig.of(ramBytes, 1, seed),
+                new KernelConfig(1, 100).withSwapmetaAlloc(alloc, 3));
+        try {
+            Disk.Builder b = Disk.builder(image, mk.machine.clock()).mode(ImageMode.DIRECT);
+            if (writable) {
+                b.writable(LABEL_SECTORS, swapSectors);
+            }
+            Disk disk = b.open();
+            mk.machine.attach(disk);
+            BlockDevice swapdev = disk.device().partition(LABEL_SECTORS, swapSectors);
+            assertEquals(0, mk.kernel.vmSwap().swaponvp(swapdev));
+            mk.kernel.swapPager().swapPagerSwapInit();
+            return new SwapRig(mk, disk, swapdev);
+        } catch (IOException | RuntimeException e) {
+            mk.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            disk.close();
+        } finally {
+            mk.close();
+        }
+    }
+}
