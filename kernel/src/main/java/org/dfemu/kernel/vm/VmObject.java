@@ -231,8 +231,9 @@ public final class VmObject {
      * pages are kept. May block (busy pages, backing_lk).
      *
      * <p>PORT: the RB_SCAN of rb_memq is a lookup per pindex of the range (same pages, same
-     * order); the swap space of the range is not freed (no swap pager yet; an object with swap
-     * blocks panics). backing_lk is taken exclusively, as the C does.
+     * order). The range's swap is freed afterwards, as the C does, unless this is a clean-only
+     * pass over a swap object (there the swap is the only copy of dirty data). backing_lk is taken
+     * exclusively, as the C does.
      */
     public void vmObjectPageRemove(long object, long start, long end, boolean cleanOnly) {
         if (object == 0) {
@@ -247,8 +248,6 @@ public final class VmObject {
             }
             Kassert.kassert(StructVmObject.type(km, object) != StructVmObject.OBJT_PHYS,
                     () -> "attempt to remove pages from a physical object");
-            Kassert.kkassert(StructVmObject.swblock_count(km, object) == 0, "object->swblock_count == 0 (no swap pager)",
-                    "vm_object_page_remove");
             vmObjectPipAdd(object, 1);
             long endPindex;
             if (end == 0 || end == -1) {
@@ -257,6 +256,7 @@ public final class VmObject {
             } else {
                 endPindex = end - 1;
             }
+            boolean all = start == 0 && Long.compareUnsigned(endPindex, StructVmObject.size(km, object) - 1) >= 0;
 
             // Remove the pages from the pmaps via the backing scan.
             long lk = object + StructVmObject.backing_lk$OFFSET;
@@ -321,6 +321,15 @@ public final class VmObject {
                     kernel.lwkt().lwktYield();
                 }
                 ++pindex;
+            }
+
+            // Any swap of the range goes too, except on a clean-only pass over a swap object.
+            if (StructVmObject.type(km, object) != StructVmObject.OBJT_SWAP || !cleanOnly) {
+                if (all) {
+                    kernel.swapPager().swapPagerFreespaceAll(object);
+                } else {
+                    kernel.swapPager().swapPagerFreespace(object, start, endPindex - start + 1);
+                }
             }
             vmObjectPipWakeup(object);
         } finally {

@@ -116,6 +116,31 @@ class SwapPagerMetaTest {
         }
     }
 
+    /** vm_object_page_remove frees the range's swap too, but a clean-only pass keeps it. */
+    @Test
+    void pageRemoveFreesTheRangesSwapUnlessCleanOnly() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 6)) {
+            Kernel k = rig.mk.kernel;
+            SwapPager sp = k.swapPager();
+            VmSwap vs = k.vmSwap();
+            long obj = VmTestSupport.newObject(k, 256);
+            int max = vs.vmSwapMax();
+            for (long pindex = 0; pindex < 64; pindex++) {
+                sp.swpPagerMetaBuild(obj, pindex, sp.swpPagerGetswapspace(obj, 1));
+            }
+            assertEquals(max - 64, vs.vmSwapSize());
+            k.vmObject().vmObjectPageRemove(obj, 10, 20, true);
+            assertEquals(max - 64, vs.vmSwapSize(), "clean-only keeps a swap object's swap");
+            k.vmObject().vmObjectPageRemove(obj, 10, 20, false);
+            assertEquals(max - 54, vs.vmSwapSize(), "pages 10..19 lost their swap");
+            for (long pindex = 0; pindex < 64; pindex++) {
+                assertEquals(pindex < 10 || pindex >= 20, sp.swapPagerHaspage(obj, pindex), "page " + pindex);
+            }
+            k.vmObject().vmObjectPageRemove(obj, 0, 0, false);
+            assertEquals(max, vs.vmSwapSize(), "the whole object: swap_pager_freespace_all");
+        }
+    }
+
     /** vm_object_terminate's vm_pager_deallocate reaches swap_pager_dealloc through pagertab. */
     @Test
     void pagerDeallocFreesAllSwap() throws IOException {
