@@ -11,6 +11,7 @@ import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.machine.PmapCheck;
 import org.dfemu.kernel.machine.SegvException;
 import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.StructVmstats;
 import org.dfemu.kernel.user.Action;
 import org.dfemu.kernel.user.Instruction;
 import org.dfemu.kernel.user.Instruction.Access;
@@ -20,6 +21,7 @@ import org.dfemu.kernel.user.PagePattern;
 import org.dfemu.kernel.user.Program;
 import org.dfemu.kernel.user.ProgramFormatException;
 import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.vm.VmPage;
 import org.dfemu.kernel.vm.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;
 
@@ -183,5 +185,52 @@ class KernProcTest {
         assertEquals(a.timeNs(), b.timeNs());
         assertEquals(12, a.report().procs().size());
         assertEquals(0, a.report().dataLossPages());
+    }
+
+    /**
+     * The context-switch rule: two processes share the only CPU and both fault while memory is
+     * short, so both sleep in vm_wait_pfault with the other's page tables possibly loaded; each
+     * access must still land in its own address space when the faults resume.
+     */
+    @Test
+    void faultsThatSleepResumeInTheirOwnAddressSpace() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 16)) {
+            Kernel k = mk.kernel;
+            long vs = k.vmMeter().vmstats();
+            KernProc kp = new KernProc(k, mk.machine, () -> {});
+            for (int s = 1; s <= 2; s++) {
+                long vm = k.vmMap().vmspaceAlloc(Vmparam.VM_MIN_USER_ADDRESS, Vmparam.VM_MAX_USER_ADDRESS);
+                ArrayDeque<Action> script = new ArrayDeque<>(List.of(
+                        new Action.Mmap(0, 4, Prot.RW),
+                        new Action.WritePage(0, 0, s, 1),      // page tables and object exist now
+                        new Action.Sleep(1_000_000)));         // memory runs short meanwhile
+                for (int page = 1; page < 4; page++) script.add(new Action.WritePage(0, page, s, 1));
+                for (int page = 0; page < 4; page++) script.add(new Action.VerifyPage(0, page, s, 1));
+                script.add(new Action.Exit());
+                kp.spawn("p" + s, vm, new long[Instruction.REGISTERS], new long[Instruction.REGISTERS], script::poll);
+            }
+            int[] maxWaiting = {0};
+            // The drainer sleeps rather than consumes, so that the processes get the CPU meanwhile.
+            long chan = k.pmap().kernelPmap();
+            mk.thread("drainer", 0, () -> {
+                mk.machine.scheduler().tsleep(chan, "drain", 500_000);
+                long severe = StructVmstats.v_free_severe(k.km(), vs);
+                ArrayDeque<Long> taken = new ArrayDeque<>();
+                while (StructVmstats.v_free_count(k.km(), vs) > severe - 10) {
+                    taken.add(k.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_INTERRUPT));
+                }
+                mk.machine.scheduler().tsleep(chan, "drain", 5_000_000);
+                maxWaiting[0] = k.vmPage().vmPagesWaiting();
+                while (!taken.isEmpty()) {
+                    mk.machine.scheduler().tsleep(chan, "drain", 100_000);
+                    k.vmPage().vmPageFreeToq(taken.poll());
+                }
+            });
+            mk.run();
+            assertTrue(maxWaiting[0] >= 2, "both processes' faults slept: " + maxWaiting[0]);
+            assertEquals(List.of("pid 1 p1: exited", "pid 2 p2: exited"), kp.report().summary());
+            assertEquals(0, kp.report().dataLossPages(), kp.report().losses().toString());
+            VmPageQueueCheck.assertConsistent(k);
+        }
     }
 }
