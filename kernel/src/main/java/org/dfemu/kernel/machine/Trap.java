@@ -43,6 +43,9 @@ public final class Trap implements TrapHandler {
         boolean usermode = (errorCode & PageFaultCode.U) != 0;
         int rv = trapPfault(va, errorCode, usermode);
         if (rv == VmMap.KERN_SUCCESS) {
+            if (usermode) {
+                returnToUser(cpu);
+            }
             return;
         }
         if (!usermode) {
@@ -51,6 +54,21 @@ public final class Trap implements TrapHandler {
         }
         throw new SegvException(va, errorCode,
                 rv == VmMap.KERN_INVALID_ADDRESS ? SegvException.SEGV_MAPERR : SegvException.SEGV_ACCERR, rv);
+    }
+
+    /**
+     * The return to user mode (doreti) after a fault that may have slept: the fault's process's
+     * page tables and user mode are loaded again on {@code cpu}, since another process's thread
+     * may have used the cpu meanwhile. PORT: the emulator has no context-switch hook, so this is
+     * where the faulting thread's context is restored before the access is retried. Never blocks.
+     */
+    private void returnToUser(Cpu cpu) {
+        long p = StructThread.td_proc(km, kernel.lwkt().curthread());
+        long vm = p == 0 ? 0 : StructProc.p_vmspace(km, p);
+        if (vm != 0) {
+            kernel.pmap().pmapActivate(StructVmspace.vm_pmap(vm));
+        }
+        cpu.setUserMode(true);
     }
 
     /**

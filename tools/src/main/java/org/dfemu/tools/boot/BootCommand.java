@@ -70,7 +70,7 @@ public final class BootCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--time", paramLabel = "SECONDS", defaultValue = "1",
-            description = "Virtual seconds to run after boot before shutdown (default: ${DEFAULT-VALUE}).")
+            description = "Virtual seconds to run after boot before shutdown; the run ends sooner when the last workload process exits (default: ${DEFAULT-VALUE}).")
     double runSeconds;
 
     @Option(names = "--settings", description = "List every boot setting with its default and range, and exit.")
@@ -159,12 +159,11 @@ public final class BootCommand implements Callable<Integer> {
                 out.printf("swap partition: sectors %d..%d (%d MiB)%n", swap.firstSector(), swap.endSector() - 1, swap.byteLength() >> 20);
             }
             var workload = plan.label().workload();
-            out.printf("workload: %d program(s), %d process(es) at boot%s%n", workload.programs().size(), workload.processesAtBoot(),
-                    workload.programs().isEmpty() ? "" : " (not started: user processes are not ported yet; the kernel idles for --time)");
+            out.printf("workload: %d program(s), %d process(es) at boot%n", workload.programs().size(), workload.processesAtBoot());
             KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0)
                     .withSwapmetaAlloc(KernelConfig.SwapmetaAlloc.of(s.choice(BootSettings.VM_SWAPMETA_ALLOC)),
                             (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS));
-            int status = KernelRun.run(machine, kc, swapdev, (long) (runSeconds * 1e9), verbose, out);
+            int status = KernelRun.run(machine, kc, swapdev, workload, seed, (long) (runSeconds * 1e9), verbose, out);
             out.flush();
             return status;
         }

@@ -9,13 +9,16 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.kern.KernProc;
 import org.dfemu.kernel.kern.MallocStats;
+import org.dfemu.kernel.kern.ProcReport;
 import org.dfemu.kernel.sys.Sysctl;
+import org.dfemu.kernel.user.Workload;
 
 /**
  * Boots the ported kernel on a powered-on machine, runs it until shutdown, and prints the console
  * and the reports. Returns the process exit status: 0 for a clean run, 1 for a kernel panic,
- * deadlock or livelock.
+ * deadlock, livelock or data loss.
  */
 final class KernelRun {
     private KernelRun() {}
@@ -34,11 +37,14 @@ final class KernelRun {
             "vm.stats.vm.v_active_count", "vm.stats.vm.v_wire_count");
 
     /**
-     * Boots, attaches {@code swapdev} (the image's swap partition, or null) as the swap device
-     * and runs until {@code runNs} of virtual time; prints the console and the shutdown reports.
-     * Returns the exit status (0 ok, 1 panic or deadlock).
+     * Boots, attaches {@code swapdev} (the image's swap partition, or null) as the swap device,
+     * starts {@code workload}'s processes (interpreters seeded from {@code seed}) and runs until
+     * the last process ended or {@code runNs} of virtual time passed (an image without programs
+     * idles for {@code runNs}); prints the console, the shutdown reports and the processes'
+     * summary. Returns the exit status (0 ok, 1 panic, deadlock or data loss).
      */
-    static int run(Machine machine, KernelConfig config, BlockDevice swapdev, long runNs, boolean verbose, PrintWriter out) {
+    static int run(Machine machine, KernelConfig config, BlockDevice swapdev, Workload workload, long seed, long runNs,
+                   boolean verbose, PrintWriter out) {
         Kernel kernel;
         try {
             kernel = new Kernel(machine.ram(), config);
@@ -76,6 +82,11 @@ final class KernelRun {
         }
         out.flush();
 
+        KernProc procs = new KernProc(kernel, machine, () -> machine.scheduler().requestStop("all processes exited"));
+        if (!workload.programs().isEmpty()) {
+            // Only kernel daemons remain once the last process ended: the run is over then.
+            procs.startWorkload(workload, seed);
+        }
         machine.clock().schedule(runNs, "shutdown", false, () -> machine.scheduler().requestStop("shutdown"));
         RunResult result = machine.scheduler().run();
 
@@ -92,9 +103,22 @@ final class KernelRun {
             out.println("--- swapinfo ---");
             for (String line : kernel.vmSwap().swapinfo()) out.println(line);
         }
+        ProcReport report = procs.report();
+        if (!report.procs().isEmpty()) {
+            out.println("--- processes ---");
+            for (String line : report.summary()) out.println(line);
+            for (ProcReport.DataLoss loss : report.losses()) out.println(loss);
+            if (report.dataLossPages() > report.losses().size()) {
+                out.printf(Locale.ROOT, "(%d more pages with data loss not listed)%n", report.dataLossPages() - report.losses().size());
+            }
+        }
         out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
         return switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {
+                if (report.dataLossPages() > 0) {
+                    out.println("result: data loss");
+                    yield 1;
+                }
                 out.println("result: ok");
                 yield 0;
             }

@@ -2,6 +2,7 @@ package org.dfemu.tools.boot;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -41,9 +42,36 @@ class BootCommandTest {
     }
 
     private Path image() throws Exception {
+        return image(SPEC);
+    }
+
+    private Path image(String spec) throws Exception {
         Path image = dir.resolve("t.img");
-        ImageWriter.write(SpecParser.parse("t.spec", SPEC.getBytes(StandardCharsets.UTF_8)), image, false);
+        ImageWriter.write(SpecParser.parse("t.spec", spec.getBytes(StandardCharsets.UTF_8)), image, false);
         return image;
+    }
+
+    @Test
+    void runsTheWorkloadUntilTheLastProcessExitsAndSummarizesIt() throws Exception {
+        Path image = image(SPEC + """
+                program wv copies 2
+                  map r0 1M rw
+                  write r0
+                  fork
+                    write r0
+                    verify r0
+                  endfork
+                  verify r0
+                  exit
+                end
+                """);
+        Run r = dfemu("boot", image.toString(), "--seed", "3", "--time", "5");
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("workload: 1 program(s), 2 process(es) at boot\n"), r.out());
+        assertTrue(r.out().contains("--- processes ---\npid 1 wv: exited\npid 2 wv: exited\n"), r.out());
+        assertTrue(r.out().contains("pid 3 wv: exited\n") && r.out().contains("pid 4 wv: exited\n"), r.out());
+        assertFalse(r.out().contains("virtual time: 5.000 s"), "the run ended with the last process: " + r.out());
+        assertTrue(r.out().strip().endsWith("result: ok"), r.out());
     }
 
     @Test

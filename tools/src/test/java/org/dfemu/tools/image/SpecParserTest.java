@@ -31,7 +31,7 @@ class SpecParserTest {
         assertEquals(1, spec.programs().size());
         assertEquals("pager", spec.programs().get(0).name());
         assertEquals(2, spec.programs().get(0).copies());
-        assertEquals(new Instruction.Mmap(0, 12288, Instruction.Prot.RW), spec.programs().get(0).code().get(0));
+        assertEquals(new Instruction.Mmap(0, 4096, Instruction.Prot.RW), spec.programs().get(0).code().get(0));
     }
 
     @Test

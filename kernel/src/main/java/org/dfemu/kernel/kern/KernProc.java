@@ -1,0 +1,257 @@
+package org.dfemu.kernel.kern;
+
+import java.util.Locale;
+import org.dfemu.emulator.Machine;
+import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.emulator.cpu.Cpu;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.machine.SegvException;
+import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.Malloc;
+import org.dfemu.kernel.sys.StructProc;
+import org.dfemu.kernel.sys.StructThread;
+import org.dfemu.kernel.user.Action;
+import org.dfemu.kernel.user.Instruction;
+import org.dfemu.kernel.user.PagePattern;
+import org.dfemu.kernel.user.Program;
+import org.dfemu.kernel.user.ProgramInterpreter;
+import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.vm.StructVmMapEntry;
+import org.dfemu.kernel.vm.StructVmspace;
+import org.dfemu.kernel.vm.Vm;
+import org.dfemu.kernel.vm.VmMap;
+
+/**
+ * Processes: the parts of kern/kern_exec.c, kern/kern_fork.c and kern/kern_exit.c (DragonFly BSD
+ * at commit 737b020b54) that give a program an address space, a thread, a child and an end.
+ *
+ * <p>PORT: dfemu's processes run workload programs ({@link ProgramInterpreter}) instead of ELF
+ * images, and have no system-call layer: the process's kernel thread asks the interpreter for
+ * the next {@link Action} and carries it out itself. mmap/munmap are vm_map_find/vm_map_remove on
+ * the process's map; page writes and verifies are user-mode 64-bit stores and loads through the
+ * thread's CPU, so they fault through the MMU into trap_pfault like a real program's; fork is
+ * vmspace_fork plus a new proc and thread; exit is vmspace_rel. A failed user fault
+ * ({@link SegvException}) kills the process, as SIGSEGV's default action would.
+ *
+ * <p>Context-switch rule. The emulator has no switch hook, and several process threads share a
+ * CPU, so a thread may find another process's CR3 and mode on its CPU after any scheduling point
+ * (consume, tsleep, a lock wait, a fault that blocked). Each process thread therefore loads its
+ * own pmap (pmap_activate) and sets user mode immediately before every page access batch, after
+ * its last scheduling point, and leaves kernel mode after it; the fault path does the same on its
+ * return to user mode ({@link org.dfemu.kernel.machine.Trap}). A process's thread is bound to one CPU,
+ * so its pmap is only ever active there; it stays in that CPU's pm_active while other processes
+ * use the CPU (harmless: it only widens TLB shootdowns) until exit deactivates it, which
+ * pmap_release requires.
+ *
+ * <p>Each page operation charges {@link #PAGE_OP_NS} of virtual CPU time and each map change
+ * {@link #MAP_OP_NS}, so the scheduler interleaves the processes.
+ */
+public final class KernProc {
+    /** Virtual CPU time of one page written or verified (eight words). */
+    public static final long PAGE_OP_NS = 100;
+    /** Virtual CPU time of one mmap or munmap, besides the work of the map itself. */
+    public static final long MAP_OP_NS = 1_000;
+    /** Where region searches start: above the first 256 MiB, as a program's text and heap would be. */
+    static final long USER_BASE = 0x1000_0000L;
+
+    /** Source of a process's actions: {@link ProgramInterpreter#next}, or a script in tests. */
+    interface ActionSource {
+        Action next();
+    }
+
+    private final Kernel kernel;
+    private final Machine machine;
+    private final KernelMemory km;
+    private final Scheduler sched;
+    private final ProcReport report = new ProcReport();
+    private final Runnable allExited;
+    private int nextPid = 1;
+    private int nextCpu;
+    private long live;
+
+    /**
+     * A process layer for {@code kernel} running on {@code machine} (attached). {@code allExited}
+     * runs on the last process thread when the last live process has exited or been killed (e.g.
+     * the run's {@code requestStop}).
+     */
+    public KernProc(Kernel kernel, Machine machine, Runnable allExited) {
+        this.kernel = kernel;
+        this.machine = machine;
+        this.km = kernel.km();
+        this.sched = machine.scheduler();
+        this.allExited = allExited;
+    }
+
+    /** The report the processes write to; complete once they all ended. */
+    public ProcReport report() { return report; }
+
+    /**
+     * Starts every copy of every program of {@code workload} as a process (pids from 1 in
+     * program and copy order), its thread bound to the CPUs round-robin, with interpreters
+     * seeded from {@code runSeed}. Runs nothing yet: the threads start when the scheduler runs.
+     * Requires the attached machine; may block (kmalloc M_WAITOK) in thread context. Calls
+     * {@code allExited} at once if the workload has no process.
+     */
+    public void startWorkload(Workload workload, long runSeed) {
+        int index = 0;
+        for (Program program : workload.programs()) {
+            for (int copy = 0; copy < program.copies(); copy++) {
+                ProgramInterpreter interp = ProgramInterpreter.boot(program, index, copy, runSeed);
+                long vm = kernel.vmMap().vmspaceAlloc(Vmparam.VM_MIN_USER_ADDRESS, Vmparam.VM_MAX_USER_ADDRESS);
+                spawn(program.name(), vm, new long[Instruction.REGISTERS], new long[Instruction.REGISTERS], interp::next);
+            }
+            index++;
+        }
+        if (live == 0) allExited.run();
+    }
+
+    /**
+     * Creates a process named {@code name} with address space {@code vm} (its reference passes
+     * to the process) and regions at {@code regionVa} of {@code regionPages} pages, and queues its
+     * thread. Returns its pid. May block (kmalloc M_WAITOK) in thread context.
+     */
+    int spawn(String name, long vm, long[] regionVa, long[] regionPages, ActionSource actions) {
+        int pid = nextPid++;
+        long p = kernel.kernSlaballoc().kmalloc(StructProc.SIZEOF, kernel.kernSlaballoc().mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
+        StructProc.p_pid(km, p, pid);
+        StructProc.p_vmspace(km, p, vm);
+        ProcReport.Proc rp = report.add(pid, name);
+        live++;
+        int cpu = nextCpu;
+        nextCpu = (nextCpu + 1) % machine.cpus().count();
+        Process proc = new Process(pid, name, p, vm, regionVa, regionPages, rp);
+        kernel.lwkt().lwktCreate(name + "." + pid, cpu, 0, () -> run(proc, actions));
+        return pid;
+    }
+
+    /** A process as its thread knows it: pid, struct proc, vmspace and where its regions are. */
+    record Process(int pid, String name, long p, long vm, long[] regionVa, long[] regionPages, ProcReport.Proc entry) {
+        long pmap() { return StructVmspace.vm_pmap(vm); }
+        long map() { return StructVmspace.vm_map(vm); }
+    }
+
+    /** The body of a process's thread: actions until exit or a fatal signal, then exit1(). */
+    private void run(Process proc, ActionSource actions) {
+        StructThread.td_proc(km, kernel.lwkt().curthread(), proc.p());
+        try {
+            while (perform(proc, actions.next())) {
+                // next action
+            }
+            report.exited(proc.entry());
+        } catch (SegvException e) {
+            String fate = String.format(Locale.ROOT, "SIGSEGV at va 0x%x (code %d)", e.va(), e.siCode());
+            kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed by %s", proc.pid(), proc.name(), fate));
+            report.killed(proc.entry(), fate);
+        } catch (MapFailed e) {
+            kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed: %s", proc.pid(), proc.name(), e.getMessage()));
+            report.killed(proc.entry(), e.getMessage());
+        }
+        exit(proc);
+    }
+
+    /**
+     * Carries out one action in {@code proc}'s address space. Returns false after
+     * {@link Action.Exit}. May block. Throws {@link SegvException} when a user access fails.
+     */
+    boolean perform(Process proc, Action action) {
+        switch (action) {
+            case Action.Mmap m -> mmap(proc, m);
+            case Action.Munmap u -> {
+                long va = proc.regionVa()[u.reg()];
+                kernel.vmMap().vmMapRemove(proc.map(), va, va + Param.ptoa(proc.regionPages()[u.reg()]));
+                proc.regionVa()[u.reg()] = 0;
+                proc.regionPages()[u.reg()] = 0;
+                sched.consume(MAP_OP_NS);
+            }
+            case Action.WritePage w -> {
+                long va = pageVa(proc, w.reg(), w.page());
+                Cpu cpu = enterUser(proc);
+                try {
+                    for (int k = 0; k < PagePattern.SLOTS; k++) cpu.store64(va + PagePattern.slotOffset(k), w.word(k));
+                } finally {
+                    cpu.setUserMode(false);
+                }
+                sched.consume(PAGE_OP_NS);
+            }
+            case Action.VerifyPage v -> {
+                long va = pageVa(proc, v.reg(), v.page());
+                Cpu cpu = enterUser(proc);
+                int badSlot = -1;
+                long found = 0;
+                try {
+                    for (int k = 0; k < PagePattern.SLOTS; k++) {
+                        long word = cpu.load64(va + PagePattern.slotOffset(k));
+                        if (word != v.word(k) && badSlot < 0) {
+                            badSlot = k;
+                            found = word;
+                        }
+                    }
+                } finally {
+                    cpu.setUserMode(false);
+                }
+                if (badSlot >= 0) {
+                    ProcReport.DataLoss loss = new ProcReport.DataLoss(proc.pid(), proc.name(), va, v.page(), badSlot, v.word(badSlot), found);
+                    if (proc.entry().dataLossPages() < 8) kernel.kprintf(loss.toString());
+                    report.dataLoss(proc.entry(), loss);
+                }
+                sched.consume(PAGE_OP_NS);
+            }
+            case Action.Sleep s -> sched.tsleep(proc.p(), "pause", Math.max(1, s.ns()));
+            case Action.Fork f -> {
+                long vm2 = kernel.vmMap().vmspaceFork(proc.vm());
+                spawn(proc.name(), vm2, proc.regionVa().clone(), proc.regionPages().clone(), f.child()::next);
+                sched.consume(MAP_OP_NS);
+            }
+            case Action.Exit e -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** mmap(MAP_ANON) of the region at the lowest free address from {@link #USER_BASE}. May block. */
+    private void mmap(Process proc, Action.Mmap m) {
+        long[] addr = {USER_BASE};
+        int prot = m.prot() == Instruction.Prot.RW ? Vm.VM_PROT_RW : Vm.VM_PROT_READ;
+        int rv = kernel.vmMap().vmMapFind(proc.map(), 0, 0, 0, addr, Param.ptoa(m.pages()), Param.PAGE_SIZE, true,
+                StructVmMapEntry.VM_MAPTYPE_NORMAL, StructVmMapEntry.VM_SUBSYS_MMAP, prot, Vm.VM_PROT_ALL, 0);
+        if (rv != VmMap.KERN_SUCCESS) {
+            throw new MapFailed(String.format(Locale.ROOT, "mmap of %d pages failed (vm_map_find %d)", m.pages(), rv));
+        }
+        proc.regionVa()[m.reg()] = addr[0];
+        proc.regionPages()[m.reg()] = m.pages();
+        sched.consume(MAP_OP_NS);
+    }
+
+    private static long pageVa(Process proc, int reg, long page) {
+        return proc.regionVa()[reg] + Param.ptoa(page);
+    }
+
+    /**
+     * The return to user mode of the context-switch rule (class comment): this thread's CPU
+     * gets the process's page tables and user mode. No scheduling point may follow before the
+     * access batch. Never blocks.
+     */
+    private Cpu enterUser(Process proc) {
+        kernel.pmap().pmapActivate(proc.pmap());
+        Cpu cpu = machine.cpu(kernel.lwkt().mycpuid());
+        cpu.setUserMode(true);
+        return cpu;
+    }
+
+    /** exit1(): the address space goes, the proc is freed; the last one out ends the run. May block. */
+    private void exit(Process proc) {
+        kernel.pmap().pmapDeactivate(proc.pmap());
+        StructThread.td_proc(km, kernel.lwkt().curthread(), 0);
+        kernel.vmMap().vmspaceRel(proc.vm());
+        kernel.kernSlaballoc().kfree(proc.p(), kernel.kernSlaballoc().mTemp());
+        if (--live == 0) allExited.run();
+    }
+
+    /** A process's mmap found no room: it is killed, as a program failing its mmap would die. */
+    private static final class MapFailed extends RuntimeException {
+        MapFailed(String message) { super(message, null, false, false); }
+    }
+}

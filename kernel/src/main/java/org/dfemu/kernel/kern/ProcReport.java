@@ -1,0 +1,105 @@
+package org.dfemu.kernel.kern;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What became of the workload's processes (kern_exec.c/kern_exit.c at commit 737b020b54 have no
+ * such thing: it is the port's record of {@link KernProc}'s processes, kept outside emulated RAM
+ * because only the run's report reads it). One entry per process in pid order, and every page
+ * whose verification failed. Written by the process threads, which run one at a time; read after
+ * the run.
+ */
+public final class ProcReport {
+    /** Data-loss records kept in full; later ones are only counted. */
+    public static final int LOSSES_KEPT = 64;
+
+    /** How a process ended. */
+    public enum Status { RUNNING, EXITED, KILLED }
+
+    /** One process: its pid, program name, and how it ended. */
+    public static final class Proc {
+        private final int pid;
+        private final String name;
+        private Status status = Status.RUNNING;
+        private String fate = "running";
+        private long dataLossPages;
+
+        Proc(int pid, String name) {
+            this.pid = pid;
+            this.name = name;
+        }
+
+        public int pid() { return pid; }
+        public String name() { return name; }
+        public Status status() { return status; }
+        /** "exited", "SIGSEGV at va 0x... (code N)", "mmap failed ..." or "running". */
+        public String fate() { return fate; }
+        /** Pages this process found holding other data than it wrote. */
+        public long dataLossPages() { return dataLossPages; }
+
+        /** The summary line: "pid N name: fate[ | data loss: K pages]". */
+        public String line() {
+            return String.format(Locale.ROOT, "pid %d %s: %s%s", pid, name, fate,
+                    dataLossPages == 0 ? "" : " | data loss: " + dataLossPages + " pages");
+        }
+    }
+
+    /**
+     * A page that failed verification: process, the user address of the page, its index in its
+     * region, and the first slot that differed with the word expected and the word found.
+     */
+    public record DataLoss(int pid, String name, long va, long page, int slot, long expected, long found) {
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "pid %d (%s) data loss at va 0x%x (page %d, slot %d): expected 0x%016x, found 0x%016x",
+                    pid, name, va, page, slot, expected, found);
+        }
+    }
+
+    private final List<Proc> procs = new ArrayList<>();
+    private final List<DataLoss> losses = new ArrayList<>();
+    private long dataLossPages;
+
+    Proc add(int pid, String name) {
+        Proc p = new Proc(pid, name);
+        procs.add(p);
+        return p;
+    }
+
+    void exited(Proc p) {
+        p.status = Status.EXITED;
+        p.fate = "exited";
+    }
+
+    void killed(Proc p, String fate) {
+        p.status = Status.KILLED;
+        p.fate = fate;
+    }
+
+    void dataLoss(Proc p, DataLoss loss) {
+        p.dataLossPages++;
+        dataLossPages++;
+        if (losses.size() < LOSSES_KEPT) losses.add(loss);
+    }
+
+    /** Every process started, in pid order. */
+    public List<Proc> procs() { return List.copyOf(procs); }
+
+    /** The first {@link #LOSSES_KEPT} data-loss records. */
+    public List<DataLoss> losses() { return List.copyOf(losses); }
+
+    /** Pages that failed verification, over all processes. */
+    public long dataLossPages() { return dataLossPages; }
+
+    /** Processes not yet exited or killed. */
+    public long running() { return procs.stream().filter(p -> p.status == Status.RUNNING).count(); }
+
+    /** One {@link Proc#line} per process, in pid order. */
+    public List<String> summary() {
+        List<String> out = new ArrayList<>();
+        for (Proc p : procs) out.add(p.line());
+        return out;
+    }
+}
