@@ -18,6 +18,8 @@ import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.disk.LatencyModel;
 import org.dfemu.emulator.sched.SchedulerSettings;
+import org.dfemu.emulator.trace.EmulatorEvents;
+import org.dfemu.emulator.trace.TraceWriter;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.tools.image.BootSettings;
 import org.dfemu.tools.image.DiskImage;
@@ -72,6 +74,10 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--time", paramLabel = "SECONDS", defaultValue = "1",
             description = "Virtual seconds to run after boot before shutdown; the run ends sooner when the last workload process exits (default: ${DEFAULT-VALUE}).")
     double runSeconds;
+
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "Record the run's trace events to FILE (format: emulator/.../trace/TraceFormat).")
+    Path traceFile;
 
     @Option(names = "--settings", description = "List every boot setting with its default and range, and exit.")
     boolean listSettings;
@@ -132,10 +138,24 @@ public final class BootCommand implements Callable<Integer> {
     }
 
     private int boot(BootPlan plan, PrintWriter out) throws IOException {
+        if (traceFile != null) {
+            // The machine's own events for now (scheduler, I/O, TLB shootdowns, MMU faults);
+            // the kernel's event types come with the tracing issue.
+            try (TraceWriter trace = TraceWriter.open(traceFile, List.of(EmulatorEvents.names()))) {
+                int status = boot(plan, out, trace);
+                out.printf("trace: %d records in %s%n", trace.recordCount(), traceFile);
+                out.flush();
+                return status;
+            }
+        }
+        return boot(plan, out, TraceSink.NONE);
+    }
+
+    private int boot(BootPlan plan, PrintWriter out, TraceSink trace) throws IOException {
         MachineSettings s = plan.settings();
         MachineConfig config = new MachineConfig(
                 s.size(BootSettings.HW_PHYSMEM), (int) s.integer(BootSettings.HW_NCPU), (int) s.integer(BootSettings.KERN_HZ),
-                seed, SchedulerSettings.DEFAULTS, CpuSettings.DEFAULT, TraceSink.NONE);
+                seed, SchedulerSettings.DEFAULTS, CpuSettings.DEFAULT, trace);
         try (Machine machine = new Machine(config)) {
             Partition swap = plan.label().partition(PartitionType.SWAP).orElse(null);
             Disk.Builder disk = Disk.builder(plan.image(), machine.clock())

@@ -138,6 +138,28 @@ class BootCommandTest {
     }
 
     @Test
+    void recordingATraceDoesNotChangeTheRunAndIsReproducible() throws Exception {
+        Path image = image();
+        Path t1 = dir.resolve("a.dftrace");
+        Path t2 = dir.resolve("b.dftrace");
+        Run plain = dfemu("boot", image.toString(), "--seed", "3", "--time", "1");
+        Run traced = dfemu("boot", image.toString(), "--seed", "3", "--time", "1", "--trace", t1.toString());
+        Run again = dfemu("boot", image.toString(), "--seed", "3", "--time", "1", "--trace", t2.toString());
+        assertEquals(0, traced.status(), traced.err());
+        String tracedRun = traced.out().replaceAll("(?m)^trace: .*\\R", "");
+        assertEquals(plain.out(), tracedRun, "the same run with and without the trace");
+        assertArrayEquals(Files.readAllBytes(t1), Files.readAllBytes(t2), "same seed, same trace bytes");
+        try (var reader = org.dfemu.emulator.trace.TraceReader.open(t1)) {
+            assertTrue(reader.complete());
+            assertTrue(reader.recordCount() > 0);
+            var c = reader.cursor();
+            boolean sawSwitch = false;
+            while (c.next()) sawSwitch |= c.name().equals("sched_switch") || c.name().equals("sched_spawn");
+            assertTrue(sawSwitch, "scheduler events are recorded");
+        }
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         Run r = dfemu("boot", "--no-such-option");
         assertEquals(2, r.status());
