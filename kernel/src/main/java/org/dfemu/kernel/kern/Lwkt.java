@@ -335,7 +335,21 @@ public final class Lwkt {
             } catch (KernelPanic p) {
                 throw p.inThread(s.curtid(), name);
             }
+            lwktExitFree(m);
         });
         return td;
+    }
+
+    /**
+     * The end of {@code lwkt_exit()} for a thread whose body returned: its struct thread page goes
+     * back to the VM. PORT: the exiting thread frees it itself (DragonFly defers the free to a
+     * reaper because it cannot free the stack it runs on; here nothing runs on that page once the
+     * body has returned). May block (busy wait on the page).
+     */
+    private void lwktExitFree(long m) {
+        VmPage vmPage = kernel.vmPage();
+        vmPage.vmPageBusyWait(m, false, "lwktex");
+        vmPage.vmPageUnwire(m, false);
+        kernel.vmPage2().vmPageFree(m);
     }
 }
