@@ -75,6 +75,10 @@ public final class BootCommand implements Callable<Integer> {
             description = "Virtual seconds to run after boot before shutdown; the run ends sooner when the last workload process exits (default: ${DEFAULT-VALUE}).")
     double runSeconds;
 
+    @Option(names = "--report-every", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Print a vmstat line every SECONDS of virtual time during the run (0: off).")
+    double reportEverySeconds;
+
     @Option(names = "--trace", paramLabel = "FILE",
             description = "Record the run's trace events to FILE (format: emulator/.../trace/TraceFormat).")
     Path traceFile;
@@ -92,6 +96,11 @@ public final class BootCommand implements Callable<Integer> {
             }
             out.flush();
             return 0;
+        }
+        if (!(reportEverySeconds >= 0 && reportEverySeconds <= 1e6) || (reportEverySeconds > 0 && reportEverySeconds < 1e-6)) {
+            err.println("dfemu boot: --report-every " + reportEverySeconds + " is not 0 or in [0.000001, 1000000] seconds");
+            err.flush();
+            return 2;
         }
         if (!(runSeconds > 0 && runSeconds <= 1e6)) {
             err.println("dfemu boot: --time " + runSeconds + " is not in (0, 1000000] seconds");
@@ -183,7 +192,8 @@ public final class BootCommand implements Callable<Integer> {
             KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0)
                     .withSwapmetaAlloc(KernelConfig.SwapmetaAlloc.of(s.choice(BootSettings.VM_SWAPMETA_ALLOC)),
                             (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS));
-            int status = KernelRun.run(machine, kc, swapdev, workload, seed, (long) (runSeconds * 1e9), verbose, out);
+            int status = KernelRun.run(machine, kc, swapdev, workload, seed, (long) (runSeconds * 1e9),
+                    (long) (reportEverySeconds * 1e9), verbose, out);
             out.flush();
             return status;
         }

@@ -43,8 +43,25 @@ final class KernelRun {
      * idles for {@code runNs}); prints the console, the shutdown reports and the processes'
      * summary. Returns the exit status (0 ok, 1 panic, deadlock or data loss).
      */
+    /**
+     * {@code --report-every}: one vmstat-style line every {@code everyNs} of virtual time, printed
+     * from a housekeeping clock event (it only reads kernel memory, so the run is the same with or
+     * without it, and it does not keep an otherwise finished run alive).
+     */
+    private static void scheduleReport(Machine machine, Kernel kernel, long everyNs, PrintWriter out) {
+        machine.clock().scheduleIn(everyNs, "report", false, () -> {
+            Sysctl sysctl = kernel.sysctl();
+            long swapUsed = kernel.vmSwap().vmSwapMax() - kernel.vmSwap().vmSwapSize();
+            out.printf(Locale.ROOT, "%10.3f %8d %8d %8d %8d %8d %10d%n", machine.clock().now() / 1e9,
+                    sysctl.read("vm.stats.vm.v_free_count"), sysctl.read("vm.stats.vm.v_cache_count"),
+                    sysctl.read("vm.stats.vm.v_inactive_count"), sysctl.read("vm.stats.vm.v_active_count"),
+                    sysctl.read("vm.stats.vm.v_wire_count"), swapUsed);
+            scheduleReport(machine, kernel, everyNs, out);
+        });
+    }
+
     static int run(Machine machine, KernelConfig config, BlockDevice swapdev, Workload workload, long seed, long runNs,
-                   boolean verbose, PrintWriter out) {
+                   long reportEveryNs, boolean verbose, PrintWriter out) {
         Kernel kernel;
         try {
             kernel = new Kernel(machine.ram(), config);
@@ -88,6 +105,10 @@ final class KernelRun {
             procs.startWorkload(workload, seed);
         }
         machine.clock().schedule(runNs, "shutdown", false, () -> machine.scheduler().requestStop("shutdown"));
+        if (reportEveryNs > 0) {
+            out.printf(Locale.ROOT, "%10s %8s %8s %8s %8s %8s %10s%n", "time(s)", "free", "cache", "inact", "act", "wire", "swap-used");
+            scheduleReport(machine, kernel, reportEveryNs, out);
+        }
         RunResult result = machine.scheduler().run();
 
         out.println();
@@ -119,7 +140,9 @@ final class KernelRun {
                     out.println("result: data loss");
                     yield 1;
                 }
-                out.println("result: ok");
+                long running = report.running();
+                out.println(running == 0 ? "result: ok"
+                        : "result: ok (stopped at --time with " + running + " process(es) still running)");
                 yield 0;
             }
             case PANIC -> {

@@ -160,6 +160,22 @@ class BootCommandTest {
     }
 
     @Test
+    void periodicReportsDoNotChangeTheRun() throws Exception {
+        Path image = image();
+        Run plain = dfemu("boot", image.toString(), "--seed", "4", "--time", "0.5");
+        Run reported = dfemu("boot", image.toString(), "--seed", "4", "--time", "0.5", "--report-every", "0.1");
+        assertEquals(0, reported.status(), reported.err());
+        String[] lines = reported.out().split("\\R");
+        long reports = java.util.Arrays.stream(lines).filter(l -> l.matches(" +0\\.[1-5]00 .*")).count();
+        assertEquals(5, reports, reported.out());
+        String rest = java.util.Arrays.stream(lines)
+                .filter(l -> !l.matches(" +0\\.[1-5]00 .*") && !l.contains("time(s)"))
+                .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+        assertEquals(plain.out(), rest);
+        assertBad(dfemu("boot", image.toString(), "--report-every", "-1"), "--report-every");
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         Run r = dfemu("boot", "--no-such-option");
         assertEquals(2, r.status());
