@@ -36,8 +36,10 @@ public final class KernelMemory {
     private final PhysicalMemory ram;
     private final long ramSize;
     // Set once at pmap bootstrap (configuration, not kernel state); null until the kernel page
-    // tables exist.
-    private volatile KvaTranslator kernelPageTables;
+    // tables exist. Plain, not volatile: it is written in boot context before any kernel thread
+    // starts, and thread start and every scheduler hand-off order later reads after that write,
+    // so the per-access volatile read on the kernel_map path buys nothing.
+    private KvaTranslator kernelPageTables;
 
     public KernelMemory(PhysicalMemory ram) {
         this.ram = ram;
