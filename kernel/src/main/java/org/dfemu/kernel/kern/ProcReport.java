@@ -16,7 +16,13 @@ public final class ProcReport {
     public static final int LOSSES_KEPT = 64;
 
     /** How a process ended. */
-    public enum Status { RUNNING, EXITED, KILLED }
+    public enum Status {
+        RUNNING, EXITED,
+        /** Killed for its own doing (SIGSEGV, a failed mmap). */
+        KILLED,
+        /** Killed by the pageout daemon because swap and memory ran out (DragonFly's P_LOWMEMKILL). */
+        OOM_KILLED
+    }
 
     /** One process: its pid, program name, and how it ended. */
     public static final class Proc {
@@ -78,6 +84,12 @@ public final class ProcReport {
         p.fate = fate;
     }
 
+    /** The pageout daemon killed {@code p} for lack of memory; {@code fate} says why, for the report. */
+    void oomKilled(Proc p, String fate) {
+        p.status = Status.OOM_KILLED;
+        p.fate = fate;
+    }
+
     void dataLoss(Proc p, DataLoss loss) {
         p.dataLossPages++;
         dataLossPages++;
@@ -92,6 +104,9 @@ public final class ProcReport {
 
     /** Pages that failed verification, over all processes. */
     public long dataLossPages() { return dataLossPages; }
+
+    /** Processes the pageout daemon killed because memory and swap ran out. */
+    public long oomKills() { return procs.stream().filter(p -> p.status == Status.OOM_KILLED).count(); }
 
     /** Processes not yet exited or killed. */
     public long running() { return procs.stream().filter(p -> p.status == Status.RUNNING).count(); }
