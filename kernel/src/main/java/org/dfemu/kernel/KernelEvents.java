@@ -106,8 +106,21 @@ public final class KernelEvents {
     /** The kernel panicked: (-, name24 of the first 24 bytes of the message). */
     public static final int SCHED_PANIC = K + 19;
 
+    // ---- vm, once per trace ------------------------------------------------------------------------
+
+    /**
+     * The free-page reserves, recorded once when the kernel starts tracing (after the pageout
+     * thresholds are set): (v_interrupt_free_min, v_pageout_free_min, v_free_severe, v_free_reserved).
+     */
+    public static final int VM_THRESHOLDS = K + 20;
+    /**
+     * The paging targets, recorded right after {@link #VM_THRESHOLDS}: (v_free_min,
+     * v_paging_wait | v_paging_start &lt;&lt; 32, v_paging_target1 | v_paging_target2 &lt;&lt; 32, v_page_count).
+     */
+    public static final int VM_TARGETS = K + 21;
+
     /** Number of kernel types. */
-    public static final int COUNT = 20;
+    public static final int COUNT = 22;
 
     /** The full name table: the machine's types followed by the kernel's. No requirements. */
     public static String[] names() {
@@ -132,6 +145,8 @@ public final class KernelEvents {
         n[SCHED_PROC_EXIT] = "sched_proc_exit";
         n[SCHED_TSLEEP] = "sched_tsleep";
         n[SCHED_PANIC] = "sched_panic";
+        n[VM_THRESHOLDS] = "vm_thresholds";
+        n[VM_TARGETS] = "vm_targets";
         return n;
     }
 
