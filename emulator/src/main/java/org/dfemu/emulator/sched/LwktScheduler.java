@@ -707,9 +707,11 @@ public final class LwktScheduler implements Scheduler {
             long deadline = since + interval;
             long step = armed && deadline >= 0 ? Math.min(target, Math.max(deadline, clock.now())) : target;
             if (!fireEvents(step, interrupted)) return false;
-            // Events due at the deadline may have reported progress: look again before firing.
+            // Events due at the deadline may have reported progress or woken the last sleeper
+            // (a timed-out vm_wait): look again before firing; a woken waiter that sleeps again
+            // without progress is caught at its next sleep.
             since = watchAll ? lastProgressNs : stallSinceNs;
-            if (armed && (watchAll || stallSinceNs >= 0) && clock.now() - since >= interval) {
+            if (armed && blockedThreads > 0 && (watchAll || stallSinceNs >= 0) && clock.now() - since >= interval) {
                 finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "no progress for "
                         + VirtualTime.seconds(clock.now() - since) + " of virtual time"
                         + (watchAll ? "" : " while waiting for memory") + " (watchdog "

@@ -169,7 +169,7 @@ public final class DdbDeadlock {
             long v = (Long) l[1];
             boolean isBelow = free < v;
             if (isBelow) below.add((String) l[0]);
-            out.add(String.format(Locale.ROOT, "  %-22s %8d  %-6s (%s)", l[0], v, isBelow ? "BELOW" : "above", l[2]));
+            out.add(String.format(Locale.ROOT, "  %-22s %8d  %-6s (%s)", l[0], v, isBelow ? "BELOW" : free == v ? "at" : "above", l[2]));
         }
         out.add("  v_free_count is below: " + (below.isEmpty() ? "none" : String.join(", ", below)));
         VmPageout po = kernel.vmPageout();
