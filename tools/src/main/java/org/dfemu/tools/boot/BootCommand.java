@@ -204,14 +204,14 @@ public final class BootCommand implements Callable<Integer> {
      * The scheduler's settings for a boot: the stall watchdog of {@code debug.stall_timeout}
      * (virtual seconds, 0 = off), armed only by the kernel's waits for memory.
      */
-    static SchedulerSettings schedulerSettings(MachineSettings s) {
+    public static SchedulerSettings schedulerSettings(MachineSettings s) {
         return SchedulerSettings.DEFAULTS
                 .withWatchdogNs(s.integer(BootSettings.DEBUG_STALL_TIMEOUT) * 1_000_000_000L)
                 .withWatchdogWmesgs(org.dfemu.kernel.ddb.DdbDeadlock.MEMORY_WAIT_WMESGS);
     }
 
     /** The {@code debug.fail_page_alloc.*}, {@code debug.failslab.*} and {@code debug.fail_zalloc.*} settings. */
-    static org.dfemu.kernel.kern.FailAlloc.Settings failAllocSettings(MachineSettings s) {
+    public static org.dfemu.kernel.kern.FailAlloc.Settings failAllocSettings(MachineSettings s) {
         return org.dfemu.kernel.kern.FailAlloc.Settings.OFF
                 .withPage(failTarget(s, BootSettings.FAIL_PAGE_ALLOC),
                         org.dfemu.kernel.kern.FailAlloc.Settings.classes(s.list(BootSettings.FAIL_PAGE_ALLOC_CLASSES)))
