@@ -100,8 +100,8 @@ public final class DdbDeadlock {
         StringBuilder sb = new StringBuilder(t.name());
         List<String> frames = t.frames();
         if (frames.isEmpty()) {
-            sb.append(" (no kernel frames)");
-            if (!wait.isEmpty()) sb.append(" (").append(wait).append(')');
+            if (!wait.isEmpty()) sb.append(" asleep (").append(wait).append(')');
+            sb.append(", no kernel frames");
         } else {
             sb.append(" in ").append(frames.getFirst());
             if (!wait.isEmpty()) sb.append(" (").append(wait).append(')');
