@@ -143,13 +143,16 @@ public final class BootSettings {
         }
 
         private List<String> parseList(String text) {
-            List<String> words = List.of(text.split(",", -1));
-            for (String w : words) {
-                if (!choices.contains(w)) {
+            List<String> chosen = new java.util.ArrayList<>();
+            for (String w : text.split(",", -1)) {
+                // '_' may stand for a space (PV_ENTRY): a spec line splits words at spaces.
+                String choice = choices.contains(w) ? w : w.replace('_', ' ');
+                if (!choices.contains(choice)) {
                     throw new SettingException(name + ": '" + w + "' is not one of " + range());
                 }
+                chosen.add(choice);
             }
-            return choices.stream().filter(words::contains).toList();
+            return choices.stream().filter(chosen::contains).toList();
         }
 
         private Boolean parseFlag(String text) {

@@ -40,6 +40,7 @@ class BootSettingsTest {
         assertMessage("debug.fail_page_alloc.interval: 0 is out of range 1..1000000000", "debug.fail_page_alloc.interval", "0");
         assertEquals(java.util.List.of("normal", "interrupt"), BootSettings.check("debug.fail_page_alloc.classes", "interrupt,normal"));
         assertEquals(java.util.List.of("SWAPMETA", "PV ENTRY"), BootSettings.check("debug.fail_zalloc.zones", "PV ENTRY,SWAPMETA"));
+        assertEquals(java.util.List.of("PV ENTRY", "MAP ENTRY"), BootSettings.check("debug.fail_zalloc.zones", "MAP_ENTRY,PV_ENTRY"));
         assertMessage("debug.fail_zalloc.zones: 'PV' is not one of {SWAPMETA,PV ENTRY,MAP ENTRY}", "debug.fail_zalloc.zones", "PV");
         assertMessage("debug.fail_page_alloc.classes: '' is not one of {normal,system,interrupt}", "debug.fail_page_alloc.classes", "");
     }
