@@ -121,6 +121,8 @@ public final class LwktScheduler implements Scheduler {
     private long lastProgressNs;
     /** With {@code watchdogWmesgs}: when the first watched sleep since the last progress began, or -1. */
     private long stallSinceNs = -1;
+    /** Threads in a tsleep whose wmesg is one of {@code watchdogWmesgs}. */
+    private int watchedAsleep;
     private long contextSwitches;
     private long digest;
 
@@ -298,7 +300,10 @@ public final class LwktScheduler implements Scheduler {
         self.timedOut = false;
         waits.add(ident, self);
         blockedThreads++;
-        if (stallSinceNs < 0 && settings.watchdogWmesgs().contains(wmesg)) stallSinceNs = clock.now();
+        if (settings.watchdogWmesgs().contains(wmesg)) {
+            watchedAsleep++;
+            if (stallSinceNs < 0) stallSinceNs = clock.now();
+        }
         if (timeoutNs > 0) self.timeout = clock.scheduleIn(timeoutNs, wmesg, true, self.timeoutAction);
         if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
             trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, ident, timeoutNs, 0, 0);
@@ -702,16 +707,18 @@ public final class LwktScheduler implements Scheduler {
         long interval = settings.watchdogNs();
         boolean watchAll = settings.watchdogWmesgs().isEmpty();
         while (true) {
-            boolean armed = interval > 0 && blockedThreads > 0 && (watchAll || stallSinceNs >= 0);
+            // Armed while someone waits: any sleeper, or (with watched wmesgs) a waiter for memory.
+            boolean armed = interval > 0 && (watchAll ? blockedThreads > 0 : stallSinceNs >= 0 && watchedAsleep > 0);
             long since = watchAll ? lastProgressNs : stallSinceNs;
             long deadline = since + interval;
             long step = armed && deadline >= 0 ? Math.min(target, Math.max(deadline, clock.now())) : target;
             if (!fireEvents(step, interrupted)) return false;
-            // Events due at the deadline may have reported progress or woken the last sleeper
-            // (a timed-out vm_wait): look again before firing; a woken waiter that sleeps again
-            // without progress is caught at its next sleep.
+            // Events due at the deadline may have reported progress or woken the waiter (a
+            // timed-out vm_wait): look again before firing; a woken waiter that sleeps again
+            // without progress is caught at that sleep, so the report shows it waiting.
             since = watchAll ? lastProgressNs : stallSinceNs;
-            if (armed && blockedThreads > 0 && (watchAll || stallSinceNs >= 0) && clock.now() - since >= interval) {
+            boolean waiting = watchAll ? blockedThreads > 0 : stallSinceNs >= 0 && watchedAsleep > 0;
+            if (armed && waiting && clock.now() - since >= interval) {
                 finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "no progress for "
                         + VirtualTime.seconds(clock.now() - since) + " of virtual time"
                         + (watchAll ? "" : " while waiting for memory") + " (watchdog "
@@ -773,6 +780,7 @@ public final class LwktScheduler implements Scheduler {
             trace.record(clock.now(), waker != null ? waker.cpu : interruptCpu, waker != null ? waker.tid : 0,
                     EmulatorEvents.SCHED_WAKEUP, t.wchan, t.tid, byTimeout ? 1 : 0, 0);
         }
+        if (t.state == ThreadState.SLEEPING && settings.watchdogWmesgs().contains(t.wmesg)) watchedAsleep--;
         t.state = ThreadState.RUNNABLE;
         t.wchan = 0;
         t.wmesg = null;

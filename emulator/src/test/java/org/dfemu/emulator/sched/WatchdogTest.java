@@ -73,4 +73,24 @@ class WatchdogTest {
             assertTrue(r.deadlock().headline().endsWith("1 thread(s) asleep: vmwait"), r.deadlock().headline());
         }
     }
+
+    @Test
+    void aWaiterWokenAtTheDeadlineIsCaughtAsleepAgain() {
+        SchedulerSettings memoryOnly = SchedulerSettings.DEFAULTS.withWatchdogNs(2 * SECOND)
+                .withWatchdogWmesgs(java.util.Set.of("vmwait"));
+        try (TestMachine m = new TestMachine(1, 23, memoryOnly)) {
+            LwktScheduler s = m.sched;
+            s.spawn("swapintr", 0, 0, () -> s.tsleep(0x40, "swintr", 0));
+            // vm_wait's one-second sleeps end exactly at the 2 s deadline.
+            s.spawn("allocator", 0, 0, () -> {
+                while (true) s.tsleep(0x80, "vmwait", SECOND);
+            });
+            RunResult r = s.run();
+            assertEquals(RunResult.Outcome.LIVELOCK, r.outcome(), r::toString);
+            assertEquals(2 * SECOND, r.timeNs(), r::toString);
+            ThreadInfo a = r.deadlock().thread("allocator");
+            assertEquals(ThreadState.SLEEPING, a.state(), a::toString);
+            assertEquals("vmwait", a.wmesg());
+        }
+    }
 }
