@@ -235,8 +235,10 @@ public final class DdbDeadlock {
         if (!t.asleep()) {
             return t.state().name().toLowerCase(Locale.ROOT) + " (" + describe(kernel, threads, t) + ")";
         }
-        if (t.wchan() == idleChan) {
-            return "idle, sleeping on &vm_pages_needed (" + describe(kernel, threads, t) + ")";
+        if (t.wchan() == idleChan || "psleep".equals(t.wmesg())) {
+            // Both daemons wait for work in "psleep" (the pagedaemon on &vm_pages_needed, the
+            // emergency pager on &vm_pagedaemon_time).
+            return "idle between passes (" + describe(kernel, threads, t) + ")";
         }
         String why = switch (t.wmesg()) {
             case "VMWait", "vmwait" -> "it needs free pages itself";
