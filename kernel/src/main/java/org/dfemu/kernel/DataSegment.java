@@ -4,6 +4,8 @@ import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.machine.Vmparam;
 
 import java.lang.foreign.MemoryLayout;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The kernel's data segment ({@code .data} and {@code .bss}): where the global variables of every
@@ -28,6 +30,8 @@ public final class DataSegment {
     // Link-time bump pointer; frozen by close().
     private long nextPa;
     private boolean closed;
+    /** (dfemu only) The symbol table the linker would write: one entry per allocation. */
+    private final List<KernelSymbols.Symbol> symbols = new ArrayList<>();
 
     /** A segment starting at physical {@link Vmparam#KERNLOAD}. */
     public DataSegment(KernelMemory km) {
@@ -41,11 +45,32 @@ public final class DataSegment {
      * address. (boot only) Panics once the segment is closed or if RAM is too small for it.
      */
     public long alloc(MemoryLayout layout) {
-        return alloc(layout.byteSize(), layout.byteAlignment());
+        return alloc(null, layout);
+    }
+
+    /**
+     * As {@link #alloc(MemoryLayout)}, for the variable {@code symbol} (null: named after the
+     * layout; see {@link KernelSymbols}).
+     */
+    public long alloc(String symbol, MemoryLayout layout) {
+        long va = place(layout.byteSize(), layout.byteAlignment());
+        symbols.add(new KernelSymbols.Symbol(va, layout.byteSize(), symbol, layout));
+        return va;
     }
 
     /** As {@link #alloc(MemoryLayout)}, for {@code size} bytes aligned to {@code align} (a power of 2). */
     public long alloc(long size, long align) {
+        long va = place(size, align);
+        symbols.add(new KernelSymbols.Symbol(va, size, null, null));
+        return va;
+    }
+
+    /** The symbol table so far. (dfemu only) */
+    public KernelSymbols symbols() {
+        return new KernelSymbols(symbols);
+    }
+
+    private long place(long size, long align) {
         Kassert.kkassert(!closed, "!closed", "DataSegment.alloc");
         Kassert.kkassert(Long.bitCount(align) == 1, "powerof2(align)", "DataSegment.alloc");
         long pa = (nextPa + align - 1) & -align;
@@ -64,7 +89,8 @@ public final class DataSegment {
      * whose address kernel structures keep (zone names). (boot only)
      */
     public long allocString(String s) {
-        long va = alloc(s.length() + 1, 1);
+        long va = place(s.length() + 1, 1);
+        symbols.add(new KernelSymbols.Symbol(va, s.length() + 1, '"' + s + '"', null));
         km.storeString(va, s, s.length() + 1);
         return va;
     }

@@ -2,6 +2,7 @@ package org.dfemu.kernel;
 
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.kernel.kern.FailAlloc;
 import org.dfemu.kernel.kern.Globaldata;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.kern.KernSlaballoc;
@@ -78,6 +79,8 @@ public final class Kernel {
     private final KernKmalloc kernKmalloc;
     private final VmSwap vmSwap;
     private final SwapPager swapPager;
+    private final FailAlloc failAlloc;
+    private final KernelSymbols symbols;
     private final long physfree;
     /** The console (kprintf output, dmesg); output only, never read by kernel code. */
     private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
@@ -113,8 +116,10 @@ public final class Kernel {
         this.vmKern = new VmKern(this, data, sysctl);
         this.vmSwap = new VmSwap(this, data, sysctl);
         this.swapPager = new SwapPager(this, data, sysctl);
+        this.failAlloc = new FailAlloc(this, data, sysctl);
         vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
+        this.symbols = data.symbols();
         machdep.setPhysfree(physfree);
     }
 
@@ -223,10 +228,17 @@ public final class Kernel {
     /** swap_pager.c: swap metadata (SWAPMETA), swap space, page-in and pageout. */
     public SwapPager swapPager() { return swapPager; }
 
+    /** (dfemu only) Low-memory fault injection: the debug.fail_* settings' hooks and counters. */
+    public FailAlloc failAlloc() { return failAlloc; }
+
+    /** (dfemu only) The data segment's symbol table, for reports that name kernel addresses. */
+    public KernelSymbols symbols() { return symbols; }
+
     /**
      * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})
      * and its CPUs ({@code pmap().attachCpus}: every CPU loads the kernel CR3), and installs the
-     * page-fault vector ({@link org.dfemu.kernel.machine.Trap}). Call once, after
+     * page-fault vector ({@link org.dfemu.kernel.machine.Trap}), and seeds fault injection with
+     * the machine's first kernel sub-seed ({@link Machine#subSeed}). Call once, after
      * {@link #boot()}, before the scheduler runs. (boot only) Panics on a mismatch of cpu count
      * or hz.
      */
@@ -234,6 +246,7 @@ public final class Kernel {
         lwkt.attachScheduler(machine.scheduler());
         pmap.attachCpus(machine.cpus());
         machine.setTrapHandler(new org.dfemu.kernel.machine.Trap(this));
+        failAlloc.seed(machine.subSeed());
     }
 
     /** Console size bound in characters (the C's message buffer is a fixed MSGBUF_SIZE ring too). */

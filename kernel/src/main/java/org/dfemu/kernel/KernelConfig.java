@@ -1,5 +1,7 @@
 package org.dfemu.kernel;
 
+import org.dfemu.kernel.kern.FailAlloc;
+
 /**
  * Immutable boot configuration of one kernel instance.
  *
@@ -16,9 +18,11 @@ package org.dfemu.kernel;
  *                   test, see {@link SwapmetaAlloc}); DragonFly's is {@link SwapmetaAlloc#ZALLOC}.
  * @param kmallocObjReserveSlabs {@code kern.kmalloc_obj_reserve_slabs}: ready slabs the
  *                   kmalloc_obj_reserve variant keeps per zone (read by that variant only), 0..64.
+ * @param failAlloc  the {@code debug.fail_*} fault-injection settings (dfemu only, see
+ *                   {@link FailAlloc}); {@link FailAlloc.Settings#OFF} by default.
  */
 public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, SwapmetaAlloc swapmetaAlloc,
-        int kmallocObjReserveSlabs) {
+        int kmallocObjReserveSlabs, FailAlloc.Settings failAlloc) {
     private static final long NBPDR = 1L << 21;
 
     /** {@code vm.swapmeta_alloc}: which allocator swp_pager_meta_build takes swblocks from. */
@@ -64,6 +68,15 @@ public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, 
         if (kmallocObjReserveSlabs < 0 || kmallocObjReserveSlabs > 64) {
             throw new IllegalArgumentException("kmallocObjReserveSlabs " + kmallocObjReserveSlabs + " is outside 0..64");
         }
+        if (failAlloc == null) {
+            throw new IllegalArgumentException("failAlloc must be given");
+        }
+    }
+
+    /** As the canonical constructor, with no fault injection. */
+    public KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, SwapmetaAlloc swapmetaAlloc,
+            int kmallocObjReserveSlabs) {
+        this(ncpus, hz, invariants, kvaSize, swapmetaAlloc, kmallocObjReserveSlabs, FailAlloc.Settings.OFF);
     }
 
     /** DragonFly's allocators (SWAPMETA on zalloc, 3 reserve slabs for the variant). */
@@ -81,12 +94,17 @@ public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, 
 
     /** This configuration with {@code kvaSize} bytes of kernel_map (0 = default). */
     public KernelConfig withKvaSize(long bytes) {
-        return new KernelConfig(ncpus, hz, invariants, bytes, swapmetaAlloc, kmallocObjReserveSlabs);
+        return new KernelConfig(ncpus, hz, invariants, bytes, swapmetaAlloc, kmallocObjReserveSlabs, failAlloc);
     }
 
     /** This configuration with SWAPMETA on {@code alloc}, keeping {@code reserveSlabs} ready slabs. */
     public KernelConfig withSwapmetaAlloc(SwapmetaAlloc alloc, int reserveSlabs) {
-        return new KernelConfig(ncpus, hz, invariants, kvaSize, alloc, reserveSlabs);
+        return new KernelConfig(ncpus, hz, invariants, kvaSize, alloc, reserveSlabs, failAlloc);
+    }
+
+    /** This configuration with fault injection {@code settings} ({@link FailAlloc}). */
+    public KernelConfig withFailAlloc(FailAlloc.Settings settings) {
+        return new KernelConfig(ncpus, hz, invariants, kvaSize, swapmetaAlloc, kmallocObjReserveSlabs, settings);
     }
 
     /**

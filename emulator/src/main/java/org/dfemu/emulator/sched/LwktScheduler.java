@@ -68,7 +68,9 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * that wait on each other's spin locks are reported the same way. When the watchdog is enabled
  * and virtual time reaches {@code watchdogNs} after the last {@link #progress()} while at least
  * one thread is asleep, the run stops as a LIVELOCK at exactly that instant (the clock is
- * stepped to the deadline first; no periodic event is needed).
+ * stepped to the deadline first; no periodic event is needed). With
+ * {@link SchedulerSettings#watchdogWmesgs()} only the listed sleeps (the kernel's waits for
+ * memory) arm it, and the interval counts from the first such sleep after the last progress.
  *
  * <h2>End of a run</h2>
  * The owner that ends the run (last exit, deadlock, watchdog, panic, stop request) publishes the
@@ -117,6 +119,10 @@ public final class LwktScheduler implements Scheduler {
     private int liveThreads;
     private int blockedThreads;
     private long lastProgressNs;
+    /** With {@code watchdogWmesgs}: when the first watched sleep since the last progress began, or -1. */
+    private long stallSinceNs = -1;
+    /** Threads in a tsleep whose wmesg is one of {@code watchdogWmesgs}. */
+    private int watchedAsleep;
     private long contextSwitches;
     private long digest;
 
@@ -270,7 +276,10 @@ public final class LwktScheduler implements Scheduler {
     }
 
     @Override
-    public void progress() { lastProgressNs = clock.now(); }
+    public void progress() {
+        lastProgressNs = clock.now();
+        stallSinceNs = -1;
+    }
 
     // ---- Scheduler: sleep and wakeup --------------------------------------------------------
 
@@ -291,6 +300,10 @@ public final class LwktScheduler implements Scheduler {
         self.timedOut = false;
         waits.add(ident, self);
         blockedThreads++;
+        if (settings.watchdogWmesgs().contains(wmesg)) {
+            watchedAsleep++;
+            if (stallSinceNs < 0) stallSinceNs = clock.now();
+        }
         if (timeoutNs > 0) self.timeout = clock.scheduleIn(timeoutNs, wmesg, true, self.timeoutAction);
         if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
             trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, ident, timeoutNs, 0, 0);
@@ -692,20 +705,43 @@ public final class LwktScheduler implements Scheduler {
      */
     private boolean advance(long target, KThread interrupted) {
         long interval = settings.watchdogNs();
+        boolean watchAll = settings.watchdogWmesgs().isEmpty();
         while (true) {
-            boolean armed = interval > 0 && blockedThreads > 0;
-            long deadline = lastProgressNs + interval;
+            // Armed while someone waits: any sleeper, or (with watched wmesgs) a waiter for memory.
+            boolean armed = interval > 0 && (watchAll ? blockedThreads > 0 : stallSinceNs >= 0 && watchedAsleep > 0);
+            long since = watchAll ? lastProgressNs : stallSinceNs;
+            long deadline = since + interval;
             long step = armed && deadline >= 0 ? Math.min(target, Math.max(deadline, clock.now())) : target;
             if (!fireEvents(step, interrupted)) return false;
-            // Events due at the deadline may have reported progress: look again before firing.
-            if (armed && clock.now() - lastProgressNs >= interval) {
+            // Events due at the deadline may have reported progress or woken the waiter (a
+            // timed-out vm_wait): look again before firing; a woken waiter that sleeps again
+            // without progress is caught at that sleep, so the report shows it waiting.
+            since = watchAll ? lastProgressNs : stallSinceNs;
+            boolean waiting = watchAll ? blockedThreads > 0 : stallSinceNs >= 0 && watchedAsleep > 0;
+            if (armed && waiting && clock.now() - since >= interval) {
                 finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "no progress for "
-                        + VirtualTime.seconds(clock.now() - lastProgressNs) + " of virtual time (watchdog "
-                        + VirtualTime.seconds(interval) + "); " + blockedThreads + " thread(s) asleep"));
+                        + VirtualTime.seconds(clock.now() - since) + " of virtual time"
+                        + (watchAll ? "" : " while waiting for memory") + " (watchdog "
+                        + VirtualTime.seconds(interval) + "); " + blockedThreads + " thread(s) asleep: "
+                        + sleepSummary()));
                 return false;
             }
             if (step == target) return true;
         }
+    }
+
+    /** "vmwait x2, swintr": the wait messages of the sleeping threads, in thread order, counted. */
+    private String sleepSummary() {
+        java.util.LinkedHashMap<String, Integer> counts = new java.util.LinkedHashMap<>();
+        for (KThread t : threads) {
+            if (t.blocked()) counts.merge(t.wmesg, 1, Integer::sum);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (var e : counts.entrySet()) {
+            if (!sb.isEmpty()) sb.append(", ");
+            sb.append(e.getKey()).append(e.getValue() > 1 ? " x" + e.getValue() : "");
+        }
+        return sb.toString();
     }
 
     /** Moves the clock to {@code target}, firing due events; false if one threw (the run ended as a panic). */
@@ -744,6 +780,7 @@ public final class LwktScheduler implements Scheduler {
             trace.record(clock.now(), waker != null ? waker.cpu : interruptCpu, waker != null ? waker.tid : 0,
                     EmulatorEvents.SCHED_WAKEUP, t.wchan, t.tid, byTimeout ? 1 : 0, 0);
         }
+        if (t.state == ThreadState.SLEEPING && settings.watchdogWmesgs().contains(t.wmesg)) watchedAsleep--;
         t.state = ThreadState.RUNNABLE;
         t.wchan = 0;
         t.wmesg = null;

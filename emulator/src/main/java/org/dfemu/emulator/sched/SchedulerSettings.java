@@ -1,5 +1,8 @@
 package org.dfemu.emulator.sched;
 
+import java.util.Objects;
+import java.util.Set;
+
 /**
  * Tunables of {@link LwktScheduler}; everything else about a run comes from the seed.
  *
@@ -8,8 +11,12 @@ package org.dfemu.emulator.sched;
  *                          yield, 1 = switch at every consume)
  * @param watchdogNs        virtual interval without {@code progress()} after which a run with a
  *                          sleeping thread is stopped as a livelock; 0 disables the watchdog
+ * @param watchdogWmesgs    the wait messages that arm the watchdog (the kernel's "waiting for
+ *                          memory" sleeps); empty: any sleep arms it. With a set, the interval
+ *                          counts from the later of the last progress and the first such sleep
+ *                          since then, so an idle system whose daemons sleep is never a livelock
  */
-public record SchedulerSettings(double switchProbability, long watchdogNs) {
+public record SchedulerSettings(double switchProbability, long watchdogNs, Set<String> watchdogWmesgs) {
     /** Switch at half of the consume points; no watchdog. */
     public static final SchedulerSettings DEFAULTS = new SchedulerSettings(0.5, 0);
 
@@ -18,9 +25,20 @@ public record SchedulerSettings(double switchProbability, long watchdogNs) {
             throw new IllegalArgumentException("switchProbability " + switchProbability + " is not in [0, 1]");
         }
         if (watchdogNs < 0) throw new IllegalArgumentException("watchdogNs " + watchdogNs + " is negative");
+        watchdogWmesgs = Set.copyOf(Objects.requireNonNull(watchdogWmesgs, "watchdogWmesgs"));
     }
 
-    public SchedulerSettings withSwitchProbability(double p) { return new SchedulerSettings(p, watchdogNs); }
+    /** A watchdog any sleep arms. */
+    public SchedulerSettings(double switchProbability, long watchdogNs) {
+        this(switchProbability, watchdogNs, Set.of());
+    }
 
-    public SchedulerSettings withWatchdogNs(long ns) { return new SchedulerSettings(switchProbability, ns); }
+    public SchedulerSettings withSwitchProbability(double p) { return new SchedulerSettings(p, watchdogNs, watchdogWmesgs); }
+
+    public SchedulerSettings withWatchdogNs(long ns) { return new SchedulerSettings(switchProbability, ns, watchdogWmesgs); }
+
+    /** This with the watchdog armed only by sleeps with one of {@code wmesgs} (empty: any sleep). */
+    public SchedulerSettings withWatchdogWmesgs(Set<String> wmesgs) {
+        return new SchedulerSettings(switchProbability, watchdogNs, wmesgs);
+    }
 }

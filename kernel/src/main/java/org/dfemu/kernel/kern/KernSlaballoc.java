@@ -256,7 +256,7 @@ public final class KernSlaballoc {
     }
 
     private long define(DataSegment data, String shortdesc, int ksFlags, long objsize) {
-        long type = data.alloc(StructMallocType.layout());
+        long type = data.alloc("malloc_type(" + shortdesc + ")", StructMallocType.layout());
         StructMallocType.ks_flags(km, type, ksFlags);
         StructMallocType.ks_magic(km, type, M_MAGIC);
         StructMallocType.ks_shortdesc(km, type, data.allocString(shortdesc));
@@ -1512,8 +1512,10 @@ public final class KernSlaballoc {
         vmObject.vmObjectHold(kernelObject);
         long mbase = 0;
         long i;
+        boolean inject = kernel.failAlloc().kmemSlabAlloc(flags);    // dfemu: fault injection (FailAlloc)
         for (i = 0; i < size; i += PAGE_SIZE) {
-            long m = vmPage.vmPageAlloc(kernelObject, offToIdx(addr + i), vmflags);
+            long m = inject ? 0 : vmPage.vmPageAlloc(kernelObject, offToIdx(addr + i), vmflags);
+            inject = false;
             if (i == 0) {
                 mbase = m;
             }

@@ -63,7 +63,7 @@ public final class Lwkt {
         this.kernel = kernel;
         this.km = kernel.km();
         this.bootThread = Thread.currentThread();
-        this.thread0 = data.alloc(StructThread.layout());
+        this.thread0 = data.alloc("thread0", StructThread.layout());
         StructThread.td_comm(km, thread0, "thread0");
     }
 
@@ -294,7 +294,11 @@ public final class Lwkt {
         }
     }
 
-    /** Tells the watchdog the system made progress (a page freed, a waiter woken). Any context. */
+    /**
+     * Tells the stall watchdog the system made progress. Called exactly where a page reaches the
+     * free queue (VmPage), a page fault completes (VmFault) and a swap I/O finishes (SwapPager);
+     * nothing else counts, a sleep timing out least of all. Any context.
+     */
     public void progress() {
         if (!bootContext()) {
             sched.progress();

@@ -261,7 +261,7 @@ public final class Pmap {
         this.km = kernel.km();
         this.lwkt = kernel.lwkt();
         this.globals = data.alloc(GLOBALS);
-        this.kernelPmap = data.alloc(StructPmap.layout());
+        this.kernelPmap = data.alloc("kernel_pmap", StructPmap.layout());
         this.pvzoneStore = data.alloc(org.dfemu.kernel.vm.StructVmZone.layout());
         this.pvzoneName = data.allocString("PV ENTRY");
         this.inval = new PmapInval(kernel);

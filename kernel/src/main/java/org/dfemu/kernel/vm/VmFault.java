@@ -53,14 +53,25 @@ public final class VmFault {
      * KERN_INVALID_ADDRESS (no entry), KERN_PROTECTION_FAILURE (the entry forbids the access) or
      * KERN_FAILURE (pager I/O error). The caller holds no locks; may block (vm_wait_pfault,
      * page busy, pager I/O).
+     *
+     * <p>PORT: pushes the frame "vm_fault" for deadlock reports, and reports a completed fault
+     * (KERN_SUCCESS) as progress to the stall watchdog (debug.stall_timeout).
      */
     public int vmFault(long map, long vaddr, int faultType, int faultFlags) {
         long va = Param.truncPage(vaddr);
-        for (;;) {
-            int rv = vmFaultOnce(map, va, faultType);
-            if (rv != KERN_TRY_AGAIN) {
-                return rv;
+        kernel.lwkt().pushFrame("vm_fault");
+        try {
+            for (;;) {
+                int rv = vmFaultOnce(map, va, faultType);
+                if (rv == VmMap.KERN_SUCCESS) {
+                    kernel.lwkt().progress();
+                }
+                if (rv != KERN_TRY_AGAIN) {
+                    return rv;
+                }
             }
+        } finally {
+            kernel.lwkt().popFrame();
         }
     }
 

@@ -54,7 +54,7 @@ public final class VmKern {
     public VmKern(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
         this.km = kernel.km();
-        this.kernelMap = data.alloc(StructVmMap.layout());
+        this.kernelMap = data.alloc("kernel_map", StructVmMap.layout());
         sysctl.sysctlProc("vm.kvm_size", () -> kernel.pmap().kvaSize(), "Size of KVM");
         sysctl.sysctlProc("vm.kvm_free", () -> kernel.pmap().virtualEnd() - kernel.pmap().kernelVmEnd(),
                 "Amount of KVM free");

@@ -43,7 +43,7 @@ public final class VmObject {
     public VmObject(Kernel kernel, DataSegment data) {
         this.kernel = kernel;
         this.km = kernel.km();
-        this.kernelObject = data.alloc(StructVmObject.layout());
+        this.kernelObject = data.alloc("kernel_object", StructVmObject.layout());
         this.backingList = new Queue.Tailq(km, StructVmMapEntry.ba_entry$OFFSET);
         this.mVmObject = kernel.kernSlaballoc().mallocDefineObj(data, StructVmObject.SIZEOF, "vm_object");
     }

@@ -1254,15 +1254,17 @@ public final class VmPage {
 
         boolean[] fromcache = new boolean[1];
         long vs = vs();
+        boolean inject = kernel.failAlloc().vmPageAlloc(pageReq);    // dfemu: fault injection (FailAlloc)
         loop:
         for (;;) {
             long freeCount = StructVmstats.v_free_count(km, vs);
             boolean foundCache = false;
-            if (freeCount >= StructVmstats.v_free_reserved(km, vs)
+            // dfemu: an injected failure takes the "no pages available" branch.
+            if (!inject && (freeCount >= StructVmstats.v_free_reserved(km, vs)
                     || ((pageReq & VM_ALLOC_INTERRUPT) != 0 && freeCount > 0)
                     || ((pageReq & VM_ALLOC_SYSTEM) != 0
                         && StructVmstats.v_cache_count(km, vs) == 0
-                        && freeCount > StructVmstats.v_interrupt_free_min(km, vs))) {
+                        && freeCount > StructVmstats.v_interrupt_free_min(km, vs)))) {
                 // Enough free pages to take one. A NORMAL request scans free and cache queues
                 // together, so a strained free queue does not widen the scan to everything.
                 if ((pageReq & VM_ALLOC_NORMAL) != 0) {
@@ -1271,7 +1273,7 @@ public final class VmPage {
                 } else {
                     m = vmPageSelectFree(pgColor);
                 }
-            } else if ((pageReq & VM_ALLOC_NORMAL) != 0) {
+            } else if ((pageReq & VM_ALLOC_NORMAL) != 0 && !inject) {
                 // Recycle a cache page: free it and try again, so the free reserve is replenished.
                 m = vmPageSelectCache(pgColor);
                 if (m == 0) {
@@ -1528,7 +1530,8 @@ public final class VmPage {
      * its object. The page must be hard-busied, not soft-busied, unwired, unmapped and not already
      * free; the busy is released (the page is free). Never blocks (spins).
      *
-     * <p>PORT: also reports progress to the scheduler's livelock watchdog (a page freed).
+     * <p>PORT: also reports progress to the scheduler's livelock watchdog when the page reached
+     * the free queue (debug.stall_timeout: a page freed is progress; a held page is not).
      */
     public void vmPageFreeToq(long m) {
         incCnt(StructVmmeter.v_tfree$OFFSET);
@@ -1574,7 +1577,8 @@ public final class VmPage {
 
         // The page returns to normal operation on PQ_HOLD or PQ_FREE.
         flagClear(m, PG_NEED_COMMIT | PG_UNQUEUED);
-        if (StructVmPage.hold_count(km, m) != 0) {
+        boolean toFree = StructVmPage.hold_count(km, m) == 0;
+        if (!toFree) {
             _vmPageAddQueueSpinlocked(m, PQ_HOLD + pc(m), false);
         } else {
             _vmPageAddQueueSpinlocked(m, PQ_FREE + pc(m), true);
@@ -1590,7 +1594,9 @@ public final class VmPage {
             spinUnlockPage(m);
         }
         vmPageFreeWakeup();
-        lwkt.progress();
+        if (toFree) {
+            lwkt.progress();
+        }
     }
 
     /**
@@ -1759,7 +1765,6 @@ public final class VmPage {
             _vmPageAndQueueSpinUnlock(m);
             vmPageWakeup(m);
             vmPageFreeWakeup();
-            lwkt.progress();
         }
     }
 

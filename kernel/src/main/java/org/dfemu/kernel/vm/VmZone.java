@@ -136,9 +136,11 @@ public final class VmZone {
         long zpcpu = StructVmZone.zpcpu(z, cpu);
         long spin = StructVmZone.zspin(z);
         long item;
+        // dfemu: an injected failure skips the caches and fails as zget() would (FailAlloc).
+        boolean inject = kernel.failAlloc().zalloc(z);
         for (;;) {
             // Avoid spinlock contention by allocating from the per-cpu queue.
-            if (StructVmZpcpu.zfreecnt(km, zpcpu) > 0) {
+            if (!inject && StructVmZpcpu.zfreecnt(km, zpcpu) > 0) {
                 lwkt.critEnter();
                 if (StructVmZpcpu.zfreecnt(km, zpcpu) > 0) {
                     item = StructVmZpcpu.zitems(km, zpcpu);
@@ -160,7 +162,7 @@ public final class VmZone {
 
             // Per-zone spinlock for the remainder; always load at least one item.
             lwkt.spinLock(spin);
-            if (StructVmZone.zfreecnt(km, z) > StructVmZone.zfreemin(km, z)) {
+            if (!inject && StructVmZone.zfreecnt(km, z) > StructVmZone.zfreemin(km, z)) {
                 long n = zoneBurst();
                 do {
                     item = StructVmZone.zitems(km, z);
@@ -181,7 +183,7 @@ public final class VmZone {
             }
             lwkt.spinUnlock(spin);
             boolean[] tryagain = new boolean[1];
-            item = zget(z, tryagain);
+            item = inject ? 0 : zget(z, tryagain);
             if (tryagain[0]) {
                 continue;
             }

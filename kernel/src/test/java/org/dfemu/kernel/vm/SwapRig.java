@@ -44,13 +44,18 @@ final class SwapRig implements AutoCloseable {
     /** As above; {@code writable} false leaves the swap window read-only (every swap write fails, EROFS). */
     static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed,
             boolean writable) throws IOException {
+        return boot(dir, swapBytes, MachineConfig.of(ramBytes, 1, seed), new KernelConfig(1, 100).withSwapmetaAlloc(alloc, 3),
+                writable);
+    }
+
+    /** As above, on a machine and kernel configured by the caller (scheduler watchdog, fault injection). */
+    static SwapRig boot(Path dir, long swapBytes, MachineConfig mc, KernelConfig kc, boolean writable) throws IOException {
         Path image = dir.resolve("disk.img");
         long swapSectors = swapBytes / BlockDevice.SECTOR_SIZE;
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength((LABEL_SECTORS + swapSectors) * BlockDevice.SECTOR_SIZE);
         }
-        MachineKernel mk = MachineKernel.boot(MachineConfig.of(ramBytes, 1, seed),
-                new KernelConfig(1, 100).withSwapmetaAlloc(alloc, 3));
+        MachineKernel mk = MachineKernel.boot(mc, kc);
         try {
             Disk.Builder b = Disk.builder(image, mk.machine.clock()).mode(ImageMode.DIRECT);
             if (writable) {

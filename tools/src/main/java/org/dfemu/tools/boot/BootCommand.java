@@ -164,7 +164,7 @@ public final class BootCommand implements Callable<Integer> {
         MachineSettings s = plan.settings();
         MachineConfig config = new MachineConfig(
                 s.size(BootSettings.HW_PHYSMEM), (int) s.integer(BootSettings.HW_NCPU), (int) s.integer(BootSettings.KERN_HZ),
-                seed, SchedulerSettings.DEFAULTS, CpuSettings.DEFAULT, trace);
+                seed, schedulerSettings(s), CpuSettings.DEFAULT, trace);
         try (Machine machine = new Machine(config)) {
             Partition swap = plan.label().partition(PartitionType.SWAP).orElse(null);
             Disk.Builder disk = Disk.builder(plan.image(), machine.clock())
@@ -191,12 +191,37 @@ public final class BootCommand implements Callable<Integer> {
             out.printf("workload: %d program(s), %d process(es) at boot%n", workload.programs().size(), workload.processesAtBoot());
             KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0)
                     .withSwapmetaAlloc(KernelConfig.SwapmetaAlloc.of(s.choice(BootSettings.VM_SWAPMETA_ALLOC)),
-                            (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS));
+                            (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS))
+                    .withFailAlloc(failAllocSettings(s));
             int status = KernelRun.run(machine, kc, swapdev, workload, seed, (long) (runSeconds * 1e9),
                     (long) (reportEverySeconds * 1e9), verbose, out);
             out.flush();
             return status;
         }
+    }
+
+    /**
+     * The scheduler's settings for a boot: the stall watchdog of {@code debug.stall_timeout}
+     * (virtual seconds, 0 = off), armed only by the kernel's waits for memory.
+     */
+    public static SchedulerSettings schedulerSettings(MachineSettings s) {
+        return SchedulerSettings.DEFAULTS
+                .withWatchdogNs(s.integer(BootSettings.DEBUG_STALL_TIMEOUT) * 1_000_000_000L)
+                .withWatchdogWmesgs(org.dfemu.kernel.ddb.DdbDeadlock.MEMORY_WAIT_WMESGS);
+    }
+
+    /** The {@code debug.fail_page_alloc.*}, {@code debug.failslab.*} and {@code debug.fail_zalloc.*} settings. */
+    public static org.dfemu.kernel.kern.FailAlloc.Settings failAllocSettings(MachineSettings s) {
+        return org.dfemu.kernel.kern.FailAlloc.Settings.OFF
+                .withPage(failTarget(s, BootSettings.FAIL_PAGE_ALLOC),
+                        org.dfemu.kernel.kern.FailAlloc.Settings.classes(s.list(BootSettings.FAIL_PAGE_ALLOC_CLASSES)))
+                .withSlab(failTarget(s, BootSettings.FAILSLAB), s.flag(BootSettings.FAILSLAB_IGNORE_WAITOK))
+                .withZone(failTarget(s, BootSettings.FAIL_ZALLOC), s.list(BootSettings.FAIL_ZALLOC_ZONES));
+    }
+
+    private static org.dfemu.kernel.kern.FailAlloc.Target failTarget(MachineSettings s, String prefix) {
+        return new org.dfemu.kernel.kern.FailAlloc.Target((int) s.integer(prefix + BootSettings.PROBABILITY),
+                s.integer(prefix + BootSettings.INTERVAL), s.integer(prefix + BootSettings.TIMES));
     }
 
     /** A usage or input problem that gets one line and exit status 2. */

@@ -133,6 +133,7 @@ final class KernelRun {
                 out.printf(Locale.ROOT, "(%d more pages with data loss not listed)%n", report.dataLossPages() - report.losses().size());
             }
         }
+        for (String line : kernel.failAlloc().report()) out.println(line);
         out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
         return switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {
@@ -151,6 +152,7 @@ final class KernelRun {
                 yield 1;
             }
             case DEADLOCK, LIVELOCK -> {
+                for (String line : org.dfemu.kernel.ddb.DdbDeadlock.report(kernel, result.deadlock())) out.println(line);
                 out.println(result);
                 out.println("result: " + result.outcome().name().toLowerCase(Locale.ROOT));
                 yield 1;

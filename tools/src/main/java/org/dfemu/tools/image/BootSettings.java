@@ -30,6 +30,17 @@ public final class BootSettings {
     public static final String KERN_KMALLOC_OBJ_RESERVE_SLABS = "kern.kmalloc_obj_reserve_slabs";
     public static final String DISK_LATENCY_SETUP_NS = "disk.latency_setup_ns";
     public static final String DISK_LATENCY_NS_PER_BYTE = "disk.latency_ns_per_byte";
+    public static final String DEBUG_STALL_TIMEOUT = "debug.stall_timeout";
+    public static final String FAIL_PAGE_ALLOC = "debug.fail_page_alloc";
+    public static final String FAILSLAB = "debug.failslab";
+    public static final String FAIL_ZALLOC = "debug.fail_zalloc";
+    /** Suffixes of the fault-injection settings of each of the three targets above. */
+    public static final String PROBABILITY = ".probability";
+    public static final String INTERVAL = ".interval";
+    public static final String TIMES = ".times";
+    public static final String FAIL_PAGE_ALLOC_CLASSES = FAIL_PAGE_ALLOC + ".classes";
+    public static final String FAILSLAB_IGNORE_WAITOK = FAILSLAB + ".ignore_waitok";
+    public static final String FAIL_ZALLOC_ZONES = FAIL_ZALLOC + ".zones";
 
     /** How a setting's text is read. */
     public enum Type {
@@ -40,7 +51,9 @@ public final class BootSettings {
         /** One word out of a fixed list. */
         ENUM,
         /** {@code 0}, {@code 1}, {@code false} or {@code true}. */
-        BOOLEAN
+        BOOLEAN,
+        /** A comma-separated, non-empty set of words out of a fixed list (order and repeats ignored). */
+        LIST
     }
 
     /**
@@ -59,7 +72,8 @@ public final class BootSettings {
 
         /**
          * Parses {@code text} and checks it against this setting's range. Returns a {@link Long}
-         * (SIZE in bytes, INT), the word (ENUM) or a {@link Boolean} (BOOLEAN).
+         * (SIZE in bytes, INT), the word (ENUM), a {@link Boolean} (BOOLEAN) or the chosen words
+         * in {@code choices} order as a {@code List<String>} (LIST).
          *
          * @throws SettingException whose message starts with the setting's name and says what is
          *         wrong with the value. No requirements.
@@ -70,16 +84,18 @@ public final class BootSettings {
                 case INT -> parseInt(text);
                 case ENUM -> parseChoice(text);
                 case BOOLEAN -> parseFlag(text);
+                case LIST -> parseList(text);
             };
         }
 
-        /** The allowed values in the README's notation: 16M..1T, 1..64, a|b|c, 0|1. */
+        /** The allowed values in the README's notation: 16M..1T, 1..64, a|b|c, 0|1, {a,b,c}. */
         public String range() {
             return switch (type) {
                 case SIZE -> PhysmemSize.format(min) + ".." + PhysmemSize.format(max);
                 case INT -> min + ".." + max;
                 case ENUM -> String.join("|", choices);
                 case BOOLEAN -> "0|1";
+                case LIST -> "{" + String.join(",", choices) + "}";
             };
         }
 
@@ -102,7 +118,9 @@ public final class BootSettings {
         }
 
         private Long parseInt(String text) {
-            if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // A sign only where the range has negative values (times=-1: no limit).
+            String digits = min < 0 && text.startsWith("-") ? text.substring(1) : text;
+            if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 throw new SettingException(name + ": malformed integer '" + text + "'");
             }
             long v;
@@ -122,6 +140,19 @@ public final class BootSettings {
                 throw new SettingException(name + ": '" + text + "' is not one of " + range());
             }
             return text;
+        }
+
+        private List<String> parseList(String text) {
+            List<String> chosen = new java.util.ArrayList<>();
+            for (String w : text.split(",", -1)) {
+                // '_' may stand for a space (PV_ENTRY): a spec line splits words at spaces.
+                String choice = choices.contains(w) ? w : w.replace('_', ' ');
+                if (!choices.contains(choice)) {
+                    throw new SettingException(name + ": '" + w + "' is not one of " + range());
+                }
+                chosen.add(choice);
+            }
+            return choices.stream().filter(chosen::contains).toList();
         }
 
         private Boolean parseFlag(String text) {
@@ -150,7 +181,24 @@ public final class BootSettings {
             integer(DISK_LATENCY_SETUP_NS, "100000", 0, 1_000_000_000L,
                     "block device: virtual ns from a request's start to its first byte"),
             integer(DISK_LATENCY_NS_PER_BYTE, "2", 0, 1_000,
-                    "block device: virtual ns per byte transferred"));
+                    "block device: virtual ns per byte transferred"),
+            integer(DEBUG_STALL_TIMEOUT, "30", 0, 86_400,
+                    "virtual seconds a thread may wait for memory with no page freed, fault completed or swap I/O"
+                            + " finished before the run stops as a deadlock (livelock); 0: never"),
+            integer(FAIL_PAGE_ALLOC + PROBABILITY, "0", 0, 100, "fault injection: percent of vm_page_alloc calls that fail"),
+            integer(FAIL_PAGE_ALLOC + INTERVAL, "1", 1, 1_000_000_000L, "fault injection: only every Nth eligible vm_page_alloc may fail"),
+            integer(FAIL_PAGE_ALLOC + TIMES, "-1", -1, 1_000_000_000L, "fault injection: at most this many vm_page_alloc failures (-1: no limit)"),
+            list(FAIL_PAGE_ALLOC_CLASSES, "normal,system,interrupt", List.of("normal", "system", "interrupt"),
+                    "fault injection: the vm_page_alloc classes that may fail (after the TDF_SYSTHREAD promotion)"),
+            integer(FAILSLAB + PROBABILITY, "0", 0, 100, "fault injection: percent of kmem_slab_alloc calls that fail"),
+            integer(FAILSLAB + INTERVAL, "1", 1, 1_000_000_000L, "fault injection: only every Nth eligible kmem_slab_alloc may fail"),
+            integer(FAILSLAB + TIMES, "-1", -1, 1_000_000_000L, "fault injection: at most this many kmem_slab_alloc failures (-1: no limit)"),
+            flag(FAILSLAB_IGNORE_WAITOK, "1", "fault injection: M_WAITOK kmem_slab_alloc calls never fail (Linux's ignore-gfp-wait)"),
+            integer(FAIL_ZALLOC + PROBABILITY, "0", 0, 100, "fault injection: percent of zalloc calls that fail"),
+            integer(FAIL_ZALLOC + INTERVAL, "1", 1, 1_000_000_000L, "fault injection: only every Nth eligible zalloc may fail"),
+            integer(FAIL_ZALLOC + TIMES, "-1", -1, 1_000_000_000L, "fault injection: at most this many zalloc failures (-1: no limit)"),
+            list(FAIL_ZALLOC_ZONES, "SWAPMETA,PV ENTRY,MAP ENTRY", List.of("SWAPMETA", "PV ENTRY", "MAP ENTRY"),
+                    "fault injection: the zalloc zones whose allocations may fail"));
 
     /** Every known setting, in registry order. No requirements. */
     public static List<Setting> all() {
@@ -193,6 +241,10 @@ public final class BootSettings {
 
     private static Setting choice(String name, String def, List<String> choices, String description) {
         return new Setting(name, Type.ENUM, def, 0, 0, 1, choices, description);
+    }
+
+    private static Setting list(String name, String def, List<String> choices, String description) {
+        return new Setting(name, Type.LIST, def, 0, 0, 1, choices, description);
     }
 
     private static Setting flag(String name, String def, String description) {

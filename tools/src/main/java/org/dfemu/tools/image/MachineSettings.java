@@ -100,6 +100,12 @@ public final class MachineSettings {
         return (Boolean) typed(name, BootSettings.Type.BOOLEAN);
     }
 
+    /** A LIST setting's words, in the registry's order. @throws IllegalArgumentException if unknown or not a LIST. */
+    @SuppressWarnings("unchecked")
+    public List<String> list(String name) {
+        return (List<String>) typed(name, BootSettings.Type.LIST);
+    }
+
     /** Where a setting's value came from. @throws IllegalArgumentException if unknown. */
     public Source source(String name) {
         return value(name).source();

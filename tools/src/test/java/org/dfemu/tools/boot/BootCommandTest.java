@@ -129,6 +129,64 @@ class BootCommandTest {
     }
 
     @Test
+    void aWorkloadStalledInVmWaitIsALivelockReportedInKernelTerms() throws Exception {
+        // More anonymous memory than RAM and no pageout daemon yet: the process waits in
+        // vm_wait_pfault forever (a second at a time) and nothing frees a page.
+        Path image = image("""
+                setting hw.physmem=32M
+                setting hw.ncpu=1
+                partition swap 16M
+                program big copies 1
+                  map r0 40M rw
+                  write r0
+                  exit
+                end
+                """);
+        Run r = dfemu("boot", image.toString(), "--time", "100", "-e", "debug.stall_timeout=3");
+        assertEquals(1, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("--- livelock at 3.001 s: no progress for 3.000000000 s of virtual time while waiting for memory"),
+                r.out());
+        assertTrue(r.out().contains("\n  big.1 in vm_wait_pfault (wchan &vmstats.v_free_count, \"pfault\", timeout at "), r.out());
+        assertTrue(r.out().contains("v_free_count is below: v_free_reserved, v_free_min, v_paging_start"), r.out());
+        assertTrue(r.out().contains("  pagedaemon: not running"), r.out());
+        assertTrue(r.out().contains("  pid 1 big.1 holds "), r.out());
+        assertTrue(r.out().strip().endsWith("result: livelock"), r.out());
+    }
+
+    @Test
+    void anIdleRunLongerThanTheStallTimeoutIsNoLivelock() throws Exception {
+        Run r = dfemu("boot", image().toString(), "--time", "4", "-e", "debug.stall_timeout=1");
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().strip().endsWith("result: ok"), r.out());
+    }
+
+    @Test
+    void injectedAllocationFailuresAreCountedAndReproducible() throws Exception {
+        Path image = image(SPEC + """
+                program wv copies 2
+                  map r0 4M rw
+                  write r0
+                  verify r0
+                  exit
+                end
+                """);
+        String[] args = {"boot", image.toString(), "--seed", "3", "-e",
+                "debug.fail_page_alloc.probability=20:debug.fail_page_alloc.classes=normal", "-e",
+                "debug.failslab.probability=100:debug.failslab.ignore_waitok=0:debug.failslab.times=2"};
+        Run a = dfemu(args);
+        Run b = dfemu(args);
+        assertEquals(0, a.status(), a.out() + a.err());
+        assertEquals(a.out(), b.out());
+        assertTrue(a.out().contains("--- fault injection ---\nfail_page_alloc  probability 20% interval 1 times -1 (classes normal): "),
+                a.out());
+        assertTrue(a.out().contains("failslab         probability 100% interval 1 times 2 (M_WAITOK may fail): 2 eligible calls, 2 failures injected"),
+                a.out());
+        assertFalse(a.out().contains(" 0 failures injected"), a.out());
+        assertTrue(a.out().strip().endsWith("result: ok"), a.out());
+        assertBad(dfemu("boot", image.toString(), "-e", "debug.fail_page_alloc.classes=normal,dma"), "'dma' is not one of");
+    }
+
+    @Test
     void sameImageAndSeedGiveTheSameRun() throws Exception {
         Path image = image();
         Run a = dfemu("boot", image.toString(), "--seed", "5", "--time", "1.5", "-v");

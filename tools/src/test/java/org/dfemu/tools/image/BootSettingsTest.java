@@ -29,6 +29,23 @@ class BootSettingsTest {
     }
 
     @Test
+    void stallTimeoutAndFaultInjectionSettings() {
+        assertEquals(30L, MachineSettings.resolve(Map.of(), Map.of()).integer("debug.stall_timeout"));
+        assertEquals(0L, BootSettings.check("debug.stall_timeout", "0"));
+        assertMessage("debug.stall_timeout: 86401 is out of range 0..86400", "debug.stall_timeout", "86401");
+        assertMessage("debug.stall_timeout: malformed integer '-1'", "debug.stall_timeout", "-1");
+        assertEquals(-1L, BootSettings.check("debug.failslab.times", "-1"));
+        assertMessage("debug.failslab.times: -2 is out of range -1..1000000000", "debug.failslab.times", "-2");
+        assertMessage("debug.fail_zalloc.probability: 101 is out of range 0..100", "debug.fail_zalloc.probability", "101");
+        assertMessage("debug.fail_page_alloc.interval: 0 is out of range 1..1000000000", "debug.fail_page_alloc.interval", "0");
+        assertEquals(java.util.List.of("normal", "interrupt"), BootSettings.check("debug.fail_page_alloc.classes", "interrupt,normal"));
+        assertEquals(java.util.List.of("SWAPMETA", "PV ENTRY"), BootSettings.check("debug.fail_zalloc.zones", "PV ENTRY,SWAPMETA"));
+        assertEquals(java.util.List.of("PV ENTRY", "MAP ENTRY"), BootSettings.check("debug.fail_zalloc.zones", "MAP_ENTRY,PV_ENTRY"));
+        assertMessage("debug.fail_zalloc.zones: 'PV' is not one of {SWAPMETA,PV ENTRY,MAP ENTRY}", "debug.fail_zalloc.zones", "PV");
+        assertMessage("debug.fail_page_alloc.classes: '' is not one of {normal,system,interrupt}", "debug.fail_page_alloc.classes", "");
+    }
+
+    @Test
     void unknownSettingIsNamed() {
         SettingException e = assertThrows(SettingException.class, () -> BootSettings.check("hw.ncpus", "2"));
         assertEquals("unknown setting 'hw.ncpus'", e.getMessage());
