@@ -95,6 +95,18 @@ public final class VmFault {
                         vp.vmPageSleepBusy(m, true, "vmpfw");
                         return KERN_TRY_AGAIN;
                     }
+                    // Busied: take it off its queue (it may be in PQ_CACHE or inactive); a page
+                    // reactivated from the cache while paging is severe waits in vm_wait_pfault.
+                    int queue = StructVmPage.queue(km, m);
+                    vp.vmPageUnqueueNowakeup(m);
+                    if (queue - StructVmPage.pc(km, m) == org.dfemu.kernel.vm.StructVpgqueues.PQ_CACHE
+                            && kernel.vmPage2().vmPagingSevere()) {
+                        vp.vmPageActivate(m);
+                        vp.vmPageWakeup(m);
+                        vm.vmMapLookupDone(map);
+                        vp.vmWaitPfault();
+                        return KERN_TRY_AGAIN;
+                    }
                     Kassert.kkassert(StructVmPage.valid(km, m) == StructVmPage.VM_PAGE_BITS_ALL,
                             "m->valid == VM_PAGE_BITS_ALL (anonymous page)", "vm_fault_object");
                     break;
