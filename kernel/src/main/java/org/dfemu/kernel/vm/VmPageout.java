@@ -1007,6 +1007,29 @@ public final class VmPageout {
         emergpager(kernel.lwkt().lwktCreate("emergpager", 0, 0, this::vmPageoutThread));
     }
 
+    /**
+     * The primary daemon's one-time setup in vm_pageout_thread(): vmPageoutThreadSetup() (launder
+     * limit, reserves, targets), the stats-scan tuning, the first vm_pagedaemon_uptime,
+     * swap_pager_swap_init(), and the go-ahead to the emergency pager. May block (swap init).
+     */
+    void vmPageoutPrimarySetup() {
+        Lwkt lwkt = kernel.lwkt();
+        long vs = kernel.vmMeter().vmstats();
+        vmPageoutThreadSetup();
+        // Stats scan: pages per run and the interval.
+        if (g32(VM_PAGEOUT_STATS_SCAN) == 0) {
+            s32(VM_PAGEOUT_STATS_SCAN, (int) Math.max(16,
+                    StructVmstats.v_free_count(km, vs) / StructVpgqueues.PQ_L2_SIZE / 16));
+        }
+        if (g32(VM_PAGEOUT_STATS_TICKS) == 0) {
+            s32(VM_PAGEOUT_STATS_TICKS, lwkt.hz() / 10);
+        }
+        km.store64(globals + VM_PAGEDAEMON_UPTIME, timeUptime());
+        kernel.swapPager().swapPagerSwapInit();
+        s32(SEQUENCE_EMERG_PAGER, 1);
+        lwkt.wakeup(globals + SEQUENCE_EMERG_PAGER);
+    }
+
     /** The daemon's paging state between passes. */
     private enum State { PAGING_IDLE, PAGING_TARGET1, PAGING_TARGET2 }
 
@@ -1039,24 +1062,12 @@ public final class VmPageout {
             initMarker(mark + MARK_PACT, StructVpgqueues.PQ_ACTIVE + q);
         }
 
+        // The setup is done once, by the primary.
         boolean isep = false;
         if (td == emergpager()) {
             isep = true;
         } else {
-            // One-time setup: launder limit, reserves, targets, inactive target, wired limit.
-            vmPageoutThreadSetup();
-            // Stats scan: pages per run and the interval.
-            if (g32(VM_PAGEOUT_STATS_SCAN) == 0) {
-                s32(VM_PAGEOUT_STATS_SCAN, (int) Math.max(16,
-                        StructVmstats.v_free_count(km, vs) / StructVpgqueues.PQ_L2_SIZE / 16));
-            }
-            if (g32(VM_PAGEOUT_STATS_TICKS) == 0) {
-                s32(VM_PAGEOUT_STATS_TICKS, lwkt.hz() / 10);
-            }
-            km.store64(globals + VM_PAGEDAEMON_UPTIME, timeUptime());
-            kernel.swapPager().swapPagerSwapInit();
-            s32(SEQUENCE_EMERG_PAGER, 1);
-            lwkt.wakeup(globals + SEQUENCE_EMERG_PAGER);
+            vmPageoutPrimarySetup();
         }
         // The emergency pager starts once the primary is set up.
         if (isep) {
