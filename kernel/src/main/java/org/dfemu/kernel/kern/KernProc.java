@@ -152,6 +152,12 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
             }
             if (!killed(proc)) report.exited(proc.entry());
         } catch (SegvException e) {
+            if (killed(proc)) {
+                // The fault failed because the process is being killed (P_LOWMEMKILL): the
+                // pending SIGKILL ends it, the report keeps killproc's reason.
+                exit(proc);
+                return;
+            }
             String fate = String.format(Locale.ROOT, "SIGSEGV at va 0x%x (code %d)", e.va(), e.siCode());
             kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed by %s", proc.pid(), proc.name(), fate));
             report.killed(proc.entry(), fate);

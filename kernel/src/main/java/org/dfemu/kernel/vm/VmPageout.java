@@ -337,39 +337,44 @@ public final class VmPageout {
      * scanning backwards first so clusters stay aligned. Returns the pages flushed. May block.
      */
     int vmPageoutCleanHelper(long m, int vmflushFlags) {
-        VmPage vp = kernel.vmPage();
-        VmPage2 p2 = kernel.vmPage2();
-        long object = StructVmPage.object(km, m);
-        long pindex = StructVmPage.pindex(km, m);
-        // Leave held or special pages alone.
-        if (StructVmPage.hold_count(km, m) != 0 || (StructVmPage.flags(km, m) & StructVmPage.PG_UNQUEUED) != 0) {
-            vp.vmPageWakeup(m);
-            return 0;
+        kernel.lwkt().pushFrame("vm_pageout_clean_helper");
+        try {
+            VmPage vp = kernel.vmPage();
+            VmPage2 p2 = kernel.vmPage2();
+            long object = StructVmPage.object(km, m);
+            long pindex = StructVmPage.pindex(km, m);
+            // Leave held or special pages alone.
+            if (StructVmPage.hold_count(km, m) != 0 || (StructVmPage.flags(km, m) & StructVmPage.PG_UNQUEUED) != 0) {
+                vp.vmPageWakeup(m);
+                return 0;
+            }
+            long[] mc = new long[BLIST_MAX_ALLOC];
+            int pageBase = (int) (pindex % BLIST_MAX_ALLOC);
+            mc[pageBase] = m;
+            int ib = pageBase - 1;
+            int is = pageBase + 1;
+            boolean[] error = new boolean[1];
+            kernel.vmObject().vmObjectHold(object);
+            while (ib >= 0) {
+                long p = vp.vmPageLookupBusyTry(object, pindex - pageBase + ib, true, error);
+                if (error[0] || p == 0 || !clusterable(p, m, vmflushFlags)) break;
+                mc[ib] = p;
+                --ib;
+            }
+            ++ib;
+            while (is < BLIST_MAX_ALLOC && pindex - pageBase + is < StructVmObject.size(km, object)) {
+                long p = vp.vmPageLookupBusyTry(object, pindex - pageBase + is, true, error);
+                if (error[0] || p == 0 || !clusterable(p, m, vmflushFlags)) break;
+                mc[is] = p;
+                ++is;
+            }
+            kernel.vmObject().vmObjectDrop(object);
+            long[] run = new long[is - ib];
+            System.arraycopy(mc, ib, run, 0, is - ib);
+            return vmPageoutFlush(run, is - ib, vmflushFlags);
+        } finally {
+            kernel.lwkt().popFrame();
         }
-        long[] mc = new long[BLIST_MAX_ALLOC];
-        int pageBase = (int) (pindex % BLIST_MAX_ALLOC);
-        mc[pageBase] = m;
-        int ib = pageBase - 1;
-        int is = pageBase + 1;
-        boolean[] error = new boolean[1];
-        kernel.vmObject().vmObjectHold(object);
-        while (ib >= 0) {
-            long p = vp.vmPageLookupBusyTry(object, pindex - pageBase + ib, true, error);
-            if (error[0] || p == 0 || !clusterable(p, m, vmflushFlags)) break;
-            mc[ib] = p;
-            --ib;
-        }
-        ++ib;
-        while (is < BLIST_MAX_ALLOC && pindex - pageBase + is < StructVmObject.size(km, object)) {
-            long p = vp.vmPageLookupBusyTry(object, pindex - pageBase + is, true, error);
-            if (error[0] || p == 0 || !clusterable(p, m, vmflushFlags)) break;
-            mc[is] = p;
-            ++is;
-        }
-        kernel.vmObject().vmObjectDrop(object);
-        long[] run = new long[is - ib];
-        System.arraycopy(mc, ib, run, 0, is - ib);
-        return vmPageoutFlush(run, is - ib, vmflushFlags);
     }
 
     // The neighbour test of vm_pageout_clean_helper (p busied): dirty, unwired, unheld, inactive
