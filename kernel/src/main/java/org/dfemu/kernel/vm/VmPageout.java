@@ -22,10 +22,18 @@ import static org.dfemu.kernel.Ctypes.C_LONG;
 import static org.dfemu.kernel.Ctypes.C_POINTER;
 
 /**
- * vm_pageout.c: DragonFly BSD sys/vm/vm_pageout.c at commit 737b020b54 (2021-05-28), the part the
- * page allocator depends on: the pageout globals, the free-page threshold formulas and
- * pagedaemon_wakeup(). The daemon's loop (the scans, laundering, the emergency pager) is ported
- * separately on top of this class.
+ * vm_pageout.c: DragonFly BSD sys/vm/vm_pageout.c at commit 737b020b54 (2021-05-28): the pageout
+ * globals, the free-page threshold formulas, pagedaemon_wakeup(), and the daemon itself:
+ * vm_pageout_thread() run by two kernel threads, the primary "pagedaemon" and the "emergpager"
+ * (which takes over, for anonymous memory only, when the primary has stalled for 2 s), with the
+ * inactive scan (double-LRU laundering of dirty pages in 64-page aligned clusters through
+ * vm_pager_put_pages), the active scan, the cache scan and the OOM kill.
+ *
+ * <p>PORT: there are no vnodes in the port, so the vnode paths (vget/vput in vm_pageout_page,
+ * the emergency pager's VCHR exception, speedup_syncer) are absent; there is no vmdaemon
+ * (RLIMIT_RSS) and no vm_pageout_map_deactivate_pages (memuse limits). Markers that the C keeps
+ * on the daemon's stack are kmalloc'd with the per-queue ones. The daemon's scans charge
+ * virtual CPU time ({@link #PAGEOUT_PAGE_NS}) where the C yields.
  *
  * <p>Globals (in the data segment):
  * <pre>
@@ -1058,6 +1066,7 @@ public final class VmPageout {
         State state = State.PAGING_IDLE;
 
         // Markers for the incremental hold, stats (active) and paging active-queue scans.
+        // PORT: from M_TEMP, not the C's own M_PAGEOUT type (the port's link-time type list is fixed).
         long markers = slab.kmalloc(MARKERS_SIZEOF * StructVpgqueues.PQ_L2_SIZE, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
         long inactiveMarker = slab.kmalloc(StructVmPage.SIZEOF, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
         for (int q = 0; q < StructVpgqueues.PQ_L2_SIZE; ++q) {
