@@ -37,7 +37,7 @@ class PageoutOomTest {
     @TempDir
     Path dir;
 
-    private record Outcome(ProcReport report, long maxSwapUsedPages, RunResult result) {}
+    private record Outcome(ProcReport report, long maxSwapUsedPages, RunResult result, long bytesRead, long bytesWritten) {}
 
     private static Program program(String name, int copies, Instruction... code) {
         try {
@@ -80,7 +80,7 @@ class PageoutOomTest {
             assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
             assertEquals(0, kp.report().running(), "every process ended");
             VmPageQueueCheck.assertConsistent(k);
-            return new Outcome(kp.report(), maxUsed[0], r);
+            return new Outcome(kp.report(), maxUsed[0], r, disk.stats().bytesRead(), disk.stats().bytesWritten());
         }
     }
 
@@ -101,6 +101,8 @@ class PageoutOomTest {
         assertEquals(0, r.dataLossPages(), r.losses().toString());
         assertEquals(0, r.oomKills(), "swap never filled: no kill");
         assertTrue(o.maxSwapUsedPages() > 500, "pages went to swap: " + o.maxSwapUsedPages());
+        assertTrue(o.bytesWritten() > 500 * 4096L, "swapped out: " + o.bytesWritten());
+        assertTrue(o.bytesRead() > 500 * 4096L, "and back in: " + o.bytesRead());
     }
 
     @Test
