@@ -266,10 +266,9 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
     /** allproc_scan(): {@code cb} on each live process's struct proc, in pid order, until it returns false. */
     @Override
     public void allprocScan(java.util.function.LongPredicate cb) {
+        // PORT: p_stat is not modelled: a process is in allproc (SACTIVE) until its exit1()
+        // removes it, so one already killed but still exiting can be chosen again, as in the C.
         for (Process proc : java.util.List.copyOf(allproc.values())) {
-            // PORT: p_stat is not modelled; a process already being killed is skipped as the
-            // C skips one that is no longer SACTIVE once it exits.
-            if (killed(proc)) continue;
             if (!cb.test(proc.p())) break;
         }
     }
@@ -286,7 +285,9 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
             if (proc.p() != p) continue;
             long pages = kernel.vmMap().vmspaceAnonymousCount(proc.vm()) + kernel.vmMap().vmspaceSwapCount(proc.vm());
             kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s), uid %d, was killed: %s", proc.pid(), proc.name(), 0, why));
-            report.oomKilled(proc.entry(), String.format(Locale.ROOT, "killed: %s (%d pages)", why, pages));
+            if (proc.entry().status() != ProcReport.Status.OOM_KILLED) {
+                report.oomKilled(proc.entry(), String.format(Locale.ROOT, "killed: %s (%d pages)", why, pages));
+            }
             km.atomicSet32(p + StructProc.p_flags$OFFSET, StructProc.P_LOWMEMKILL);
             sched.wakeup(p);   // a workload sleep (tsleep on the proc)
             return;
