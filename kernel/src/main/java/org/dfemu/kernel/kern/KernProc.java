@@ -22,6 +22,8 @@ import org.dfemu.kernel.vm.StructVmMapEntry;
 import org.dfemu.kernel.vm.StructVmspace;
 import org.dfemu.kernel.vm.Vm;
 import org.dfemu.kernel.vm.VmMap;
+import org.dfemu.kernel.vm.VmPageout;
+import java.util.TreeMap;
 
 /**
  * Processes: the parts of kern/kern_exec.c, kern/kern_fork.c and kern/kern_exit.c (DragonFly BSD
@@ -48,7 +50,7 @@ import org.dfemu.kernel.vm.VmMap;
  * <p>Each page operation charges {@link #PAGE_OP_NS} of virtual CPU time and each map change
  * {@link #MAP_OP_NS}, so the scheduler interleaves the processes.
  */
-public final class KernProc {
+public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
     /** Virtual CPU time of one page written or verified (eight words). */
     public static final long PAGE_OP_NS = 100;
     /** Virtual CPU time of one mmap or munmap, besides the work of the map itself. */
@@ -67,6 +69,12 @@ public final class KernProc {
     private final Scheduler sched;
     private final ProcReport report = new ProcReport();
     private final Runnable allExited;
+    /**
+     * {@code allproc}: the live processes by pid. PORT: DragonFly's allproc is a kernel list of
+     * struct proc; the port's processes are KernProc's, which keeps them here, in pid order,
+     * for the OOM killer's allproc_scan.
+     */
+    private final TreeMap<Integer, Process> allproc = new TreeMap<>();
     private int nextPid = 1;
     private int nextCpu;
     private long live;
@@ -82,6 +90,7 @@ public final class KernProc {
         this.km = kernel.km();
         this.sched = machine.scheduler();
         this.allExited = allExited;
+        kernel.vmPageout().attachAllproc(this);
     }
 
     /** The report the processes write to; complete once they all ended. */
@@ -122,6 +131,7 @@ public final class KernProc {
         int cpu = nextCpu;
         nextCpu = (nextCpu + 1) % machine.cpus().count();
         Process proc = new Process(pid, name, p, vm, regionVa, regionPages, rp);
+        allproc.put(pid, proc);
         kernel.lwkt().lwktCreate(name + "." + pid, cpu, 0, () -> run(proc, actions));
         return pid;
     }
@@ -136,11 +146,18 @@ public final class KernProc {
     private void run(Process proc, ActionSource actions) {
         StructThread.td_proc(km, kernel.lwkt().curthread(), proc.p());
         try {
-            while (perform(proc, actions.next())) {
-                // next action
+            boolean running = true;
+            while (running && !killed(proc)) {
+                running = perform(proc, actions.next());
             }
-            report.exited(proc.entry());
+            if (!killed(proc)) report.exited(proc.entry());
         } catch (SegvException e) {
+            if (killed(proc)) {
+                // The fault failed because the process is being killed (P_LOWMEMKILL): the
+                // pending SIGKILL ends it, the report keeps killproc's reason.
+                exit(proc);
+                return;
+            }
             String fate = String.format(Locale.ROOT, "SIGSEGV at va 0x%x (code %d)", e.va(), e.siCode());
             kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed by %s", proc.pid(), proc.name(), fate));
             report.killed(proc.entry(), fate);
@@ -241,8 +258,53 @@ public final class KernProc {
         return cpu;
     }
 
+    // P_LOWMEMKILL stands for the pending SIGKILL: the thread exits at its next step.
+    private boolean killed(Process proc) {
+        return (StructProc.p_flags(km, proc.p()) & StructProc.P_LOWMEMKILL) != 0;
+    }
+
+    /** allproc_scan(): {@code cb} on each live process's struct proc, in pid order, until it returns false. */
+    @Override
+    public void allprocScan(java.util.function.LongPredicate cb) {
+        // PORT: p_stat is not modelled: a process is in allproc (SACTIVE) until its exit1()
+        // removes it, so one already killed but still exiting can be chosen again, as in the C.
+        for (Process proc : java.util.List.copyOf(allproc.values())) {
+            if (!cb.test(proc.p())) break;
+        }
+    }
+
+    /**
+     * killproc(p, why): logs "pid N (name), uid 0, was killed: why", records the kill in the
+     * report ("killed: why (N pages)") and posts the kill: the process's thread exits at its
+     * next step (exit1 releases its vmspace), and is woken if it sleeps in a workload sleep.
+     * The caller has set P_LOWMEMKILL, which also lets vm_wait_pfault give up. Never blocks.
+     */
+    @Override
+    public void killproc(long p, String why) {
+        for (Process proc : allproc.values()) {
+            if (proc.p() != p) continue;
+            long pages = kernel.vmMap().vmspaceAnonymousCount(proc.vm()) + kernel.vmMap().vmspaceSwapCount(proc.vm());
+            kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s), uid %d, was killed: %s", proc.pid(), proc.name(), 0, why));
+            if (proc.entry().status() != ProcReport.Status.OOM_KILLED) {
+                report.oomKilled(proc.entry(), String.format(Locale.ROOT, "killed: %s (%d pages)", why, pages));
+            }
+            km.atomicSet32(p + StructProc.p_flags$OFFSET, StructProc.P_LOWMEMKILL);
+            sched.wakeup(p);   // a workload sleep (tsleep on the proc)
+            return;
+        }
+    }
+
+    @Override
+    public String procName(long p) {
+        for (Process proc : allproc.values()) {
+            if (proc.p() == p) return proc.name();
+        }
+        return "?";
+    }
+
     /** exit1(): the address space goes, the proc is freed; the last one out ends the run. May block. */
     private void exit(Process proc) {
+        allproc.remove(proc.pid());
         kernel.pmap().pmapDeactivate(proc.pmap());
         StructThread.td_proc(km, kernel.lwkt().curthread(), 0);
         kernel.vmMap().vmspaceRel(proc.vm());

@@ -281,6 +281,18 @@ public final class Lwkt {
         }
     }
 
+    /**
+     * Spends {@code ns} of virtual CPU time in the running kernel thread (a scheduling point, like
+     * lwkt_yield); a no-op in boot context. PORT: DragonFly's kernel code costs real time; here a
+     * kernel loop that would otherwise retry at one instant (the pageout daemon's scans) charges
+     * its work so the clock, and the I/O it waits for, advance.
+     */
+    public void consume(long ns) {
+        if (!bootContext()) {
+            sched.consume(ns);
+        }
+    }
+
     /** Records a kernel call-chain frame for deadlock reports; pair with {@link #popFrame}. */
     public void pushFrame(String function) {
         if (!bootContext()) {

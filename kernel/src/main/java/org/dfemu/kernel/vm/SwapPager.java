@@ -257,6 +257,11 @@ public final class SwapPager implements VmPagerOps {
         return swapPagerGetpage(object, mpp, seqaccess);
     }
 
+    @Override
+    public void pgoPutpages(long object, long[] m, int count, int flags, int[] rtvals) {
+        swapPagerPutpages(object, m, count, flags, rtvals);
+    }
+
     /** pgo_haspage: {@link #swapPagerHaspage}. */
     @Override
     public boolean pgoHaspage(long object, long pindex) {
@@ -289,6 +294,9 @@ public final class SwapPager implements VmPagerOps {
     public int swapPagerFull() { return km.load32(globals + SWAP_PAGER_FULL); }
 
     /** {@code swap_pager_almost_full}. */
+    /** {@code swap_fail_ticks}: ticks when swap allocation last failed. */
+    public int swapFailTicks() { return i32(SWAP_FAIL_TICKS); }
+
     public int swapPagerAlmostFull() { return km.load32(globals + SWAP_PAGER_ALMOST_FULL); }
 
     /** {@code nswap_lowat}. */

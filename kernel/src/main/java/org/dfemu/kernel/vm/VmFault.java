@@ -106,6 +106,18 @@ public final class VmFault {
                         vp.vmPageSleepBusy(m, true, "vmpfw");
                         return KERN_TRY_AGAIN;
                     }
+                    // Busied: take it off its queue (it may be in PQ_CACHE or inactive); a page
+                    // reactivated from the cache while paging is severe waits in vm_wait_pfault.
+                    int queue = StructVmPage.queue(km, m);
+                    vp.vmPageUnqueueNowakeup(m);
+                    if (queue - StructVmPage.pc(km, m) == org.dfemu.kernel.vm.StructVpgqueues.PQ_CACHE
+                            && kernel.vmPage2().vmPagingSevere()) {
+                        vp.vmPageActivate(m);
+                        vp.vmPageWakeup(m);
+                        vm.vmMapLookupDone(map);
+                        vp.vmWaitPfault();
+                        return afterVmWaitPfault();
+                    }
                     Kassert.kkassert(StructVmPage.valid(km, m) == StructVmPage.VM_PAGE_BITS_ALL,
                             "m->valid == VM_PAGE_BITS_ALL (anonymous page)", "vm_fault_object");
                     break;
@@ -115,7 +127,7 @@ public final class VmFault {
                         && kernel.vmPager().vmPagerHasPage(type, object, pindex)) {
                     m = allocPage(map, object, pindex, 0, 0);
                     if (m == 0) {
-                        return KERN_TRY_AGAIN;
+                        return afterVmWaitPfault();
                     }
                     long[] mpp = {m};
                     int pr = kernel.vmPager().vmPagerGetPage(type, object, mpp, 0);
@@ -145,7 +157,7 @@ public final class VmFault {
                 // Zero fill in the head object.
                 m = allocPage(map, firstObject, firstPindex, VmPage.VM_ALLOC_ZERO | VmPage.VM_ALLOC_USE_GD, 0);
                 if (m == 0) {
-                    return KERN_TRY_AGAIN;
+                    return afterVmWaitPfault();
                 }
                 kernel.pmap().pmapZeroPage(vp.VM_PAGE_TO_PHYS(m));
                 StructVmPage.valid(km, m, StructVmPage.VM_PAGE_BITS_ALL);
@@ -154,7 +166,7 @@ public final class VmFault {
                     // Copy-on-write: the head object gets its own copy of the backing page.
                     long copy = allocPage(map, firstObject, firstPindex, VmPage.VM_ALLOC_USE_GD, m);
                     if (copy == 0) {
-                        return KERN_TRY_AGAIN;
+                        return afterVmWaitPfault();
                     }
                     kernel.pmap().pmapCopyPage(vp.VM_PAGE_TO_PHYS(m), vp.VM_PAGE_TO_PHYS(copy));
                     StructVmPage.valid(km, copy, StructVmPage.VM_PAGE_BITS_ALL);
@@ -179,6 +191,16 @@ public final class VmFault {
         } finally {
             vo.vmObjectDrop(firstObject);
         }
+    }
+
+    // After vm_wait_pfault(): a process being killed for low memory (P_LOWMEMKILL) gets
+    // KERN_PROTECTION_FAILURE instead of retrying, so it returns to user mode and dies.
+    private int afterVmWaitPfault() {
+        long p = org.dfemu.kernel.sys.StructThread.td_proc(km, kernel.lwkt().curthread());
+        if (p != 0 && (org.dfemu.kernel.sys.StructProc.p_flags(km, p) & org.dfemu.kernel.sys.StructProc.P_LOWMEMKILL) != 0) {
+            return VmMap.KERN_PROTECTION_FAILURE;
+        }
+        return KERN_TRY_AGAIN;
     }
 
     /**

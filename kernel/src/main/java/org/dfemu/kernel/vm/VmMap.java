@@ -1506,4 +1506,44 @@ public final class VmMap {
     public void vmMapLookupDone(long map) {
         vmMapUnlock(map);
     }
+
+    /**
+     * vmspace_swap_count(): an estimate of the swap pages used by the objects of {@code vm}'s
+     * NORMAL map entries (each entry with any swap counts at least one). Never blocks.
+     * PORT: vmspace_hold/drop are not modelled (the OOM scan runs between scheduling points).
+     */
+    public long vmspaceSwapCount(long vm) {
+        long map = StructVmspace.vm_map(vm);
+        long count = 0;
+        for (long cur = vmMapRbTree.rbMin(StructVmMap.rb_root(map)); cur != 0; cur = vmMapRbTree.rbNext(cur)) {
+            if (StructVmMapEntry.maptype(km, cur) != StructVmMapEntry.VM_MAPTYPE_NORMAL) continue;
+            long ba = StructVmMapEntry.ba(cur);
+            long object = StructVmMapEntry.ba_object(km, ba);
+            if (object == 0) continue;
+            long swb = StructVmObject.swblock_count(km, object);
+            if (swb != 0) {
+                long n = (StructVmMapEntry.ba_end(km, ba) - StructVmMapEntry.ba_start(km, ba)) / org.dfemu.kernel.machine.Param.PAGE_SIZE;
+                count += swb * StructSwblock.SWAP_META_PAGES * n / StructVmObject.size(km, object) + 1;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * vmspace_anonymous_count(): resident pages of the OBJT_DEFAULT/OBJT_SWAP objects of
+     * {@code vm}'s NORMAL map entries. Never blocks. PORT: as vmspace_swap_count.
+     */
+    public long vmspaceAnonymousCount(long vm) {
+        long map = StructVmspace.vm_map(vm);
+        long count = 0;
+        for (long cur = vmMapRbTree.rbMin(StructVmMap.rb_root(map)); cur != 0; cur = vmMapRbTree.rbNext(cur)) {
+            if (StructVmMapEntry.maptype(km, cur) != StructVmMapEntry.VM_MAPTYPE_NORMAL) continue;
+            long object = StructVmMapEntry.ba_object(km, StructVmMapEntry.ba(cur));
+            if (object == 0) continue;
+            int type = StructVmObject.type(km, object);
+            if (type != StructVmObject.OBJT_DEFAULT && type != StructVmObject.OBJT_SWAP) continue;
+            count += StructVmObject.resident_page_count(km, object);
+        }
+        return count;
+    }
 }

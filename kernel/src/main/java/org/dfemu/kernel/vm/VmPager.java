@@ -23,7 +23,7 @@ public final class VmPager {
     public static final int VM_PAGER_AGAIN = 5;
 
     /** default_pager.c: anonymous memory with no backing store yet. */
-    private static final VmPagerOps DEFAULT_PAGEROPS = new VmPagerOps() {
+    private final VmPagerOps DEFAULT_PAGEROPS = new VmPagerOps() {
         @Override
         public int pgoGetpage(long object, long[] mpp, int seqaccess) { return VM_PAGER_FAIL; }
 
@@ -32,6 +32,12 @@ public final class VmPager {
 
         @Override
         public void pgoDealloc(long object) { }
+
+        // default_pager_putpages(): hands the pages to the swap pager (which converts the object).
+        @Override
+        public void pgoPutpages(long object, long[] m, int count, int flags, int[] rtvals) {
+            ops(object, StructVmObject.OBJT_SWAP, "default_pager_putpages").pgoPutpages(object, m, count, flags, rtvals);
+        }
     };
 
     private final VmPagerOps[] pagertab = new VmPagerOps[StructVmObject.OBJT_MARKER + 1];
@@ -61,6 +67,11 @@ public final class VmPager {
     /** vm_pager_has_page(): see {@link VmPagerOps#pgoHaspage}. Object held; never blocks. */
     public boolean vmPagerHasPage(int type, long object, long pindex) {
         return ops(object, type, "vm_pager_has_page").pgoHaspage(object, pindex);
+    }
+
+    /** vm_pager_put_pages(): see {@link VmPagerOps#pgoPutpages}. May block. */
+    public void vmPagerPutPages(int type, long object, long[] m, int count, int flags, int[] rtvals) {
+        ops(object, type, "vm_pager_put_pages").pgoPutpages(object, m, count, flags, rtvals);
     }
 
     /** vm_pager_deallocate(): see {@link VmPagerOps#pgoDealloc}. Object held; may block. */

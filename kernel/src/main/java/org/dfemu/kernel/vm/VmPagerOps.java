@@ -30,4 +30,13 @@ public interface VmPagerOps {
      * resident pages left). May block.
      */
     void pgoDealloc(long object);
+
+    /**
+     * pgo_putpages(): writes the {@code count} busied pages {@code m} of {@code object} to backing
+     * store; rtvals[i] gets VM_PAGER_OK, PEND (completion pending) or FAIL. {@code flags} are the
+     * pager's put flags. May block. A pager without backing store fails every page.
+     */
+    default void pgoPutpages(long object, long[] m, int count, int flags, int[] rtvals) {
+        for (int i = 0; i < count; i++) rtvals[i] = VmPager.VM_PAGER_FAIL;
+    }
 }

@@ -73,15 +73,16 @@ final class KernelRun {
         }
         kernel.attachMachine(machine);
         kernel.kernSlaballoc().kmallocPollerStart();
+        // The pageout daemon and the emergency pager (SI_SUB_KTHREAD_PAGE); the daemon runs
+        // swap_pager_swap_init in its setup, before its first pass.
+        kernel.vmPageout().vmPageoutStart();
         if (swapdev != null) {
             try {
-                // swapon of the image's swap partition, then what the pagedaemon does first
-                // (swap_pager_swap_init) and the disk's completion thread for swap I/O.
+                // swapon of the image's swap partition and the disk's completion thread for swap I/O.
                 int error = kernel.vmSwap().swaponvp(swapdev);
                 if (error != 0) {
                     kernel.kprintf("swapon: " + swapdev.name() + ": error " + error);
                 }
-                kernel.swapPager().swapPagerSwapInit();
                 kernel.swapPager().swapPagerIntrStart();
             } catch (KernelPanic p) {
                 for (String line : kernel.dmesg()) out.println(line);

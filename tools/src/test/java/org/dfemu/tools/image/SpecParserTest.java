@@ -31,7 +31,8 @@ class SpecParserTest {
         assertEquals(1, spec.programs().size());
         assertEquals("pager", spec.programs().get(0).name());
         assertEquals(2, spec.programs().get(0).copies());
-        assertEquals(new Instruction.Mmap(0, 4096, Instruction.Prot.RW), spec.programs().get(0).code().get(0));
+        // 2 x 48M on 64M of RAM: the workload pages through swap.
+        assertEquals(new Instruction.Mmap(0, 12288, Instruction.Prot.RW), spec.programs().get(0).code().get(0));
     }
 
     @Test
