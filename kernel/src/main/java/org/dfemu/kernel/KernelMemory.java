@@ -18,6 +18,21 @@ import java.nio.charset.StandardCharsets;
  * address unmapped, the access is a kernel page fault and panics. Accesses are at most 8 bytes and
  * naturally aligned for atomics, so none crosses a page and one translation per access suffices.
  *
+ * <p>Translation cache. Walking four levels on every kernel_map access is most of what a kernel
+ * field access costs, so the walk's results are kept in a small direct-mapped cache of kernel
+ * page -> physical page ({@link #KVA_CACHE_SLOTS} slots, per instance: kernels booted side by
+ * side share nothing). It is not a model of the CPU's TLB and never returns a translation the
+ * page tables no longer hold: each slot remembers the physical address and the value (valid bit,
+ * large-page bit and frame) of the leaf entry it was made from, and a hit re-reads that entry, so
+ * any change to it, by pmap_kremove, pmap_qenter, pmap_kenter_quick and the other *_noinval or
+ * _quick paths before their invalidation, through any alias (recursive map, DMAP) or by the MMU,
+ * turns the hit into a fresh walk. The entries above the leaf (PML4, PDP, PD entries of the
+ * kernel's range) only ever go from invalid to valid (pmap_growkernel; kernel page-table pages
+ * are never freed), and an unmapped address is never cached, so the leaf is the only entry whose
+ * change can make a cached translation wrong. Only translators that name the leaf entry
+ * ({@link KvaTranslator#leafEntry}) are cached; the cache assumes one thread uses the kernel at a
+ * time, as the scheduler guarantees (see {@link #installKvaTranslator}).
+ *
  * <p>Ordering: plain accesses have none; atomics are sequentially consistent (see
  * {@link PhysicalMemory}). A RAM access outside installed memory is the emulator's
  * {@link org.dfemu.emulator.memory.MachineCheckException}.
@@ -31,7 +46,30 @@ public final class KernelMemory {
     public interface KvaTranslator {
         /** The physical address of {@code kva}, or -1 if it is not mapped. Must not block. */
         long kvaToPhys(long kva);
+
+        /**
+         * The physical address of the valid leaf page-table entry that maps {@code kva} (a PTE,
+         * or a PD entry with PG_PS, then with {@link #LEAF_2M} or'ed in), or -1 if {@code kva} is
+         * unmapped or the translator does not name its entries (then nothing is cached). The entry
+         * must be in x86-64 format. Must not block.
+         */
+        default long leafEntry(long kva) { return -1; }
     }
+
+    /** Or'ed into {@link KvaTranslator#leafEntry}'s result: the leaf is a 2 MiB PD entry. */
+    public static final long LEAF_2M = 1;
+
+    /** Slots of the kernel_map translation cache (a power of 2). */
+    public static final int KVA_CACHE_SLOTS = 256;
+    // x86-64 entry bits the cache reads (pmap.h): valid, large page, and the frames.
+    private static final long PG_V = 0x001;
+    private static final long PG_PS = 0x080;
+    private static final long PG_FRAME = 0x000ffffffffff000L;
+    private static final long PG_PS_FRAME = 0x000fffffffe00000L;
+    private static final long LEAF_CHECK = PG_V | PG_PS | PG_FRAME;
+    private static final long LARGE_PAGE_MASK = (1L << 21) - 1;
+    private static final int PAGE_SHIFT = 12;
+    private static final long PAGE_OFFSET = (1L << PAGE_SHIFT) - 1;
 
     private final PhysicalMemory ram;
     private final long ramSize;
@@ -40,10 +78,17 @@ public final class KernelMemory {
     // starts, and thread start and every scheduler hand-off order later reads after that write,
     // so the per-access volatile read on the kernel_map path buys nothing.
     private KvaTranslator kernelPageTables;
+    // The translation cache, 4 longs per slot: kernel page number (-1: empty), physical address
+    // of the leaf entry, the leaf entry's LEAF_CHECK bits as walked, physical page. Emulator
+    // state (like a TLB, it holds nothing kernel code can observe), not kernel state.
+    private final long[] kvaCache = new long[4 * KVA_CACHE_SLOTS];
 
     public KernelMemory(PhysicalMemory ram) {
         this.ram = ram;
         this.ramSize = ram.size();
+        for (int i = 0; i < kvaCache.length; i += 4) {
+            kvaCache[i] = -1;
+        }
     }
 
     /** The machine's RAM, for bulk page operations by physical address (pmap_zero_page &c). */
@@ -51,7 +96,9 @@ public final class KernelMemory {
 
     /**
      * Installs the translation of kernel_map addresses through the kernel page tables. Called once,
-     * by the pmap's bootstrap. Panics if called twice.
+     * by the pmap's bootstrap. Panics if called twice. Kernel code runs on one Java thread at a
+     * time (boot context, or the thread the scheduler runs, every hand-off ordering the next
+     * thread after the last), so neither this field nor the translation cache needs more.
      */
     public void installKvaTranslator(KvaTranslator translator) {
         if (kernelPageTables != null) {
@@ -74,7 +121,34 @@ public final class KernelMemory {
         if (Long.compareUnsigned(off, ramSize) < 0) {
             return off;
         }
+        long vpn = kva >>> PAGE_SHIFT;
+        long[] c = kvaCache;
+        int i = ((int) vpn & (KVA_CACHE_SLOTS - 1)) << 2;
+        if (c[i] == vpn && ((ram.load64(c[i + 1]) ^ c[i + 2]) & LEAF_CHECK) == 0) {
+            return c[i + 3] | (kva & PAGE_OFFSET);
+        }
+        return kvaMiss(kva, vpn, i);
+    }
+
+    /** A translation-cache miss: walks the kernel page tables and fills slot {@code i}. */
+    private long kvaMiss(long kva, long vpn, int i) {
         KvaTranslator t = kernelPageTables;
+        long leaf = t == null ? -1 : t.leafEntry(kva);
+        if (leaf >= 0) {
+            long entryPa = leaf & ~LEAF_2M;
+            long e = ram.load64(entryPa);
+            if ((e & PG_V) != 0) {
+                long page = (leaf & LEAF_2M) != 0
+                        ? (e & PG_PS_FRAME) | (kva & LARGE_PAGE_MASK & ~PAGE_OFFSET)
+                        : e & PG_FRAME;
+                long[] c = kvaCache;
+                c[i] = vpn;
+                c[i + 1] = entryPa;
+                c[i + 2] = e & LEAF_CHECK;
+                c[i + 3] = page;
+                return page | (kva & PAGE_OFFSET);
+            }
+        }
         long pa = t == null ? -1 : t.kvaToPhys(kva);
         if (pa < 0) {
             throw Kassert.panic("kernel page fault: supervisor access to unmapped address 0x%016x", kva);

@@ -127,8 +127,9 @@ import static org.dfemu.kernel.vm.StructVmPage.PG_WRITEABLE;
  *     callback are RB_SCAN's; an entry inserted ahead of the walk during a callback is visited.</li>
  * <li>TLB shootdowns go to the emulated CPUs ({@link PmapInval}), attached by
  *     {@link #attachCpus}. The kernel's own loads and stores through {@link KernelMemory} walk the
- *     kernel page tables in software on every access ({@link #pmapKvaToPhys}): they never hit a
- *     stale TLB entry and set no A/D bits.</li>
+ *     kernel page tables in software ({@link #pmapKvaToPhys}), through a cache that re-checks the
+ *     leaf entry on every hit ({@link #pmapKvaLeaf}): they never use a stale translation and set
+ *     no A/D bits.</li>
  * </ul>
  */
 public final class Pmap {
@@ -668,7 +669,40 @@ public final class Pmap {
         pmapPinitDefaults(kernelPmap);
 
         PhysicalMemory ram = km.ram();
-        km.installKvaTranslator(va -> pmapKvaToPhys(ram, kpml4, va));
+        km.installKvaTranslator(new KernelMemory.KvaTranslator() {
+            @Override
+            public long kvaToPhys(long va) { return pmapKvaToPhys(ram, kpml4, va); }
+
+            @Override
+            public long leafEntry(long va) { return pmapKvaLeaf(ram, kpml4, va); }
+        });
+    }
+
+    /**
+     * The physical address of the valid leaf entry mapping the non-DMAP kernel address va (the
+     * PTE, or the PD entry of a 2 MiB page with {@link KernelMemory#LEAF_2M} or'ed in), or -1 if
+     * unmapped: the same walk as {@link #pmapKvaToPhys}, for KernelMemory's translation cache,
+     * which re-reads this entry on every hit. Never blocks.
+     */
+    private static long pmapKvaLeaf(PhysicalMemory ram, long kpml4, long va) {
+        long e = ram.load64(kpml4 + 8 * pmapPdpIndex(va));
+        if ((e & X86_PG_V) == 0) {
+            return -1;
+        }
+        e = ram.load64((e & PG_FRAME) + 8 * pmapPdIndex(va));
+        if ((e & X86_PG_V) == 0) {
+            return -1;
+        }
+        long pde = (e & PG_FRAME) + 8 * pmapPtIndex(va);
+        e = ram.load64(pde);
+        if ((e & X86_PG_V) == 0) {
+            return -1;
+        }
+        if ((e & X86_PG_PS) != 0) {
+            return pde | KernelMemory.LEAF_2M;
+        }
+        long pte = (e & PG_FRAME) + 8 * pmapPteIndex(va);
+        return (ram.load64(pte) & X86_PG_V) == 0 ? -1 : pte;
     }
 
     /**

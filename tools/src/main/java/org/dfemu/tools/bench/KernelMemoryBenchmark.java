@@ -18,8 +18,9 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * What one kernel memory access costs the port, the unit the allocator benchmarks are made of:
- * {@code KernelMemory.load64} of a kernel_map address (translated by a software walk of the
- * kernel page tables, as every access to zone items, slabs and kmem_alloc'ed headers is), of the
+ * {@code KernelMemory.load64} of a kernel_map address (translated through KernelMemory's
+ * translation cache, which re-reads the leaf PTE on each hit, as every access to zone items,
+ * slabs and kmem_alloc'ed headers is; the 32 pages used all stay cached, so no walk is timed), of the
  * DMAP alias of the same physical word (translated by a subtraction, as the data segment and
  * vm_page array are), and {@code PhysicalMemory.load64} of that physical address.
  *

@@ -48,7 +48,8 @@ import static org.dfemu.kernel.sys.Malloc.M_ZERO;
  * for kmalloc the anchor's zone has the same free count and no zone went to FreeZones.
  *
  * <p>Where kernel data lives matters to the emulated cost (each access through kernel_map KVA is
- * a software page-table walk, a DMAP access is not): M_TEMP is static (data segment, DMAP), an
+ * a translation-cache lookup that re-reads the leaf PTE, a DMAP access a subtraction): M_TEMP is
+ * static (data segment, DMAP), an
  * object zone's malloc_type is not (kmalloc_create_obj puts it in M_TEMP memory, KVA; the port
  * cannot MALLOC_DEFINE_OBJ after link time); slabs, zones and the objects are in KVA.
  */
