@@ -255,7 +255,7 @@ public final class SweepCommand implements Callable<Integer> {
         if (noProgress || runs == 0 || !stderrIsTerminal()) return null;
         return new ProgressBarBuilder().setTaskName("sweep").setInitialMax(runs).setUnit(" runs", 1)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(new PrintStream(System.err, true)))
-                .showSpeed().build();
+                .showSpeed(new java.text.DecimalFormat("0.0")).build();
     }
 
     /** True when file descriptor 2 is a terminal (Linux: /proc/self/fd/2 names a tty). */
