@@ -40,11 +40,12 @@ import picocli.CommandLine.Spec;
  * deterministic share of the runs (for batch runners), {@code --merge} combines the shards' JSON.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, versionProvider = org.dfemu.tools.Version.class,
-        exitCodeOnInvalidInput = 2,
+        exitCodeOnInvalidInput = 2, exitCodeOnExecutionException = 2,
         description = {"Boot an image over many seeds and setting variants, in parallel, and tabulate what broke.",
                 "  dfemu sweep IMAGE --seeds 1..200 -e vm.swapmeta_alloc=zalloc,kmalloc_obj --jobs 2 --json out.json",
                 "  dfemu sweep --merge shard-0.json shard-1.json ...",
-                "Exit status: 0 every run ok, 1 a run panicked, deadlocked, livelocked or lost data, 2 bad usage or bad input."})
+                "Exit status: 0 every run ok, 1 a run panicked, deadlocked, livelocked or lost data, 2 bad usage or bad input",
+                "(or a host-side crash of the emulator itself)."})
 public final class SweepCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -145,7 +146,10 @@ public final class SweepCommand implements Callable<Integer> {
             plans.add(BootPlan.open(image, ImageMode.COPY_ON_WRITE, v.settings(), 0, runNs));
         }
 
-        record Job(int variant, long seed) {}
+        record Job(int variant, long seed) {
+            @Override
+            public String toString() { return "seed " + seed + " of variant " + variant; }
+        }
         List<Job> mine = new ArrayList<>();
         long k = 0;
         for (int v = 0; v < variants.size(); v++) {
