@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 org.dfemu.tools.boot.BootCommand.class,
                 org.dfemu.tools.image.MkimageCommand.class,
+                org.dfemu.tools.sweep.SweepCommand.class,
                 org.dfemu.tools.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dfemu implements Runnable {

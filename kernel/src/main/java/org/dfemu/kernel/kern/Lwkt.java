@@ -105,6 +105,14 @@ public final class Lwkt {
     /** {@code hz}. */
     public int hz() { return kernel.config().hz(); }
 
+    /**
+     * Virtual time in nanoseconds (the machine's clock); 0 during boot. PORT: dfemu-only, for
+     * statistics the emulator keeps beside the C's (the C reads {@code ticks}).
+     */
+    public long nanouptime() {
+        return bootContext() ? 0 : sched.now();
+    }
+
     /** {@code ticks}; 0 during boot. */
     public long ticks() {
         return bootContext() ? 0 : sched.ticks();

@@ -32,6 +32,13 @@ public final class VmMeter {
     private final Kernel kernel;
     private final long vmstats;
     private final long gdCnt;
+    /**
+     * PORT: dfemu-only globals, not in DragonFly (which has no such counter): the lowest
+     * v_free_count reached since boot and the virtual time it was first reached, for sweeps.
+     * {@code struct { long v_free_low; long v_free_low_time; }}, v_free_low -1 until the first
+     * page leaves a free queue.
+     */
+    private final long dfemuFreeLow;
 
     /** (boot only) Lays out the globals and registers the sysctls. */
     public VmMeter(Kernel kernel, DataSegment data, Sysctl sysctl) {
@@ -41,6 +48,8 @@ public final class VmMeter {
         StructLayout cntArray = (StructLayout) MemoryLayout.structLayout(
                 MemoryLayout.sequenceLayout(kernel.config().ncpus(), StructVmmeter.layout()).withName("gd_cnt"));
         this.gdCnt = data.alloc(cntArray);
+        this.dfemuFreeLow = data.alloc(16, 8);
+        km.store64(dfemuFreeLow, -1);
         registerSysctls(sysctl);
     }
 
@@ -52,6 +61,18 @@ public final class VmMeter {
 
     /** {@code &mycpu->gd_cnt}. */
     public long mycnt() { return gdCnt(kernel.lwkt().mycpuid()); }
+
+    /**
+     * PORT: dfemu-only (DragonFly has no such counter): called where v_free_count goes down
+     * (a page leaves a PQ_FREE queue) with the new count; keeps the lowest and when it was reached.
+     */
+    public void dfemuFreeLow(long freeCount) {
+        long low = km.load64(dfemuFreeLow);
+        if (low < 0 || freeCount < low) {
+            km.store64(dfemuFreeLow, freeCount);
+            km.store64(dfemuFreeLow + 8, kernel.lwkt().nanouptime());
+        }
+    }
 
     /** vcnt(): the u_int counter at {@code offset} summed over all cpus (wrapping as the C's int does). */
     public long vcnt(long offset) {
@@ -72,6 +93,10 @@ public final class VmMeter {
         s.sysctlLong("vm.v_free_reserved", v + StructVmstats.v_free_reserved$OFFSET, "Number of pages reserved for deadlock");
         s.sysctlLong("vm.v_inactive_target", v + StructVmstats.v_inactive_target$OFFSET, "Maximum inactive pages during pageout");
         s.sysctlLong("vm.v_pageout_free_min", v + StructVmstats.v_pageout_free_min$OFFSET, "Min number pages reserved for kernel");
+        // PORT: dfemu-only, no DragonFly sysctl: the low-water mark of v_free_count and its
+        // virtual time in ns (see dfemuFreeLow).
+        s.sysctlLong("debug.dfemu.v_free_low", dfemuFreeLow, "Lowest v_free_count since boot (dfemu)");
+        s.sysctlLong("debug.dfemu.v_free_low_time", dfemuFreeLow + 8, "Virtual ns when v_free_low was reached (dfemu)");
         s.sysctlLong("vm.v_free_severe", v + StructVmstats.v_free_severe$OFFSET, "");
 
         for (String name : StructVmmeter.COUNTERS) {

@@ -513,6 +513,8 @@ public final class VmPage {
             long pq = vmPageQueue(queue);
             pglist.tailqRemove(pq + StructVpgqueues.pl$OFFSET, m);
             StructVmstats.add(km, vs(), StructVpgqueues.cnt_offset(km, pq), -1);
+            // PORT: dfemu-only low-water mark of v_free_count (DragonFly has no such counter).
+            if (queue - pc(m) == PQ_FREE) kernel.vmMeter().dfemuFreeLow(StructVmstats.v_free_count(km, vs()));
             StructVpgqueues.lcnt(km, pq, StructVpgqueues.lcnt(km, pq) - 1);
             StructVmPage.queue(km, m, PQ_NONE);
             int oqueue = queue;

@@ -2,30 +2,19 @@ package org.dfemu.tools.boot;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.dfemu.emulator.Machine;
-import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.api.TraceSink;
-import org.dfemu.emulator.cpu.CpuSettings;
-import org.dfemu.emulator.disk.BlockDevice;
-import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
-import org.dfemu.emulator.disk.LatencyModel;
-import org.dfemu.emulator.sched.SchedulerSettings;
 import org.dfemu.emulator.trace.EmulatorEvents;
 import org.dfemu.emulator.trace.TraceWriter;
-import org.dfemu.kernel.KernelConfig;
+import org.dfemu.tools.boot.BootPlan.BadInput;
 import org.dfemu.tools.image.BootSettings;
-import org.dfemu.tools.image.DiskImage;
 import org.dfemu.tools.image.MachineSettings;
-import org.dfemu.tools.image.Partition;
-import org.dfemu.tools.image.PartitionType;
 import org.dfemu.tools.image.SpecException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,7 +60,10 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Master seed of the run (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--time", paramLabel = "SECONDS", defaultValue = "1",
+    /** Virtual seconds a run may last by default: long enough for any committed image's workload to end by itself. */
+    public static final double DEFAULT_RUN_SECONDS = 600;
+
+    @Option(names = "--time", paramLabel = "SECONDS", defaultValue = "600",
             description = "Virtual seconds to run after boot before shutdown; the run ends sooner when the last workload process exits (default: ${DEFAULT-VALUE}).")
     double runSeconds;
 
@@ -117,22 +109,12 @@ public final class BootCommand implements Callable<Integer> {
         }
     }
 
-    /** What to boot: the image, how it is attached, and the merged settings. */
-    record BootPlan(Path image, ImageMode mode, DiskImage label, MachineSettings settings) {}
-
     private BootPlan plan() throws IOException, SpecException {
         int given = (image != null ? 1 : 0) + (cowImage != null ? 1 : 0) + (rwImage != null ? 1 : 0);
         if (given > 1) throw new BadInput("give one image: IMAGE, -R IMAGE or -r IMAGE");
         Path path = rwImage != null ? rwImage : cowImage != null ? cowImage : image;
         ImageMode mode = rwImage != null ? ImageMode.DIRECT : ImageMode.COPY_ON_WRITE;
         if (path == null) path = DefaultImage.ensureBuilt();
-        if (!Files.isRegularFile(path)) throw new BadInput(path + ": no such image file");
-        DiskImage label;
-        try {
-            label = DiskImage.open(path);
-        } catch (org.dfemu.tools.image.ImageFormatException e) {
-            throw new BadInput(path + ": " + e.getMessage());
-        }
         Map<String, String> overrides = new LinkedHashMap<>();
         for (String group : settings) {
             for (String assignment : group.split(":")) {
@@ -143,7 +125,8 @@ public final class BootCommand implements Callable<Integer> {
         }
         if (memory != null) overrides.put(BootSettings.HW_PHYSMEM, memory);
         if (ncpus != null) overrides.put(BootSettings.HW_NCPU, Integer.toString(ncpus));
-        return new BootPlan(path, mode, label, MachineSettings.resolve(label.bootSettings(), overrides));
+        return BootPlan.open(path, mode, overrides, seed, (long) (runSeconds * 1e9))
+                .withConsole((long) (reportEverySeconds * 1e9), verbose);
     }
 
     private int boot(BootPlan plan, PrintWriter out) throws IOException {
@@ -151,81 +134,12 @@ public final class BootCommand implements Callable<Integer> {
             // The machine's own events for now (scheduler, I/O, TLB shootdowns, MMU faults);
             // the kernel's event types come with the tracing issue.
             try (TraceWriter trace = TraceWriter.open(traceFile, List.of(EmulatorEvents.names()))) {
-                int status = boot(plan, out, trace);
+                int status = Boot.run(plan, trace, out).exitStatus();
                 out.printf("trace: %d records in %s%n", trace.recordCount(), traceFile);
                 out.flush();
                 return status;
             }
         }
-        return boot(plan, out, TraceSink.NONE);
-    }
-
-    private int boot(BootPlan plan, PrintWriter out, TraceSink trace) throws IOException {
-        MachineSettings s = plan.settings();
-        MachineConfig config = new MachineConfig(
-                s.size(BootSettings.HW_PHYSMEM), (int) s.integer(BootSettings.HW_NCPU), (int) s.integer(BootSettings.KERN_HZ),
-                seed, schedulerSettings(s), CpuSettings.DEFAULT, trace);
-        try (Machine machine = new Machine(config)) {
-            Partition swap = plan.label().partition(PartitionType.SWAP).orElse(null);
-            Disk.Builder disk = Disk.builder(plan.image(), machine.clock())
-                    .mode(plan.mode())
-                    .latency(new LatencyModel(s.integer(BootSettings.DISK_LATENCY_SETUP_NS), s.integer(BootSettings.DISK_LATENCY_NS_PER_BYTE)))
-                    .trace(machine.trace(), machine.scheduler()::traceCpu, machine.scheduler()::traceTid);
-            if (swap != null) disk.writable(swap.firstSector(), swap.sectorCount());
-            Disk opened = disk.open();
-            machine.attach(opened);
-            BlockDevice swapdev = swap == null ? null : opened.device().partition(swap.firstSector(), swap.sectorCount());
-
-            out.println("dfemu: booting " + plan.image() + " (" + (plan.mode() == ImageMode.DIRECT ? "-r, read/write" : "-R, copy-on-write")
-                    + "), seed " + seed);
-            for (String line : machine.inventory()) out.println(line);
-            if (verbose) {
-                for (MachineSettings.Value v : s.values()) {
-                    out.printf("setting %s=\"%s\" (%s)%n", v.setting().name(), v.text(), v.source().name().toLowerCase(java.util.Locale.ROOT));
-                }
-            }
-            if (swap != null) {
-                out.printf("swap partition: sectors %d..%d (%d MiB)%n", swap.firstSector(), swap.endSector() - 1, swap.byteLength() >> 20);
-            }
-            var workload = plan.label().workload();
-            out.printf("workload: %d program(s), %d process(es) at boot%n", workload.programs().size(), workload.processesAtBoot());
-            KernelConfig kc = new KernelConfig(config.ncpus(), config.hz(), s.flag(BootSettings.KERN_INVARIANTS), 0)
-                    .withSwapmetaAlloc(KernelConfig.SwapmetaAlloc.of(s.choice(BootSettings.VM_SWAPMETA_ALLOC)),
-                            (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS))
-                    .withFailAlloc(failAllocSettings(s));
-            int status = KernelRun.run(machine, kc, swapdev, workload, seed, (long) (runSeconds * 1e9),
-                    (long) (reportEverySeconds * 1e9), verbose, out);
-            out.flush();
-            return status;
-        }
-    }
-
-    /**
-     * The scheduler's settings for a boot: the stall watchdog of {@code debug.stall_timeout}
-     * (virtual seconds, 0 = off), armed only by the kernel's waits for memory.
-     */
-    public static SchedulerSettings schedulerSettings(MachineSettings s) {
-        return SchedulerSettings.DEFAULTS
-                .withWatchdogNs(s.integer(BootSettings.DEBUG_STALL_TIMEOUT) * 1_000_000_000L)
-                .withWatchdogWmesgs(org.dfemu.kernel.ddb.DdbDeadlock.MEMORY_WAIT_WMESGS);
-    }
-
-    /** The {@code debug.fail_page_alloc.*}, {@code debug.failslab.*} and {@code debug.fail_zalloc.*} settings. */
-    public static org.dfemu.kernel.kern.FailAlloc.Settings failAllocSettings(MachineSettings s) {
-        return org.dfemu.kernel.kern.FailAlloc.Settings.OFF
-                .withPage(failTarget(s, BootSettings.FAIL_PAGE_ALLOC),
-                        org.dfemu.kernel.kern.FailAlloc.Settings.classes(s.list(BootSettings.FAIL_PAGE_ALLOC_CLASSES)))
-                .withSlab(failTarget(s, BootSettings.FAILSLAB), s.flag(BootSettings.FAILSLAB_IGNORE_WAITOK))
-                .withZone(failTarget(s, BootSettings.FAIL_ZALLOC), s.list(BootSettings.FAIL_ZALLOC_ZONES));
-    }
-
-    private static org.dfemu.kernel.kern.FailAlloc.Target failTarget(MachineSettings s, String prefix) {
-        return new org.dfemu.kernel.kern.FailAlloc.Target((int) s.integer(prefix + BootSettings.PROBABILITY),
-                s.integer(prefix + BootSettings.INTERVAL), s.integer(prefix + BootSettings.TIMES));
-    }
-
-    /** A usage or input problem that gets one line and exit status 2. */
-    static final class BadInput extends RuntimeException {
-        BadInput(String message) { super(message, null, false, false); }
+        return Boot.run(plan, TraceSink.NONE, out).exitStatus();
     }
 }

@@ -16,7 +16,7 @@ import org.dfemu.tools.image.SpecParser;
  * than the image, or the image is one this dfemu cannot read. The checkout is found from the {@code dfemu.home} property the launcher sets, or
  * the working directory.
  */
-final class DefaultImage {
+public final class DefaultImage {
     private DefaultImage() {}
 
     static final String SPEC = "disk-images/default.spec";
@@ -33,7 +33,7 @@ final class DefaultImage {
     }
 
     /** Returns the path of an up-to-date default image, building it if needed. */
-    static Path ensureBuilt() throws IOException, SpecException {
+    public static Path ensureBuilt() throws IOException, SpecException {
         Path home = Path.of(System.getProperty("dfemu.home", "."));
         Path spec = home.resolve(SPEC);
         Path image = home.resolve(IMAGE);

@@ -14,11 +14,12 @@ import org.dfemu.kernel.kern.MallocStats;
 import org.dfemu.kernel.kern.ProcReport;
 import org.dfemu.kernel.sys.Sysctl;
 import org.dfemu.kernel.user.Workload;
+import org.dfemu.tools.boot.RunRecord.Outcome;
 
 /**
  * Boots the ported kernel on a powered-on machine, runs it until shutdown, and prints the console
- * and the reports. Returns the process exit status: 0 for a clean run, 1 for a kernel panic,
- * deadlock, livelock or data loss.
+ * and the reports. Returns the run's {@link RunRecord}, whose exit status is 0 for a clean run, 1
+ * for a kernel panic, deadlock, livelock or data loss.
  */
 final class KernelRun {
     private KernelRun() {}
@@ -41,8 +42,29 @@ final class KernelRun {
      * starts {@code workload}'s processes (interpreters seeded from {@code seed}) and runs until
      * the last process ended or {@code runNs} of virtual time passed (an image without programs
      * idles for {@code runNs}); prints the console, the shutdown reports and the processes'
-     * summary. Returns the exit status (0 ok, 1 panic, deadlock or data loss).
+     * summary. Returns the run's record (exit status 0 ok, 1 panic, deadlock or data loss).
      */
+    static RunRecord run(Machine machine, KernelConfig config, BlockDevice swapdev, Workload workload, long seed, long runNs,
+                         long reportEveryNs, boolean verbose, PrintWriter out) {
+        Kernel kernel;
+        try {
+            kernel = new Kernel(machine.ram(), config);
+            kernel.boot();
+        } catch (KernelPanic p) {
+            out.println(p.getMessage());
+            out.println("result: panic during boot");
+            return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, -1, 0, 0, headline(p.getMessage()), 0);
+        }
+        return run(kernel, machine, swapdev, workload, seed, runNs, reportEveryNs, verbose, out);
+    }
+
+    /** The first line of a multi-line message. */
+    private static String headline(String message) {
+        if (message == null) return "";
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+
     /**
      * {@code --report-every}: one vmstat-style line every {@code everyNs} of virtual time, printed
      * from a housekeeping clock event (it only reads kernel memory, so the run is the same with or
@@ -60,17 +82,8 @@ final class KernelRun {
         });
     }
 
-    static int run(Machine machine, KernelConfig config, BlockDevice swapdev, Workload workload, long seed, long runNs,
-                   long reportEveryNs, boolean verbose, PrintWriter out) {
-        Kernel kernel;
-        try {
-            kernel = new Kernel(machine.ram(), config);
-            kernel.boot();
-        } catch (KernelPanic p) {
-            out.println(p.getMessage());
-            out.println("result: panic during boot");
-            return 1;
-        }
+    private static RunRecord run(Kernel kernel, Machine machine, BlockDevice swapdev, Workload workload, long seed, long runNs,
+                                 long reportEveryNs, boolean verbose, PrintWriter out) {
         kernel.attachMachine(machine);
         kernel.kernSlaballoc().kmallocPollerStart();
         // The pageout daemon and the emergency pager (SI_SUB_KTHREAD_PAGE); the daemon runs
@@ -88,7 +101,8 @@ final class KernelRun {
                 for (String line : kernel.dmesg()) out.println(line);
                 out.println(p.getMessage());
                 out.println("result: panic during boot");
-                return 1;
+                return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, sysctlOr(kernel, FREE_LOW), sysctlOr(kernel, FREE_LOW_TIME), 0,
+                        headline(p.getMessage()), 0);
             }
         }
         for (String line : kernel.dmesg()) out.println(line);
@@ -136,28 +150,48 @@ final class KernelRun {
         }
         for (String line : kernel.failAlloc().report()) out.println(line);
         out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
-        return switch (result.outcome()) {
+        long freeLow = sysctlOr(kernel, FREE_LOW);
+        long freeLowTime = sysctlOr(kernel, FREE_LOW_TIME);
+        Outcome outcome;
+        String headline = null;
+        switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {
                 if (report.dataLossPages() > 0) {
                     out.println("result: data loss");
-                    yield 1;
+                    outcome = Outcome.DATA_LOSS;
+                    headline = "data loss: " + report.dataLossPages() + " page(s), first: " + report.losses().getFirst();
+                } else {
+                    long running = report.running();
+                    out.println(running == 0 ? "result: ok"
+                            : "result: ok (stopped at --time with " + running + " process(es) still running)");
+                    outcome = Outcome.OK;
                 }
-                long running = report.running();
-                out.println(running == 0 ? "result: ok"
-                        : "result: ok (stopped at --time with " + running + " process(es) still running)");
-                yield 0;
             }
             case PANIC -> {
                 out.println(result);
                 out.println("result: panic");
-                yield 1;
+                outcome = Outcome.PANIC;
+                headline = headline(result.panicCause() instanceof KernelPanic p ? p.getMessage() : result.reason());
             }
             case DEADLOCK, LIVELOCK -> {
                 for (String line : org.dfemu.kernel.ddb.DdbDeadlock.report(kernel, result.deadlock())) out.println(line);
                 out.println(result);
                 out.println("result: " + result.outcome().name().toLowerCase(Locale.ROOT));
-                yield 1;
+                outcome = result.outcome() == RunResult.Outcome.DEADLOCK ? Outcome.DEADLOCK : Outcome.LIVELOCK;
+                headline = result.outcome().name().toLowerCase(Locale.ROOT) + ": "
+                        + headline(result.deadlock() != null ? result.deadlock().headline() : result.reason());
             }
-        };
+            default -> throw new IllegalStateException("unknown outcome " + result.outcome());
+        }
+        return new RunRecord(seed, outcome.failure() ? 1 : 0, outcome, report.oomKills(), report.dataLossPages(), freeLow,
+                freeLowTime, result.timeNs(), headline, result.scheduleDigest());
+    }
+
+    /** dfemu's low-water mark of v_free_count and its time (kernel/vm/VmMeter). */
+    private static final String FREE_LOW = "debug.dfemu.v_free_low";
+    private static final String FREE_LOW_TIME = "debug.dfemu.v_free_low_time";
+
+    private static long sysctlOr(Kernel kernel, String name) {
+        return kernel.sysctl().exists(name) ? kernel.sysctl().read(name) : -1;
     }
 }

@@ -1,0 +1,34 @@
+package org.dfemu.tools.boot;
+
+/**
+ * What one boot came to, as data: the structured form of the console's last lines, so that a
+ * sweep can count outcomes without reading the console. Two runs of the same plan give equal
+ * records.
+ *
+ * @param seed           the run's master seed
+ * @param exitStatus     what {@code dfemu boot} exits with: 0 ok, 1 panic, deadlock, livelock or data loss
+ * @param outcome        how the run ended
+ * @param oomKills       processes the pageout daemon killed for lack of memory
+ * @param dataLossPages  pages that read back other data than their process wrote
+ * @param freeLow        the lowest v_free_count reached after the first page left a free queue
+ *                       ({@code debug.dfemu.v_free_low}; -1 if none ever did)
+ * @param freeLowTimeNs  virtual time at which {@code freeLow} was first reached (0: during boot)
+ * @param timeNs         virtual time at the end of the run
+ * @param headline       for a failure, its one-line headline (the panic message, the deadlock
+ *                       headline, the first page lost); null for an ok run
+ * @param scheduleDigest the scheduler's hash of every scheduling decision (0 if the run ended
+ *                       during boot): equal digests mean the same interleaving
+ */
+public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
+                        long freeLowTimeNs, long timeNs, String headline, long scheduleDigest) {
+    /** How a run ended, as the {@code result:} line says. */
+    public enum Outcome {
+        OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK;
+
+        /** True for outcomes that make {@code dfemu boot} exit with 1. */
+        public boolean failure() { return this != OK; }
+    }
+
+    /** True if the run failed (exit status 1). */
+    public boolean failed() { return outcome.failure(); }
+}

@@ -1,0 +1,288 @@
+package org.dfemu.tools.sweep;
+
+import org.dfemu.tools.boot.BootCommand;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.disk.ImageMode;
+import org.dfemu.tools.boot.Boot;
+import org.dfemu.tools.boot.BootPlan;
+import org.dfemu.tools.boot.DefaultImage;
+import org.dfemu.tools.boot.RunRecord;
+import org.dfemu.tools.image.SpecException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dfemu sweep}: boots an image once per seed and per combination of the swept settings,
+ * J runs at a time on a fixed pool of host threads, and tabulates the outcomes per variant with
+ * the {@code dfemu boot} command that reproduces each failure. {@code --shard i/n} runs a
+ * deterministic share of the runs (for batch runners), {@code --merge} combines the shards' JSON.
+ */
+@Command(name = "sweep", mixinStandardHelpOptions = true, versionProvider = org.dfemu.tools.Version.class,
+        exitCodeOnInvalidInput = 2, exitCodeOnExecutionException = 2,
+        description = {"Boot an image over many seeds and setting variants, in parallel, and tabulate what broke.",
+                "  dfemu sweep IMAGE --seeds 1..200 -e vm.swapmeta_alloc=zalloc,kmalloc_obj --jobs 2 --json out.json",
+                "  dfemu sweep --merge shard-0.json shard-1.json ...",
+                "Exit status: 0 every run ok, 1 a run panicked, deadlocked, livelocked or lost data, 2 bad usage or bad input",
+                "(or a host-side crash of the emulator itself)."})
+public final class SweepCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "0..*", paramLabel = "IMAGE | JSON",
+            description = "The disk image to sweep (default: the bundled default image); with --merge, the shards' JSON files.")
+    List<String> files = new ArrayList<>();
+
+    @Option(names = "--seeds", paramLabel = "SEEDS", description = "Seeds to run: N, A..B, or a comma list of those (1..200, 5,9,12).")
+    String seeds;
+
+    @Option(names = "-e", paramLabel = "name=v1,v2[:name=v1,v2...]",
+            description = "Settings to sweep (repeatable): every combination of the listed values is a variant.")
+    List<String> sweepSettings = new ArrayList<>();
+
+    @Option(names = "--jobs", paramLabel = "J", description = "Runs at a time (default: the host's processors).")
+    Integer jobs;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the table and every run's record as JSON.")
+    Path jsonFile;
+
+    @Option(names = "--shard", paramLabel = "i/n", description = "Run only shard i (0..n-1) of n: runs k with k mod n = i, k counting variants then seeds.")
+    String shard;
+
+    @Option(names = "--time", paramLabel = "SECONDS",
+            description = "Virtual seconds each run may last after boot, as for dfemu boot (default: boot's).")
+    String time;
+
+    @Option(names = "--no-progress", description = "No progress bar (there is none anyway when stderr is not a terminal).")
+    boolean noProgress;
+
+    @Option(names = "--merge", description = "Combine the JSON files of a sweep's shards and print the table.")
+    boolean merge;
+
+    /** Lines of a failed run's console kept in the JSON. */
+    static final int TAIL_LINES = 40;
+
+    private static final Pattern SHARD = Pattern.compile("([0-9]{1,9})/([0-9]{1,9})");
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            return merge ? merge(out) : sweep(out, err);
+        } catch (BootPlan.BadInput | IllegalArgumentException | IOException | SpecException e) {
+            err.println("dfemu sweep: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+    }
+
+    private int merge(PrintWriter out) throws IOException {
+        if (seeds != null || !sweepSettings.isEmpty() || shard != null || time != null || jobs != null) {
+            throw new IllegalArgumentException("--merge takes only the shards' JSON files (and --json)");
+        }
+        if (files.isEmpty()) throw new IllegalArgumentException("--merge: give the shards' JSON files");
+        List<Path> paths = new ArrayList<>();
+        List<SweepReport> parts = new ArrayList<>();
+        for (String f : files) {
+            Path p = Path.of(f);
+            if (!Files.isRegularFile(p)) throw new IllegalArgumentException(f + ": no such file");
+            paths.add(p);
+            parts.add(SweepReport.read(p));
+        }
+        SweepReport merged = SweepReport.merge(paths, parts);
+        merged.print(out);
+        if (jsonFile != null) merged.write(jsonFile);
+        return merged.anyFailed() ? 1 : 0;
+    }
+
+    private int sweep(PrintWriter out, PrintWriter err) throws IOException, SpecException {
+        if (files.size() > 1) throw new IllegalArgumentException("give one image (got " + files.size() + "; --merge combines JSON files)");
+        if (seeds == null) throw new IllegalArgumentException("--seeds is required (e.g. --seeds 1..100)");
+        SeedSet seedSet = SeedSet.parse(seeds);
+        List<Variant.Axis> axes = Variant.parseAxes(sweepSettings);
+        List<Variant> variants = Variant.product(axes);
+        int j = jobs == null ? Runtime.getRuntime().availableProcessors() : jobs;
+        if (j < 1 || j > 1024) throw new IllegalArgumentException("--jobs " + j + " is not in 1..1024");
+        int shardIndex = 0;
+        int shardCount = 1;
+        if (shard != null) {
+            Matcher m = SHARD.matcher(shard);
+            if (!m.matches()) throw new IllegalArgumentException("--shard " + shard + " is not i/n (e.g. 0/4)");
+            shardIndex = Integer.parseInt(m.group(1));
+            shardCount = Integer.parseInt(m.group(2));
+            if (shardCount < 1 || shardIndex >= shardCount) {
+                throw new IllegalArgumentException("--shard " + shard + ": i must be in 0..n-1 and n at least 1");
+            }
+        }
+        long runNs = (long) (1e9 * timeSeconds());
+
+        String imageText = files.isEmpty() ? "" : files.getFirst();
+        Path image = files.isEmpty() ? DefaultImage.ensureBuilt() : Path.of(imageText);
+        // Every variant's settings are resolved against the image before anything runs.
+        List<BootPlan> plans = new ArrayList<>();
+        for (Variant v : variants) {
+            plans.add(BootPlan.open(image, ImageMode.COPY_ON_WRITE, v.settings(), 0, runNs));
+        }
+
+        record Job(int variant, long seed) {
+            @Override
+            public String toString() { return "seed " + seed + " of variant " + variant; }
+        }
+        List<Job> mine = new ArrayList<>();
+        long k = 0;
+        for (int v = 0; v < variants.size(); v++) {
+            for (long s : seedSet.seeds()) {
+                if (k++ % shardCount == shardIndex) mine.add(new Job(v, s));
+            }
+        }
+
+        long cpu0 = processCpuNs();
+        long wall0 = System.nanoTime();
+        List<SweepReport.Run> runs = new ArrayList<>();
+        try (ProgressBar bar = progressBar(mine.size())) {
+            List<Callable<SweepReport.Run>> tasks = new ArrayList<>();
+            for (Job job : mine) {
+                Variant v = variants.get(job.variant());
+                BootPlan plan = plans.get(job.variant()).withSeed(job.seed());
+                String reproduce = reproduce(imageText, job.seed(), v, time);
+                tasks.add(() -> {
+                    TailWriter tail = new TailWriter(TAIL_LINES);
+                    RunRecord r = Boot.run(plan, TraceSink.NONE, new PrintWriter(tail));
+                    if (bar != null) bar.step();
+                    return SweepReport.Run.of(v.label(), r, reproduce, tail.tail());
+                });
+            }
+            runs.addAll(runAll(tasks, j, mine, variants));
+        }
+        double wall = (System.nanoTime() - wall0) / 1e9;
+        double cpu = (processCpuNs() - cpu0) / 1e9;
+
+        SweepReport report = SweepReport.of(imageText, seedSet, time, axes, shardCount, List.of(shardIndex), runs);
+        report.print(out);
+        if (jsonFile != null) report.write(jsonFile);
+        // Host timing goes to stderr only: the table and the JSON are the same on every host.
+        if (!mine.isEmpty()) {
+            err.printf(Locale.ROOT, "dfemu sweep: %d runs in %.1f s on %d thread(s), %.1f s of host CPU: %.2f runs per host-core-second%n",
+                    mine.size(), wall, j, cpu, cpu > 0 ? mine.size() / cpu : 0.0);
+            err.flush();
+        }
+        return report.anyFailed() ? 1 : 0;
+    }
+
+    /** Runs the tasks {@code jobs} at a time; returns their results in task order. */
+    private static List<SweepReport.Run> runAll(List<Callable<SweepReport.Run>> tasks, int jobs, List<?> what,
+                                                List<Variant> variants) throws IOException {
+        ExecutorService pool = Executors.newFixedThreadPool(jobs, r -> {
+            Thread t = new Thread(r, "sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<SweepReport.Run>> futures = new ArrayList<>();
+            for (Callable<SweepReport.Run> t : tasks) futures.add(pool.submit(t));
+            List<SweepReport.Run> results = new ArrayList<>();
+            for (int i = 0; i < futures.size(); i++) {
+                try {
+                    results.add(futures.get(i).get());
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof IOException io) throw io;
+                    if (c instanceof IllegalArgumentException iae) throw iae;
+                    throw new IllegalStateException("run " + what.get(i) + " failed: " + c, c);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted");
+                }
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private double timeSeconds() {
+        if (time == null) return BootCommand.DEFAULT_RUN_SECONDS;  // dfemu boot's default --time
+        double t;
+        try {
+            t = Double.parseDouble(time);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--time " + time + " is not a number of seconds");
+        }
+        if (!(t > 0 && t <= 1e6)) throw new IllegalArgumentException("--time " + time + " is not in (0, 1000000] seconds");
+        return t;
+    }
+
+    /**
+     * The {@code dfemu boot} command that repeats one run exactly: the image as given, the seed,
+     * the variant's settings as one {@code -e}, and {@code --time} if the sweep had one.
+     */
+    static String reproduce(String image, long seed, Variant v, String time) {
+        StringBuilder sb = new StringBuilder("dfemu boot");
+        if (!image.isEmpty()) sb.append(' ').append(shellWord(image));
+        sb.append(" --seed ").append(seed);
+        if (!v.settings().isEmpty()) sb.append(" -e ").append(shellWord(v.label()));
+        if (time != null) sb.append(" --time ").append(shellWord(time));
+        return sb.toString();
+    }
+
+    private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./:=,+@%-]+");
+
+    /** {@code s} as one shell word: as is if it needs no quoting, else in single quotes. */
+    static String shellWord(String s) {
+        if (PLAIN.matcher(s).matches()) return s;
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    private ProgressBar progressBar(int runs) {
+        if (noProgress || runs == 0 || !stderrIsTerminal()) return null;
+        return new ProgressBarBuilder().setTaskName("sweep").setInitialMax(runs).setUnit(" runs", 1)
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(new PrintStream(System.err, true)))
+                .showSpeed(new java.text.DecimalFormat("0.0")).build();
+    }
+
+    /** True when file descriptor 2 is a terminal (Linux: /proc/self/fd/2 names a tty). */
+    static boolean stderrIsTerminal() {
+        Path fd2 = Path.of("/proc/self/fd/2");
+        try {
+            if (Files.exists(fd2, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                String target = Files.readSymbolicLink(fd2).toString();
+                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+            }
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
+    }
+
+    private static long processCpuNs() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,222 @@
+package org.dfemu.tools.sweep;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import org.dfemu.tools.boot.RunRecord;
+
+/**
+ * The result of a sweep (or of one shard of it, or of several shards merged): what was swept,
+ * one {@link Run} per (variant, seed) run, and one {@link VariantSummary} per variant computed
+ * from the runs. The text table and {@code --json} both come from this; {@code --merge} reads
+ * shards' JSON back into it, so a merged table is computed the same way as an unsharded one.
+ *
+ * @param format     {@link #FORMAT}
+ * @param image      the image as given on the command line ("" for the default image)
+ * @param seeds      {@code --seeds} as given
+ * @param seedCount  how many seeds that is
+ * @param time       {@code --time} as given, or null
+ * @param settings   the swept settings and their values, in the order given
+ * @param shardCount n of {@code --shard i/n} (1 when not sharded)
+ * @param shards     the shard indexes whose runs this holds, ascending
+ * @param variants   per variant, in product order
+ * @param runs       every run held, by variant then seed
+ */
+record SweepReport(String format, String image, String seeds, long seedCount, String time, List<Variant.Axis> settings,
+                   int shardCount, List<Integer> shards, List<VariantSummary> variants, List<Run> runs) {
+    static final String FORMAT = "dfemu-sweep 1";
+
+    /**
+     * One run: the variant's label, the {@link RunRecord}'s fields, the command that reproduces
+     * it, and for a failure the last lines of its console.
+     */
+    record Run(String variant, long seed, int exitStatus, RunRecord.Outcome outcome, long oomKills, long dataLossPages,
+               long freeLow, long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, String reproduce,
+               List<String> consoleTail) {
+        static Run of(String variant, RunRecord r, String reproduce, List<String> tail) {
+            return new Run(variant, r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
+                    r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), reproduce, r.failed() ? tail : null);
+        }
+
+        boolean failed() { return outcome.failure(); }
+    }
+
+    /** A failed run as the table lists it. */
+    record Failure(long seed, RunRecord.Outcome outcome, String headline, String reproduce) {}
+
+    /**
+     * One variant's line of the table.
+     *
+     * @param deadlocks     runs that ended in a deadlock or a livelock
+     * @param oomKills      processes killed for lack of memory, over all runs
+     * @param freeLow       the lowest v_free_count any run reached (-1: none recorded)
+     * @param freeLowSeed   the first seed that reached it (null: none)
+     * @param freeLowTimeNs when in that run
+     */
+    record VariantSummary(String variant, Map<String, String> settings, int runs, int ok, int deadlocks, int panics,
+                          int dataLoss, long oomKills, long freeLow, Long freeLowSeed, Long freeLowTimeNs,
+                          List<Failure> failures) {}
+
+    /** Builds the report: sorts {@code runs} by variant (product order) then seed, and summarizes. */
+    static SweepReport of(String image, SeedSet seeds, String time, List<Variant.Axis> axes, int shardCount,
+                          List<Integer> shards, List<Run> runs) {
+        return of(image, seeds.text(), seeds.seeds().length, time, axes, shardCount, shards, runs);
+    }
+
+    private static SweepReport of(String image, String seeds, long seedCount, String time, List<Variant.Axis> axes,
+                                  int shardCount, List<Integer> shards, List<Run> runs) {
+        List<Variant> variants = Variant.product(axes);
+        Map<String, Integer> order = new LinkedHashMap<>();
+        for (Variant v : variants) order.put(v.label(), order.size());
+        List<Run> sorted = new ArrayList<>(runs);
+        for (Run r : sorted) {
+            if (!order.containsKey(r.variant())) throw new IllegalArgumentException("run of unknown variant '" + r.variant() + "'");
+        }
+        sorted.sort(Comparator.<Run>comparingInt(r -> order.get(r.variant())).thenComparingLong(Run::seed));
+        List<VariantSummary> summaries = new ArrayList<>();
+        for (Variant v : variants) summaries.add(summarize(v, sorted));
+        return new SweepReport(FORMAT, image, seeds, seedCount, time, axes, shardCount,
+                List.copyOf(new TreeSet<>(shards)), summaries, sorted);
+    }
+
+    private static VariantSummary summarize(Variant v, List<Run> runs) {
+        int n = 0, ok = 0, deadlocks = 0, panics = 0, dataLoss = 0;
+        long oom = 0, low = -1;
+        Long lowSeed = null, lowTime = null;
+        List<Failure> failures = new ArrayList<>();
+        for (Run r : runs) {
+            if (!r.variant().equals(v.label())) continue;
+            n++;
+            switch (r.outcome()) {
+                case OK -> ok++;
+                case DEADLOCK, LIVELOCK -> deadlocks++;
+                case PANIC -> panics++;
+                case DATA_LOSS -> dataLoss++;
+            }
+            oom += r.oomKills();
+            if (r.freeLow() >= 0 && (low < 0 || r.freeLow() < low)) {
+                low = r.freeLow();
+                lowSeed = r.seed();
+                lowTime = r.freeLowTimeNs();
+            }
+            if (r.failed()) failures.add(new Failure(r.seed(), r.outcome(), r.headline(), r.reproduce()));
+        }
+        return new VariantSummary(v.label(), v.settings(), n, ok, deadlocks, panics, dataLoss, oom, low, lowSeed, lowTime, failures);
+    }
+
+    /** Runs this sweep has in all (every variant times every seed), over all shards. */
+    long expectedRuns() {
+        return Variant.product(settings).size() * seedCount;
+    }
+
+    /** True if any run held failed. */
+    boolean anyFailed() {
+        return runs.stream().anyMatch(Run::failed);
+    }
+
+    /** Prints the table: a heading, then per variant its counts and one line per failure. */
+    void print(PrintWriter out) {
+        out.printf(Locale.ROOT, "dfemu sweep %s: seeds %s (%d), %d variant(s)%s%n",
+                image.isEmpty() ? "(default image)" : image, seeds, seedCount, variants.size(),
+                time == null ? "" : ", --time " + time);
+        long expected = expectedRuns();
+        if (runs.size() != expected) {
+            out.printf(Locale.ROOT, "%d of %d runs (shard%s %s of %d)%n", runs.size(), expected,
+                    shards.size() == 1 ? "" : "s", join(shards), shardCount);
+        }
+        for (VariantSummary v : variants) {
+            out.println();
+            out.println("variant " + (v.variant().isEmpty() ? "(the image's settings)" : v.variant()));
+            out.printf(Locale.ROOT, "  %6s %6s %9s %6s %10s %10s %9s  %s%n",
+                    "runs", "ok", "deadlock", "panic", "data-loss", "oom-kills", "free-low", "(seed, time)");
+            out.printf(Locale.ROOT, "  %6d %6d %9d %6d %10d %10d %9s  %s%n",
+                    v.runs(), v.ok(), v.deadlocks(), v.panics(), v.dataLoss(), v.oomKills(),
+                    v.freeLow() < 0 ? "-" : Long.toString(v.freeLow()),
+                    v.freeLowSeed() == null ? "" : String.format(Locale.ROOT, "(seed %d, %.6f s)", v.freeLowSeed(), v.freeLowTimeNs() / 1e9));
+            for (Failure f : v.failures()) {
+                out.printf(Locale.ROOT, "  seed %d: %s%n", f.seed(), f.headline());
+                out.println("    " + f.reproduce());
+            }
+        }
+        out.flush();
+    }
+
+    private static String join(List<Integer> xs) {
+        StringBuilder sb = new StringBuilder();
+        for (int x : xs) {
+            if (!sb.isEmpty()) sb.append(',');
+            sb.append(x);
+        }
+        return sb.toString();
+    }
+
+    // ---- JSON ---------------------------------------------------------------------------------
+
+    private static ObjectMapper mapper() {
+        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /** Writes this report as JSON to {@code file}. */
+    void write(Path file) throws IOException {
+        mapper().writeValue(file.toFile(), this);
+    }
+
+    /** Reads a report written by {@link #write}; throws IllegalArgumentException naming the file if it is not one. */
+    static SweepReport read(Path file) throws IOException {
+        SweepReport r;
+        try {
+            r = mapper().readValue(file.toFile(), SweepReport.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException(file + ": not a dfemu sweep JSON file (" + e.getOriginalMessage() + ")");
+        }
+        if (r == null || !FORMAT.equals(r.format())) {
+            throw new IllegalArgumentException(file + ": not a dfemu sweep JSON file (format is not '" + FORMAT + "')");
+        }
+        return r;
+    }
+
+    /**
+     * Merges the shards' reports of one sweep: they must agree on the image, seeds, time,
+     * settings and shard count, and hold no shard or run twice. Throws IllegalArgumentException
+     * with a one-line message.
+     */
+    static SweepReport merge(List<Path> files, List<SweepReport> parts) {
+        SweepReport first = parts.getFirst();
+        List<Run> runs = new ArrayList<>();
+        List<Integer> shards = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < parts.size(); i++) {
+            SweepReport p = parts.get(i);
+            Path f = files.get(i);
+            if (!p.image().equals(first.image()) || !p.seeds().equals(first.seeds())
+                    || !java.util.Objects.equals(p.time(), first.time()) || !p.settings().equals(first.settings())
+                    || p.shardCount() != first.shardCount()) {
+                throw new IllegalArgumentException(f + ": not a shard of the same sweep as " + files.getFirst()
+                        + " (image, seeds, settings, --time and shard count must be the same)");
+            }
+            for (int s : p.shards()) {
+                if (shards.contains(s)) throw new IllegalArgumentException(f + ": shard " + s + " is given twice");
+                shards.add(s);
+            }
+            for (Run r : p.runs()) {
+                if (!seen.add(r.variant() + "\u0000" + r.seed())) {
+                    throw new IllegalArgumentException(f + ": run of seed " + r.seed() + ", variant '" + r.variant() + "' is given twice");
+                }
+                runs.add(r);
+            }
+        }
+        return of(first.image(), first.seeds(), first.seedCount(), first.time(), first.settings(), first.shardCount(),
+                shards, runs);
+    }
+}

@@ -1,0 +1,250 @@
+package org.dfemu.tools.sweep;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.disk.ImageMode;
+import org.dfemu.tools.Dfemu;
+import org.dfemu.tools.boot.Boot;
+import org.dfemu.tools.boot.BootPlan;
+import org.dfemu.tools.boot.RunRecord;
+import org.dfemu.tools.image.ImageWriter;
+import org.dfemu.tools.image.SpecParser;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * dfemu sweep against individual boots. The image forks 1200 children that sleep: on 16M the
+ * vmspace malloc type's limit (a tenth of kernel memory) is exceeded and the kernel panics, as
+ * DragonFly's kmalloc does without M_NULLOK; on 32M the limit is twice as large and the run is
+ * ok. So the sweep sees honest failures and honest successes.
+ */
+class SweepCommandTest {
+    private static final String SPEC = """
+            setting hw.physmem=16M
+            setting hw.ncpu=2
+            partition swap 16M
+            program fk copies 1
+              loop 1200
+                fork
+                  sleep 2s
+                endfork
+              endloop
+              sleep 3s
+              exit
+            end
+            """;
+    private static final String[] SWEEP = {"--seeds", "1..2", "-e", "hw.physmem=16M,32M", "--time", "10"};
+
+    @TempDir
+    static Path dir;
+    static Path image;
+    /** The reference sweep: 2 jobs, unsharded. */
+    static Run reference;
+    static SweepReport referenceJson;
+
+    private record Run(int status, String out, String err) {}
+
+    private static Run dfemu(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new Dfemu());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    private static Run sweep(String... extra) {
+        List<String> args = new ArrayList<>(List.of("sweep", image.toString(), "--no-progress"));
+        args.addAll(List.of(SWEEP));
+        args.addAll(List.of(extra));
+        return dfemu(args.toArray(String[]::new));
+    }
+
+    @BeforeAll
+    static void buildImageAndSweep() throws Exception {
+        image = dir.resolve("fk.img");
+        ImageWriter.write(SpecParser.parse("fk.spec", SPEC.getBytes(StandardCharsets.UTF_8)), image, false);
+        Path json = dir.resolve("all.json");
+        reference = sweep("--jobs", "2", "--json", json.toString());
+        referenceJson = SweepReport.read(json);
+    }
+
+    @Test
+    void countsEqualIndividualBoots() throws Exception {
+        assertEquals(1, reference.status(), reference.out() + reference.err());
+        assertEquals(4, referenceJson.runs().size());
+        for (SweepReport.VariantSummary v : referenceJson.variants()) {
+            int ok = 0, panics = 0;
+            long low = Long.MAX_VALUE;
+            for (long seed = 1; seed <= 2; seed++) {
+                Run boot = dfemu("boot", image.toString(), "--seed", Long.toString(seed), "-e", v.variant(), "--time", "10");
+                BootPlan plan = BootPlan.open(image, ImageMode.COPY_ON_WRITE, v.settings(), seed, 10_000_000_000L);
+                RunRecord r = Boot.run(plan, TraceSink.NONE, new PrintWriter(new StringWriter()));
+                assertEquals(r.exitStatus(), boot.status(), boot.out());
+                if (r.outcome() == RunRecord.Outcome.OK) ok++;
+                if (r.outcome() == RunRecord.Outcome.PANIC) panics++;
+                low = Math.min(low, r.freeLow());
+                // The low-water mark is at most the free count the boot printed at shutdown.
+                Matcher m = Pattern.compile("(?m)^v_free_count +(\\d+)$").matcher(boot.out());
+                assertTrue(m.find(), boot.out());
+                assertTrue(r.freeLow() > 0 && r.freeLow() <= Long.parseLong(m.group(1)), r + " vs " + m.group());
+                final long s = seed;
+                SweepReport.Run swept = referenceJson.runs().stream()
+                        .filter(x -> x.variant().equals(v.variant()) && x.seed() == s).findFirst().orElseThrow();
+                assertEquals(r, record(swept), "the sweep's record of seed " + seed + " " + v.variant());
+            }
+            assertEquals(2, v.runs());
+            assertEquals(ok, v.ok(), v.toString());
+            assertEquals(panics, v.panics(), v.toString());
+            assertEquals(low, v.freeLow(), v.toString());
+        }
+        // The scenario: 16M panics on the vmspace limit for both seeds, 32M is ok.
+        assertEquals(2, referenceJson.variants().get(0).panics());
+        assertEquals(2, referenceJson.variants().get(1).ok());
+        assertTrue(reference.out().contains("""
+                variant hw.physmem=16M
+                    runs     ok  deadlock  panic  data-loss  oom-kills  free-low  (seed, time)
+                       2      0         0      2          0          0"""), reference.out());
+    }
+
+    private static RunRecord record(SweepReport.Run r) {
+        return new RunRecord(r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
+                r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest());
+    }
+
+    @Test
+    void aPrintedReproduceCommandGivesTheSameFailureThroughBoot() {
+        String expected = "dfemu boot " + image + " --seed 2 -e hw.physmem=16M --time 10";
+        assertTrue(reference.out().contains("  seed 2: panic: vmspace: malloc limit exceeded"), reference.out());
+        assertTrue(reference.out().contains("\n    " + expected + "\n"), reference.out());
+        SweepReport.Run failed = referenceJson.runs().stream()
+                .filter(x -> x.seed() == 2 && x.variant().equals("hw.physmem=16M")).findFirst().orElseThrow();
+        assertEquals(expected, failed.reproduce());
+        assertTrue(failed.consoleTail().getLast().equals("result: panic"), failed.consoleTail().toString());
+
+        String[] words = expected.split(" ");
+        Run boot = dfemu(java.util.Arrays.copyOfRange(words, 1, words.length));
+        assertEquals(1, boot.status());
+        assertTrue(boot.out().contains(failed.headline()), boot.out());
+        assertTrue(boot.out().strip().endsWith("result: panic"), boot.out());
+        // The boot's console ends as the sweep's kept tail of that run.
+        List<String> lines = boot.out().lines().toList();
+        assertEquals(failed.consoleTail(), lines.subList(lines.size() - failed.consoleTail().size(), lines.size()));
+    }
+
+    @Test
+    void parallelRunsGiveTheSameResultsAsSequentialOnes() throws Exception {
+        Path json = dir.resolve("seq.json");
+        Run seq = sweep("--jobs", "1", "--json", json.toString());
+        assertEquals(reference.out(), seq.out());
+        assertEquals(referenceJson, SweepReport.read(json));
+        Run wide = sweep("--jobs", "4");
+        assertEquals(reference.out(), wide.out());
+    }
+
+    @Test
+    void shardsPartitionTheRunsAndTheirMergeIsTheUnshardedTable() throws Exception {
+        List<String> files = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        int total = 0;
+        for (int i = 0; i < 3; i++) {
+            Path json = dir.resolve("shard-" + i + ".json");
+            sweep("--jobs", "2", "--shard", i + "/3", "--json", json.toString());
+            files.add(json.toString());
+            for (SweepReport.Run r : SweepReport.read(json).runs()) {
+                assertTrue(seen.add(r.variant() + " " + r.seed()), "run twice: " + r);
+                total++;
+            }
+        }
+        assertEquals(4, total);
+        List<String> args = new ArrayList<>(List.of("sweep", "--merge"));
+        args.addAll(files);
+        Path mergedJson = dir.resolve("merged.json");
+        args.addAll(List.of("--json", mergedJson.toString()));
+        Run merged = dfemu(args.toArray(String[]::new));
+        assertEquals(1, merged.status(), merged.err());
+        assertEquals(reference.out(), merged.out());
+        SweepReport m = SweepReport.read(mergedJson);
+        assertEquals(referenceJson.runs(), m.runs());
+        assertEquals(referenceJson.variants(), m.variants());
+        assertEquals(List.of(0, 1, 2), m.shards());
+
+        Run twice = dfemu("sweep", "--merge", files.get(0), files.get(0));
+        assertBad(twice, "given twice");
+        Run other = dfemu("sweep", "--merge", files.get(0), dir.resolve("all.json").toString());
+        assertBad(other, "not a shard of the same sweep");
+    }
+
+    @Test
+    void badInputIsOneLineBeforeAnythingRuns() {
+        String img = image.toString();
+        assertBad(dfemu("sweep", img, "--seeds", "1..3", "-e", "vm.nonesuch=1,2"), "unknown setting 'vm.nonesuch'");
+        assertBad(dfemu("sweep", img, "--seeds", "1..3", "-e", "hw.physmem=16M,8M"), "hw.physmem: 8M is out of range");
+        assertBad(dfemu("sweep", img, "--seeds", "1..3", "-e", "vm.swapmeta_alloc=zalloc,slab"), "vm.swapmeta_alloc");
+        assertBad(dfemu("sweep", img, "--seeds", "1..3", "-e", "kern.hz=100", "-e", "kern.hz=250"), "given twice");
+        assertBad(dfemu("sweep", img, "--seeds", "3..1"), "range 3..1 is empty");
+        assertBad(dfemu("sweep", img, "--seeds", "1..x"), "'x' is not a seed");
+        assertBad(dfemu("sweep", img), "--seeds is required");
+        assertBad(dfemu("sweep", img, "--seeds", "1", "--shard", "3/3"), "--shard 3/3");
+        assertBad(dfemu("sweep", img, "--seeds", "1", "--shard", "a"), "--shard a");
+        assertBad(dfemu("sweep", img, "--seeds", "1", "--jobs", "0"), "--jobs 0");
+        assertBad(dfemu("sweep", img, "--seeds", "1", "--time", "-1"), "--time -1");
+        assertBad(dfemu("sweep", dir.resolve("none.img").toString(), "--seeds", "1"), "no such image file");
+        assertBad(dfemu("sweep", "--merge", dir.resolve("none.json").toString()), "no such file");
+    }
+
+    private static void assertBad(Run r, String mention) {
+        assertEquals(2, r.status(), r.out() + r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + r.err());
+        assertTrue(lines[0].startsWith("dfemu sweep: "), lines[0]);
+        assertTrue(lines[0].contains(mention), lines[0]);
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void seedsAreRangesAndListsInAscendingOrder() {
+        assertArrayEquals(new long[] {1, 2, 3, 7, 9}, SeedSet.parse("9,1..3,7").seeds());
+        assertArrayEquals(new long[] {0}, SeedSet.parse("0").seeds());
+        assertThrows(IllegalArgumentException.class, () -> SeedSet.parse("1..3,2"));
+        assertThrows(IllegalArgumentException.class, () -> SeedSet.parse(""));
+        assertThrows(IllegalArgumentException.class, () -> SeedSet.parse("-1"));
+    }
+
+    @Test
+    void variantsAreTheProductInTheOrderGiven() {
+        var axes = Variant.parseAxes(List.of("vm.swapmeta_alloc=zalloc,kmalloc_obj:kern.hz=100", "kern.kmalloc_obj_reserve_slabs=1,3"));
+        List<String> labels = Variant.product(axes).stream().map(Variant::label).toList();
+        assertEquals(List.of(
+                "vm.swapmeta_alloc=zalloc:kern.hz=100:kern.kmalloc_obj_reserve_slabs=1",
+                "vm.swapmeta_alloc=zalloc:kern.hz=100:kern.kmalloc_obj_reserve_slabs=3",
+                "vm.swapmeta_alloc=kmalloc_obj:kern.hz=100:kern.kmalloc_obj_reserve_slabs=1",
+                "vm.swapmeta_alloc=kmalloc_obj:kern.hz=100:kern.kmalloc_obj_reserve_slabs=3"), labels);
+        assertEquals(List.of(""), Variant.product(List.of()).stream().map(Variant::label).toList());
+        assertEquals("dfemu boot 'my disk.img' --seed 4", SweepCommand.reproduce("my disk.img", 4, new Variant(Map.of()), null));
+        assertEquals("dfemu boot --seed 4 -e kern.hz=250 --time 2.5",
+                SweepCommand.reproduce("", 4, new Variant(Map.of("kern.hz", "250")), "2.5"));
+        assertNull(referenceJson.runs().stream().filter(r -> !r.failed()).findFirst().orElseThrow().consoleTail(),
+                "an ok run keeps no console");
+    }
+}
