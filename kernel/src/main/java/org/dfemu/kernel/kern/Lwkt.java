@@ -255,6 +255,7 @@ public final class Lwkt {
             return 0;
         }
         long timeoutNs = timo == 0 ? 0 : (long) timo * 1_000_000_000L / hz();
+        kernel.trace().tsleep(ident, wmesg);
         return sched.tsleep(ident, wmesg, timeoutNs);
     }
 
@@ -329,14 +330,17 @@ public final class Lwkt {
         km.bzero(td, StructThread.layout().byteSize());
         StructThread.td_flags(km, td, tdflags);
         StructThread.td_comm(km, td, name);
-        s.spawn(name, cpu, td, () -> {
+        int tid = s.spawn(name, cpu, td, () -> {
             try {
                 body.run();
             } catch (KernelPanic p) {
-                throw p.inThread(s.curtid(), name);
+                KernelPanic attributed = p.inThread(s.curtid(), name);
+                kernel.trace().panic(attributed.getMessage());
+                throw attributed;
             }
             lwktExitFree(m);
         });
+        kernel.trace().threadName(tid, name);
         return td;
     }
 

@@ -1277,6 +1277,7 @@ public final class VmPage {
                 if (m == 0) {
                     km.fetchAdd32(pageout().vmPageoutDeficitAddr(), 1);
                     pageout().pagedaemonWakeup();
+                    kernel.trace().pageAlloc(0, pageReq, object);
                     return 0;
                 }
                 foundCache = true;
@@ -1284,6 +1285,7 @@ public final class VmPage {
                 // No pages available: wake the pageout daemon and give up.
                 km.fetchAdd32(pageout().vmPageoutDeficitAddr(), 1);
                 pageout().pagedaemonWakeup();
+                kernel.trace().pageAlloc(0, pageReq, object);
                 return 0;
             }
 
@@ -1354,6 +1356,7 @@ public final class VmPage {
 
         // Wake the pageout daemon when we would be nearly out of memory.
         pageout().pagedaemonWakeup();
+        kernel.trace().pageAlloc(m, pageReq, object);
         return m;
     }
 
@@ -1395,7 +1398,9 @@ public final class VmPage {
                 // The pageout daemon itself needs pages: this is bad.
                 if (p2().vmPagingMin()) {
                     po.vmPageoutPagesNeeded(1);
+                    kernel.trace().vmWaitSleep();
                     lwkt.tsleep(po.vmPageoutPagesNeededAddr(), "VMWait", timo);
+                    kernel.trace().vmWaitWoke(2);
                 }
             } else {
                 int nice = curNice(td);
@@ -1405,7 +1410,9 @@ public final class VmPage {
                         lwkt.wakeup(po.vmPagesNeededAddr());
                     }
                     vmPagesWaiting(vmPagesWaiting() + 1);
+                    kernel.trace().vmWaitSleep();
                     lwkt.tsleep(vs() + StructVmstats.v_free_count$OFFSET, "vmwait", timo);
+                    kernel.trace().vmWaitWoke(0);
                 }
             }
         } finally {
@@ -1439,7 +1446,9 @@ public final class VmPage {
                     lwkt.wakeup(po.vmPagesNeededAddr());
                 }
                 vmPagesWaiting(vmPagesWaiting() + 1);
+                kernel.trace().vmWaitSleep();
                 lwkt.tsleep(vs() + StructVmstats.v_free_count$OFFSET, "pfault", lwkt.hz() / 10 + 1);
+                kernel.trace().vmWaitWoke(1);
 
                 // Do not stay stuck if the system is trying to kill the process.
                 long p = StructThread.td_proc(km, lwkt.curthread());
@@ -1591,6 +1600,7 @@ public final class VmPage {
         }
         vmPageFreeWakeup();
         lwkt.progress();
+        kernel.trace().pageFree(m);
     }
 
     /**

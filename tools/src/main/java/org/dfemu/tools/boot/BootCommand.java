@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +19,10 @@ import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.disk.LatencyModel;
 import org.dfemu.emulator.sched.SchedulerSettings;
-import org.dfemu.emulator.trace.EmulatorEvents;
+import org.dfemu.emulator.trace.TraceCategories;
 import org.dfemu.emulator.trace.TraceWriter;
 import org.dfemu.kernel.KernelConfig;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.tools.image.BootSettings;
 import org.dfemu.tools.image.DiskImage;
 import org.dfemu.tools.image.MachineSettings;
@@ -83,6 +85,11 @@ public final class BootCommand implements Callable<Integer> {
             description = "Record the run's trace events to FILE (format: emulator/.../trace/TraceFormat).")
     Path traceFile;
 
+    @Option(names = "--trace-events", paramLabel = "LIST", defaultValue = "all",
+            description = "With --trace: what to record, a comma-separated list of categories (faults, vm, swap, alloc, "
+                    + "sched, and the machine's io, tlb, mmu), event names (e.g. vm_page_alloc) or all (default: ${DEFAULT-VALUE}).")
+    String traceEvents;
+
     @Option(names = "--settings", description = "List every boot setting with its default and range, and exit.")
     boolean listSettings;
 
@@ -108,8 +115,13 @@ public final class BootCommand implements Callable<Integer> {
             return 2;
         }
         try {
+            // Checked before anything is built, so a bad list costs nothing.
+            BitSet mask = TraceCategories.select(List.of(KernelEvents.names()), traceEvents);
+            if (traceFile == null && spec.commandLine().getParseResult().hasMatchedOption("--trace-events")) {
+                throw new BadInput("--trace-events needs --trace FILE");
+            }
             BootPlan plan = plan();
-            return boot(plan, out);
+            return boot(plan, out, mask);
         } catch (BadInput | IOException | SpecException | IllegalArgumentException e) {
             err.println("dfemu boot: " + e.getMessage());
             err.flush();
@@ -146,11 +158,10 @@ public final class BootCommand implements Callable<Integer> {
         return new BootPlan(path, mode, label, MachineSettings.resolve(label.bootSettings(), overrides));
     }
 
-    private int boot(BootPlan plan, PrintWriter out) throws IOException {
+    private int boot(BootPlan plan, PrintWriter out, BitSet mask) throws IOException {
         if (traceFile != null) {
-            // The machine's own events for now (scheduler, I/O, TLB shootdowns, MMU faults);
-            // the kernel's event types come with the tracing issue.
-            try (TraceWriter trace = TraceWriter.open(traceFile, List.of(EmulatorEvents.names()))) {
+            // The machine's events (scheduler, I/O, TLB shootdowns, MMU faults) and the kernel's.
+            try (TraceWriter trace = TraceWriter.open(traceFile, List.of(KernelEvents.names()), mask)) {
                 int status = boot(plan, out, trace);
                 out.printf("trace: %d records in %s%n", trace.recordCount(), traceFile);
                 out.flush();
