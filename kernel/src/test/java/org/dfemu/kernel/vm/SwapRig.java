@@ -1,6 +1,9 @@
 package org.dfemu.kernel.vm;
 
 import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.cpu.CpuSettings;
+import org.dfemu.emulator.sched.SchedulerSettings;
 import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
@@ -44,12 +47,19 @@ final class SwapRig implements AutoCloseable {
     /** As above; {@code writable} false leaves the swap window read-only (every swap write fails, EROFS). */
     static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed,
             boolean writable) throws IOException {
+        return boot(dir, ramBytes, swapBytes, alloc, seed, writable, TraceSink.NONE);
+    }
+
+    /** As above, recording the machine's and the kernel's trace events to {@code trace}. */
+    static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed,
+            boolean writable, TraceSink trace) throws IOException {
         Path image = dir.resolve("disk.img");
         long swapSectors = swapBytes / BlockDevice.SECTOR_SIZE;
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength((LABEL_SECTORS + swapSectors) * BlockDevice.SECTOR_SIZE);
         }
-        MachineKernel mk = MachineKernel.boot(MachineConfig.of(ramBytes, 1, seed),
+        MachineKernel mk = MachineKernel.boot(new MachineConfig(ramBytes, 1, 100, seed, SchedulerSettings.DEFAULTS,
+                        CpuSettings.DEFAULT, trace),
                 new KernelConfig(1, 100).withSwapmetaAlloc(alloc, 3));
         try {
             Disk.Builder b = Disk.builder(image, mk.machine.clock()).mode(ImageMode.DIRECT);
