@@ -341,10 +341,8 @@ public final class KernelTrace {
         if (on(SCHED_TSLEEP)) emitName(SCHED_TSLEEP, ident, wmesg);
     }
 
-    /** panic(): the kernel panicked with {@code message} (its first 24 bytes are kept). */
-    public void panic(String message) {
-        if (!on(SCHED_PANIC)) return;
-        String m = message.startsWith("panic: ") ? message.substring(7) : message;
-        emitName(SCHED_PANIC, 0, m);
+    /** panic(): a kernel thread panicked with {@code panicstr} (its first 24 bytes are kept). */
+    public void panic(String panicstr) {
+        if (on(SCHED_PANIC)) emitName(SCHED_PANIC, 0, panicstr);
     }
 }

@@ -334,9 +334,8 @@ public final class Lwkt {
             try {
                 body.run();
             } catch (KernelPanic p) {
-                KernelPanic attributed = p.inThread(s.curtid(), name);
-                kernel.trace().panic(attributed.getMessage());
-                throw attributed;
+                kernel.trace().panic(p.panicString());
+                throw p.inThread(s.curtid(), name);
             }
             lwktExitFree(m);
         });

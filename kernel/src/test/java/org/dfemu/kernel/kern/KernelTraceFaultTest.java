@@ -3,6 +3,7 @@ package org.dfemu.kernel.kern;
 import static org.dfemu.kernel.KernelEvents.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayDeque;
@@ -16,6 +17,7 @@ import org.dfemu.emulator.mmu.PageFaultCode;
 import org.dfemu.emulator.sched.SchedulerSettings;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
+import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.TraceRecords;
 import org.dfemu.kernel.TraceRecords.Rec;
@@ -143,6 +145,22 @@ class KernelTraceFaultTest {
         for (Rec a : allocs) assertTrue(a.a2() >= 0 && a.a2() <= t.pageCount(), a.toString());
         assertFalse(t.trace().of(VM_PAGE_FREE).isEmpty(), "exits free pages");
         assertFalse(t.trace().of(ALLOC_KMALLOC).isEmpty(), "procs and vmspaces are kmalloc'd");
+    }
+
+    @Test
+    void aPanicInAKernelThreadIsRecorded() {
+        TraceRecords sink = new TraceRecords();
+        MachineConfig mc = new MachineConfig(32 * MB, 1, 100, 34, SchedulerSettings.DEFAULTS, CpuSettings.DEFAULT, sink);
+        try (MachineKernel mk = MachineKernel.boot(mc, new KernelConfig(1, 100))) {
+            mk.thread("boom", 0, () -> {
+                throw org.dfemu.kernel.Kassert.panic("vm_page_free: freeing free page %d", 7);
+            });
+            assertThrows(KernelPanic.class, mk::run);
+        }
+        List<Rec> panics = sink.of(SCHED_PANIC);
+        assertEquals(1, panics.size());
+        assertEquals("vm_page_free: freeing fr", panics.getFirst().name(), "the first 24 bytes of panicstr");
+        assertTrue(panics.getFirst().thread() > 0, "recorded in the panicking thread");
     }
 
     @Test
