@@ -568,10 +568,10 @@ public final class SwapPager implements VmPagerOps {
 
     private long page(long bp, int j) { return km.load64(bp + B_PAGES + 8L * j); }
 
+    private void page(long bp, int j, long m) { km.store64(bp + B_PAGES + 8L * j, m); }
+
     /** The swbuf's index in the swbuf array (dfemu's trace keys swap I/O in flight by it). */
     private int swbufSlot(long bp) { return (int) ((bp - swbufs) / SWBUF.byteSize()); }
-
-    private void page(long bp, int j, long m) { km.store64(bp + B_PAGES + 8L * j, m); }
 
     /**
      * vn_strategy(swapdev_vp, bio): starts the swbuf's transfer. A request the strategy refuses
