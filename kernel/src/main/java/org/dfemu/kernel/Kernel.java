@@ -81,6 +81,7 @@ public final class Kernel {
     private final SwapPager swapPager;
     private final FailAlloc failAlloc;
     private final KernelSymbols symbols;
+    private final KernelTrace trace;
     private final long physfree;
     /** The console (kprintf output, dmesg); output only, never read by kernel code. */
     private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
@@ -95,6 +96,7 @@ public final class Kernel {
         this.km = new KernelMemory(ram);
         DataSegment data = new DataSegment(km);
         this.sysctl = new Sysctl(km);
+        this.trace = new KernelTrace(this, SwapPager.NSWBUF_KVA);
         // Each constructor only lays out globals and keeps `this`; cross-file calls happen later.
         this.lwkt = new Lwkt(this, data);
         this.globaldata = new Globaldata(this, data);
@@ -233,16 +235,20 @@ public final class Kernel {
 
     /** (dfemu only) The data segment's symbol table, for reports that name kernel addresses. */
     public KernelSymbols symbols() { return symbols; }
+    /** The kernel's trace recorder (records nothing until {@link #attachMachine} with a trace). */
+    public KernelTrace trace() { return trace; }
 
     /**
      * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})
      * and its CPUs ({@code pmap().attachCpus}: every CPU loads the kernel CR3), and installs the
-     * page-fault vector ({@link org.dfemu.kernel.machine.Trap}), and seeds fault injection with
-     * the machine's first kernel sub-seed ({@link Machine#subSeed}). Call once, after
+     * page-fault vector ({@link org.dfemu.kernel.machine.Trap}), seeds fault injection with
+     * the machine's first kernel sub-seed ({@link Machine#subSeed}) and starts the kernel's trace
+     * recording to the machine's trace sink ({@link KernelTrace#attach}). Call once, after
      * {@link #boot()}, before the scheduler runs. (boot only) Panics on a mismatch of cpu count
      * or hz.
      */
     public void attachMachine(Machine machine) {
+        trace.attach(machine.trace(), machine.clock()::now, machine.scheduler()::traceCpu, machine.scheduler()::traceTid);
         lwkt.attachScheduler(machine.scheduler());
         pmap.attachCpus(machine.cpus());
         machine.setTrapHandler(new org.dfemu.kernel.machine.Trap(this));

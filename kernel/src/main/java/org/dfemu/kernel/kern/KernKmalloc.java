@@ -4,6 +4,7 @@ import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.sys.Exislock;
 import org.dfemu.kernel.sys.Malloc;
@@ -563,7 +564,10 @@ public final class KernKmalloc {
      * PORT: the macro's constant-size M_ZERO folding is a plain call here.
      */
     public long kmallocObj(long size, long type, int flags) {
-        return _kmallocObj(Malloc.VM_CACHELINE_ALIGN(size), type, flags);
+        long traceT0 = kernel.trace().start(KernelEvents.ALLOC_KMALLOC_OBJ);
+        long p = _kmallocObj(Malloc.VM_CACHELINE_ALIGN(size), type, flags);
+        kernel.trace().kmallocObj(type, Malloc.VM_CACHELINE_ALIGN(size), flags, p, traceT0);
+        return p;
     }
 
     /**

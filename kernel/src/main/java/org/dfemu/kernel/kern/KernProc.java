@@ -145,25 +145,34 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
     /** The body of a process's thread: actions until exit or a fatal signal, then exit1(). */
     private void run(Process proc, ActionSource actions) {
         StructThread.td_proc(km, kernel.lwkt().curthread(), proc.p());
+        kernel.trace().procStart(proc.pid(), proc.name());
         try {
             boolean running = true;
             while (running && !killed(proc)) {
                 running = perform(proc, actions.next());
             }
-            if (!killed(proc)) report.exited(proc.entry());
+            if (!killed(proc)) {
+                report.exited(proc.entry());
+                kernel.trace().procExit(proc.pid(), 0, 0);
+            } else {
+                kernel.trace().procExit(proc.pid(), 2, 0);
+            }
         } catch (SegvException e) {
             if (killed(proc)) {
                 // The fault failed because the process is being killed (P_LOWMEMKILL): the
                 // pending SIGKILL ends it, the report keeps killproc's reason.
+                kernel.trace().procExit(proc.pid(), 2, e.va());
                 exit(proc);
                 return;
             }
+            kernel.trace().procExit(proc.pid(), 1, e.va());
             String fate = String.format(Locale.ROOT, "SIGSEGV at va 0x%x (code %d)", e.va(), e.siCode());
             kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed by %s", proc.pid(), proc.name(), fate));
             report.killed(proc.entry(), fate);
         } catch (MapFailed e) {
             kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed: %s", proc.pid(), proc.name(), e.getMessage()));
             report.killed(proc.entry(), e.getMessage());
+            kernel.trace().procExit(proc.pid(), 0, 1);   // as a program whose mmap failed: exit(1)
         }
         exit(proc);
     }

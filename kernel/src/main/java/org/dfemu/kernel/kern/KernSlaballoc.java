@@ -4,6 +4,7 @@ import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.sys.Malloc;
@@ -469,6 +470,7 @@ public final class KernSlaballoc {
         StructMallocType.ks_use(km, type, use);
         km.store64(globals + KMEMSTATISTICS, type);
         lwkt.spinUnlock(globals + KMEMSTAT_SPIN);
+        kernel.trace().mallocTypeName(type);
     }
 
     /**
@@ -842,7 +844,10 @@ public final class KernSlaballoc {
      * _kmalloc().
      */
     public long kmalloc(long size, long type, int flags) {
-        return _kmalloc(size, type, flags);
+        long traceT0 = kernel.trace().start(KernelEvents.ALLOC_KMALLOC);
+        long p = _kmalloc(size, type, flags);
+        kernel.trace().kmalloc(type, size, flags, p, traceT0);
+        return p;
     }
 
     /**
@@ -1448,7 +1453,10 @@ public final class KernSlaballoc {
     public long kmemSlabAlloc(long size, long align, int flags) {
         lwkt.pushFrame("kmem_slab_alloc");
         try {
-            return kmemSlabAllocFramed(size, align, flags);
+            long traceT0 = kernel.trace().start(KernelEvents.ALLOC_SLAB);
+            long addr = kmemSlabAllocFramed(size, align, flags);
+            kernel.trace().slab(size, flags, addr, traceT0);
+            return addr;
         } finally {
             lwkt.popFrame();
         }

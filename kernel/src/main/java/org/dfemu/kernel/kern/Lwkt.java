@@ -263,6 +263,7 @@ public final class Lwkt {
             return 0;
         }
         long timeoutNs = timo == 0 ? 0 : (long) timo * 1_000_000_000L / hz();
+        kernel.trace().tsleep(ident, wmesg);
         return sched.tsleep(ident, wmesg, timeoutNs);
     }
 
@@ -353,14 +354,16 @@ public final class Lwkt {
         km.bzero(td, StructThread.layout().byteSize());
         StructThread.td_flags(km, td, tdflags);
         StructThread.td_comm(km, td, name);
-        s.spawn(name, cpu, td, () -> {
+        int tid = s.spawn(name, cpu, td, () -> {
             try {
                 body.run();
             } catch (KernelPanic p) {
+                kernel.trace().panic(p.panicString());
                 throw p.inThread(s.curtid(), name);
             }
             lwktExitFree(m);
         });
+        kernel.trace().threadName(tid, name);
         return td;
     }
 

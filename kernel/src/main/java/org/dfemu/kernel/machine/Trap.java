@@ -41,7 +41,9 @@ public final class Trap implements TrapHandler {
     @Override
     public void pageFault(Cpu cpu, long va, int errorCode) {
         boolean usermode = (errorCode & PageFaultCode.U) != 0;
+        long traceT0 = kernel.trace().faultStart();
         int rv = trapPfault(va, errorCode, usermode);
+        kernel.trace().fault(va, errorCode, rv, traceT0);   // PORT: dfemu's trace (KTR-like)
         if (rv == VmMap.KERN_SUCCESS) {
             if (usermode) {
                 returnToUser(cpu);

@@ -458,6 +458,7 @@ public final class SwapPager implements VmPagerOps {
             long use = StructVmObject.type(km, object) == StructVmObject.OBJT_SWAP ? VM_SWAP_ANON_USE : VM_SWAP_CACHE_USE;
             km.store64(globals + use, km.load64(globals + use) + npages);
             swpSizecheck();
+            kernel.trace().swapAlloc(blk, npages);
         }
         return blk;
     }
@@ -479,6 +480,7 @@ public final class SwapPager implements VmPagerOps {
         vmSwap().vmSwapSize(vmSwap().vmSwapSize() + npages);
         vmSwap().swapdevDiscard(blk, npages);
         swpSizecheck();
+        kernel.trace().swapFree(blk, npages);
     }
 
     /**
@@ -576,6 +578,9 @@ public final class SwapPager implements VmPagerOps {
 
     private void page(long bp, int j, long m) { km.store64(bp + B_PAGES + 8L * j, m); }
 
+    /** The swbuf's index in the swbuf array (dfemu's trace keys swap I/O in flight by it). */
+    private int swbufSlot(long bp) { return (int) ((bp - swbufs) / SWBUF.byteSize()); }
+
     /**
      * vn_strategy(swapdev_vp, bio): starts the swbuf's transfer. A request the strategy refuses
      * completes at once with its error, as biodone would: the sync waiter sees it done, an async
@@ -588,6 +593,7 @@ public final class SwapPager implements VmPagerOps {
             pas[j] = StructVmPage.phys_addr(km, page(bp, j));
         }
         km.store32(bp + B_PENDING, n);
+        kernel.trace().swapIoStart(swbufSlot(bp), write, km.load64(bp + B_BLKNO), n);
         int error = vmSwap().swapdevStrategy(write, km.load64(bp + B_BLKNO), n, pas, (id, status) -> swapIntr(bp, status));
         if (error != 0) {
             km.store32(bp + B_PENDING, 0);
@@ -914,6 +920,7 @@ public final class SwapPager implements VmPagerOps {
         int index = km.load32(bp + B_INDEX);
         int error = km.load32(bp + B_ERROR);
         int npages = km.load32(bp + B_NPAGES);
+        kernel.trace().swapIoDone(swbufSlot(bp), error);
         if (error != 0) {
             kernel.kprintf(String.format("swap_pager: I/O error - %s failed; offset %d,size %d, error %d",
                     (index & SWBIO_READ) != 0 ? "pagein" : "pageout", km.load64(bp + B_BLKNO) << 12,

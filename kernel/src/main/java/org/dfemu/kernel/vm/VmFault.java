@@ -2,6 +2,7 @@ package org.dfemu.kernel.vm;
 
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
 
@@ -92,6 +93,7 @@ public final class VmFault {
         int prot = protp[0];
         long firstObject = StructVmMapEntry.ba_object(km, firstBa);
         vo.vmObjectHold(firstObject);
+        int traceKind = KernelEvents.FAULT_RESIDENT;   // PORT: for dfemu's trace only
         try {
             // Walk the backing chain for a resident or pageable page.
             long m = 0;
@@ -133,6 +135,7 @@ public final class VmFault {
                     int pr = kernel.vmPager().vmPagerGetPage(type, object, mpp, 0);
                     m = mpp[0];
                     if (pr == VmPager.VM_PAGER_OK) {
+                        traceKind = KernelEvents.FAULT_SWAP_IN;
                         Kassert.kkassert(StructVmPage.valid(km, m) == StructVmPage.VM_PAGE_BITS_ALL,
                                 "m->valid == VM_PAGE_BITS_ALL (after vm_pager_get_page)", "vm_fault_object");
                         break;
@@ -159,6 +162,7 @@ public final class VmFault {
                 if (m == 0) {
                     return afterVmWaitPfault();
                 }
+                traceKind = KernelEvents.FAULT_ZERO_FILL;
                 kernel.pmap().pmapZeroPage(vp.VM_PAGE_TO_PHYS(m));
                 StructVmPage.valid(km, m, StructVmPage.VM_PAGE_BITS_ALL);
             } else if (StructVmPage.object(km, m) != firstObject) {
@@ -172,6 +176,7 @@ public final class VmFault {
                     StructVmPage.valid(km, copy, StructVmPage.VM_PAGE_BITS_ALL);
                     vp.vmPageWakeup(m);
                     m = copy;
+                    if (traceKind != KernelEvents.FAULT_SWAP_IN) traceKind = KernelEvents.FAULT_COW;
                 } else {
                     // A read of a shared page maps it read-only: a later write must copy it.
                     prot &= ~Vm.VM_PROT_WRITE;
@@ -186,6 +191,7 @@ public final class VmFault {
             }
             vp.vmPageActivate(m);
             vp.vmPageWakeup(m);
+            kernel.trace().faultResolved(traceKind, StructVmMapEntry.start(km, entry));
             vm.vmMapLookupDone(map);
             return VmMap.KERN_SUCCESS;
         } finally {

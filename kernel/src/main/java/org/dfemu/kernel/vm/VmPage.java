@@ -1281,6 +1281,7 @@ public final class VmPage {
                 if (m == 0) {
                     km.fetchAdd32(pageout().vmPageoutDeficitAddr(), 1);
                     pageout().pagedaemonWakeup();
+                    kernel.trace().pageAlloc(0, pageReq, object);
                     return 0;
                 }
                 foundCache = true;
@@ -1288,6 +1289,7 @@ public final class VmPage {
                 // No pages available: wake the pageout daemon and give up.
                 km.fetchAdd32(pageout().vmPageoutDeficitAddr(), 1);
                 pageout().pagedaemonWakeup();
+                kernel.trace().pageAlloc(0, pageReq, object);
                 return 0;
             }
 
@@ -1358,6 +1360,7 @@ public final class VmPage {
 
         // Wake the pageout daemon when we would be nearly out of memory.
         pageout().pagedaemonWakeup();
+        kernel.trace().pageAlloc(m, pageReq, object);
         return m;
     }
 
@@ -1399,7 +1402,9 @@ public final class VmPage {
                 // The pageout daemon itself needs pages: this is bad.
                 if (p2().vmPagingMin()) {
                     po.vmPageoutPagesNeeded(1);
+                    kernel.trace().vmWaitSleep();
                     lwkt.tsleep(po.vmPageoutPagesNeededAddr(), "VMWait", timo);
+                    kernel.trace().vmWaitWoke(2);
                 }
             } else {
                 int nice = curNice(td);
@@ -1409,7 +1414,9 @@ public final class VmPage {
                         lwkt.wakeup(po.vmPagesNeededAddr());
                     }
                     vmPagesWaiting(vmPagesWaiting() + 1);
+                    kernel.trace().vmWaitSleep();
                     lwkt.tsleep(vs() + StructVmstats.v_free_count$OFFSET, "vmwait", timo);
+                    kernel.trace().vmWaitWoke(0);
                 }
             }
         } finally {
@@ -1443,7 +1450,9 @@ public final class VmPage {
                     lwkt.wakeup(po.vmPagesNeededAddr());
                 }
                 vmPagesWaiting(vmPagesWaiting() + 1);
+                kernel.trace().vmWaitSleep();
                 lwkt.tsleep(vs() + StructVmstats.v_free_count$OFFSET, "pfault", lwkt.hz() / 10 + 1);
+                kernel.trace().vmWaitWoke(1);
 
                 // Do not stay stuck if the system is trying to kill the process.
                 long p = StructThread.td_proc(km, lwkt.curthread());
@@ -1598,6 +1607,7 @@ public final class VmPage {
         vmPageFreeWakeup();
         if (toFree) {
             lwkt.progress();
+            kernel.trace().pageFree(m);
         }
     }
 

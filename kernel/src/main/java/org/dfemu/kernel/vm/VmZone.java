@@ -4,6 +4,7 @@ import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.machine.Param;
@@ -132,6 +133,7 @@ public final class VmZone {
         if (invariants && z == 0) {
             zerror(ZONE_ERROR_INVALID);
         }
+        long traceT0 = kernel.trace().start(KernelEvents.ALLOC_ZALLOC);
         int cpu = lwkt.mycpuid();
         long zpcpu = StructVmZone.zpcpu(z, cpu);
         long spin = StructVmZone.zspin(z);
@@ -155,6 +157,7 @@ public final class VmZone {
                     StructVmZpcpu.zfreecnt(km, zpcpu, StructVmZpcpu.zfreecnt(km, zpcpu) - 1);
                     StructVmZpcpu.znalloc(km, zpcpu, StructVmZpcpu.znalloc(km, zpcpu) + 1);
                     lwkt.critExit();
+                    kernel.trace().zalloc(z, item, traceT0);
                     return item;
                 }
                 lwkt.critExit();
@@ -191,6 +194,7 @@ public final class VmZone {
             if (item == 0 && (StructVmZone.zflags(km, z) & ZONE_PANICFAIL) != 0) {
                 throw Kassert.panic("zalloc(%s) failed", zname(z));
             }
+            kernel.trace().zalloc(z, item, traceT0);
             return item;
         }
     }
@@ -342,6 +346,7 @@ public final class VmZone {
                 zfree(z, buf);
             }
         }
+        kernel.trace().zoneName(z);
         kernel.kprintf(String.format("zone %s: %d-byte items, %s", zname(z), zsize,
                 (StructVmZone.zflags(km, z) & ZONE_INTERRUPT) != 0
                         ? String.format("ZONE_INTERRUPT, %d entries, %d pages of KVA reserved, %d items ready",
@@ -410,6 +415,7 @@ public final class VmZone {
         StructVmZone.zmax(km, z, nitems);
         StructVmZone.ztotal(km, z, nitems);
         zlistInsertHead(z);
+        kernel.trace().zoneName(z);
         kernel.kprintf(String.format("zone %s: %d-byte items, %d boot items", zname(z), size, nitems));
     }
 

@@ -1,6 +1,9 @@
 package org.dfemu.kernel.vm;
 
 import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.cpu.CpuSettings;
+import org.dfemu.emulator.sched.SchedulerSettings;
 import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
@@ -44,8 +47,15 @@ final class SwapRig implements AutoCloseable {
     /** As above; {@code writable} false leaves the swap window read-only (every swap write fails, EROFS). */
     static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed,
             boolean writable) throws IOException {
-        return boot(dir, swapBytes, MachineConfig.of(ramBytes, 1, seed), new KernelConfig(1, 100).withSwapmetaAlloc(alloc, 3),
-                writable);
+        return boot(dir, ramBytes, swapBytes, alloc, seed, writable, TraceSink.NONE);
+    }
+
+    /** As above, recording the machine's and the kernel's trace events to {@code trace}. */
+    static SwapRig boot(Path dir, long ramBytes, long swapBytes, KernelConfig.SwapmetaAlloc alloc, long seed,
+            boolean writable, TraceSink trace) throws IOException {
+        return boot(dir, swapBytes, new MachineConfig(ramBytes, 1, 100, seed, SchedulerSettings.DEFAULTS,
+                        CpuSettings.DEFAULT, trace),
+                new KernelConfig(1, 100).withSwapmetaAlloc(alloc, 3), writable);
     }
 
     /** As above, on a machine and kernel configured by the caller (scheduler watchdog, fault injection). */

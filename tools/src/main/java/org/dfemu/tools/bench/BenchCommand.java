@@ -81,6 +81,9 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> out = new ArrayList<>();
         for (String f : flags.split("\\s+")) if (!f.isEmpty()) out.add(f);
         out.add("-Xss4m");
+        // The checkout, for benchmarks that read its files (TraceBenchmark: the default image's spec).
+        String home = System.getProperty("dfemu.home");
+        if (home != null) out.add("-Ddfemu.home=" + home);
         return out.toArray(String[]::new);
     }
 

@@ -44,7 +44,10 @@ final class BenchTargets {
             new Ratio("kmalloc_obj+kfree_obj 64 B / glibc malloc+free 64 B (time)",
                     "KmallocBenchmark.kmallocObjPair", "glibc.mallocFree size=64", 4.0, false),
             new Ratio("zalloc+zfree (PV ENTRY) / kmalloc_obj+kfree_obj (time)",
-                    "ZallocBenchmark.zallocPair", "KmallocBenchmark.kmallocObjPair", 1.0, false));
+                    "ZallocBenchmark.zallocPair", "KmallocBenchmark.kmallocObjPair", 1.0, false),
+            // Speed with the trace / speed without = time without / time with.
+            new Ratio("default image run, trace on / off (speed)",
+                    "TraceBenchmark.runDefaultImage trace=off", "TraceBenchmark.runDefaultImage trace=on", 0.5, true));
 
     /**
      * The TLB-miss target (under 40 ns), against the walk alone and against the CPU's whole miss

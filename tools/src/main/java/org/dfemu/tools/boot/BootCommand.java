@@ -4,14 +4,16 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.disk.ImageMode;
-import org.dfemu.emulator.trace.EmulatorEvents;
+import org.dfemu.emulator.trace.TraceCategories;
 import org.dfemu.emulator.trace.TraceWriter;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.tools.boot.BootPlan.BadInput;
 import org.dfemu.tools.image.BootSettings;
 import org.dfemu.tools.image.MachineSettings;
@@ -75,6 +77,11 @@ public final class BootCommand implements Callable<Integer> {
             description = "Record the run's trace events to FILE (format: emulator/.../trace/TraceFormat).")
     Path traceFile;
 
+    @Option(names = "--trace-events", paramLabel = "LIST", defaultValue = "all",
+            description = "With --trace: what to record, a comma-separated list of categories (faults, vm, swap, alloc, "
+                    + "sched, and the machine's io, tlb, mmu), event names (e.g. vm_page_alloc) or all (default: ${DEFAULT-VALUE}).")
+    String traceEvents;
+
     @Option(names = "--settings", description = "List every boot setting with its default and range, and exit.")
     boolean listSettings;
 
@@ -100,8 +107,13 @@ public final class BootCommand implements Callable<Integer> {
             return 2;
         }
         try {
+            // Checked before anything is built, so a bad list costs nothing.
+            BitSet mask = TraceCategories.select(List.of(KernelEvents.names()), traceEvents);
+            if (traceFile == null && spec.commandLine().getParseResult().hasMatchedOption("--trace-events")) {
+                throw new BadInput("--trace-events needs --trace FILE");
+            }
             BootPlan plan = plan();
-            return boot(plan, out);
+            return boot(plan, out, mask);
         } catch (BadInput | IOException | SpecException | IllegalArgumentException e) {
             err.println("dfemu boot: " + e.getMessage());
             err.flush();
@@ -129,11 +141,10 @@ public final class BootCommand implements Callable<Integer> {
                 .withConsole((long) (reportEverySeconds * 1e9), verbose);
     }
 
-    private int boot(BootPlan plan, PrintWriter out) throws IOException {
+    private int boot(BootPlan plan, PrintWriter out, BitSet mask) throws IOException {
         if (traceFile != null) {
-            // The machine's own events for now (scheduler, I/O, TLB shootdowns, MMU faults);
-            // the kernel's event types come with the tracing issue.
-            try (TraceWriter trace = TraceWriter.open(traceFile, List.of(EmulatorEvents.names()))) {
+            // The machine's events (scheduler, I/O, TLB shootdowns, MMU faults) and the kernel's.
+            try (TraceWriter trace = TraceWriter.open(traceFile, List.of(KernelEvents.names()), mask)) {
                 int status = Boot.run(plan, trace, out).exitStatus();
                 out.printf("trace: %d records in %s%n", trace.recordCount(), traceFile);
                 out.flush();
