@@ -86,6 +86,8 @@ public final class Kernel {
     /** The console (kprintf output, dmesg); output only, never read by kernel code. */
     private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
     private long msgbufChars;
+    /** Lines kprintf'ed since link, dropped ones included: a reader's bookmark into the ring. */
+    private long msgbufLines;
 
     /**
      * Links a kernel over {@code ram} (step 1 above). The calling Java thread becomes the boot
@@ -266,10 +268,29 @@ public final class Kernel {
     public void kprintf(String line) {
         synchronized (msgbuf) {
             msgbuf.addLast(line);
+            msgbufLines++;
             msgbufChars += line.length() + 1;
             while (msgbufChars > MSGBUF_CHARS && msgbuf.size() > 1) {
                 msgbufChars -= msgbuf.removeFirst().length() + 1;
             }
+        }
+    }
+
+    /** How many lines the console has received so far (a bookmark for {@link #dmesgSince}). */
+    public long dmesgLines() {
+        synchronized (msgbuf) {
+            return msgbufLines;
+        }
+    }
+
+    /**
+     * The console's lines printed after bookmark {@code mark} ({@link #dmesgLines} then), oldest
+     * first; lines the ring has already dropped are missing, as from a wrapped message buffer.
+     */
+    public List<String> dmesgSince(long mark) {
+        synchronized (msgbuf) {
+            long skip = Math.max(0, mark - (msgbufLines - msgbuf.size()));
+            return msgbuf.stream().skip(skip).toList();
         }
     }
 

@@ -295,6 +295,7 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
             long pages = kernel.vmMap().vmspaceAnonymousCount(proc.vm()) + kernel.vmMap().vmspaceSwapCount(proc.vm());
             kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s), uid %d, was killed: %s", proc.pid(), proc.name(), 0, why));
             if (proc.entry().status() != ProcReport.Status.OOM_KILLED) {
+                kernel.trace().oomKill(proc.pid(), pages);
                 report.oomKilled(proc.entry(), String.format(Locale.ROOT, "killed: %s (%d pages)", why, pages));
             }
             km.atomicSet32(p + StructProc.p_flags$OFFSET, StructProc.P_LOWMEMKILL);

@@ -6,6 +6,7 @@ import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.kernel.sys.StructVmmeter;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.kern.SubrBlist;
@@ -391,6 +392,12 @@ public final class SwapPager implements VmPagerOps {
         }
     }
 
+    /** {@code mycpu->gd_cnt.FIELD += n}: this cpu's vmmeter event counter. */
+    private void cnt(long fieldOffset, int n) {
+        long c = kernel.vmMeter().mycnt() + fieldOffset;
+        km.store32(c, km.load32(c) + n);
+    }
+
     /** A new swblock from SWAPMETA, or 0 (the caller vm_waits and retries). May block (kmalloc_obj). */
     private long swapmetaAlloc() {
         return switch (alloc) {
@@ -743,6 +750,8 @@ public final class SwapPager implements VmPagerOps {
             for (int j = 0; j < i; ++j) {
                 km.atomicSet32(marray[j] + StructVmPage.busy_count$OFFSET, PBUSY_SWAPINPROG);
             }
+            cnt(StructVmmeter.v_swapin$OFFSET, 1);
+            cnt(StructVmmeter.v_swappgsin$OFFSET, i);
             kernel.vmObject().vmObjectPipAdd(object, i);
             vnStrategy(bp, false);
 
@@ -855,6 +864,8 @@ public final class SwapPager implements VmPagerOps {
                     page(bp, j, mreq);
                 }
                 km.store32(bp + B_NPAGES, n);
+                cnt(StructVmmeter.v_swapout$OFFSET, 1);
+                cnt(StructVmmeter.v_swappgsout$OFFSET, n);
                 km.store32(bp + B_INDEX, SWBIO_WRITE);
 
                 if (!sync) {

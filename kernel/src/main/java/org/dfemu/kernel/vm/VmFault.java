@@ -1,5 +1,7 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.sys.StructVmmeter;
+
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelEvents;
@@ -61,6 +63,7 @@ public final class VmFault {
     public int vmFault(long map, long vaddr, int faultType, int faultFlags) {
         long va = Param.truncPage(vaddr);
         kernel.lwkt().pushFrame("vm_fault");
+        cnt(StructVmmeter.v_vm_faults$OFFSET);
         try {
             for (;;) {
                 int rv = vmFaultOnce(map, va, faultType);
@@ -74,6 +77,12 @@ public final class VmFault {
         } finally {
             kernel.lwkt().popFrame();
         }
+    }
+
+    /** {@code ++mycpu->gd_cnt.FIELD}: this cpu's vmmeter event counter. */
+    private void cnt(long fieldOffset) {
+        long c = kernel.vmMeter().mycnt() + fieldOffset;
+        km.store32(c, km.load32(c) + 1);
     }
 
     /** One attempt: KERN_TRY_AGAIN after sleeping with everything released. */
@@ -163,6 +172,7 @@ public final class VmFault {
                     return afterVmWaitPfault();
                 }
                 traceKind = KernelEvents.FAULT_ZERO_FILL;
+                cnt(StructVmmeter.v_zfod$OFFSET);
                 kernel.pmap().pmapZeroPage(vp.VM_PAGE_TO_PHYS(m));
                 StructVmPage.valid(km, m, StructVmPage.VM_PAGE_BITS_ALL);
             } else if (StructVmPage.object(km, m) != firstObject) {
@@ -173,6 +183,7 @@ public final class VmFault {
                         return afterVmWaitPfault();
                     }
                     kernel.pmap().pmapCopyPage(vp.VM_PAGE_TO_PHYS(m), vp.VM_PAGE_TO_PHYS(copy));
+                    cnt(StructVmmeter.v_cow_faults$OFFSET);
                     StructVmPage.valid(km, copy, StructVmPage.VM_PAGE_BITS_ALL);
                     vp.vmPageWakeup(m);
                     m = copy;

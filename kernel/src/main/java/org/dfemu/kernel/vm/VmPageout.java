@@ -3,6 +3,7 @@ package org.dfemu.kernel.vm;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.kern.KernSlaballoc;
@@ -1102,6 +1103,7 @@ public final class VmPageout {
             long launderedThisPass = 0;
             long freedOrCachedThisPass = 0;
             long pdpagesBefore = kernel.vmMeter().vcnt(StructVmmeter.v_pdpages$OFFSET);
+            long passStart = kernel.trace().start(KernelEvents.VM_PAGEOUT_PASS);
 
             if (pass > 0x7FFF0000) pass = 0x70000000;
 
@@ -1218,7 +1220,7 @@ public final class VmPageout {
             vmPageoutScanCache(availShortage, pass / MAXSCAN_DIVIDER, vnodesSkipped[0], recycleCount[0]);
 
             scannedThisPass = kernel.vmMeter().vcnt(StructVmmeter.v_pdpages$OFFSET) - pdpagesBefore;
-            // (The lead's trace call goes here: scannedThisPass, launderedThisPass, freedOrCachedThisPass.)
+            kernel.trace().pageoutPass(scannedThisPass, launderedThisPass, freedOrCachedThisPass, passStart);
 
             if (availShortage > 0) {
                 // Not enough retired: go on (MAXSCAN_DIVIDER passes cover the inactive queue).

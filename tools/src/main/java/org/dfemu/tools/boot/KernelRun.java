@@ -37,6 +37,13 @@ final class KernelRun {
             "vm.stats.vm.v_free_count", "vm.stats.vm.v_cache_count", "vm.stats.vm.v_inactive_count",
             "vm.stats.vm.v_active_count", "vm.stats.vm.v_wire_count");
 
+    /** The event counters of the shutdown summary (vmstat -s): faults by kind, swap, pageout. */
+    private static final List<String> VMSTAT_EVENTS = List.of(
+            "vm.stats.vm.v_vm_faults", "vm.stats.vm.v_zfod", "vm.stats.vm.v_cow_faults",
+            "vm.stats.vm.v_swapin", "vm.stats.vm.v_swappgsin", "vm.stats.vm.v_swapout", "vm.stats.vm.v_swappgsout",
+            "vm.stats.vm.v_pdwakeups", "vm.stats.vm.v_pdpages", "vm.stats.vm.v_dfree", "vm.stats.vm.v_reactivated",
+            "vm.stats.vm.v_tfree");
+
     /**
      * Boots, attaches {@code swapdev} (the image's swap partition, or null) as the swap device,
      * starts {@code workload}'s processes (interpreters seeded from {@code seed}) and runs until
@@ -106,6 +113,7 @@ final class KernelRun {
             }
         }
         for (String line : kernel.dmesg()) out.println(line);
+        long bootLines = kernel.dmesgLines();
         Sysctl sysctl = kernel.sysctl();
         if (verbose) {
             for (String name : VERBOSE_SYSCTLS) {
@@ -126,9 +134,18 @@ final class KernelRun {
         }
         RunResult result = machine.scheduler().run();
 
+        List<String> runMessages = kernel.dmesgSince(bootLines);
+        if (!runMessages.isEmpty()) {
+            out.println("--- kernel messages during the run ---");
+            for (String line : runMessages) out.println(line);
+        }
         out.println();
         out.println("--- vmstat (pages) ---");
         for (String name : VMSTAT) {
+            if (sysctl.exists(name)) out.printf(Locale.ROOT, "%-34s %10d%n", name.substring(name.lastIndexOf('.') + 1), sysctl.read(name));
+        }
+        out.println("--- vmstat -s (events) ---");
+        for (String name : VMSTAT_EVENTS) {
             if (sysctl.exists(name)) out.printf(Locale.ROOT, "%-34s %10d%n", name.substring(name.lastIndexOf('.') + 1), sysctl.read(name));
         }
         out.println("--- vmstat -z ---");
