@@ -1,0 +1,120 @@
+package org.dfemu.tools.sweep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.dfemu.tools.Dfemu;
+import org.dfemu.tools.image.ImageWriter;
+import org.dfemu.tools.image.SpecParser;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The outcome docs/swapmeta.md reports for each SWAPMETA allocator, pinned on a short sweep of the
+ * committed disk-images/swapmeta-pressure.spec: zalloc finishes, the plain kmalloc_obj conversion
+ * stops with the pagedaemon and the emergency pager asleep in vm_wait under
+ * _kmalloc_obj(SWAPMETA), and the ready-slab reserve finishes with 1, 3 and 8 slabs. A change to
+ * the port that alters any of these fails here, and docs/swapmeta.md must be measured again.
+ */
+class SwapmetaPressureTest {
+    private static final String SEEDS = "1..3";
+
+    @TempDir
+    static Path dir;
+    static Path image;
+    static SweepReport plain;
+    static SweepReport reserve;
+
+    private record Run(int status, String out, String err) {}
+
+    private static Run dfemu(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new Dfemu());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void sweepEveryVariant() throws Exception {
+        // Surefire runs in the module directory; the spec is the committed one, beside it.
+        Path spec = Path.of("..", "disk-images", "swapmeta-pressure.spec");
+        image = dir.resolve("swapmeta-pressure.img");
+        ImageWriter.write(SpecParser.parse(spec.getFileName().toString(), Files.readAllBytes(spec)), image, false);
+
+        Path a = dir.resolve("plain.json");
+        Run r = dfemu("sweep", image.toString(), "--no-progress", "--seeds", SEEDS, "--jobs", "2",
+                "-e", "vm.swapmeta_alloc=zalloc,kmalloc_obj", "--json", a.toString());
+        assertEquals(1, r.status(), "kmalloc_obj fails, so the sweep reports a failure: " + r.out() + r.err());
+        plain = SweepReport.read(a);
+
+        Path b = dir.resolve("reserve.json");
+        r = dfemu("sweep", image.toString(), "--no-progress", "--seeds", SEEDS, "--jobs", "2",
+                "-e", "vm.swapmeta_alloc=kmalloc_obj_reserve", "-e", "kern.kmalloc_obj_reserve_slabs=1,3,8",
+                "--json", b.toString());
+        assertEquals(0, r.status(), r.out() + r.err());
+        reserve = SweepReport.read(b);
+    }
+
+    private static SweepReport.VariantSummary variant(SweepReport report, String name) {
+        return report.variants().stream().filter(v -> v.variant().equals(name)).findFirst().orElseThrow(
+                () -> new AssertionError("no variant " + name));
+    }
+
+    @Test
+    void zallocPagesThroughEverySeed() {
+        SweepReport.VariantSummary v = variant(plain, "vm.swapmeta_alloc=zalloc");
+        assertEquals(3, v.runs());
+        assertEquals(3, v.ok(), v.toString());
+        // The pageout daemon took free pages below v_free_reserved (47) but never to the
+        // interrupt reserve (17): one zalloc page serves 12 swblocks.
+        assertTrue(v.freeLow() < 47 && v.freeLow() > 17, "lowest free count " + v.freeLow());
+    }
+
+    @Test
+    void kmallocObjStallsInTheSlabAllocationOnEverySeed() {
+        SweepReport.VariantSummary v = variant(plain, "vm.swapmeta_alloc=kmalloc_obj");
+        assertEquals(3, v.runs());
+        assertEquals(3, v.deadlocks(), v.toString());
+        assertEquals(0, v.ok());
+        // The SYSTEM class (the daemons are TDF_SYSTHREAD) stops at v_interrupt_free_min, 17
+        // pages, short of the 32 a slab needs.
+        assertEquals(17, v.freeLow());
+    }
+
+    @Test
+    void theReproduceCommandShowsThePagedaemonInVmWaitUnderKmallocObjSwapmeta() {
+        SweepReport.VariantSummary v = variant(plain, "vm.swapmeta_alloc=kmalloc_obj");
+        String reproduce = v.failures().getFirst().reproduce();
+        assertEquals("dfemu boot " + image + " --seed 1 -e vm.swapmeta_alloc=kmalloc_obj", reproduce);
+        String[] words = reproduce.split(" ");
+        Run boot = dfemu(Arrays.copyOfRange(words, 1, words.length));
+        assertEquals(1, boot.status());
+        assertTrue(boot.out().strip().endsWith("result: livelock"), boot.out());
+        assertTrue(boot.out().contains("  pagedaemon in vm_wait (wchan &vm_pageout_pages_needed, \"VMWait\"")
+                        && boot.out().contains("), from kmem_slab_alloc, from _kmalloc_obj(SWAPMETA), from swp_pager_meta_build,"
+                        + " from swap_pager_putpages, from vm_pageout_flush"),
+                boot.out());
+        assertTrue(boot.out().contains("v_interrupt_free_min         17  at"), boot.out());
+    }
+
+    @Test
+    void theReserveOfReadySlabsPagesThroughEverySeedWithOneThreeAndEightSlabs() {
+        for (String slabs : List.of("1", "3", "8")) {
+            SweepReport.VariantSummary v = variant(reserve,
+                    "vm.swapmeta_alloc=kmalloc_obj_reserve:kern.kmalloc_obj_reserve_slabs=" + slabs);
+            assertEquals(3, v.runs());
+            assertEquals(3, v.ok(), v.toString());
+        }
+    }
+}
