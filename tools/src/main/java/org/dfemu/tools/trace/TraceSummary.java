@@ -409,7 +409,9 @@ final class TraceSummary {
         ladder.put(thresholds[3], "reserved");
         if (targets != null) {
             ladder.put(targets[0], "min");
+            ladder.put(targets[1], "paging_wait");
             ladder.put(targets[2], "paging_start");
+            ladder.put(targets[3], "target1");
         }
         var e = ladder.higherEntry(count);
         return e == null ? "" : " (below " + e.getValue() + " " + e.getKey() + ")";

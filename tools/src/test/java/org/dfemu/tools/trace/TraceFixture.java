@@ -221,7 +221,7 @@ final class TraceFixture {
                     }
                 }
                 t += 150_000 + rnd.nextInt(100_000);
-                if (free < START) pageoutPass(false);
+                if (free < START && rnd.nextInt(3) == 0) pageoutPass(false);
             }
         }
         // The end: the forker waits for memory the pagedaemon never frees: both asleep for good.
@@ -243,7 +243,8 @@ final class TraceFixture {
         emit(EmulatorEvents.MMU_PAGE_FAULT, va, code, 0x200_0000L + pid * 0x1000L, 0);
         t += 300 + rnd.nextInt(200);
         if (kind == FAULT_ZERO_FILL || kind == FAULT_COW || kind == FAULT_SWAP_IN) {
-            if (free <= MIN) {
+            if (free <= RESERVED) {
+                // below the reserve a user page allocation fails and the fault waits for the pagedaemon
                 emit(VM_PAGE_ALLOC, 0, 0, free, 0);
                 long sleptAt = free;
                 long waitStart = t;
@@ -287,7 +288,7 @@ final class TraceFixture {
         switchTo(PAGEDAEMON);
         long start = t;
         int scanned = 96 + rnd.nextInt(64);
-        int cleaned = 24;
+        int cleaned = 12;
         for (int i = 0; i < cleaned; i++) {
             t += 150;
             freeCount(free + 1, t);
