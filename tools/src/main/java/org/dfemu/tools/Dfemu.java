@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 org.dfemu.tools.image.MkimageCommand.class,
                 org.dfemu.tools.sweep.SweepCommand.class,
                 org.dfemu.tools.bench.BenchCommand.class,
+                org.dfemu.tools.trace.TraceCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dfemu implements Runnable {
     @CommandLine.Spec
