@@ -185,6 +185,10 @@ public final class VmFault {
                     kernel.pmap().pmapCopyPage(vp.VM_PAGE_TO_PHYS(m), vp.VM_PAGE_TO_PHYS(copy));
                     cnt(StructVmmeter.v_cow_faults$OFFSET);
                     StructVmPage.valid(km, copy, StructVmPage.VM_PAGE_BITS_ALL);
+                    // release_page(): the backing page, taken off its queue when it was busied
+                    // above, goes back as inactive (it was on no queue at all otherwise, and the
+                    // pageout daemon could never find it again).
+                    vp.vmPageDeactivate(m);
                     vp.vmPageWakeup(m);
                     m = copy;
                     if (traceKind != KernelEvents.FAULT_SWAP_IN) traceKind = KernelEvents.FAULT_COW;
