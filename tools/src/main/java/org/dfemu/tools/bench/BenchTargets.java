@@ -29,6 +29,10 @@ final class BenchTargets {
     }
 
     static final List<Ratio> RATIOS = List.of(
+            // Issue 4: the whole paging run (faults, pageout, swap I/O) against raw FileChannel
+            // moving the same bytes (PagingBenchmark); a lower bound on the swap path's throughput.
+            new Ratio("swap out+in, whole paging run / raw FileChannel same bytes (throughput)",
+                    "PagingBenchmark.rawChannelSameBytes", "PagingBenchmark.swapRoundTrip", 0.5, true),
             new Ratio("TLB-hit load64 / raw segment load64 (time)",
                     "MmuBenchmark.tlbHitLoad64", "MmuBenchmark.rawSegmentLoad64", 3.0, false),
             new Ratio("block device / raw FileChannel 64K writes (throughput)",
