@@ -166,6 +166,24 @@ class KernProcTest {
     }
 
     @Test
+    void aLoadFromAnUnmappedAddressKillsOnlyThatProcessWithSigsegvAndTheRunGoesOn() {
+        // After munmap the register's address is 0, so the load goes to page 1 of the address
+        // space, which no map entry covers: vm_map_lookup fails, SIGSEGV with SEGV_MAPERR.
+        Outcome o = run(15, 2, workload(writerVerifier(2)), new ScriptedProc("stray",
+                new Action.Mmap(0, 2, Prot.RW),
+                new Action.Munmap(0),
+                new Action.VerifyPage(0, 1, 5, 0),
+                new Action.Exit()));
+        ProcReport r = o.report();
+        assertEquals(List.of(
+                String.format("pid 1 stray: SIGSEGV at va 0x%x (code %d)", 4096, SegvException.SEGV_MAPERR),
+                "pid 2 wv: exited", "pid 3 wv: exited"), r.summary());
+        assertEquals(ProcReport.Status.KILLED, r.procs().getFirst().status());
+        assertEquals(0, r.dataLossPages());
+        assertEquals(1, o.allExitedCalls());
+    }
+
+    @Test
     void theSameSeedGivesTheSameRun() {
         Program p = program("mix", 3,
                 new Instruction.Mmap(0, 48, Prot.RW),
