@@ -234,7 +234,15 @@ final class TracePlot {
 
         if (svg) {
             SVGGraphics2D g = new SVGGraphics2D(width, height);
-            chart.draw(g, new Rectangle2D.Double(0, 0, width, height));
+            // JFreeChart draws rotated labels (the y axes) through a TextLayout by default, which
+            // an SVG receives as outlines; without the workaround they stay searchable <text>.
+            boolean workaround = org.jfree.chart.text.TextUtils.isUseDrawRotatedStringWorkaround();
+            org.jfree.chart.text.TextUtils.setUseDrawRotatedStringWorkaround(false);
+            try {
+                chart.draw(g, new Rectangle2D.Double(0, 0, width, height));
+            } finally {
+                org.jfree.chart.text.TextUtils.setUseDrawRotatedStringWorkaround(workaround);
+            }
             Files.writeString(output, g.getSVGDocument(), StandardCharsets.UTF_8);
         } else {
             ChartUtils.saveChartAsPNG(output.toFile(), chart, width, height);

@@ -29,8 +29,7 @@ class TracePlotCommandTest {
         assertEquals(0, new TraceTestSupport().run("plot", trace.toString(), "-o", svg.toString()));
         String text = Files.readString(svg);
         assertTrue(text.contains("<svg"), "an SVG document");
-        // (the rotated y-axis labels are drawn as glyph outlines, not <text>, so only the rest is searched)
-        for (String label : new String[] {"virtual time (ms)",
+        for (String label : new String[] {"free pages (log scale)", "faults/s", "swap I/O (pages/s)", "virtual time (ms)",
                 "interrupt_free_min 25", "pageout_free_min 43", "severe 72", "reserved 79", "min 145", "paging_start 435",
                 "target1 580", "target2 725", "OOM kill pid 4 (hog)", "deadlock"}) {
             assertTrue(text.contains(label), label);
