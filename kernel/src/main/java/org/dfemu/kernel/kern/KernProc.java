@@ -261,7 +261,7 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
      * access batch. Never blocks.
      */
     private Cpu enterUser(Process proc) {
-        kernel.pmap().pmapActivate(proc.pmap());
+        kernel.pmap().pmapActivateOnReturn(proc.pmap());
         Cpu cpu = machine.cpu(kernel.lwkt().mycpuid());
         cpu.setUserMode(true);
         return cpu;

@@ -2740,6 +2740,29 @@ public final class Pmap {
     }
 
     /**
+     * The port's return to user mode ({@code Trap.returnToUser}, {@code KernProc.enterUser}):
+     * {@link #pmapActivate} unless the current cpu already runs on this pmap, i.e. its CR3 holds
+     * the pmap's PML4 and its bit is set in pm_active. Requires attached CPUs. Never blocks.
+     *
+     * <p>PORT: the C restores a process's context (cpu_heavy_restore, with its unconditional CR3
+     * reload) only when it switches to the thread; the emulator's scheduler has no switch hook,
+     * so the port restores on every return to user mode and skips the reload when nothing
+     * switched the cpu away from this pmap. The reload would only flush the TLB: the port never
+     * clears pm_active on switch-out, so every shootdown of this pmap reaches this cpu, and the
+     * race the C's comment guards against (pm_active briefly clear) cannot happen.
+     */
+    public void pmapActivateOnReturn(long pmap) {
+        Cpus c = cpus;
+        Kassert.kassert(c != null, () -> "pmap_activate: no CPUs attached");
+        int cpu = lwkt.mycpuid();
+        if ((km.load64(pmap + StructPmap.pm_active$OFFSET) & (1L << cpu)) != 0
+                && c.cpu(cpu).cr3() == pmapKextract(StructPmap.pm_pml4(km, pmap))) {
+            return;
+        }
+        pmapActivate(pmap);
+    }
+
+    /**
      * The reverse of {@link #pmapActivate}: the current cpu switches back to the kernel's page
      * tables and leaves the pmap's pm_active. Never blocks.
      */

@@ -68,7 +68,7 @@ public final class Trap implements TrapHandler {
         long p = StructThread.td_proc(km, kernel.lwkt().curthread());
         long vm = p == 0 ? 0 : StructProc.p_vmspace(km, p);
         if (vm != 0) {
-            kernel.pmap().pmapActivate(StructVmspace.vm_pmap(vm));
+            kernel.pmap().pmapActivateOnReturn(StructVmspace.vm_pmap(vm));
         }
         cpu.setUserMode(true);
     }
