@@ -97,7 +97,12 @@ public final class Tree {
          * @param cmp              the tree order
          * @param key              the index field for {@link #rbLookup}, or null if the type has
          *                         no {@code RB_GENERATE2} lookup; compared unsigned, as the C's
-         *                         index types ({@code vm_pindex_t}, {@code vm_offset_t}) are
+         *                         index types ({@code vm_pindex_t}, {@code vm_offset_t}) are.
+         *                         RB_GENERATE2's lookup finds what inserts placed only if
+         *                         {@code cmp} orders elements as their keys do, so with a key,
+         *                         insert and find compare keys, loading the new element's once
+         *                         (what the C compiler makes of the inlined compare: one load of
+         *                         the tree node's index per level)
          */
         public Rb(KernelMemory km, Lwkt lwkt, long entryFieldOffset, Cmp cmp, Key key) {
             this.km = km;
@@ -391,9 +396,11 @@ public final class Tree {
             long tmp = root(head);
             long parent = 0;
             int comp = 0;
+            Key k = key;
+            long elmKey = k != null ? k.key(elm) : 0;
             while (tmp != 0) {
                 parent = tmp;
-                comp = cmp.compare(elm, parent);
+                comp = k != null ? Long.compareUnsigned(elmKey, k.key(parent)) : cmp.compare(elm, parent);
                 if (comp < 0) {
                     tmp = left(tmp);
                 } else if (comp > 0) {
@@ -423,8 +430,10 @@ public final class Tree {
         /** {@code name_RB_FIND}: the element comparing equal to {@code elm}, or 0. */
         public long rbFind(long head, long elm) {
             long tmp = root(head);
+            Key k = key;
+            long elmKey = k != null ? k.key(elm) : 0;
             while (tmp != 0) {
-                int comp = cmp.compare(elm, tmp);
+                int comp = k != null ? Long.compareUnsigned(elmKey, k.key(tmp)) : cmp.compare(elm, tmp);
                 if (comp < 0) {
                     tmp = left(tmp);
                 } else if (comp > 0) {
