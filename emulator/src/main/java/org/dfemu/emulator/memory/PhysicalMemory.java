@@ -28,9 +28,14 @@ import java.nio.ByteOrder;
  * <p>Physical page 0 exists and is addressable (it holds the boot page tables in most setups);
  * whether it is given to the page allocator is the kernel's decision.
  *
- * <p>Thread safety: plain accesses have no ordering; atomics are sequentially consistent. Only one
- * emulated thread runs at a time (see the scheduler), so plain accesses suffice for kernel code
- * that holds the right lock, exactly as on the real machine.
+ * <p>Thread safety: one host thread at a time. The machine's scheduler runs one emulated thread
+ * at a time and orders each hand-off (a volatile write and read), so the next thread sees every
+ * access of the last. Within that rule an atomic (compare-and-set, fetch-add, swap) is
+ * indivisible by construction and is carried out as a plain load and store: the emulated
+ * machine cannot tell, and the host's lock-prefixed instructions would cost several plain
+ * accesses each (kernel code makes about 80 per page fault). Only the acquire/release pair is
+ * a volatile access. A RAM shared by host threads running at once (nothing in dfemu does that)
+ * would need the atomics back.
  */
 public final class PhysicalMemory implements AutoCloseable {
     /** Size of a small page (x86-64 4 KiB). */
@@ -46,15 +51,26 @@ public final class PhysicalMemory implements AutoCloseable {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    // Aligned handles for atomics; the leading long coordinate is the byte offset.
-    private static final VarHandle ATOMIC32 =
-            ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    // Aligned handle for the acquire/release pair; the leading long coordinate is the byte offset.
     private static final VarHandle ATOMIC64 =
             ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    /**
+     * Whether each machine counts its RAM accesses ({@link #accessCounts}): only when the JVM runs
+     * with {@code -Ddfemu.countMemoryAccesses=true}, for the benchmarks' accesses-per-fault
+     * figures. A constant, so that otherwise the JIT drops the counting from every access.
+     */
+    public static final boolean COUNT_ACCESSES = Boolean.getBoolean("dfemu.countMemoryAccesses");
 
     private final Arena arena;
     private final MemorySegment ram;
     private final long size;
+    // Access counts (COUNT_ACCESSES only). Plain longs: one emulated thread runs at a time, and
+    // every scheduler hand-off orders the next thread's accesses after the last one's.
+    private long loads;
+    private long stores;
+    private long atomics;
+    private long bulk;
 
     /**
      * Allocates {@code size} bytes of zeroed RAM.
@@ -100,77 +116,106 @@ public final class PhysicalMemory implements AutoCloseable {
     // ---- plain loads and stores -------------------------------------------------------------
 
     public int load8(long pa) {
+        if (COUNT_ACCESSES) loads++;
         try { return ram.get(U8, pa) & 0xff; } catch (IndexOutOfBoundsException e) { throw mce("load", pa, 1); }
     }
 
     public int load16(long pa) {
+        if (COUNT_ACCESSES) loads++;
         try { return ram.get(U16, pa) & 0xffff; } catch (IndexOutOfBoundsException e) { throw mce("load", pa, 2); }
     }
 
     public int load32(long pa) {
+        if (COUNT_ACCESSES) loads++;
         try { return ram.get(U32, pa); } catch (IndexOutOfBoundsException e) { throw mce("load", pa, 4); }
     }
 
     public long load64(long pa) {
+        if (COUNT_ACCESSES) loads++;
         try { return ram.get(U64, pa); } catch (IndexOutOfBoundsException e) { throw mce("load", pa, 8); }
     }
 
     public void store8(long pa, int v) {
+        if (COUNT_ACCESSES) stores++;
         try { ram.set(U8, pa, (byte) v); } catch (IndexOutOfBoundsException e) { throw mce("store", pa, 1); }
     }
 
     public void store16(long pa, int v) {
+        if (COUNT_ACCESSES) stores++;
         try { ram.set(U16, pa, (short) v); } catch (IndexOutOfBoundsException e) { throw mce("store", pa, 2); }
     }
 
     public void store32(long pa, int v) {
+        if (COUNT_ACCESSES) stores++;
         try { ram.set(U32, pa, v); } catch (IndexOutOfBoundsException e) { throw mce("store", pa, 4); }
     }
 
     public void store64(long pa, long v) {
+        if (COUNT_ACCESSES) stores++;
         try { ram.set(U64, pa, v); } catch (IndexOutOfBoundsException e) { throw mce("store", pa, 8); }
     }
 
     // ---- atomics (naturally aligned only) ---------------------------------------------------
+    //
+    // Indivisible for the emulated machine because only one of its threads runs at a time (see
+    // the class comment), so they are a plain load and a plain store on the host: a host
+    // lock-prefixed instruction would buy nothing and costs several times a plain access.
 
     /** {@code atomic_cmpset_int}: true if the 32-bit word held {@code expect} and now holds {@code update}. */
     public boolean cas32(long pa, int expect, int update) {
+        if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 4);
-        return ATOMIC32.compareAndSet(ram, pa, expect, update);
+        if (ram.get(U32, pa) != expect) return false;
+        ram.set(U32, pa, update);
+        return true;
     }
 
     /** {@code atomic_cmpset_long}. */
     public boolean cas64(long pa, long expect, long update) {
+        if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 8);
-        return ATOMIC64.compareAndSet(ram, pa, expect, update);
+        if (ram.get(U64, pa) != expect) return false;
+        ram.set(U64, pa, update);
+        return true;
     }
 
     /** {@code atomic_fetchadd_int}: adds and returns the previous value. */
     public int fetchAdd32(long pa, int delta) {
+        if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 4);
-        return (int) ATOMIC32.getAndAdd(ram, pa, delta);
+        int old = ram.get(U32, pa);
+        ram.set(U32, pa, old + delta);
+        return old;
     }
 
     /** {@code atomic_fetchadd_long}. */
     public long fetchAdd64(long pa, long delta) {
+        if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 8);
-        return (long) ATOMIC64.getAndAdd(ram, pa, delta);
+        long old = ram.get(U64, pa);
+        ram.set(U64, pa, old + delta);
+        return old;
     }
 
     /** {@code atomic_swap_long}. */
     public long swap64(long pa, long v) {
+        if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 8);
-        return (long) ATOMIC64.getAndSet(ram, pa, v);
+        long old = ram.get(U64, pa);
+        ram.set(U64, pa, v);
+        return old;
     }
 
     /** Volatile 64-bit load (an {@code atomic_load_acq_long}). */
     public long loadAcquire64(long pa) {
+        if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 8);
         return (long) ATOMIC64.getVolatile(ram, pa);
     }
 
     /** Volatile 64-bit store (an {@code atomic_store_rel_long}). */
     public void storeRelease64(long pa, long v) {
+        if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 8);
         ATOMIC64.setVolatile(ram, pa, v);
     }
@@ -179,12 +224,14 @@ public final class PhysicalMemory implements AutoCloseable {
 
     /** Zero-fills one 4 KiB page ({@code pagezero}); {@code pa} must be page aligned. */
     public void zeroPage(long pa) {
+        if (COUNT_ACCESSES) bulk++;
         checkPage(pa);
         ram.asSlice(pa, PAGE_SIZE).fill((byte) 0);
     }
 
     /** Copies one 4 KiB page ({@code pagecopy}); both addresses must be page aligned. */
     public void copyPage(long srcPa, long dstPa) {
+        if (COUNT_ACCESSES) bulk++;
         checkPage(srcPa);
         checkPage(dstPa);
         MemorySegment.copy(ram, srcPa, ram, dstPa, PAGE_SIZE);
@@ -192,27 +239,39 @@ public final class PhysicalMemory implements AutoCloseable {
 
     /** Fills {@code len} bytes from {@code pa} with {@code value}. */
     public void fill(long pa, long len, byte value) {
+        if (COUNT_ACCESSES) bulk++;
         checkRange(pa, len, "fill");
         ram.asSlice(pa, len).fill(value);
     }
 
     /** Copies {@code len} bytes of RAM into {@code dst[off..]}. */
     public void read(long pa, byte[] dst, int off, int len) {
+        if (COUNT_ACCESSES) bulk++;
         checkRange(pa, len, "read");
         MemorySegment.copy(ram, U8, pa, dst, off, len);
     }
 
     /** Copies {@code src[off..off+len)} into RAM at {@code pa}. */
     public void write(long pa, byte[] src, int off, int len) {
+        if (COUNT_ACCESSES) bulk++;
         checkRange(pa, len, "write");
         MemorySegment.copy(src, off, ram, U8, pa, len);
     }
 
     /** A view of {@code len} bytes at {@code pa}, bounds checked, for DMA by devices. */
     public MemorySegment slice(long pa, long len) {
+        if (COUNT_ACCESSES) bulk++;
         checkRange(pa, len, "dma");
         return ram.asSlice(pa, len);
     }
+
+    /**
+     * The RAM accesses made so far, {loads, stores, atomics, bulk operations} (a bulk operation:
+     * a page zeroed or copied, a fill, a copy in or out, a DMA view), all zero unless
+     * {@link #COUNT_ACCESSES}. Accesses by the kernel, the MMU's walks and the CPU's user loads
+     * and stores alike.
+     */
+    public long[] accessCounts() { return new long[] {loads, stores, atomics, bulk}; }
 
     @Override
     public void close() { arena.close(); }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.disk.BlockDevice;
+import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
@@ -167,6 +168,11 @@ final class KernelRun {
         }
         for (String line : kernel.failAlloc().report()) out.println(line);
         out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
+        if (PhysicalMemory.COUNT_ACCESSES) {
+            long[] n = machine.ram().accessCounts();
+            out.printf(Locale.ROOT, "emulated memory accesses: %d loads, %d stores, %d atomics, %d bulk%n",
+                    n[0], n[1], n[2], n[3]);
+        }
         long freeLow = sysctlOr(kernel, FREE_LOW);
         long freeLowTime = sysctlOr(kernel, FREE_LOW_TIME);
         Outcome outcome;
