@@ -131,7 +131,22 @@ public final class BenchCommand implements Callable<Integer> {
                 limits.append(String.format(Locale.ROOT, "%-58s %14.2f  target %s %s%n",
                         t.label(), s.value(), t.target(), verdict));
             }
+            StringBuilder rates = new StringBuilder();
+            for (BenchTargets.Rate t : BenchTargets.RATES) {
+                Score a = byName.get(t.minuend());
+                Score b = byName.get(t.subtrahend());
+                if (a == null || b == null) continue;
+                if (!a.unit().equals("ms/op") || !b.unit().equals("ms/op") || a.value() <= b.value()) {
+                    rates.append(String.format(Locale.ROOT, "%-58s %14s  target %s (not computable from these scores)%n",
+                            t.label(), "-", t.target()));
+                    continue;
+                }
+                double rate = t.perSecond(a.value(), b.value());
+                rates.append(String.format(Locale.ROOT, "%-58s %,14.0f  target %s %s%n",
+                        t.label(), rate, t.target(), t.met(rate) ? "(met)" : "(NOT met)"));
+            }
             String nl = System.lineSeparator();
+            if (!rates.isEmpty()) sb.append(nl).append("rates").append(nl).append(rates);
             if (!ratios.isEmpty()) sb.append(nl).append("ratios").append(nl).append(ratios);
             if (!limits.isEmpty()) sb.append(nl).append("limits").append(nl).append(limits);
             return sb.toString();

@@ -28,6 +28,27 @@ final class BenchTargets {
         String target() { return String.format(Locale.ROOT, "< %s %s", bound, unit); }
     }
 
+    /**
+     * {@code events} over the time {@code minuend} takes beyond {@code subtrahend} (both in
+     * ms/op), per second, must be at least {@code bound}: a rate of work measured as the
+     * difference of two runs that share everything else.
+     */
+    record Rate(String label, long events, String minuend, String subtrahend, double bound) {
+        double perSecond(double minuendMs, double subtrahendMs) { return events / ((minuendMs - subtrahendMs) / 1000); }
+
+        boolean met(double rate) { return rate >= bound; }
+
+        String target() { return String.format(Locale.ROOT, ">= %,.0f /s", bound); }
+    }
+
+    /** Issue 4's zero-fill target (PagingBenchmark's class comment says what each pair measures). */
+    static final List<Rate> RATES = List.of(
+            new Rate("zero-fill faults per host second, steady state (16 x 8192)",
+                    PagingBenchmark.STEADY_FAULTS, "PagingBenchmark.zeroFillSteady32Mx17",
+                    "PagingBenchmark.zeroFillOnce32M", 1_000_000),
+            new Rate("zero-fill faults per host second, first touch of host RAM (65536)",
+                    65_536, "PagingBenchmark.zeroFill256M", "PagingBenchmark.bootOnly512M", 1_000_000));
+
     static final List<Ratio> RATIOS = List.of(
             // Issue 4: the whole paging run (faults, pageout, swap I/O) against raw FileChannel
             // moving the same bytes (PagingBenchmark); a lower bound on the swap path's throughput.

@@ -37,6 +37,14 @@ import picocli.CommandLine;
  * <li>{@link #zeroFill256M} and {@link #bootOnly512M}: a 512M machine whose one process maps 256M
  *     and writes every page (65536 zero-fill faults, no paging), and the same machine booted with
  *     no program; zero-fill faults per host second = 65536 / (zeroFill - bootOnly).</li>
+ * <li>{@link #zeroFillSteady32Mx17} and {@link #zeroFillOnce32M}: the same fault path in steady
+ *     state. A 64M machine whose process maps 32M, touches every page once with a write (8192
+ *     zero-fill faults) and unmaps it, 17 times, against the same machine doing it once; the
+ *     difference is 16 rounds of faults plus their unmaps on warm RAM: by then the free pages
+ *     the faults get have all been touched on the host, so none pays the host's own first-touch
+ *     fault of the RAM mapping (which {@link #zeroFill256M} pays on every page), and boot, the
+ *     first round and the JVM's start are in both and cancel. Steady zero-fill faults per host
+ *     second = 16 x 8192 / (steady - once).</li>
  * <li>{@link #swapRoundTrip} against {@link #rawChannelSameBytes}: a 16M machine whose process
  *     writes and verifies 64M with the disk's latency model at zero, so every page goes out to
  *     the swap partition and comes back; and FileChannel writing then reading, in 64K
@@ -63,6 +71,23 @@ public class PagingBenchmark {
               exit
             end
             """;
+    /** The steady-state zero-fill pair: {@value #STEADY_LOOPS} rounds against 1 (see the class comment). */
+    static final int STEADY_LOOPS = 17;
+    static final long STEADY_FAULTS = (STEADY_LOOPS - 1) * 8192L;
+    private static String zeroFillLoops(int loops) {
+        return """
+                setting hw.physmem=64M
+                setting hw.ncpu=1
+                program zf copies 1
+                  loop %d
+                    map r0 32M rw
+                    touch r0 seq write
+                    unmap r0
+                  endloop
+                  exit
+                end
+                """.formatted(loops);
+    }
     private static final String BOOT_ONLY = """
             setting hw.physmem=512M
             setting hw.ncpu=1
@@ -83,6 +108,8 @@ public class PagingBenchmark {
 
     private Path dir;
     private Path zeroFill;
+    private Path zeroFillSteady;
+    private Path zeroFillOnce;
     private Path bootOnly;
     private Path swap;
     private Path defaultImage;
@@ -94,6 +121,8 @@ public class PagingBenchmark {
     public void setUp() throws IOException, SpecException {
         dir = Files.createTempDirectory("dfemu-paging-bench");
         zeroFill = image("zf", ZERO_FILL);
+        zeroFillSteady = image("zfsteady", zeroFillLoops(STEADY_LOOPS));
+        zeroFillOnce = image("zfonce", zeroFillLoops(1));
         bootOnly = image("boot", BOOT_ONLY);
         swap = image("swap", SWAP);
         defaultImage = dir.resolve("default.img");
@@ -134,6 +163,16 @@ public class PagingBenchmark {
     @Benchmark
     public String zeroFill256M() {
         return boot(zeroFill, "--time", "600");
+    }
+
+    @Benchmark
+    public String zeroFillSteady32Mx17() {
+        return boot(zeroFillSteady, "--time", "600");
+    }
+
+    @Benchmark
+    public String zeroFillOnce32M() {
+        return boot(zeroFillOnce, "--time", "600");
     }
 
     @Benchmark
