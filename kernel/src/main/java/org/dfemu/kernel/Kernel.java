@@ -5,6 +5,7 @@ import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.kern.FailAlloc;
 import org.dfemu.kernel.kern.Globaldata;
 import org.dfemu.kernel.kern.KernKmalloc;
+import org.dfemu.kernel.kern.KernProcTable;
 import org.dfemu.kernel.kern.KernSlaballoc;
 import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.kern.SubrParam;
@@ -48,7 +49,7 @@ import java.util.List;
  *     reserves (mi_gdinit); vm_mem_init (vm_page_startup, vm_object_init1, vm_map_startup,
  *     kmem_init, pmap_init); the slab allocator (slab_gdinit, kmeminit) and the malloc types
  *     (malloc_init of each MALLOC_DEFINE); cpu_startup's memory report; malloc_reinit_ncpus and
- *     kmemfinishinit (mp_start, post-SMP); vm_init2 (the MAP ENTRY and PV ENTRY zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
+ *     kmemfinishinit (mp_start, post-SMP); procinit (the allproc hash) and vm_init2 (the MAP ENTRY and PV ENTRY zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
  *     records what boot printed.</li>
  * <li>The machine is attached with {@link #attachMachine}: its scheduler (so that
  *     {@code lwkt().lwktCreate} can start kernel threads) and its CPUs, which load the kernel's
@@ -80,6 +81,7 @@ public final class Kernel {
     private final VmSwap vmSwap;
     private final SwapPager swapPager;
     private final FailAlloc failAlloc;
+    private final KernProcTable kernProcTable;
     private final KernelSymbols symbols;
     private final KernelTrace trace;
     private final long physfree;
@@ -121,6 +123,7 @@ public final class Kernel {
         this.vmSwap = new VmSwap(this, data, sysctl);
         this.swapPager = new SwapPager(this, data, sysctl);
         this.failAlloc = new FailAlloc(this, data, sysctl);
+        this.kernProcTable = new KernProcTable(this, data);
         vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
         this.symbols = data.symbols();
@@ -164,7 +167,8 @@ public final class Kernel {
             // mp_start (SI_BOOT2_START_APS): malloc_reinit_ncpus; then SI_BOOT2_POST_SMP
             kernSlaballoc.mallocReinitNcpus();
             kernSlaballoc.kmemfinishinit();
-            // proc0 setup (SI_BOOT2_PROC0): vm_init2
+            // proc0 setup (SI_BOOT2_PROC0): procinit, vm_init2
+            kernProcTable.procinit();
             vmMap.vmInit2();
             vmPage.vmPageStartupFinish();
             vmPageout.vmPageoutThreadSetup();
@@ -231,6 +235,9 @@ public final class Kernel {
 
     /** swap_pager.c: swap metadata (SWAPMETA), swap space, page-in and pageout. */
     public SwapPager swapPager() { return swapPager; }
+
+    /** kern_proc.c: the allproc hash (procglob[]), pid assignment, allproc_scan. */
+    public KernProcTable kernProcTable() { return kernProcTable; }
 
     /** (dfemu only) Low-memory fault injection: the debug.fail_* settings' hooks and counters. */
     public FailAlloc failAlloc() { return failAlloc; }

@@ -136,6 +136,9 @@ class StructOffsetsTest {
         assertEquals(16, Queue.TAILQ_HEAD.byteSize());
         assertEquals(8, off(Queue.TAILQ_HEAD, "tqh_last"));
         assertEquals(8, off(Queue.TAILQ_ENTRY, "tqe_prev"));
+        assertEquals(8, Queue.LIST_HEAD.byteSize());
+        assertEquals(16, Queue.LIST_ENTRY.byteSize());
+        assertEquals(8, off(Queue.LIST_ENTRY, "le_prev"));
         assertEquals(24, Tree.RB_HEAD.byteSize());
         assertEquals(0, Tree.rbh_root$OFFSET);
         assertEquals(8, Tree.rbh_inprog$OFFSET);
@@ -156,9 +159,12 @@ class StructOffsetsTest {
         assertEquals(8, StructThread.td_flags$OFFSET);
         assertEquals(12, StructThread.td_critcount$OFFSET);
         assertEquals(16, StructThread.td_comm$OFFSET);
-        assertEquals(24, StructProc.layout().byteSize());
-        assertEquals(0, StructProc.p_flags$OFFSET);
-        assertEquals(8, StructProc.p_nice$OFFSET);
-        assertEquals(16, StructProc.p_vmspace$OFFSET);
+        assertEquals(56, StructProc.layout().byteSize());
+        assertEquals(0, StructProc.p_list$OFFSET);
+        assertEquals(16, StructProc.p_flags$OFFSET);
+        assertEquals(20, StructProc.p_pid$OFFSET);
+        assertEquals(24, StructProc.p_vmspace$OFFSET);
+        assertEquals(32, StructProc.p_comm$OFFSET);
+        assertEquals(50, StructProc.p_nice$OFFSET);
     }
 }

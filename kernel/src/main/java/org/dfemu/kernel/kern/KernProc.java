@@ -23,7 +23,8 @@ import org.dfemu.kernel.vm.StructVmspace;
 import org.dfemu.kernel.vm.Vm;
 import org.dfemu.kernel.vm.VmMap;
 import org.dfemu.kernel.vm.VmPageout;
-import java.util.TreeMap;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Processes: the parts of kern/kern_exec.c, kern/kern_fork.c and kern/kern_exit.c (DragonFly BSD
@@ -49,8 +50,14 @@ import java.util.TreeMap;
  *
  * <p>Each page operation charges {@link #PAGE_OP_NS} of virtual CPU time and each map change
  * {@link #MAP_OP_NS}, so the scheduler interleaves the processes.
+ *
+ * <p>The process list is the kernel's, in emulated memory: spawn gives the new struct proc its
+ * pid and p_comm and puts it on allproc ({@link KernProcTable#procAddAllproc}), exit takes it off
+ * ({@link KernProcTable#procRemoveZombie}), and every kernel walk over the processes (the OOM
+ * killer's allproc_scan) goes through {@link KernProcTable}. The process count is the kernel's
+ * {@code nprocs}.
  */
-public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
+public final class KernProc implements VmPageout.Killproc {
     /** Virtual CPU time of one page written or verified (eight words). */
     public static final long PAGE_OP_NS = 100;
     /** Virtual CPU time of one mmap or munmap, besides the work of the map itself. */
@@ -69,15 +76,14 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
     private final Scheduler sched;
     private final ProcReport report = new ProcReport();
     private final Runnable allExited;
+    private final KernProcTable procs;
     /**
-     * {@code allproc}: the live processes by pid. PORT: DragonFly's allproc is a kernel list of
-     * struct proc; the port's processes are KernProc's, which keeps them here, in pid order,
-     * for the OOM killer's allproc_scan.
+     * The user-program side of each live process, by its struct proc's address: the interpreter's
+     * regions and the report entry, which are the workload's, not the kernel's. Only looked up by
+     * address (killproc), never iterated: the kernel's process list is allproc in emulated memory.
      */
-    private final TreeMap<Integer, Process> allproc = new TreeMap<>();
-    private int nextPid = 1;
+    private final Map<Long, Process> programs = new HashMap<>();
     private int nextCpu;
-    private long live;
 
     /**
      * A process layer for {@code kernel} running on {@code machine} (attached). {@code allExited}
@@ -90,7 +96,8 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
         this.km = kernel.km();
         this.sched = machine.scheduler();
         this.allExited = allExited;
-        kernel.vmPageout().attachAllproc(this);
+        this.procs = kernel.kernProcTable();
+        kernel.vmPageout().attachKillproc(this);
     }
 
     /** The report the processes write to; complete once they all ended. */
@@ -113,25 +120,27 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
             }
             index++;
         }
-        if (live == 0) allExited.run();
+        if (procs.nprocs() == 0) allExited.run();
     }
 
     /**
-     * Creates a process named {@code name} with address space {@code vm} (its reference passes
-     * to the process) and regions at {@code regionVa} of {@code regionPages} pages, and queues its
+     * Creates a process named {@code name} (its p_comm) with address space {@code vm} (its
+     * reference passes to the process) and regions at {@code regionVa} of {@code regionPages}
+     * pages, puts it on allproc with the next pid (fork1's proc_add_allproc), and queues its
      * thread. Returns its pid. May block (kmalloc M_WAITOK) in thread context.
      */
     int spawn(String name, long vm, long[] regionVa, long[] regionPages, ActionSource actions) {
-        int pid = nextPid++;
         long p = kernel.kernSlaballoc().kmalloc(StructProc.SIZEOF, kernel.kernSlaballoc().mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
-        StructProc.p_pid(km, p, pid);
         StructProc.p_vmspace(km, p, vm);
+        StructProc.p_comm(km, p, name);
+        procs.procAddAllproc(p);
+        procs.nprocsAdd(1);
+        int pid = StructProc.p_pid(km, p);
         ProcReport.Proc rp = report.add(pid, name);
-        live++;
         int cpu = nextCpu;
         nextCpu = (nextCpu + 1) % machine.cpus().count();
         Process proc = new Process(pid, name, p, vm, regionVa, regionPages, rp);
-        allproc.put(pid, proc);
+        programs.put(p, proc);
         kernel.lwkt().lwktCreate(name + "." + pid, cpu, 0, () -> run(proc, actions));
         return pid;
     }
@@ -272,16 +281,6 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
         return (StructProc.p_flags(km, proc.p()) & StructProc.P_LOWMEMKILL) != 0;
     }
 
-    /** allproc_scan(): {@code cb} on each live process's struct proc, in pid order, until it returns false. */
-    @Override
-    public void allprocScan(java.util.function.LongPredicate cb) {
-        // PORT: p_stat is not modelled: a process is in allproc (SACTIVE) until its exit1()
-        // removes it, so one already killed but still exiting can be chosen again, as in the C.
-        for (Process proc : java.util.List.copyOf(allproc.values())) {
-            if (!cb.test(proc.p())) break;
-        }
-    }
-
     /**
      * killproc(p, why): logs "pid N (name), uid 0, was killed: why", records the kill in the
      * report ("killed: why (N pages)") and posts the kill: the process's thread exits at its
@@ -290,36 +289,37 @@ public final class KernProc implements VmPageout.AllProc, VmPageout.ProcNames {
      */
     @Override
     public void killproc(long p, String why) {
-        for (Process proc : allproc.values()) {
-            if (proc.p() != p) continue;
-            long pages = kernel.vmMap().vmspaceAnonymousCount(proc.vm()) + kernel.vmMap().vmspaceSwapCount(proc.vm());
-            kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s), uid %d, was killed: %s", proc.pid(), proc.name(), 0, why));
-            if (proc.entry().status() != ProcReport.Status.OOM_KILLED) {
-                kernel.trace().oomKill(proc.pid(), pages);
-                report.oomKilled(proc.entry(), String.format(Locale.ROOT, "killed: %s (%d pages)", why, pages));
-            }
-            km.atomicSet32(p + StructProc.p_flags$OFFSET, StructProc.P_LOWMEMKILL);
-            sched.wakeup(p);   // a workload sleep (tsleep on the proc)
-            return;
+        Process proc = programs.get(p);
+        if (proc == null) return;   // not one of this layer's processes
+        int pid = StructProc.p_pid(km, p);
+        long vm = StructProc.p_vmspace(km, p);
+        long pages = kernel.vmMap().vmspaceAnonymousCount(vm) + kernel.vmMap().vmspaceSwapCount(vm);
+        kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s), uid %d, was killed: %s", pid, StructProc.p_comm(km, p), 0, why));
+        if (proc.entry().status() != ProcReport.Status.OOM_KILLED) {
+            kernel.trace().oomKill(pid, pages);
+            report.oomKilled(proc.entry(), String.format(Locale.ROOT, "killed: %s (%d pages)", why, pages));
         }
+        km.atomicSet32(p + StructProc.p_flags$OFFSET, StructProc.P_LOWMEMKILL);
+        sched.wakeup(p);   // a workload sleep (tsleep on the proc)
     }
 
-    @Override
-    public String procName(long p) {
-        for (Process proc : allproc.values()) {
-            if (proc.p() == p) return proc.name();
-        }
-        return "?";
-    }
-
-    /** exit1(): the address space goes, the proc is freed; the last one out ends the run. May block. */
+    /**
+     * exit1(): the proc leaves allproc, the address space goes, the proc is freed; the last one
+     * out ends the run. May block.
+     *
+     * <p>PORT: there is no zombie state and no parent waiting, so exit1's
+     * proc_move_allproc_zombie and kern_wait's reap are done here: the proc leaves allproc first,
+     * before anything that may block, so allproc_scan never meets a process being released;
+     * nprocs drops once the proc is freed.
+     */
     private void exit(Process proc) {
-        allproc.remove(proc.pid());
+        procs.procRemoveZombie(proc.p());
+        programs.remove(proc.p());
         kernel.pmap().pmapDeactivate(proc.pmap());
         StructThread.td_proc(km, kernel.lwkt().curthread(), 0);
         kernel.vmMap().vmspaceRel(proc.vm());
         kernel.kernSlaballoc().kfree(proc.p(), kernel.kernSlaballoc().mTemp());
-        if (--live == 0) allExited.run();
+        if (procs.nprocsAdd(-1) == 0) allExited.run();
     }
 
     /** A process's mmap found no room: it is killed, as a program failing its mmap would die. */

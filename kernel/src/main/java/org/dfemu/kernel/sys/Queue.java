@@ -11,13 +11,13 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
 
 /**
  * Intrusive lists over emulated memory: DragonFly's sys/sys/queue.h at commit 737b020b54
- * (2021-05-28). Only the tail queue is ported so far; the other list kinds join as nested
- * classes when a ported file needs them.
+ * (2021-05-28). The tail queue ({@link Tailq}) and the list ({@link List}) are ported; the other
+ * list kinds join as nested classes when a ported file needs them.
  *
- * <p>The C macros take the entry field's name; here a {@link Tailq} descriptor is built once per
- * (element type, entry field) with the field's byte offset, and its methods are the macros:
- * {@code TAILQ_INSERT_HEAD(head, elm, field)} is {@code q.tailqInsertHead(head, elm)}. Heads and
- * elements are kernel addresses; NULL is 0.
+ * <p>The C macros take the entry field's name; here a {@link Tailq} or {@link List} descriptor is
+ * built once per (element type, entry field) with the field's byte offset, and its methods are the
+ * macros: {@code TAILQ_INSERT_HEAD(head, elm, field)} is {@code q.tailqInsertHead(head, elm)}.
+ * Heads and elements are kernel addresses; NULL is 0.
  */
 public final class Queue {
     private Queue() {}
@@ -32,10 +32,22 @@ public final class Queue {
             C_POINTER.withName("tqe_next"),
             C_POINTER.withName("tqe_prev")).withName("tailq_entry"), 16);
 
+    /** {@code LIST_HEAD(name, type)}: first element. */
+    public static final StructLayout LIST_HEAD = Ctypes.checkSizeof(MemoryLayout.structLayout(
+            C_POINTER.withName("lh_first")).withName("list_head"), 8);
+
+    /** {@code LIST_ENTRY(type)}: next element, address of the previous element's next field. */
+    public static final StructLayout LIST_ENTRY = Ctypes.checkSizeof(MemoryLayout.structLayout(
+            C_POINTER.withName("le_next"),
+            C_POINTER.withName("le_prev")).withName("list_entry"), 16);
+
     private static final long TQH_FIRST = 0;
     private static final long TQH_LAST = 8;
     private static final long TQE_NEXT = 0;
     private static final long TQE_PREV = 8;
+    private static final long LH_FIRST = 0;
+    private static final long LE_NEXT = 0;
+    private static final long LE_PREV = 8;
 
     /**
      * A tail queue of elements whose {@code TAILQ_ENTRY} sits at byte offset {@code field}.
@@ -189,6 +201,90 @@ public final class Queue {
         }
 
         // QMD_TAILQ_CHECK_PREV
+        private void checkPrev(long elm) {
+            if (km.load64(km.load64(prevp(elm))) != elm) {
+                throw Kassert.panic("Bad link elm 0x%x prev->next != elm", elm);
+            }
+        }
+    }
+
+    /**
+     * A list of elements whose {@code LIST_ENTRY} sits at byte offset {@code field}: singly
+     * headed, doubly linked, so an element is removed without its head.
+     *
+     * <p>Pointer shape, exactly as in the C: {@code le_prev} holds the address of a next-pointer
+     * (the previous element's {@code le_next}, or the head's {@code lh_first}). The INVARIANTS
+     * checks of queue.h ({@code QMD_LIST_CHECK_*}) are always on and panic with the C's messages.
+     *
+     * <p>No locking: callers hold whatever lock protects the list. Never blocks.
+     */
+    public static final class List {
+        private final KernelMemory km;
+        private final long field;
+
+        public List(KernelMemory km, long entryFieldOffset) {
+            this.km = km;
+            this.field = entryFieldOffset;
+        }
+
+        /** Address of elm's {@code le_next} ({@code &LIST_NEXT(elm, field)}). */
+        private long nextp(long elm) { return elm + field + LE_NEXT; }
+
+        private long prevp(long elm) { return elm + field + LE_PREV; }
+
+        /** {@code LIST_INIT}. */
+        public void listInit(long head) { km.store64(head + LH_FIRST, 0); }
+
+        /** {@code LIST_EMPTY}. */
+        public boolean listEmpty(long head) { return km.load64(head + LH_FIRST) == 0; }
+
+        /** {@code LIST_FIRST}. */
+        public long listFirst(long head) { return km.load64(head + LH_FIRST); }
+
+        /** {@code LIST_NEXT}. */
+        public long listNext(long elm) { return km.load64(nextp(elm)); }
+
+        /** {@code LIST_INSERT_HEAD}. */
+        public void listInsertHead(long head, long elm) {
+            checkHead(head);
+            long first = listFirst(head);
+            km.store64(nextp(elm), first);
+            if (first != 0) {
+                km.store64(prevp(first), nextp(elm));
+            }
+            km.store64(head + LH_FIRST, elm);
+            km.store64(prevp(elm), head + LH_FIRST);
+        }
+
+        /** {@code LIST_REMOVE}. The unlinked entry's pointers are left as they were (no TRASHIT). */
+        public void listRemove(long elm) {
+            checkNext(elm);
+            checkPrev(elm);
+            long next = listNext(elm);
+            long prev = km.load64(prevp(elm));
+            if (next != 0) {
+                km.store64(prevp(next), prev);
+            }
+            km.store64(prev, next);
+        }
+
+        // QMD_LIST_CHECK_HEAD
+        private void checkHead(long head) {
+            long first = listFirst(head);
+            if (first != 0 && km.load64(prevp(first)) != head + LH_FIRST) {
+                throw Kassert.panic("Bad list head 0x%x first->prev != head", head);
+            }
+        }
+
+        // QMD_LIST_CHECK_NEXT
+        private void checkNext(long elm) {
+            long next = listNext(elm);
+            if (next != 0 && km.load64(prevp(next)) != nextp(elm)) {
+                throw Kassert.panic("Bad link elm 0x%x next->prev != elm", elm);
+            }
+        }
+
+        // QMD_LIST_CHECK_PREV
         private void checkPrev(long elm) {
             if (km.load64(km.load64(prevp(elm))) != elm) {
                 throw Kassert.panic("Bad link elm 0x%x prev->next != elm", elm);

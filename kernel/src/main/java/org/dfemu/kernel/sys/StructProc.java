@@ -2,6 +2,7 @@ package org.dfemu.kernel.sys;
 
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.machine.Param;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
@@ -12,41 +13,49 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
 
 /**
  * View of {@code struct proc}, DragonFly's sys/sys/proc.h at commit 737b020b54 (2021-05-28): the
- * fields the VM code reads.
+ * fields the port reads, in the C's order.
  *
  * <pre>
- * struct proc {        // (port subset)
- *     int  p_flags;    // P_* flags
- *     int  p_pid;
- *     char p_nice;     // process "nice" value
- *     struct vmspace *p_vmspace; // 16  address space
- * };                   // sizeof 24
+ * struct proc {                  // (port subset)
+ *     LIST_ENTRY(proc) p_list;   //  0  allproc hash chain (kern_proc.c)
+ *     int  p_flags;              // 16  P_* flags
+ *     int  p_pid;                // 20
+ *     struct vmspace *p_vmspace; // 24  address space
+ *     char p_comm[MAXCOMLEN+1];  // 32  command name
+ *     char p_pad3;               // 49
+ *     char p_nice;               // 50  process "nice" value
+ * };                             // sizeof 56
  * </pre>
  *
  * PORT: the real struct proc is large and mostly about signals, credentials and process groups;
- * the port keeps the fields vm_wait()/vm_wait_pfault(), the OOM killer and the trap (p_vmspace)
- * need. Its size is the
- * port's own. The process port extends it.
+ * the port keeps the fields the process list (p_list, p_pid, p_comm), vm_wait()/vm_wait_pfault(),
+ * the OOM killer and the trap (p_vmspace) need. Its size is the port's own. The process port
+ * extends it.
  */
 public final class StructProc {
     private StructProc() {}
 
-    public static final long SIZEOF = 24;
+    public static final long SIZEOF = 56;
 
     /** Trying to kill due to low memory: vm_wait_pfault() stops stalling such a process. */
     public static final int P_LOWMEMKILL = 0x00010000;
 
     private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
+            Queue.LIST_ENTRY.withName("p_list"),
             C_INT.withName("p_flags"),
             C_INT.withName("p_pid"),
+            C_POINTER.withName("p_vmspace"),
+            MemoryLayout.sequenceLayout(Param.MAXCOMLEN + 1, C_CHAR).withName("p_comm"),
+            C_CHAR.withName("p_pad3"),
             C_CHAR.withName("p_nice"),
-            Ctypes.pad(7),
-            C_POINTER.withName("p_vmspace")).withName("proc"), SIZEOF);
+            Ctypes.pad(5)).withName("proc"), SIZEOF);
 
+    public static final long p_list$OFFSET = Ctypes.offset(LAYOUT, "p_list");
     public static final long p_flags$OFFSET = Ctypes.offset(LAYOUT, "p_flags");
     public static final long p_pid$OFFSET = Ctypes.offset(LAYOUT, "p_pid");
-    public static final long p_nice$OFFSET = Ctypes.offset(LAYOUT, "p_nice");
     public static final long p_vmspace$OFFSET = Ctypes.offset(LAYOUT, "p_vmspace");
+    public static final long p_comm$OFFSET = Ctypes.offset(LAYOUT, "p_comm");
+    public static final long p_nice$OFFSET = Ctypes.offset(LAYOUT, "p_nice");
 
     public static StructLayout layout() { return LAYOUT; }
 
@@ -62,4 +71,12 @@ public final class StructProc {
 
     public static long p_vmspace(KernelMemory km, long p) { return km.load64(p + p_vmspace$OFFSET); }
     public static void p_vmspace(KernelMemory km, long p, long vm) { km.store64(p + p_vmspace$OFFSET, vm); }
+
+    /** p_comm: the command name, at most MAXCOMLEN characters (longer names are truncated). */
+    public static String p_comm(KernelMemory km, long p) {
+        return km.loadString(p + p_comm$OFFSET, Param.MAXCOMLEN + 1);
+    }
+    public static void p_comm(KernelMemory km, long p, String name) {
+        km.storeString(p + p_comm$OFFSET, name, Param.MAXCOMLEN + 1);
+    }
 }

@@ -279,22 +279,22 @@ public final class VmPageout {
     private static final long MARK_STAT = StructVmPage.SIZEOF;
     private static final long MARK_PACT = 2 * StructVmPage.SIZEOF;
 
-    /** The process layer the OOM killer scans ({@code allproc}); set once when processes exist. */
-    private volatile AllProc allproc;
+    /** The process layer that posts the OOM killer's kill; set once when processes exist. */
+    private volatile Killproc killproc;
 
     /**
-     * allproc_scan() and killproc() as the OOM killer needs them. PORT: the port's processes live
-     * in {@link org.dfemu.kernel.kern.KernProc} (there is no allproc list in emulated memory yet).
+     * killproc() as the OOM killer needs it. PORT: kern_sig.c is not ported; the process layer
+     * ({@link org.dfemu.kernel.kern.KernProc}) posts the kill to the process's thread and records
+     * it in the run's report. The victim is found on the allproc lists in emulated memory
+     * ({@link org.dfemu.kernel.kern.KernProcTable#allprocScan}).
      */
-    public interface AllProc {
-        /** allproc_scan(): calls {@code cb} for every live process's struct proc, in pid order. */
-        void allprocScan(java.util.function.LongPredicate cb);
+    public interface Killproc {
         /** killproc(p, why): SIGKILLs the process (it exits at its next step, waking if asleep). */
         void killproc(long p, String why);
     }
 
-    /** (configuration) Tells the OOM killer where the processes are. */
-    public void attachAllproc(AllProc procs) { this.allproc = procs; }
+    /** (configuration) Tells the OOM killer who delivers its kill. */
+    public void attachKillproc(Killproc procs) { this.killproc = procs; }
 
     private int g32(long off) { return km.load32(globals + off); }
     private void s32(long off, int v) { km.store32(globals + off, v); }
@@ -859,10 +859,10 @@ public final class VmPageout {
      * not modelled (no user scheduler).
      */
     long vmPageoutOomKill() {
-        AllProc procs = allproc;
+        Killproc procs = killproc;
         if (procs == null) return 0;
         long[] big = {0, 0};  // info.bigproc, info.bigsize
-        procs.allprocScan(p -> {
+        kernel.kernProcTable().allprocScan(p -> {
             // vm_pageout_scan_callback()
             long vm = StructProc.p_vmspace(km, p);
             if (vm == 0) return true;
@@ -875,22 +875,12 @@ public final class VmPageout {
         });
         long p = big[0];
         if (p != 0) {
-            kernel.kprintf(String.format("Try to kill process %d %s", StructProc.p_pid(km, p), procName(p)));
+            kernel.kprintf(String.format("Try to kill process %d %s", StructProc.p_pid(km, p), StructProc.p_comm(km, p)));
             km.atomicSet32(p + StructProc.p_flags$OFFSET, StructProc.P_LOWMEMKILL);
             procs.killproc(p, "out of swap space");
             kernel.lwkt().wakeup(kernel.vmMeter().vmstats() + StructVmstats.v_free_count$OFFSET);
         }
         return p;
-    }
-
-    private String procName(long p) {
-        AllProc procs = allproc;
-        return procs instanceof ProcNames n ? n.procName(p) : "?";
-    }
-
-    /** Optional: the name of a process (p_comm), for the kill messages. */
-    public interface ProcNames {
-        String procName(long p);
     }
 
     /**

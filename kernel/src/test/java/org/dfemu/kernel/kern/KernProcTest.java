@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
@@ -11,6 +12,7 @@ import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.machine.PmapCheck;
 import org.dfemu.kernel.machine.SegvException;
 import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.StructProc;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.dfemu.kernel.user.Action;
 import org.dfemu.kernel.user.Instruction;
@@ -249,6 +251,72 @@ class KernProcTest {
             assertEquals(List.of("pid 1 p1: exited", "pid 2 p2: exited"), kp.report().summary());
             assertEquals(0, kp.report().dataLossPages(), kp.report().losses().toString());
             VmPageQueueCheck.assertConsistent(k);
+        }
+    }
+
+    /** "pid name" of every struct proc on the procglob chains, walked by address, chain 0 first. */
+    private static List<String> allprocChains(Kernel k) {
+        KernProcTable t = k.kernProcTable();
+        List<String> out = new ArrayList<>();
+        for (int n = 0; n < KernProcTable.ALLPROC_HSIZE; n++) {
+            long head = t.allprocHead(n);
+            long prevNextp = head;
+            for (long p = k.km().load64(head); p != 0; p = k.km().load64(p + StructProc.p_list$OFFSET)) {
+                assertEquals(prevNextp, k.km().load64(p + StructProc.p_list$OFFSET + 8), "le_prev of pid " + StructProc.p_pid(k.km(), p));
+                assertEquals(n, KernProcTable.ALLPROC_HASH(StructProc.p_pid(k.km(), p)), "on its pid's chain");
+                prevNextp = p + StructProc.p_list$OFFSET;
+                out.add(StructProc.p_pid(k.km(), p) + " " + StructProc.p_comm(k.km(), p));
+            }
+        }
+        return out;
+    }
+
+    private static List<String> scan(Kernel k) {
+        List<String> out = new ArrayList<>();
+        k.kernProcTable().allprocScan(p -> out.add(StructProc.p_pid(k.km(), p) + " " + StructProc.p_comm(k.km(), p)));
+        return out;
+    }
+
+    /**
+     * The process list is the kernel's, in emulated memory: after the spawns the procglob chains
+     * hold exactly the new processes (pid, p_comm), after an exit exactly the ones still alive,
+     * at the end none; allproc_scan visits them in the chains' order, which for pids below
+     * ALLPROC_HSIZE is pid order.
+     */
+    @Test
+    void theAllprocListInEmulatedMemoryHoldsExactlyTheLiveProcesses() {
+        try (MachineKernel mk = MachineKernel.boot(32 * MB, 2, 17)) {
+            Kernel k = mk.kernel;
+            KernProc kp = new KernProc(k, mk.machine, () -> {});
+            assertEquals(List.of(), allprocChains(k));
+            String[] names = {"first", "second", "third", "a-long-name-16ch"};
+            long[] sleepNs = {0, 4_000_000, 4_000_000, 4_000_000};
+            for (int s = 0; s < names.length; s++) {
+                long vm = k.vmMap().vmspaceAlloc(Vmparam.VM_MIN_USER_ADDRESS, Vmparam.VM_MAX_USER_ADDRESS);
+                ArrayDeque<Action> script = new ArrayDeque<>();
+                if (sleepNs[s] > 0) script.add(new Action.Sleep(sleepNs[s]));
+                script.add(new Action.Exit());
+                kp.spawn(names[s], vm, new long[Instruction.REGISTERS], new long[Instruction.REGISTERS], script::poll);
+            }
+            List<String> all = List.of("1 first", "2 second", "3 third", "4 a-long-name-16ch");
+            assertEquals(all, allprocChains(k));
+            assertEquals(all, scan(k));
+            assertEquals(4, k.kernProcTable().nprocs());
+
+            List<List<String>> seen = new ArrayList<>();
+            long chan = k.pmap().kernelPmap();
+            mk.thread("observer", 0, () -> {
+                mk.machine.scheduler().tsleep(chan, "observe", 1_000_000);   // pid 1 has exited
+                seen.add(allprocChains(k));
+                seen.add(scan(k));
+            });
+            mk.run();
+            List<String> alive = List.of("2 second", "3 third", "4 a-long-name-16ch");
+            assertEquals(List.of(alive, alive), seen);
+            assertEquals(List.of(), allprocChains(k), "every process left allproc");
+            assertEquals(List.of(), scan(k));
+            assertEquals(0, k.kernProcTable().nprocs());
+            assertEquals(4, kp.report().procs().size());
         }
     }
 }

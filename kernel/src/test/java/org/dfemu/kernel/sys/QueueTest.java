@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** TAILQ over emulated memory against a java.util list oracle, under seeded random operations. */
+/** TAILQ and LIST over emulated memory against java.util list oracles, under seeded random operations. */
 class QueueTest {
     private static final long ELEM_SIZE = 48;
     private static final long FIELD = 24;       // the entry is not at offset 0, as pageq is not in general
@@ -130,5 +130,67 @@ class QueueTest {
         km.store64(elem(1) + FIELD + 8, elem(5) + FIELD);
         KernelPanic p = assertThrows(KernelPanic.class, () -> q.tailqRemove(head1, elem(1)));
         assertTrue(p.getMessage().startsWith("panic: Bad link elm"), p.getMessage());
+    }
+
+    // LIST: the same elements, the entry at the same offset; heads are 8 bytes.
+
+    private List<Long> walkList(Queue.List l, long head) {
+        List<Long> out = new ArrayList<>();
+        long prevNextp = head;   // &LIST_FIRST(head)
+        for (long e = l.listFirst(head); e != 0; e = l.listNext(e)) {
+            assertEquals(prevNextp, km.load64(e + FIELD + 8), "le_prev points at the previous next field");
+            prevNextp = e + FIELD;
+            out.add(e);
+            assertTrue(out.size() <= NELEM, "list does not terminate");
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 42, 20210528})
+    void listRandomOperationsMatchTheOracle(long seed) {
+        Queue.List l = new Queue.List(km, FIELD);
+        long[] heads = {head1, head1 + 8};
+        l.listInit(heads[0]);
+        l.listInit(heads[1]);
+        List<List<Long>> oracle = List.of(new ArrayList<>(), new ArrayList<>());
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<Long> free = new ArrayList<>();
+        for (int i = 0; i < NELEM; i++) {
+            free.add(elem(i));
+        }
+        for (int step = 0; step < 4000; step++) {
+            int h = rnd.nextInt(4) == 0 ? 1 : 0;
+            List<Long> o = oracle.get(h);
+            if (rnd.nextInt(100) < 50 && !free.isEmpty()) {
+                long e = free.remove(rnd.nextInt(free.size()));
+                l.listInsertHead(heads[h], e);
+                o.add(0, e);
+            } else if (!o.isEmpty()) {
+                long e = o.remove(rnd.nextInt(o.size()));
+                l.listRemove(e);
+                free.add(e);
+            }
+            for (int k = 0; k < 2; k++) {
+                assertEquals(oracle.get(k), walkList(l, heads[k]));
+                assertEquals(oracle.get(k).isEmpty(), l.listEmpty(heads[k]));
+            }
+        }
+    }
+
+    @Test
+    void listCorruptLinksPanicLikeQueueMacroDebug() {
+        Queue.List l = new Queue.List(km, FIELD);
+        l.listInit(head1);
+        l.listInsertHead(head1, elem(0));
+        l.listInsertHead(head1, elem(1));
+        // Break elem(0)'s back pointer: removing it must be caught by QMD_LIST_CHECK_PREV.
+        km.store64(elem(0) + FIELD + 8, elem(5) + FIELD);
+        KernelPanic p = assertThrows(KernelPanic.class, () -> l.listRemove(elem(0)));
+        assertTrue(p.getMessage().startsWith("panic: Bad link elm"), p.getMessage());
+        // A head whose first element does not point back at it: QMD_LIST_CHECK_HEAD.
+        km.store64(elem(1) + FIELD + 8, head2);
+        p = assertThrows(KernelPanic.class, () -> l.listInsertHead(head1, elem(2)));
+        assertTrue(p.getMessage().startsWith("panic: Bad list head"), p.getMessage());
     }
 }
