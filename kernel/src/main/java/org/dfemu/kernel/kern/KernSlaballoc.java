@@ -211,7 +211,7 @@ public final class KernSlaballoc {
         this.globals = data.alloc(GLOBALS);
         this.slgdBase = data.alloc(StructSLGlobalData.SIZEOF * kernel.config().ncpus(),
                 StructSLGlobalData.layout().byteAlignment());
-        this.zoneList = new Queue.Tailq(km, StructSLZone.z_Entry$OFFSET);
+        this.zoneList = new Queue.Tailq(km, StructSLZone.z_Entry$OFFSET, kernel.config().invariants());
 
         // Initialised data.
         km.store32(globals + ZONE_RELS_THRESH_G, ZONE_RELS_THRESH);

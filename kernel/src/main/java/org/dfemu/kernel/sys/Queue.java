@@ -55,17 +55,29 @@ public final class Queue {
      * <p>Pointer shape, exactly as in the C: {@code tqe_prev} and {@code tqh_last} hold the
      * address of a next-pointer (the previous element's {@code tqe_next}, or the head's
      * {@code tqh_first}), so removal needs no head walk. The INVARIANTS checks of queue.h
-     * ({@code QMD_TAILQ_CHECK_*}) are always on and panic with the C's messages.
+     * ({@code QMD_TAILQ_CHECK_*}) run when the kernel is built with INVARIANTS (kern.invariants,
+     * on by default, as in DragonFly's GENERIC) and panic with the C's messages.
      *
      * <p>No locking: callers hold whatever lock protects the list. Never blocks.
      */
     public static final class Tailq {
         private final KernelMemory km;
         private final long field;
+        private final boolean invariants;
 
+        /** A TAILQ with queue.h's INVARIANTS checks on (kern.invariants=1, the default). */
         public Tailq(KernelMemory km, long entryFieldOffset) {
+            this(km, entryFieldOffset, true);
+        }
+
+        /**
+         * A TAILQ whose {@code QMD_TAILQ_CHECK_*} run only if {@code invariants}: queue.h
+         * compiles them only into INVARIANTS kernels.
+         */
+        public Tailq(KernelMemory km, long entryFieldOffset, boolean invariants) {
             this.km = km;
             this.field = entryFieldOffset;
+            this.invariants = invariants;
         }
 
         /** Address of elm's {@code tqe_next} ({@code &TAILQ_NEXT(elm, field)}). */
@@ -178,6 +190,7 @@ public final class Queue {
 
         // QMD_TAILQ_CHECK_HEAD
         private void checkHead(long head) {
+            if (!invariants) return;
             long first = tailqFirst(head);
             if (first != 0 && km.load64(prevp(first)) != head + TQH_FIRST) {
                 throw Kassert.panic("Bad tailq head 0x%x first->prev != head", head);
@@ -186,6 +199,7 @@ public final class Queue {
 
         // QMD_TAILQ_CHECK_TAIL
         private void checkTail(long head) {
+            if (!invariants) return;
             long lastNext = km.load64(km.load64(head + TQH_LAST));
             if (lastNext != 0) {
                 throw Kassert.panic("Bad tailq NEXT(0x%x->tqh_last) != NULL, last 0x%x", head, lastNext);
@@ -194,6 +208,7 @@ public final class Queue {
 
         // QMD_TAILQ_CHECK_NEXT
         private void checkNext(long elm) {
+            if (!invariants) return;
             long next = tailqNext(elm);
             if (next != 0 && km.load64(prevp(next)) != nextp(elm)) {
                 throw Kassert.panic("Bad link elm 0x%x next->prev != elm", elm);
@@ -202,6 +217,7 @@ public final class Queue {
 
         // QMD_TAILQ_CHECK_PREV
         private void checkPrev(long elm) {
+            if (!invariants) return;
             if (km.load64(km.load64(prevp(elm))) != elm) {
                 throw Kassert.panic("Bad link elm 0x%x prev->next != elm", elm);
             }
@@ -214,17 +230,29 @@ public final class Queue {
      *
      * <p>Pointer shape, exactly as in the C: {@code le_prev} holds the address of a next-pointer
      * (the previous element's {@code le_next}, or the head's {@code lh_first}). The INVARIANTS
-     * checks of queue.h ({@code QMD_LIST_CHECK_*}) are always on and panic with the C's messages.
+     * checks of queue.h ({@code QMD_LIST_CHECK_*}) run when the kernel is built with INVARIANTS
+     * and panic with the C's messages.
      *
      * <p>No locking: callers hold whatever lock protects the list. Never blocks.
      */
     public static final class List {
         private final KernelMemory km;
         private final long field;
+        private final boolean invariants;
 
+        /** A LIST with queue.h's INVARIANTS checks on (kern.invariants=1, the default). */
         public List(KernelMemory km, long entryFieldOffset) {
+            this(km, entryFieldOffset, true);
+        }
+
+        /**
+         * A LIST whose {@code QMD_LIST_CHECK_*} run only if {@code invariants}: queue.h
+         * compiles them only into INVARIANTS kernels.
+         */
+        public List(KernelMemory km, long entryFieldOffset, boolean invariants) {
             this.km = km;
             this.field = entryFieldOffset;
+            this.invariants = invariants;
         }
 
         /** Address of elm's {@code le_next} ({@code &LIST_NEXT(elm, field)}). */
@@ -270,6 +298,7 @@ public final class Queue {
 
         // QMD_LIST_CHECK_HEAD
         private void checkHead(long head) {
+            if (!invariants) return;
             long first = listFirst(head);
             if (first != 0 && km.load64(prevp(first)) != head + LH_FIRST) {
                 throw Kassert.panic("Bad list head 0x%x first->prev != head", head);
@@ -278,6 +307,7 @@ public final class Queue {
 
         // QMD_LIST_CHECK_NEXT
         private void checkNext(long elm) {
+            if (!invariants) return;
             long next = listNext(elm);
             if (next != 0 && km.load64(prevp(next)) != nextp(elm)) {
                 throw Kassert.panic("Bad link elm 0x%x next->prev != elm", elm);
@@ -286,6 +316,7 @@ public final class Queue {
 
         // QMD_LIST_CHECK_PREV
         private void checkPrev(long elm) {
+            if (!invariants) return;
             if (km.load64(km.load64(prevp(elm))) != elm) {
                 throw Kassert.panic("Bad link elm 0x%x prev->next != elm", elm);
             }

@@ -132,6 +132,26 @@ class QueueTest {
         assertTrue(p.getMessage().startsWith("panic: Bad link elm"), p.getMessage());
     }
 
+    @Test
+    void withoutInvariantsTheCorruptLinkGoesUnchecked() {
+        Queue.Tailq plain = new Queue.Tailq(km, FIELD, false);
+        plain.tailqInit(head1);
+        plain.tailqInsertTail(head1, elem(0));
+        plain.tailqInsertTail(head1, elem(1));
+        km.store64(elem(1) + FIELD + 8, elem(5) + FIELD);
+        km.store64(elem(5) + FIELD, 0x1234);
+        // No QMD_TAILQ_CHECK_PREV in a kernel built without INVARIANTS: the removal goes ahead
+        // and writes through the bad back pointer, as the C would.
+        plain.tailqRemove(head1, elem(1));
+        assertEquals(0, km.load64(elem(5) + FIELD), "elem(1)'s next (none) went where its bad tqe_prev pointed");
+        Queue.List plainList = new Queue.List(km, FIELD, false);
+        plainList.listInit(head2);
+        plainList.listInsertHead(head2, elem(2));
+        km.store64(elem(2) + FIELD + 8, head1);
+        plainList.listInsertHead(head2, elem(3));   // no QMD_LIST_CHECK_HEAD
+        assertEquals(elem(3), plainList.listFirst(head2));
+    }
+
     // LIST: the same elements, the entry at the same offset; heads are 8 bytes.
 
     private List<Long> walkList(Queue.List l, long head) {
