@@ -32,7 +32,9 @@ import picocli.CommandLine;
 
 /**
  * Issue 4's paging figures, each a whole {@code dfemu boot} in this JVM (console captured, then
- * dropped), one per iteration (single-shot):
+ * dropped), one per iteration (single-shot). Eight warm-up boots: the kernel's code paths change
+ * with memory pressure, and C2 keeps compiling and deoptimizing for about that many boots of a
+ * paging run (counted with -XX:+PrintCompilation) before the times settle.
  * <ul>
  * <li>{@link #zeroFill256M} and {@link #bootOnly512M}: a 512M machine whose one process maps 256M
  *     and writes every page (65536 zero-fill faults, no paging), and the same machine booted with
@@ -59,7 +61,7 @@ import picocli.CommandLine;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2)
+@Warmup(iterations = 8)
 @Measurement(iterations = 5)
 public class PagingBenchmark {
     private static final String ZERO_FILL = """
