@@ -33,8 +33,8 @@ import java.nio.ByteOrder;
  * access of the last. Within that rule an atomic (compare-and-set, fetch-add, swap) is
  * indivisible by construction and is carried out as a plain load and store: the emulated
  * machine cannot tell, and the host's lock-prefixed instructions would cost several plain
- * accesses each (kernel code makes about 80 per page fault). Only the acquire/release pair is
- * a volatile access. A RAM shared by host threads running at once (nothing in dfemu does that)
+ * accesses each (kernel code makes about 80 per page fault). Only the acquire/release pair keeps
+ * its ordering on the host (acquire and release, as the C's _acq/_rel; free on x86). A RAM shared by host threads running at once (nothing in dfemu does that)
  * would need the atomics back.
  */
 public final class PhysicalMemory implements AutoCloseable {
@@ -206,18 +206,18 @@ public final class PhysicalMemory implements AutoCloseable {
         return old;
     }
 
-    /** Volatile 64-bit load (an {@code atomic_load_acq_long}). */
+    /** Acquiring 64-bit load ({@code atomic_load_acq_long}): later accesses stay after it. */
     public long loadAcquire64(long pa) {
         if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 8);
-        return (long) ATOMIC64.getVolatile(ram, pa);
+        return (long) ATOMIC64.getAcquire(ram, pa);
     }
 
-    /** Volatile 64-bit store (an {@code atomic_store_rel_long}). */
+    /** Releasing 64-bit store ({@code atomic_store_rel_long}): earlier accesses stay before it. */
     public void storeRelease64(long pa, long v) {
         if (COUNT_ACCESSES) atomics++;
         checkAtomic(pa, 8);
-        ATOMIC64.setVolatile(ram, pa, v);
+        ATOMIC64.setRelease(ram, pa, v);
     }
 
     // ---- bulk -------------------------------------------------------------------------------
