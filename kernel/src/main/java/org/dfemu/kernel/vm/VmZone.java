@@ -8,6 +8,7 @@ import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.sys.Queue;
 import org.dfemu.kernel.sys.StructGlobaldata;
 import org.dfemu.kernel.sys.Sysctl;
 
@@ -98,6 +99,7 @@ public final class VmZone {
     private final Lwkt lwkt;
     private final long globals;
     private final boolean invariants;
+    private final Queue.List zlist;
 
     /** (boot only) Lays out vm_zone.c's globals and registers its sysctls. */
     public VmZone(Kernel kernel, DataSegment data, Sysctl sysctl) {
@@ -106,6 +108,7 @@ public final class VmZone {
         this.lwkt = kernel.lwkt();
         this.globals = data.alloc(GLOBALS);
         this.invariants = kernel.config().invariants();
+        this.zlist = new Queue.List(km, StructVmZone.zlink$OFFSET, invariants);
         km.store64(globals + ZONE_BURST, 128);
         sysctl.sysctlLong("vm.zone_kmem_pages", globals + ZONE_KMEM_PAGES,
                 "Number of interrupt safe pages allocated by zone");
@@ -254,23 +257,12 @@ public final class VmZone {
 
     /** LIST_INSERT_HEAD(&zlist, z, zlink). vm_token is not modelled (see Lwkt). */
     private void zlistInsertHead(long z) {
-        long first = km.load64(globals + ZLIST);
-        StructVmZone.zlink_next(km, z, first);
-        if (first != 0) {
-            StructVmZone.zlink_prev(km, first, z + StructVmZone.zlink$OFFSET);
-        }
-        km.store64(globals + ZLIST, z);
-        StructVmZone.zlink_prev(km, z, globals + ZLIST);
+        zlist.listInsertHead(globals + ZLIST, z);
     }
 
     /** LIST_REMOVE(z, zlink). */
     private void zlistRemove(long z) {
-        long nxt = StructVmZone.zlink_next(km, z);
-        long prevp = StructVmZone.zlink_prev(km, z);
-        if (nxt != 0) {
-            StructVmZone.zlink_prev(km, nxt, prevp);
-        }
-        km.store64(prevp, nxt);
+        zlist.listRemove(z);
     }
 
     /**
@@ -585,7 +577,7 @@ public final class VmZone {
     /** The zones in zlist order (most recently created first). */
     public List<Long> zones() {
         List<Long> zs = new ArrayList<>();
-        for (long z = km.load64(globals + ZLIST); z != 0; z = StructVmZone.zlink_next(km, z)) {
+        for (long z = zlist.listFirst(globals + ZLIST); z != 0; z = zlist.listNext(z)) {
             zs.add(z);
         }
         return zs;
