@@ -40,8 +40,10 @@ import java.util.Map;
  *
  * <p>Context-switch rule. The emulator has no switch hook, and several process threads share a
  * CPU, so a thread may find another process's CR3 and mode on its CPU after any scheduling point
- * (consume, tsleep, a lock wait, a fault that blocked). Each process thread therefore loads its
- * own pmap (pmap_activate) and sets user mode immediately before every page access batch, after
+ * (consume, tsleep, a lock wait, a fault that blocked). Each process thread therefore makes
+ * sure its CPU is on its own pmap (pmap_activate, unless CR3 already holds the pmap's PML4:
+ * {@link org.dfemu.kernel.machine.Pmap#pmapActivateOnReturn}) and sets user mode immediately
+ * before every page access batch, after
  * its last scheduling point, and leaves kernel mode after it; the fault path does the same on its
  * return to user mode ({@link org.dfemu.kernel.machine.Trap}). A process's thread is bound to one CPU,
  * so its pmap is only ever active there; it stays in that CPU's pm_active while other processes
