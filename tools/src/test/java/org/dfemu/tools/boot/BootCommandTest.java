@@ -1,22 +1,20 @@
 package org.dfemu.tools.boot;
 
+import org.dfemu.tools.DfemuRun;
+import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import org.dfemu.tools.Dfemu;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The boot command's contract with its user: exit statuses, one-line errors, the image left alone. */
 class BootCommandTest {
@@ -28,18 +26,6 @@ class BootCommandTest {
 
     @TempDir
     Path dir;
-
-    private record Run(int status, String out, String err) {}
-
-    private static Run dfemu(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Dfemu());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int status = cl.execute(args);
-        return new Run(status, out.toString(), err.toString());
-    }
 
     private Path image() throws Exception {
         return image(SPEC);
@@ -65,7 +51,7 @@ class BootCommandTest {
                   exit
                 end
                 """);
-        Run r = dfemu("boot", image.toString(), "--seed", "3", "--time", "5");
+        DfemuRun r = dfemu("boot", image.toString(), "--seed", "3", "--time", "5");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("workload: 1 program(s), 2 process(es) at boot\n"), r.out());
         assertTrue(r.out().contains("--- processes ---\npid 1 wv: exited\npid 2 wv: exited\n"), r.out());
@@ -79,7 +65,7 @@ class BootCommandTest {
         Path image = image();
         byte[] before = Files.readAllBytes(image);
         FileTime mtime = Files.getLastModifiedTime(image);
-        Run r = dfemu("boot", image.toString(), "--seed", "7");
+        DfemuRun r = dfemu("boot", image.toString(), "--seed", "7");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("real memory  = 33554432 (32M"), r.out());
         assertTrue(r.out().contains("cpus         = 2 "), r.out());
@@ -89,7 +75,7 @@ class BootCommandTest {
 
     @Test
     void commandLineOverridesTheImage() throws Exception {
-        Run r = dfemu("boot", "-m", "48M", "-n", "3", "-e", "kern.hz=250", image().toString());
+        DfemuRun r = dfemu("boot", "-m", "48M", "-n", "3", "-e", "kern.hz=250", image().toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("real memory  = 50331648 (48M"), r.out());
         assertTrue(r.out().contains("cpus         = 3 "), r.out());
@@ -117,7 +103,7 @@ class BootCommandTest {
 
     @Test
     void bootsTheKernelAndReportsAtShutdown() throws Exception {
-        Run r = dfemu("boot", image().toString(), "--time", "2");
+        DfemuRun r = dfemu("boot", image().toString(), "--time", "2");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("avail memory = "), r.out());
         assertTrue(r.out().contains("vm_page_array = "), r.out());
@@ -144,7 +130,7 @@ class BootCommandTest {
                   exit
                 end
                 """);
-        Run r = dfemu("boot", image.toString(), "--time", "100", "-e", "debug.stall_timeout=3:vm.swapmeta_alloc=kmalloc_obj");
+        DfemuRun r = dfemu("boot", image.toString(), "--time", "100", "-e", "debug.stall_timeout=3:vm.swapmeta_alloc=kmalloc_obj");
         assertEquals(1, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("--- livelock at 3.0"), r.out());
         assertTrue(r.out().contains(": no progress for 3.000000000 s of virtual time while waiting for memory"), r.out());
@@ -159,7 +145,7 @@ class BootCommandTest {
 
     @Test
     void anIdleRunLongerThanTheStallTimeoutIsNoLivelock() throws Exception {
-        Run r = dfemu("boot", image().toString(), "--time", "4", "-e", "debug.stall_timeout=1");
+        DfemuRun r = dfemu("boot", image().toString(), "--time", "4", "-e", "debug.stall_timeout=1");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().strip().endsWith("result: ok"), r.out());
     }
@@ -177,8 +163,8 @@ class BootCommandTest {
         String[] args = {"boot", image.toString(), "--seed", "3", "-e",
                 "debug.fail_page_alloc.probability=20:debug.fail_page_alloc.classes=normal", "-e",
                 "debug.failslab.probability=100:debug.failslab.ignore_waitok=0:debug.failslab.times=2"};
-        Run a = dfemu(args);
-        Run b = dfemu(args);
+        DfemuRun a = dfemu(args);
+        DfemuRun b = dfemu(args);
         assertEquals(0, a.status(), a.out() + a.err());
         assertEquals(a.out(), b.out());
         assertTrue(a.out().contains("--- fault injection ---\nfail_page_alloc  probability 20% interval 1 times -1 (classes normal): "),
@@ -193,8 +179,8 @@ class BootCommandTest {
     @Test
     void sameImageAndSeedGiveTheSameRun() throws Exception {
         Path image = image();
-        Run a = dfemu("boot", image.toString(), "--seed", "5", "--time", "1.5", "-v");
-        Run b = dfemu("boot", image.toString(), "--seed", "5", "--time", "1.5", "-v");
+        DfemuRun a = dfemu("boot", image.toString(), "--seed", "5", "--time", "1.5", "-v");
+        DfemuRun b = dfemu("boot", image.toString(), "--seed", "5", "--time", "1.5", "-v");
         assertEquals(0, a.status(), a.err());
         assertEquals(a.out(), b.out());
     }
@@ -204,9 +190,9 @@ class BootCommandTest {
         Path image = image();
         Path t1 = dir.resolve("a.dftrace");
         Path t2 = dir.resolve("b.dftrace");
-        Run plain = dfemu("boot", image.toString(), "--seed", "3", "--time", "1");
-        Run traced = dfemu("boot", image.toString(), "--seed", "3", "--time", "1", "--trace", t1.toString());
-        Run again = dfemu("boot", image.toString(), "--seed", "3", "--time", "1", "--trace", t2.toString());
+        DfemuRun plain = dfemu("boot", image.toString(), "--seed", "3", "--time", "1");
+        DfemuRun traced = dfemu("boot", image.toString(), "--seed", "3", "--time", "1", "--trace", t1.toString());
+        DfemuRun again = dfemu("boot", image.toString(), "--seed", "3", "--time", "1", "--trace", t2.toString());
         assertEquals(0, traced.status(), traced.err());
         String tracedRun = traced.out().replaceAll("(?m)^trace: .*\\R", "");
         assertEquals(plain.out(), tracedRun, "the same run with and without the trace");
@@ -224,8 +210,8 @@ class BootCommandTest {
     @Test
     void periodicReportsDoNotChangeTheRun() throws Exception {
         Path image = image();
-        Run plain = dfemu("boot", image.toString(), "--seed", "4", "--time", "0.5");
-        Run reported = dfemu("boot", image.toString(), "--seed", "4", "--time", "0.5", "--report-every", "0.1");
+        DfemuRun plain = dfemu("boot", image.toString(), "--seed", "4", "--time", "0.5");
+        DfemuRun reported = dfemu("boot", image.toString(), "--seed", "4", "--time", "0.5", "--report-every", "0.1");
         assertEquals(0, reported.status(), reported.err());
         String[] lines = reported.out().split("\\R");
         long reports = java.util.Arrays.stream(lines).filter(l -> l.matches(" +0\\.[1-5]00 .*")).count();
@@ -239,11 +225,11 @@ class BootCommandTest {
 
     @Test
     void unknownOptionIsAUsageError() {
-        Run r = dfemu("boot", "--no-such-option");
+        DfemuRun r = dfemu("boot", "--no-such-option");
         assertEquals(2, r.status());
     }
 
-    private static void assertBad(Run r, String mention) {
+    private static void assertBad(DfemuRun r, String mention) {
         assertEquals(2, r.status(), r.out() + r.err());
         String[] lines = r.err().strip().split("\n");
         assertEquals(1, lines.length, "one line: " + r.err());

@@ -1,12 +1,12 @@
 package org.dfemu.tools.boot;
 
+import org.dfemu.tools.DfemuRun;
+import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,29 +17,15 @@ import java.util.Set;
 import org.dfemu.emulator.trace.TraceCursor;
 import org.dfemu.emulator.trace.TraceReader;
 import org.dfemu.kernel.KernelEvents;
-import org.dfemu.tools.Dfemu;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code dfemu boot --trace FILE [--trace-events LIST]}: the kernel's events in the trace file. */
 class BootTraceTest {
     @TempDir
     Path dir;
-
-    private record Run(int status, String out, String err) {}
-
-    private static Run dfemu(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Dfemu());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int status = cl.execute(args);
-        return new Run(status, out.toString(), err.toString());
-    }
 
     /** The bundled default image, built from the checkout's spec into the test's directory. */
     private Path defaultImage() throws Exception {
@@ -57,9 +43,9 @@ class BootTraceTest {
         Path image = defaultImage();
         Path t1 = dir.resolve("a.dftrace");
         Path t2 = dir.resolve("b.dftrace");
-        Run plain = dfemu("boot", image.toString(), "--seed", "7");
-        Run traced = dfemu("boot", image.toString(), "--seed", "7", "--trace", t1.toString());
-        Run again = dfemu("boot", image.toString(), "--seed", "7", "--trace", t2.toString(), "--trace-events", "all");
+        DfemuRun plain = dfemu("boot", image.toString(), "--seed", "7");
+        DfemuRun traced = dfemu("boot", image.toString(), "--seed", "7", "--trace", t1.toString());
+        DfemuRun again = dfemu("boot", image.toString(), "--seed", "7", "--trace", t2.toString(), "--trace-events", "all");
         assertEquals(0, traced.status(), traced.out() + traced.err());
         assertEquals(plain.out(), withoutTraceLine(traced.out()), "the same run, counters and console, with and without");
         assertEquals(plain.out(), withoutTraceLine(again.out()));
@@ -118,7 +104,7 @@ class BootTraceTest {
                 end
                 """.getBytes(StandardCharsets.UTF_8)), image, false);
         Path t = dir.resolve("vm.dftrace");
-        Run r = dfemu("boot", image.toString(), "--trace", t.toString(), "--trace-events", "vm");
+        DfemuRun r = dfemu("boot", image.toString(), "--trace", t.toString(), "--trace-events", "vm");
         assertEquals(0, r.status(), r.out() + r.err());
         Set<String> seen = new HashSet<>();
         try (TraceReader reader = TraceReader.open(t)) {
@@ -132,7 +118,7 @@ class BootTraceTest {
         assertTrue(seen.stream().allMatch(n -> n.startsWith("vm_")), seen.toString());
 
         Path f = dir.resolve("faults.dftrace");
-        Run faults = dfemu("boot", image.toString(), "--trace", f.toString(), "--trace-events", "faults, sched_proc_start");
+        DfemuRun faults = dfemu("boot", image.toString(), "--trace", f.toString(), "--trace-events", "faults, sched_proc_start");
         assertEquals(0, faults.status(), faults.err());
         seen.clear();
         try (TraceReader reader = TraceReader.open(f)) {
@@ -149,7 +135,7 @@ class BootTraceTest {
                 {"boot", "--trace", t.toString(), "--trace-events", "vm,nosuch"},
                 {"boot", "--trace", t.toString(), "--trace-events", ","},
                 {"boot", "--trace-events", "vm"}}) {
-            Run r = dfemu(args);
+            DfemuRun r = dfemu(args);
             assertEquals(2, r.status(), String.join(" ", args) + ": " + r.out() + r.err());
             String[] lines = r.err().strip().split("\n");
             assertEquals(1, lines.length, r.err());

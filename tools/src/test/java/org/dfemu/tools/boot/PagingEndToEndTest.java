@@ -1,23 +1,21 @@
 package org.dfemu.tools.boot;
 
+import org.dfemu.tools.DfemuRun;
+import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.dfemu.tools.Dfemu;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Paging through swap, end to end through {@code dfemu boot}: processes whose memory exceeds RAM
@@ -28,18 +26,6 @@ import picocli.CommandLine;
 class PagingEndToEndTest {
     @TempDir
     Path dir;
-
-    private record Run(int status, String out, String err) {}
-
-    private static Run dfemu(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Dfemu());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int status = cl.execute(args);
-        return new Run(status, out.toString(), err.toString());
-    }
 
     private Path image(String name, String spec) throws Exception {
         Path image = dir.resolve(name + ".img");
@@ -72,7 +58,7 @@ class PagingEndToEndTest {
         Path image = image("big", FOUR_TIMES_RAM);
         // The sweep runs the five seeds of each variant; kmalloc_obj is left out: it stalls at
         // the first swap-out (docs/swapmeta.md, SwapmetaPressureTest).
-        Run sweep = dfemu("sweep", image.toString(), "--no-progress", "--seeds", "1..5", "--jobs", "2",
+        DfemuRun sweep = dfemu("sweep", image.toString(), "--no-progress", "--seeds", "1..5", "--jobs", "2",
                 "-e", "vm.swapmeta_alloc=zalloc,kmalloc_obj_reserve", "--json", dir.resolve("s.json").toString());
         assertEquals(0, sweep.status(), sweep.out() + sweep.err());
         for (String variant : new String[] {"zalloc", "kmalloc_obj_reserve"}) {
@@ -81,7 +67,7 @@ class PagingEndToEndTest {
                     + "       5      5         0      0          0          0 "), sweep.out());
         }
         // One of them in full: every page went out and came back.
-        Run boot = dfemu("boot", image.toString(), "--seed", "2");
+        DfemuRun boot = dfemu("boot", image.toString(), "--seed", "2");
         assertEquals(0, boot.status(), boot.out());
         assertTrue(boot.out().strip().endsWith("result: ok"), boot.out());
         assertFalse(boot.out().contains("data loss"), boot.out());
@@ -114,7 +100,7 @@ class PagingEndToEndTest {
                   exit
                 end
                 """);
-        Run boot = dfemu("boot", image.toString(), "--seed", "4");
+        DfemuRun boot = dfemu("boot", image.toString(), "--seed", "4");
         assertEquals(0, boot.status(), boot.out());
         assertTrue(boot.out().strip().endsWith("result: ok"), boot.out());
         assertFalse(boot.out().contains("data loss"), boot.out());
@@ -144,7 +130,7 @@ class PagingEndToEndTest {
                   exit
                 end
                 """);
-        Run boot = dfemu("boot", image.toString(), "--seed", "1");
+        DfemuRun boot = dfemu("boot", image.toString(), "--seed", "1");
         assertEquals(0, boot.status(), "an OOM kill is the kernel doing its job, not a failed run: " + boot.out());
         assertTrue(boot.out().strip().endsWith("result: ok"), boot.out());
         assertTrue(boot.out().contains("pid 3 (large), uid 0, was killed: out of swap space"), boot.out());
@@ -159,8 +145,8 @@ class PagingEndToEndTest {
         Path image = image("det", FOUR_TIMES_RAM.replace("map r0 64M rw", "map r0 24M rw"));
         Path t1 = dir.resolve("a.dftrace");
         Path t2 = dir.resolve("b.dftrace");
-        Run a = dfemu("boot", image.toString(), "--seed", "9", "--trace", t1.toString());
-        Run b = dfemu("boot", image.toString(), "--seed", "9", "--trace", t2.toString());
+        DfemuRun a = dfemu("boot", image.toString(), "--seed", "9", "--trace", t1.toString());
+        DfemuRun b = dfemu("boot", image.toString(), "--seed", "9", "--trace", t2.toString());
         assertEquals(0, a.status(), a.out());
         assertTrue(vmstat(a.out(), "v_swappgsin") > 0, "the run pages through swap");
         assertEquals(a.out().replace(t1.toString(), "T"), b.out().replace(t2.toString(), "T"));

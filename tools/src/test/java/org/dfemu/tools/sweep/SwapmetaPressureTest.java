@@ -1,21 +1,19 @@
 package org.dfemu.tools.sweep;
 
+import org.dfemu.tools.DfemuRun;
+import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.dfemu.tools.Dfemu;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecParser;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The outcome docs/swapmeta.md reports for each SWAPMETA allocator, pinned on a short sweep of the
@@ -33,18 +31,6 @@ class SwapmetaPressureTest {
     static SweepReport plain;
     static SweepReport reserve;
 
-    private record Run(int status, String out, String err) {}
-
-    private static Run dfemu(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Dfemu());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int status = cl.execute(args);
-        return new Run(status, out.toString(), err.toString());
-    }
-
     @BeforeAll
     static void sweepEveryVariant() throws Exception {
         // Surefire runs in the module directory; the spec is the committed one, beside it.
@@ -53,7 +39,7 @@ class SwapmetaPressureTest {
         ImageWriter.write(SpecParser.parse(spec.getFileName().toString(), Files.readAllBytes(spec)), image, false);
 
         Path a = dir.resolve("plain.json");
-        Run r = dfemu("sweep", image.toString(), "--no-progress", "--seeds", SEEDS, "--jobs", "2",
+        DfemuRun r = dfemu("sweep", image.toString(), "--no-progress", "--seeds", SEEDS, "--jobs", "2",
                 "-e", "vm.swapmeta_alloc=zalloc,kmalloc_obj", "--json", a.toString());
         assertEquals(1, r.status(), "kmalloc_obj fails, so the sweep reports a failure: " + r.out() + r.err());
         plain = SweepReport.read(a);
@@ -98,7 +84,7 @@ class SwapmetaPressureTest {
         String reproduce = v.failures().getFirst().reproduce();
         assertEquals("dfemu boot " + image + " --seed 1 -e vm.swapmeta_alloc=kmalloc_obj", reproduce);
         String[] words = reproduce.split(" ");
-        Run boot = dfemu(Arrays.copyOfRange(words, 1, words.length));
+        DfemuRun boot = dfemu(Arrays.copyOfRange(words, 1, words.length));
         assertEquals(1, boot.status());
         assertTrue(boot.out().strip().endsWith("result: livelock"), boot.out());
         assertTrue(boot.out().contains("  pagedaemon in vm_wait (wchan &vm_pageout_pages_needed, \"VMWait\"")

@@ -1,5 +1,7 @@
 package org.dfemu.tools.sweep;
 
+import org.dfemu.tools.DfemuRun;
+import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -20,7 +22,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.disk.ImageMode;
-import org.dfemu.tools.Dfemu;
 import org.dfemu.tools.boot.Boot;
 import org.dfemu.tools.boot.BootPlan;
 import org.dfemu.tools.boot.RunRecord;
@@ -29,7 +30,6 @@ import org.dfemu.tools.image.SpecParser;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * dfemu sweep against individual boots. The image forks 1200 children that sleep: on 16M the
@@ -58,22 +58,10 @@ class SweepCommandTest {
     static Path dir;
     static Path image;
     /** The reference sweep: 2 jobs, unsharded. */
-    static Run reference;
+    static DfemuRun reference;
     static SweepReport referenceJson;
 
-    private record Run(int status, String out, String err) {}
-
-    private static Run dfemu(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Dfemu());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int status = cl.execute(args);
-        return new Run(status, out.toString(), err.toString());
-    }
-
-    private static Run sweep(String... extra) {
+    private static DfemuRun sweep(String... extra) {
         List<String> args = new ArrayList<>(List.of("sweep", image.toString(), "--no-progress"));
         args.addAll(List.of(SWEEP));
         args.addAll(List.of(extra));
@@ -97,7 +85,7 @@ class SweepCommandTest {
             int ok = 0, panics = 0;
             long low = Long.MAX_VALUE;
             for (long seed = 1; seed <= 2; seed++) {
-                Run boot = dfemu("boot", image.toString(), "--seed", Long.toString(seed), "-e", v.variant(), "--time", "10");
+                DfemuRun boot = dfemu("boot", image.toString(), "--seed", Long.toString(seed), "-e", v.variant(), "--time", "10");
                 BootPlan plan = BootPlan.open(image, ImageMode.COPY_ON_WRITE, v.settings(), seed, 10_000_000_000L);
                 RunRecord r = Boot.run(plan, TraceSink.NONE, new PrintWriter(new StringWriter()));
                 assertEquals(r.exitStatus(), boot.status(), boot.out());
@@ -143,7 +131,7 @@ class SweepCommandTest {
         assertTrue(failed.consoleTail().getLast().equals("result: panic"), failed.consoleTail().toString());
 
         String[] words = expected.split(" ");
-        Run boot = dfemu(java.util.Arrays.copyOfRange(words, 1, words.length));
+        DfemuRun boot = dfemu(java.util.Arrays.copyOfRange(words, 1, words.length));
         assertEquals(1, boot.status());
         assertTrue(boot.out().contains(failed.headline()), boot.out());
         assertTrue(boot.out().strip().endsWith("result: panic"), boot.out());
@@ -155,10 +143,10 @@ class SweepCommandTest {
     @Test
     void parallelRunsGiveTheSameResultsAsSequentialOnes() throws Exception {
         Path json = dir.resolve("seq.json");
-        Run seq = sweep("--jobs", "1", "--json", json.toString());
+        DfemuRun seq = sweep("--jobs", "1", "--json", json.toString());
         assertEquals(reference.out(), seq.out());
         assertEquals(referenceJson, SweepReport.read(json));
-        Run wide = sweep("--jobs", "4");
+        DfemuRun wide = sweep("--jobs", "4");
         assertEquals(reference.out(), wide.out());
     }
 
@@ -181,7 +169,7 @@ class SweepCommandTest {
         args.addAll(files);
         Path mergedJson = dir.resolve("merged.json");
         args.addAll(List.of("--json", mergedJson.toString()));
-        Run merged = dfemu(args.toArray(String[]::new));
+        DfemuRun merged = dfemu(args.toArray(String[]::new));
         assertEquals(1, merged.status(), merged.err());
         assertEquals(reference.out(), merged.out());
         SweepReport m = SweepReport.read(mergedJson);
@@ -189,9 +177,9 @@ class SweepCommandTest {
         assertEquals(referenceJson.variants(), m.variants());
         assertEquals(List.of(0, 1, 2), m.shards());
 
-        Run twice = dfemu("sweep", "--merge", files.get(0), files.get(0));
+        DfemuRun twice = dfemu("sweep", "--merge", files.get(0), files.get(0));
         assertBad(twice, "given twice");
-        Run other = dfemu("sweep", "--merge", files.get(0), dir.resolve("all.json").toString());
+        DfemuRun other = dfemu("sweep", "--merge", files.get(0), dir.resolve("all.json").toString());
         assertBad(other, "not a shard of the same sweep");
     }
 
@@ -213,7 +201,7 @@ class SweepCommandTest {
         assertBad(dfemu("sweep", "--merge", dir.resolve("none.json").toString()), "no such file");
     }
 
-    private static void assertBad(Run r, String mention) {
+    private static void assertBad(DfemuRun r, String mention) {
         assertEquals(2, r.status(), r.out() + r.err());
         String[] lines = r.err().strip().split("\n");
         assertEquals(1, lines.length, "one line: " + r.err());
