@@ -72,7 +72,7 @@ class MallocStructOffsetsTest {
         assertEquals(72, StructKmallocSlab.xindex$OFFSET);
         assertEquals(80, StructKmallocSlab.exis$OFFSET);
         assertEquals(96, StructKmallocSlab.bmap$OFFSET);
-        assertEquals(352, StructKmallocSlab.fobjs$OFFSET, "offsetof(fobjs[0]), dragonfly-map.md 1.3");
+        assertEquals(352, StructKmallocSlab.fobjs$OFFSET, "offsetof(fobjs[0]), docs/dragonfly-map.md §5.1");
         assertEquals(2048, StructKmallocSlab.KMALLOC_SLAB_MAXOBJS);
     }
 

@@ -72,8 +72,8 @@ import static org.dfemu.kernel.sys.StructMallocType.KSF_OBJSIZE;
  *     again if that found some.</li>
  * <li>Otherwise a new slab: the cpu's gd cache, else kmem_slab_alloc(KMALLOC_SLAB_SIZE,
  *     KMALLOC_SLAB_SIZE, M_WAITOK) <em>whatever the caller's flags</em>: VM_ALLOC_NORMAL, never
- *     the free-page reserve, sleeping in vm_wait page by page (dragonfly-map.md 1.4, behaviour 6;
- *     the subject of the 2021-05-14 mail). Carve it, rotate it in as active, retry.</li>
+ *     the free-page reserve, sleeping in vm_wait page by page (docs/dragonfly-map.md §5.3, behaviour 6;
+ *     the subject of the 2021-05-14 mail, docs/the-question.md). Carve it, rotate it in as active, retry.</li>
  * </ol>
  * VARIANT kmalloc_obj_reserve (a zone flagged KSF_OBJRESERVE; vm.swapmeta_alloc): whenever
  * step 3 takes a slab from ggm->full, and after step 5, ggm->full is topped up to
@@ -779,12 +779,12 @@ public final class KernKmalloc {
     public int kmallocObjReserveSlabs() { return km.load32(globals + KMALLOC_OBJ_RESERVE_SLABS); }
 
     /**
-     * VARIANT kmalloc_obj_reserve, the proposal of the 2021-05-14 mail (shared/seed-mail.txt:
-     * "maintain N (e.g. like 3) slabs ... on any normal allocation that eats a slab out of that
-     * list, using non-blocking kmem_slab_alloc() calls, and falling back to blocking
-     * kmem_slab_alloc()'s if the list winds up being empty anyway", with M_INTNOWAIT "to allow
-     * the reserve to be used"): builds new slabs for {@code type} until ggm holds
-     * kern.kmalloc_obj_reserve_slabs ready ones, each from kmem_slab_alloc(128K, {@code flags}).
+     * VARIANT kmalloc_obj_reserve, the proposal of the 2021-05-14 mail (docs/the-question.md,
+     * points 4 and 5: keep N ready slabs per zone, topped up with non-blocking kmem_slab_alloc()
+     * calls whenever an allocation uses one, falling back to a blocking one when none is left,
+     * with M_INTNOWAIT so the refill may use the free-page reserve): builds new slabs for
+     * {@code type} until ggm holds kern.kmalloc_obj_reserve_slabs ready ones, each from
+     * kmem_slab_alloc(128K, {@code flags}).
      * With M_INTNOWAIT that takes VM_ALLOC_SYSTEM|INTERRUPT pages and gives up (keeping what it
      * built) at the first NULL: no free pages or no KVA; the next take retries.
      *

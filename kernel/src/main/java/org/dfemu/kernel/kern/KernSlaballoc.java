@@ -114,7 +114,7 @@ import static org.dfemu.kernel.vm.StructVmMapEntry.VM_SUBSYS_KMALLOC;
  * FreeZones; a chunk of another cpu's zone is pushed onto z_RChunks atomically and that cpu is
  * told with a passive IPI if the zone had left its ZoneAry.
  *
- * <p>kmem_slab_alloc() maps M_ flags onto VM_ALLOC_ classes (dragonfly-map.md 1.2): M_ZERO adds
+ * <p>kmem_slab_alloc() maps M_ flags onto VM_ALLOC_ classes (docs/dragonfly-map.md §4.2): M_ZERO adds
  * ZERO, M_USE_RESERVE SYSTEM, M_USE_INTERRUPT_RESERVE INTERRUPT, M_WAITOK NORMAL; a waiting
  * allocation sleeps in vm_wait(0) page by page holding the pages it already has.
  *

@@ -7,7 +7,7 @@ package org.dfemu.kernel.sys;
  * kmem_slab_alloc) and {@link org.dfemu.kernel.kern.KernKmalloc} (kmalloc_obj, kfree_obj).
  *
  * <p>The composites matter more than the bits. How kmem_slab_alloc() maps them onto the page
- * allocator's classes (dragonfly-map.md 1.2):
+ * allocator's classes (docs/dragonfly-map.md §4.2):
  * <pre>
  *   M_WAITOK     NORMAL                    blocks in vm_wait, panics when KVA runs out
  *   M_SYSWAIT    NORMAL|SYSTEM             blocks

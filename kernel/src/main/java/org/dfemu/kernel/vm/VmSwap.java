@@ -308,7 +308,7 @@ public final class VmSwap {
      * request completes on its own (nothing waits for it). Never blocks.
      *
      * <p>PORT: DragonFly does not TRIM freed swap in this code; dfemu does, so that a sparse image
-     * stays sparse (DESIGN.md, block device).
+     * stays sparse (docs/design.md, the block device).
      */
     public void swapdevDiscard(long blkno, int npages) {
         int nswdev = nswdev();

@@ -111,7 +111,7 @@ class KmallocObjTest {
 
     @ParameterizedTest(name = "{0}-byte objects: {1} per slab, first at {2}")
     @CsvSource({
-            "320, 398, 3584",      // dragonfly-map.md 1.3
+            "320, 398, 3584",      // docs/dragonfly-map.md §5.2
             "64, 1815, 14912",     // ... and the last object ends exactly at 128 KiB
             "8192, 15, 512",
             "100, 961, 8064",      // kmalloc_obj rounds 100 up to 128; 8064 + 961 * 128 = 128 KiB

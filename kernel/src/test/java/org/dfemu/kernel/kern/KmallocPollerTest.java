@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Reclaim of kmalloc_obj slabs (dragonfly-map.md 1.6, behaviour 8): malloc_mgt_poll() moves
+ * Reclaim of kmalloc_obj slabs (docs/dragonfly-map.md §5.5, behaviour 8): malloc_mgt_poll() moves
  * slabs from empty to full, retires full slabs only beyond KMALLOC_MAXFREEMAGS (4) per zone, at
  * most kzone_bretire (4) per poll, only once their exis state says they have been full for a
  * pseudo_tick, and into the cpu's free-slab cache rather than back to the VM; a later slab for

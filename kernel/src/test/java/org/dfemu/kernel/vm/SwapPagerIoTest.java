@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Paging to swap and back through the emulated disk (dragonfly-map.md 3.3): putpages writes the
+ * Paging to swap and back through the emulated disk (docs/dragonfly-map.md §6.3): putpages writes the
  * page from its physical address, the completion cleans it and marks it PG_SWAPPED; after the
  * page is freed, getpage reads the same bytes into a new page, sleeping until the read completes.
  */

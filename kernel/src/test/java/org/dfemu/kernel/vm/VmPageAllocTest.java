@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * vm_page_alloc() admission is exact (dragonfly-map.md 4.3, "behaviours" 4 and 5): the reserve
+ * vm_page_alloc() admission is exact (docs/dragonfly-map.md §1.2, behaviours 4 and 5): the reserve
  * ladder NORMAL/QUICK to v_free_reserved, SYSTEM to v_interrupt_free_min with the cache empty,
  * INTERRUPT to the last page; NORMAL below reserved only by recycling a cache page; every refusal
  * counts in vm_pageout_deficit and asks for the pagedaemon (vm_pages_needed), never sleeping.

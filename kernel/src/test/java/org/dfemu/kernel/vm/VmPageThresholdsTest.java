@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The free-page thresholds come out of boot as vm_pageout_free_page_calc() and the pageout
- * daemon's setup compute them (dragonfly-map.md 4.2), from the v_page_count vm_page_startup()
+ * daemon's setup compute them (docs/dragonfly-map.md §1.1), from the v_page_count vm_page_startup()
  * actually finds: RAM less page 0, the kernel image, the minidump bitmap and vm_page_array.
  */
 class VmPageThresholdsTest {
@@ -76,7 +76,7 @@ class VmPageThresholdsTest {
         }
     }
 
-    /** dragonfly-map.md 4.2, "Example, 1 GiB = 262,144 pages". */
+    /** docs/dragonfly-map.md §1.1, the worked values for 262,144 pages (1 GiB). */
     @Test
     void oneGibTableFromTheMap() {
         try (TestKernel t = TestKernel.boot(16 << 20)) {

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * vm_wait()/vm_wait_pfault() really sleep and are really woken (dragonfly-map.md 4.5, behaviour
+ * vm_wait()/vm_wait_pfault() really sleep and are really woken (docs/dragonfly-map.md §1.4, behaviour
  * 11), with kernel threads on the emulator's scheduler.
  *
  * <p>Threads run on the machine's real scheduler ({@link SchedulerHarness}); they record what they

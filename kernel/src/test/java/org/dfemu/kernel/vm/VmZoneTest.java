@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** zalloc (vm_zone.c, May 2021) as dragonfly-map.md 2.5 describes it. */
+/** zalloc (vm_zone.c, May 2021) as docs/dragonfly-map.md §3 describes it. */
 class VmZoneTest {
     private static final long MB = 1L << 20;
     private static final long PAGE = 4096;
