@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import picocli.CommandLine;
 
 /**
- * Issue 4's paging figures, each a whole {@code dfemu boot} in this JVM (console captured, then
+ * The paging figures (docs/benchmarks.md, "Paging and tracing"), each a whole {@code dfemu boot} in this JVM (console captured, then
  * dropped), one per iteration (single-shot). Eight warm-up boots: the kernel's code paths change
  * with memory pressure, and C2 keeps compiling and deoptimizing for about that many boots of a
  * paging run (counted with -XX:+PrintCompilation) before the times settle.
