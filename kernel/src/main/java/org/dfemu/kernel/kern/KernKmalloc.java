@@ -72,8 +72,9 @@ import static org.dfemu.kernel.sys.StructMallocType.KSF_OBJSIZE;
  *     again if that found some.</li>
  * <li>Otherwise a new slab: the cpu's gd cache, else kmem_slab_alloc(KMALLOC_SLAB_SIZE,
  *     KMALLOC_SLAB_SIZE, M_WAITOK) <em>whatever the caller's flags</em>: VM_ALLOC_NORMAL, never
- *     the free-page reserve, sleeping in vm_wait page by page (docs/dragonfly-map.md §5.3, behaviour 6;
- *     the subject of the 2021-05-14 mail, docs/the-question.md). Carve it, rotate it in as active, retry.</li>
+ *     the free-page reserve, sleeping in vm_wait page by page (docs/dragonfly-map.md §5.3,
+ *     behaviour 6; the subject of the 2021-05-14 mail, docs/the-question.md). Carve it, rotate
+ *     it in as active, retry.</li>
  * </ol>
  * VARIANT kmalloc_obj_reserve (a zone flagged KSF_OBJRESERVE; vm.swapmeta_alloc): whenever
  * step 3 takes a slab from ggm->full, and after step 5, ggm->full is topped up to

@@ -114,9 +114,9 @@ import static org.dfemu.kernel.vm.StructVmMapEntry.VM_SUBSYS_KMALLOC;
  * FreeZones; a chunk of another cpu's zone is pushed onto z_RChunks atomically and that cpu is
  * told with a passive IPI if the zone had left its ZoneAry.
  *
- * <p>kmem_slab_alloc() maps M_ flags onto VM_ALLOC_ classes (docs/dragonfly-map.md §4.2): M_ZERO adds
- * ZERO, M_USE_RESERVE SYSTEM, M_USE_INTERRUPT_RESERVE INTERRUPT, M_WAITOK NORMAL; a waiting
- * allocation sleeps in vm_wait(0) page by page holding the pages it already has.
+ * <p>kmem_slab_alloc() maps M_ flags onto VM_ALLOC_ classes (docs/dragonfly-map.md §4.2):
+ * M_ZERO adds ZERO, M_USE_RESERVE SYSTEM, M_USE_INTERRUPT_RESERVE INTERRUPT, M_WAITOK NORMAL; a
+ * waiting allocation sleeps in vm_wait(0) page by page holding the pages it already has.
  *
  * <p>Globals (data segment): ZoneSize, ZoneLimit, ZonePageCount, ZoneMask, kmemstatistics,
  * ZeroPage, ZoneRelsThresh, kzone_pollfreq, use_malloc_pattern, use_weird_array, weirdary[16],

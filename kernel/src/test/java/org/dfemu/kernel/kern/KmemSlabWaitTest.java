@@ -23,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Low memory on the emulated machine (docs/dragonfly-map.md, behaviours 6 and 7): a kmalloc_obj zone
- * whose slabs are used up allocates its next 128 KiB slab with kmem_slab_alloc(..., M_WAITOK)
+ * Low memory on the emulated machine (docs/dragonfly-map.md, behaviours 6 and 7): a kmalloc_obj
+ * zone whose slabs are used up allocates its next 128 KiB slab with kmem_slab_alloc(..., M_WAITOK)
  * whatever flags it was called with, so it takes pages with VM_ALLOC_NORMAL only, and when fewer
  * than the slab's 32 pages can be had it sleeps in vm_wait() holding the pages it already got;
  * plain kmalloc passes the caller's M_INTNOWAIT down and returns NULL instead.

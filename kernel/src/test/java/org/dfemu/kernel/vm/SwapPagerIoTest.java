@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Paging to swap and back through the emulated disk (docs/dragonfly-map.md §6.3): putpages writes the
- * page from its physical address, the completion cleans it and marks it PG_SWAPPED; after the
+ * Paging to swap and back through the emulated disk (docs/dragonfly-map.md §6.3): putpages writes
+ * the page from its physical address, the completion cleans it and marks it PG_SWAPPED; after the
  * page is freed, getpage reads the same bytes into a new page, sleeping until the read completes.
  */
 class SwapPagerIoTest {

@@ -17,7 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** swap_pager.c metadata, swap space and vm_swap.c's swapon/swapinfo (docs/dragonfly-map.md §6.1, §6.2). */
+/**
+ * swap_pager.c metadata, swap space and vm_swap.c's swapon/swapinfo (docs/dragonfly-map.md §6.1,
+ * §6.2).
+ */
 class SwapPagerMetaTest {
     private static final long MB = SwapRig.MB;
 

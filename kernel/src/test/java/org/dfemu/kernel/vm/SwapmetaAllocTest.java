@@ -25,9 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * SWAPMETA under each vm.swapmeta_alloc variant with the free count at v_interrupt_free_min (where
  * only VM_ALLOC_INTERRUPT may take a page): zalloc builds about 12 swblocks per page without
- * sleeping (docs/dragonfly-map.md §3.4, behaviour 9); kmalloc_obj needs a 32-page VM_ALLOC_NORMAL slab
- * and sleeps in vm_wait inside kmem_slab_alloc (behaviour 6); kmalloc_obj_reserve takes a ready
- * slab without sleeping and rebuilds its reserve with M_INTNOWAIT (the 2021-05-14 mail, docs/the-question.md).
+ * sleeping (docs/dragonfly-map.md §3.4, behaviour 9); kmalloc_obj needs a 32-page
+ * VM_ALLOC_NORMAL slab and sleeps in vm_wait inside kmem_slab_alloc (behaviour 6);
+ * kmalloc_obj_reserve takes a ready slab without sleeping and rebuilds its reserve with
+ * M_INTNOWAIT (the 2021-05-14 mail, docs/the-question.md).
  */
 class SwapmetaAllocTest {
     private static final long MB = SwapRig.MB;

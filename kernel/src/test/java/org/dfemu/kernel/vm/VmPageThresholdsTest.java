@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The free-page thresholds come out of boot as vm_pageout_free_page_calc() and the pageout
- * daemon's setup compute them (docs/dragonfly-map.md §1.1), from the v_page_count vm_page_startup()
- * actually finds: RAM less page 0, the kernel image, the minidump bitmap and vm_page_array.
+ * daemon's setup compute them (docs/dragonfly-map.md §1.1), from the v_page_count
+ * vm_page_startup() actually finds: RAM less page 0, the kernel image, the minidump bitmap and
+ * vm_page_array.
  */
 class VmPageThresholdsTest {
     private static final long PAGE = 4096;

@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * vm_wait()/vm_wait_pfault() really sleep and are really woken (docs/dragonfly-map.md §1.4, behaviour
- * 11), with kernel threads on the emulator's scheduler.
+ * vm_wait()/vm_wait_pfault() really sleep and are really woken (docs/dragonfly-map.md §1.4,
+ * behaviour 11), with kernel threads on the emulator's scheduler.
  *
  * <p>Threads run on the machine's real scheduler ({@link SchedulerHarness}); they record what they
  * saw into plain arrays and the assertions run after the machine has run.

@@ -22,8 +22,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code dfemu bench}: runs the JMH benchmarks of this package in forked JVMs (with the project's
- * JVM flags) and prints one table of scores followed by the project's speed targets (docs/benchmarks.md): ratios of two
- * scores from the same run, and limits on single scores.
+ * JVM flags) and prints one table of scores followed by the project's speed targets
+ * (docs/benchmarks.md): ratios of two scores from the same run, and limits on single scores.
  * Benchmarks never run as part of the build or the tests.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,

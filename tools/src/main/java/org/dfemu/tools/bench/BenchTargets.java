@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The project's speed targets (docs/benchmarks.md): ratios of two benchmark scores measured in the same run, and
- * upper limits on single scores. Names are "Class.method" plus " key=value" for each JMH
- * parameter, as the table prints them.
+ * The project's speed targets (docs/benchmarks.md): ratios of two benchmark scores measured in
+ * the same run, and upper limits on single scores. Names are "Class.method" plus " key=value" for
+ * each JMH parameter, as the table prints them.
  */
 final class BenchTargets {
     private BenchTargets() {}
@@ -41,7 +41,7 @@ final class BenchTargets {
         String target() { return String.format(Locale.ROOT, ">= %,.0f /s", bound); }
     }
 
-    /** The zero-fill fault-rate target (PagingBenchmark's class comment says what each pair measures). */
+    /** The zero-fill fault-rate targets (PagingBenchmark's class comment says what each measures). */
     static final List<Rate> RATES = List.of(
             new Rate("zero-fill faults per host second, steady state (16 x 8192)",
                     PagingBenchmark.STEADY_FAULTS, "PagingBenchmark.zeroFillSteady32Mx17",
@@ -50,8 +50,9 @@ final class BenchTargets {
                     65_536, "PagingBenchmark.zeroFill256M", "PagingBenchmark.bootOnly512M", 1_000_000));
 
     static final List<Ratio> RATIOS = List.of(
-            // The swap target: the whole paging run (faults, pageout, swap I/O) against raw FileChannel
-            // moving the same bytes (PagingBenchmark); a lower bound on the swap path's throughput.
+            // The swap target: the whole paging run (faults, pageout, swap I/O) against raw
+            // FileChannel moving the same bytes (PagingBenchmark); a lower bound on the swap path's
+            // throughput.
             new Ratio("swap out+in, whole paging run / raw FileChannel same bytes (throughput)",
                     "PagingBenchmark.rawChannelSameBytes", "PagingBenchmark.swapRoundTrip", 0.5, true),
             new Ratio("TLB-hit load64 / raw segment load64 (time)",

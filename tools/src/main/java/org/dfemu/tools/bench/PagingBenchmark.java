@@ -31,10 +31,11 @@ import org.openjdk.jmh.annotations.Warmup;
 import picocli.CommandLine;
 
 /**
- * The paging figures (docs/benchmarks.md, "Paging and tracing"), each a whole {@code dfemu boot} in this JVM (console captured, then
- * dropped), one per iteration (single-shot). Eight warm-up boots: the kernel's code paths change
- * with memory pressure, and C2 keeps compiling and deoptimizing for about that many boots of a
- * paging run (counted with -XX:+PrintCompilation) before the times settle.
+ * The paging figures (docs/benchmarks.md, "Paging and tracing"), each a whole {@code dfemu boot}
+ * in this JVM (console captured, then dropped), one per iteration (single-shot). Eight warm-up
+ * boots: the kernel's code paths change with memory pressure, and C2 keeps compiling and
+ * deoptimizing for about that many boots of a paging run (counted with -XX:+PrintCompilation)
+ * before the times settle.
  * <ul>
  * <li>{@link #zeroFill256M} and {@link #bootOnly512M}: a 512M machine whose one process maps 256M
  *     and writes every page (65536 zero-fill faults, no paging), and the same machine booted with

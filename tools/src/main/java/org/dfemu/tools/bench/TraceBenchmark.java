@@ -31,8 +31,8 @@ import picocli.CommandLine;
  * the checkout's {@code disk-images/default.spec} into a temporary directory), from power-on to
  * shutdown with its reports, without a trace ({@code trace=off}) and with every machine and kernel
  * event recorded to a temporary file ({@code trace=on}), in the same JVM. Console output is
- * discarded. One run per iteration (single-shot). The tracing target: the run with the trace at least
- * half as fast, i.e. time(off) / time(on) &gt;= 0.5 (BenchTargets).
+ * discarded. One run per iteration (single-shot). The tracing target: the run with the trace at
+ * least half as fast, i.e. time(off) / time(on) &gt;= 0.5 (BenchTargets).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
