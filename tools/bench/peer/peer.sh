@@ -170,7 +170,7 @@ dfemu() {
   line=$(grep '^host cpu:' "$err" | tail -n 1)
   # host cpu: 12.3 s; 42.1 us per fault (290000 faults); 81.0 us per page moved (150000 pages)
   local cpu faults moved
-  cpu=$(awk '{ printf "%d", $3 * 1e9 }' <<< "$line")
+  cpu=$(awk '{ printf "%.0f", $3 * 1e9 }' <<< "$line")  # %d is 32-bit in mawk
   faults=$(sed -n 's/.*(\([0-9]*\) faults).*/\1/p' <<< "$line")
   moved=$(sed -n 's/.*(\([0-9]*\) pages).*/\1/p' <<< "$line")
   echo "$1 dfemu $cpu ${faults:-0} ${moved:-0}" >> "$results"
