@@ -13,8 +13,9 @@ import org.dfemu.emulator.mmu.Pte;
 
 /**
  * (sim only) The machine the MMU benchmarks run on: RAM, one CPU in kernel mode with CR3 loaded,
- * and {@code pages} 4 KiB kernel pages mapped onto consecutive frames. Page {@code k} sits at
- * {@code VA_BASE + k * stride}:
+ * and {@code pages} 4 KiB kernel pages mapped onto consecutive frames ({@link #user}: user pages,
+ * the CPU in user mode). Page {@code k} sits at {@code base + k * stride}, base {@link #VA_BASE}
+ * or {@link #USER_VA_BASE}:
  * <pre>
  *   dense  (stride 4 KiB):         consecutive pages, 512 to a page table; the tables of 16 MiB
  *                                  take 32 KiB, so a walk reads host-cache-hot entries
@@ -29,6 +30,8 @@ import org.dfemu.emulator.mmu.Pte;
 final class MappedPages implements AutoCloseable {
     /** A canonical kernel address, 1 GiB aligned, so the dense pages fill TLB slots in order. */
     static final long VA_BASE = 0xffff_c000_0000_0000L;
+    /** A user address, 1 GiB aligned, for {@link #user}. */
+    static final long USER_VA_BASE = 0x0000_0040_0000_0000L;
     static final long DENSE_STRIDE = Pte.PAGE_SIZE;
     static final long SPREAD_STRIDE = Pte.LARGE_SIZE + Pte.PAGE_SIZE;
 
@@ -42,6 +45,8 @@ final class MappedPages implements AutoCloseable {
     /** A walker over the same tables as the CPU's, for timing the walk alone. */
     final PageWalker walker;
     final long cr3;
+    /** Address of page 0: {@link #VA_BASE} or {@link #USER_VA_BASE}. */
+    final long vaBase;
     private final int pages;
     private final long stride;
     private final long dataPa;
@@ -51,6 +56,22 @@ final class MappedPages implements AutoCloseable {
      * {@code stride} apart. A and D start clear; the first access to a page sets them.
      */
     MappedPages(int pages, long stride) {
+        this(pages, stride, VA_BASE, Pte.RW | Pte.NX);
+    }
+
+    /**
+     * {@code pages} dense user pages (read/write, no-execute, US set at every level) at
+     * {@link #USER_VA_BASE}, the CPU in user mode: every access is a user access, as a workload
+     * process's loads and stores are.
+     */
+    static MappedPages user(int pages) {
+        MappedPages m = new MappedPages(pages, DENSE_STRIDE, USER_VA_BASE, Pte.RW | Pte.US | Pte.NX);
+        m.cpu.setUserMode(true);
+        return m;
+    }
+
+    private MappedPages(int pages, long stride, long vaBase, long flags) {
+        this.vaBase = vaBase;
         this.pages = pages;
         this.stride = stride;
         long tableBytes = (pages + TABLE_SLACK_PAGES) * Pte.PAGE_SIZE;
@@ -60,7 +81,7 @@ final class MappedPages implements AutoCloseable {
         PageTableBuilder tables = new PageTableBuilder(ram, TABLES_PA, dataPa);
         this.cr3 = tables.newPml4();
         for (int k = 0; k < pages; k++) {
-            tables.map4k(cr3, VA_BASE + k * stride, dataPa + k * Pte.PAGE_SIZE, Pte.RW | Pte.NX);
+            tables.map4k(cr3, vaBase + k * stride, dataPa + k * Pte.PAGE_SIZE, flags);
         }
         for (long pa = dataPa; pa < dataPa + dataBytes; pa += 8) ram.store64(pa, pa);
         CpuSettings settings = CpuSettings.DEFAULT;
@@ -72,7 +93,7 @@ final class MappedPages implements AutoCloseable {
 
     /** Physical address behind {@code va}, one of this machine's mapped addresses. */
     long pa(long va) {
-        long k = (va - VA_BASE) / stride;
+        long k = (va - vaBase) / stride;
         return dataPa + k * Pte.PAGE_SIZE + Pte.pageOffset(va);
     }
 
@@ -84,7 +105,7 @@ final class MappedPages implements AutoCloseable {
     long[] onePerPage(long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         long[] vas = new long[pages];
-        for (int k = 0; k < pages; k++) vas[k] = VA_BASE + k * stride + ((long) rnd.nextInt(256) << 4);
+        for (int k = 0; k < pages; k++) vas[k] = vaBase + k * stride + ((long) rnd.nextInt(256) << 4);
         for (int k = pages - 1; k > 0; k--) {
             int j = rnd.nextInt(k + 1);
             long t = vas[k]; vas[k] = vas[j]; vas[j] = t;
@@ -97,7 +118,7 @@ final class MappedPages implements AutoCloseable {
         SplittableRandom rnd = new SplittableRandom(seed);
         long[] vas = new long[count];
         for (int i = 0; i < count; i++) {
-            vas[i] = VA_BASE + rnd.nextInt(pages) * stride + ((long) rnd.nextInt(512) << 3);
+            vas[i] = vaBase + rnd.nextInt(pages) * stride + ((long) rnd.nextInt(512) << 3);
         }
         return vas;
     }

@@ -113,7 +113,11 @@ public final class BootCommand implements Callable<Integer> {
                 throw new BadInput("--trace-events needs --trace FILE");
             }
             BootPlan plan = plan();
-            return boot(plan, out, mask);
+            RunRecord record = boot(plan, out, mask);
+            // After the console is flushed, on stderr: the figure varies from run to run.
+            err.println(HostCpu.line(HostCpu.processCpuNs(), record));
+            err.flush();
+            return record.exitStatus();
         } catch (BadInput | IOException | SpecException | IllegalArgumentException e) {
             err.println("dfemu boot: " + e.getMessage());
             err.flush();
@@ -141,16 +145,16 @@ public final class BootCommand implements Callable<Integer> {
                 .withConsole((long) (reportEverySeconds * 1e9), verbose);
     }
 
-    private int boot(BootPlan plan, PrintWriter out, BitSet mask) throws IOException {
+    private RunRecord boot(BootPlan plan, PrintWriter out, BitSet mask) throws IOException {
         if (traceFile != null) {
             // The machine's events (scheduler, I/O, TLB shootdowns, MMU faults) and the kernel's.
             try (TraceWriter trace = TraceWriter.open(traceFile, List.of(KernelEvents.names()), mask)) {
-                int status = Boot.run(plan, trace, out).exitStatus();
+                RunRecord record = Boot.run(plan, trace, out);
                 out.printf("trace: %d records in %s%n", trace.recordCount(), traceFile);
                 out.flush();
-                return status;
+                return record;
             }
         }
-        return Boot.run(plan, TraceSink.NONE, out).exitStatus();
+        return Boot.run(plan, TraceSink.NONE, out);
     }
 }

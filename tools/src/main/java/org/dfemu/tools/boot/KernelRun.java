@@ -61,7 +61,7 @@ final class KernelRun {
         } catch (KernelPanic p) {
             out.println(p.getMessage());
             out.println("result: panic during boot");
-            return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, -1, 0, 0, headline(p.getMessage()), 0);
+            return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, -1, 0, 0, headline(p.getMessage()), 0, 0, 0);
         }
         return run(kernel, machine, swapdev, workload, seed, runNs, reportEveryNs, verbose, out);
     }
@@ -110,7 +110,7 @@ final class KernelRun {
                 out.println(p.getMessage());
                 out.println("result: panic during boot");
                 return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, sysctlOr(kernel, FREE_LOW), sysctlOr(kernel, FREE_LOW_TIME), 0,
-                        headline(p.getMessage()), 0);
+                        headline(p.getMessage()), 0, 0, 0);
             }
         }
         for (String line : kernel.dmesg()) out.println(line);
@@ -207,7 +207,8 @@ final class KernelRun {
             default -> throw new IllegalStateException("unknown outcome " + result.outcome());
         }
         return new RunRecord(seed, outcome.failure() ? 1 : 0, outcome, report.oomKills(), report.dataLossPages(), freeLow,
-                freeLowTime, result.timeNs(), headline, result.scheduleDigest());
+                freeLowTime, result.timeNs(), headline, result.scheduleDigest(), sysctl.read("vm.stats.vm.v_vm_faults"),
+                sysctl.read("vm.stats.vm.v_swappgsout") + sysctl.read("vm.stats.vm.v_swappgsin"));
     }
 
     /** dfemu's low-water mark of v_free_count and its time (kernel/vm/VmMeter). */

@@ -18,9 +18,12 @@ package org.dfemu.tools.boot;
  *                       headline, the first page lost); null for an ok run
  * @param scheduleDigest the scheduler's hash of every scheduling decision (0 if the run ended
  *                       during boot): equal digests mean the same interleaving
+ * @param faults         page faults the kernel took (v_vm_faults; 0 if the run ended during boot)
+ * @param swapPagesMoved pages written to and read from swap (v_swappgsout + v_swappgsin)
  */
 public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
-                        long freeLowTimeNs, long timeNs, String headline, long scheduleDigest) {
+                        long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
+                        long swapPagesMoved) {
     /** How a run ended, as the {@code result:} line says. */
     public enum Outcome {
         OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK;

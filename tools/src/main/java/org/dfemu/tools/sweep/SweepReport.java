@@ -41,11 +41,12 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
      * it, and for a failure the last lines of its console.
      */
     record Run(String variant, long seed, int exitStatus, RunRecord.Outcome outcome, long oomKills, long dataLossPages,
-               long freeLow, long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, String reproduce,
-               List<String> consoleTail) {
+               long freeLow, long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
+               long swapPagesMoved, String reproduce, List<String> consoleTail) {
         static Run of(String variant, RunRecord r, String reproduce, List<String> tail) {
             return new Run(variant, r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
-                    r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), reproduce, r.failed() ? tail : null);
+                    r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(), reproduce,
+                    r.failed() ? tail : null);
         }
 
         boolean failed() { return outcome.failure(); }

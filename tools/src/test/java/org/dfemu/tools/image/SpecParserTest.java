@@ -36,6 +36,22 @@ class SpecParserTest {
     }
 
     @Test
+    void benchSpecsDescribeIssue13sTwoWorkloads() throws Exception {
+        ImageSpec faults = SpecParser.parse(Path.of("..", "disk-images", "bench-faults.spec"));
+        assertEquals("128M", faults.settings().get("hw.physmem"));
+        assertEquals(3, faults.programs().get(0).copies());
+        // 3 x 32M mapped at a time: fits in 128M, so every fault is a zero fill and nothing pages.
+        assertEquals(new Instruction.Loop(10), faults.programs().get(0).code().get(0));
+        assertEquals(new Instruction.Mmap(0, 8192, Instruction.Prot.RW), faults.programs().get(0).code().get(1));
+        ImageSpec swap = SpecParser.parse(Path.of("..", "disk-images", "bench-swap.spec"));
+        assertEquals("128M", swap.settings().get("hw.physmem"));
+        assertEquals(1L << 30, swap.partitionBytes().get(PartitionType.SWAP));
+        assertEquals(3, swap.programs().get(0).copies());
+        // 3 x 192M on 128M: the pages must go through swap.
+        assertEquals(new Instruction.Mmap(0, 49152, Instruction.Prot.RW), swap.programs().get(0).code().get(0));
+    }
+
+    @Test
     void directivesCommentsAndProgramBlocks() throws Exception {
         ImageSpec spec = parse("""
                 # a comment

@@ -117,7 +117,7 @@ class SweepCommandTest {
 
     private static RunRecord record(SweepReport.Run r) {
         return new RunRecord(r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
-                r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest());
+                r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved());
     }
 
     @Test
