@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# peer.sh: dfemu beside the host's own kernel on the same two workloads (issue 13).
+# peer.sh: dfemu beside the host's own kernel on the same two workloads.
 #
 #   bench-faults: 3 processes x 32M, each map, write, verify, unmap 10 times (zero-fill faults)
 #   bench-swap:   3 processes x 192M on 128M of memory with 1G of swap (every page goes out and in)

@@ -1,5 +1,5 @@
 /*
- * workload.c: the host-kernel side of issue 13's peer comparison. It does what the images
+ * workload.c: the host-kernel side of the peer comparison (docs/peer.md). It does what the images
  * disk-images/bench-faults.spec and disk-images/bench-swap.spec make dfemu's workload programs do:
  * PROCS processes each map MIB MiB of private anonymous memory, write every page's pattern,
  * read every page back and check it, and unmap, PASSES times over. The pattern is the one of
