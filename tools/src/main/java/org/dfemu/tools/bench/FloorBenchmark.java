@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The floor of issue 13: what one emulated 64-bit load costs inside one compiled loop of
+ * The floor: what one emulated 64-bit load costs inside one compiled loop of
  * {@value #ACCESSES} loads, the JMH call divided out ({@code @OperationsPerInvocation}), for each
  * way an address reaches RAM:
  * <ul>
