@@ -76,4 +76,5 @@ echo "one boot: $faults faults, $handoffs hand-offs, host CPU (user sys) $(cat "
 
 echo
 echo "== SchedulerBenchmark (ns per operation)"
-"$dfemu" bench SchedulerBenchmark --quick 2>&1 | grep -E 'SchedulerBenchmark\.' || true
+"$dfemu" bench SchedulerBenchmark --quick >"$out/bench.out" 2>&1 || true
+grep -E '^SchedulerBenchmark\.[A-Za-z]+ +[0-9.]+ +[0-9.]+ +ns/op' "$out/bench.out" || tail -20 "$out/bench.out"
