@@ -7,39 +7,49 @@ import java.util.List;
 /**
  * The locks one thread holds, in acquisition order, so that a report can say who holds a shared
  * lock (the lock word only counts shared holders) and what each blocked thread holds.
- * Release normally happens in reverse order, so removal searches from the top.
+ *
+ * <p>Every lock operation of the kernel passes here, so a hold is one primitive key (the lock
+ * word's address and the mode, {@link #key}) and a name that is only stored when there is one
+ * (spin locks have none): no per-operation allocation, and no reference store for spin locks.
+ * Release normally happens in reverse order, so removal looks at the top first.
  */
 final class HeldLocks {
-    private long[] pas = new long[4];
-    private String[] names = new String[4];
-    private LockMode[] modes = new LockMode[4];
+    private static final LockMode[] MODES = LockMode.values();
+
+    private long[] keys = new long[8];
+    private String[] names = new String[8];
     private int count;
     private int spins;
 
+    /** One long for (pa, mode); physical addresses are far below 2^62. */
+    private static long key(long pa, LockMode mode) {
+        return pa << 2 | mode.ordinal();
+    }
+
     void add(long pa, String name, LockMode mode) {
-        if (count == pas.length) {
-            pas = Arrays.copyOf(pas, count * 2);
+        if (count == keys.length) {
+            keys = Arrays.copyOf(keys, count * 2);
             names = Arrays.copyOf(names, count * 2);
-            modes = Arrays.copyOf(modes, count * 2);
         }
-        pas[count] = pa;
-        names[count] = name;
-        modes[count] = mode;
+        keys[count] = key(pa, mode);
+        // Slots above count are always null, so a nameless hold needs no store.
+        if (name != null) names[count] = name;
         count++;
         if (mode == LockMode.SPIN) spins++;
     }
 
     /** Removes the most recent hold of {@code pa} in {@code mode}; false if there is none. */
     boolean remove(long pa, LockMode mode) {
+        long k = key(pa, mode);
         for (int i = count - 1; i >= 0; i--) {
-            if (pas[i] == pa && modes[i] == mode) {
+            if (keys[i] == k) {
                 int tail = count - i - 1;
-                System.arraycopy(pas, i + 1, pas, i, tail);
-                System.arraycopy(names, i + 1, names, i, tail);
-                System.arraycopy(modes, i + 1, modes, i, tail);
+                if (tail > 0) {
+                    System.arraycopy(keys, i + 1, keys, i, tail);
+                    System.arraycopy(names, i + 1, names, i, tail);
+                }
                 count--;
-                names[count] = null;
-                modes[count] = null;
+                if (names[count] != null) names[count] = null;
                 if (mode == LockMode.SPIN) spins--;
                 return true;
             }
@@ -48,8 +58,9 @@ final class HeldLocks {
     }
 
     boolean holds(long pa, LockMode mode) {
+        long k = key(pa, mode);
         for (int i = count - 1; i >= 0; i--) {
-            if (pas[i] == pa && modes[i] == mode) return true;
+            if (keys[i] == k) return true;
         }
         return false;
     }
@@ -60,14 +71,18 @@ final class HeldLocks {
     /** Address of the most recently taken spin lock; only meaningful when {@link #spins()} > 0. */
     long lastSpin() {
         for (int i = count - 1; i >= 0; i--) {
-            if (modes[i] == LockMode.SPIN) return pas[i];
+            if (mode(i) == LockMode.SPIN) return keys[i] >>> 2;
         }
         return 0;
     }
 
+    private LockMode mode(int i) {
+        return MODES[(int) (keys[i] & 3)];
+    }
+
     List<ThreadInfo.HeldLock> snapshot() {
         List<ThreadInfo.HeldLock> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) out.add(new ThreadInfo.HeldLock(pas[i], names[i], modes[i]));
+        for (int i = 0; i < count; i++) out.add(new ThreadInfo.HeldLock(keys[i] >>> 2, names[i], mode(i)));
         return out;
     }
 }

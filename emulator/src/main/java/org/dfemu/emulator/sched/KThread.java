@@ -26,8 +26,13 @@ final class KThread {
     /** Wait channel and message while SLEEPING or LOCKWAIT. */
     long wchan;
     String wmesg;
+    /** Links of the sleep queue of {@code wchan} (see {@link WaitQueues}); null when not queued. */
+    KThread waitNext;
+    KThread waitPrev;
     /** Pending timeout of the current tsleep, or null. */
     VirtualClock.Event timeout;
+    /** Set at tsleep when its wmesg is one of the watchdog's ({@code watchdogWmesgs}), so a wakeup need not look again. */
+    boolean watched;
     /** Set when the last tsleep ended by its timeout rather than a wakeup. */
     boolean timedOut;
 

@@ -1,6 +1,5 @@
 package org.dfemu.emulator.sched;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -300,7 +299,8 @@ public final class LwktScheduler implements Scheduler {
         self.timedOut = false;
         waits.add(ident, self);
         blockedThreads++;
-        if (settings.watchdogWmesgs().contains(wmesg)) {
+        self.watched = settings.watchdogWmesgs().contains(wmesg);
+        if (self.watched) {
             watchedAsleep++;
             if (stallSinceNs < 0) stallSinceNs = clock.now();
         }
@@ -314,9 +314,11 @@ public final class LwktScheduler implements Scheduler {
 
     @Override
     public void wakeup(long ident) {
-        ArrayDeque<KThread> sleepers = waits.takeAll(ident);
-        if (sleepers == null) return;
-        for (KThread t : sleepers) makeRunnable(t, false);
+        for (KThread t = waits.takeAll(ident); t != null; ) {
+            KThread next = WaitQueues.detach(t);
+            makeRunnable(t, false);
+            t = next;
+        }
     }
 
     @Override
@@ -780,7 +782,7 @@ public final class LwktScheduler implements Scheduler {
             trace.record(clock.now(), waker != null ? waker.cpu : interruptCpu, waker != null ? waker.tid : 0,
                     EmulatorEvents.SCHED_WAKEUP, t.wchan, t.tid, byTimeout ? 1 : 0, 0);
         }
-        if (t.state == ThreadState.SLEEPING && settings.watchdogWmesgs().contains(t.wmesg)) watchedAsleep--;
+        if (t.state == ThreadState.SLEEPING && t.watched) watchedAsleep--;
         t.state = ThreadState.RUNNABLE;
         t.wchan = 0;
         t.wmesg = null;
@@ -815,7 +817,11 @@ public final class LwktScheduler implements Scheduler {
     }
 
     private void wakeLockWaiters(long pa) {
-        for (KThread t : waits.takeInState(pa, ThreadState.LOCKWAIT)) makeRunnable(t, false);
+        for (KThread t = waits.takeInState(pa, ThreadState.LOCKWAIT); t != null; ) {
+            KThread next = WaitQueues.detach(t);
+            makeRunnable(t, false);
+            t = next;
+        }
     }
 
     private void checkNotHeldBySelf(KThread self, long pa, String name, long word) {

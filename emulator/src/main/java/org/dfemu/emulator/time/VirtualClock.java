@@ -1,6 +1,6 @@
 package org.dfemu.emulator.time;
 
-import java.util.PriorityQueue;
+import java.util.Arrays;
 
 /**
  * The machine's virtual time, in nanoseconds since power-on, and its queue of timed events
@@ -17,6 +17,10 @@ import java.util.PriorityQueue;
  *
  * <p>Events marked {@code keepsAlive} (I/O completions, timeouts a thread sleeps on) count as
  * pending work for deadlock detection; housekeeping events do not.
+ *
+ * <p>The queue is a binary min-heap ordered by (when, seq), a total order, so the firing order
+ * does not depend on the heap's shape. Each event knows its slot, so a cancel (every wakeup of a
+ * timed sleep cancels its timeout) is a sift, not a search.
  */
 public final class VirtualClock {
     /** One scheduled event; cancel it through {@link VirtualClock#cancel}. */
@@ -28,6 +32,8 @@ public final class VirtualClock {
         final Runnable action;
         boolean cancelled;
         boolean fired;
+        /** Slot in the heap while queued, else -1. */
+        int index = -1;
 
         Event(long when, long seq, String name, boolean keepsAlive, Runnable action) {
             this.when = when;
@@ -47,9 +53,14 @@ public final class VirtualClock {
             int c = Long.compare(when, o.when);
             return c != 0 ? c : Long.compare(seq, o.seq);
         }
+
+        boolean before(Event o) {
+            return when < o.when || when == o.when && seq < o.seq;
+        }
     }
 
-    private final PriorityQueue<Event> queue = new PriorityQueue<>();
+    private Event[] heap = new Event[64];
+    private int size;
     private long now;
     private long nextSeq;
     private int liveKeepAlive;
@@ -67,7 +78,8 @@ public final class VirtualClock {
      */
     public Event schedule(long whenNs, String name, boolean keepsAlive, Runnable action) {
         Event e = new Event(Math.max(whenNs, now), nextSeq++, name, keepsAlive, action);
-        queue.add(e);
+        if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
+        siftUp(size++, e);
         if (keepsAlive) liveKeepAlive++;
         return e;
     }
@@ -82,21 +94,20 @@ public final class VirtualClock {
         if (e == null || !e.pending()) return false;
         e.cancelled = true;
         if (e.keepsAlive) liveKeepAlive--;
-        queue.remove(e);
+        removeAt(e.index);
         return true;
     }
 
     /** Time of the next pending event, or {@link Long#MAX_VALUE} when none. */
     public long nextEventTime() {
-        Event e = queue.peek();
-        return e == null ? Long.MAX_VALUE : e.when;
+        return size == 0 ? Long.MAX_VALUE : heap[0].when;
     }
 
     /** True if any pending event counts as outstanding work (I/O, a timed sleep). */
     public boolean hasKeepAliveEvents() { return liveKeepAlive > 0; }
 
     /** True if any event at all is pending. */
-    public boolean hasEvents() { return !queue.isEmpty(); }
+    public boolean hasEvents() { return size > 0; }
 
     /**
      * Advances time to {@code target}, firing in order every event due at or before it; each
@@ -104,9 +115,10 @@ public final class VirtualClock {
      */
     public void advanceTo(long target) {
         while (true) {
-            Event e = queue.peek();
-            if (e == null || e.when > target) break;
-            queue.poll();
+            if (size == 0) break;
+            Event e = heap[0];
+            if (e.when > target) break;
+            removeAt(0);
             if (e.keepsAlive) liveKeepAlive--;
             e.fired = true;
             if (e.when > now) now = e.when;
@@ -118,9 +130,53 @@ public final class VirtualClock {
 
     /** Advances to the next event and fires everything due then; false if the queue is empty. */
     public boolean advanceToNextEvent() {
-        Event e = queue.peek();
-        if (e == null) return false;
-        advanceTo(e.when);
+        if (size == 0) return false;
+        advanceTo(heap[0].when);
         return true;
+    }
+
+    /** Takes the event in slot {@code i} out of the heap. */
+    private void removeAt(int i) {
+        Event gone = heap[i];
+        gone.index = -1;
+        Event last = heap[--size];
+        heap[size] = null;
+        if (i == size) return;
+        // The last event fills the hole: it moves down, or (when it was in another subtree) up.
+        if (i > 0 && last.before(heap[(i - 1) >>> 1])) siftUp(i, last); else siftDown(i, last);
+    }
+
+    /** Places {@code e} at slot {@code i} or above, moving later parents down. */
+    private void siftUp(int i, Event e) {
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            Event p = heap[parent];
+            if (!e.before(p)) break;
+            heap[i] = p;
+            p.index = i;
+            i = parent;
+        }
+        heap[i] = e;
+        e.index = i;
+    }
+
+    /** Places {@code e} at slot {@code i} or below, moving earlier children up. */
+    private void siftDown(int i, Event e) {
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            Event c = heap[child];
+            int right = child + 1;
+            if (right < size && heap[right].before(c)) {
+                child = right;
+                c = heap[right];
+            }
+            if (!c.before(e)) break;
+            heap[i] = c;
+            c.index = i;
+            i = child;
+        }
+        heap[i] = e;
+        e.index = i;
     }
 }
