@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/bench/profile.sh [OUTDIR]: the profile tables of docs/profile.md (issue 13, part 3).
+# tools/bench/profile.sh [OUTDIR]: the profile tables of docs/profile.md.
 #
 # Records two JFR execution profiles and groups their samples with tools/bench/JfrGroups.java:
 #   sweep      12 seeds of swapmeta-pressure (kmalloc_obj_reserve) in one JVM, --jobs 2, as a

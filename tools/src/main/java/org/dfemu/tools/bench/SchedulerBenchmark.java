@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * What the scheduler's own primitives cost, one operation each (issue 13's profile: hand-offs
+ * What the scheduler's own primitives cost, one operation each (the profile of docs/profile.md: hand-offs
  * per run times the cost of one). Each invocation is a whole scheduler run of {@value #OPS}
  * operations, so the run's setup (two virtual threads, the scheduler) is divided out. In the
  * one-thread cases {@value #SLEEPERS} other threads sleep on other channels meanwhile, as the
