@@ -191,6 +191,7 @@ class InputFuzzTest {
     // ---- the inputs the mutations start from -------------------------------------------------
 
     private void setUp() throws Exception {
+        if (ONLY < 0) deleteTree(Path.of("target", "fuzz-failures"));
         Path specDir = Path.of("..", "disk-images");
         for (String name : List.of("default.spec", "swapmeta-pressure.spec")) {
             specNames.add(name);
@@ -270,7 +271,7 @@ class InputFuzzTest {
             tally.booted++;
             if (lastStatus == 1) tally.bootFailed++;
         }
-        return v.problem() == null ? null : v.problem() + " [" + Verdict.firstLine(v.run().err() + v.stray()) + "]";
+        return v.problem() == null ? null : v.problem() + " [" + v.where() + "]";
     }
 
     /** A mutated spec through {@code dfemu mkimage}; an image it writes must open and may boot. */
@@ -310,12 +311,13 @@ class InputFuzzTest {
         byte[] trace = TraceMutations.mutate(traces.get(m.below(traces.size())), m);
         Path file = dir.resolve("case.dftrace");
         Files.write(file, trace);
-        String[] args = switch (m.below(5)) {
-            case 0, 1 -> new String[] {"trace", "summary", file.toString()};
-            case 2 -> m.chance(50) ? new String[] {"trace", "faults", file.toString()}
+        // Plot draws a chart per case (the dearest reader by far), so it gets fewer cases.
+        String[] args = switch (m.below(10)) {
+            case 0, 1, 2, 3 -> new String[] {"trace", "summary", file.toString()};
+            case 4, 5, 6 -> m.chance(50) ? new String[] {"trace", "faults", file.toString()}
                     : new String[] {"trace", "faults", file.toString(), "--pid", m.pick(new String[] {"0", "1", "2", "-1"}),
                         "--kind", m.pick(new String[] {"zero-fill", "swap-in", "resident", "SIGSEGV"})};
-            case 3 -> new String[] {"trace", "export", file.toString(), "-o", dir.resolve("case.json").toString()};
+            case 7, 8 -> new String[] {"trace", "export", file.toString(), "-o", dir.resolve("case.json").toString()};
             default -> new String[] {"trace", "plot", file.toString(), "-o",
                 dir.resolve(m.chance(50) ? "case.png" : "case.svg").toString(), "--width", "200", "--height", "200"};
         };
@@ -323,7 +325,7 @@ class InputFuzzTest {
         long c0 = System.nanoTime();
         Verdict v = Verdict.of(cli, stray, READER_STATUS, args);
         commandNs.merge(args[1], System.nanoTime() - c0, Long::sum);
-        String problem = v.problem() == null ? null : v.problem() + " [" + Verdict.firstLine(v.run().err() + v.stray()) + "]";
+        String problem = v.problem() == null ? null : v.problem() + " [" + v.where() + "]";
         if (problem == null && v.run().status() == 2) tally.rejected[2]++;
         else if (problem == null) tally.accepted[2]++;
         if (problem == null && !Arrays.equals(trace, Files.readAllBytes(file))) problem = "the trace file changed";
@@ -358,6 +360,13 @@ class InputFuzzTest {
             }
         } catch (IOException e) {
             // The report still names the case and its seed; the input can be made again from them.
+        }
+    }
+
+    private static void deleteTree(Path d) throws IOException {
+        if (!Files.isDirectory(d)) return;
+        try (var files = Files.list(d)) {
+            for (Path f : files.toList()) Files.delete(f);
         }
     }
 

@@ -149,8 +149,18 @@ final class TraceMutations {
     private static final int[][] RECORD_FIELDS = {{0, 8}, {8, 2}, {10, 2}, {12, 4}, {16, 8}, {24, 8}, {32, 8}, {40, 8}};
     private static final String[] FIELD_NAMES = {"time", "type", "cpu", "thread", "a0", "a1", "a2", "a3"};
 
+    /** Field weights: the time most (readers bin and subtract times), then the type, then the rest. */
+    private static final int[] FIELD_PICK = {0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7};
+    private static final Long[] TIMES = {Long.MIN_VALUE, Long.MAX_VALUE, -1L, 0L, Long.MIN_VALUE + 1, Long.MAX_VALUE - 1};
+
     private static void recordField(byte[] b, int h, int r, Mutator m) {
-        int f = m.below(RECORD_FIELDS.length);
+        int f = FIELD_PICK[m.below(FIELD_PICK.length)];
+        if (f == 0 && m.chance(50)) {
+            long v = m.pick(TIMES);
+            Mutator.put(b, h + RECORD * r, 8, v);
+            m.note("record " + r + " time = " + v);
+            return;
+        }
         int at = h + RECORD * r + RECORD_FIELDS[f][0];
         if (f == 1 && m.chance(70)) {
             int n = (int) Mutator.get(b, OFF_TYPE_COUNT, 4);

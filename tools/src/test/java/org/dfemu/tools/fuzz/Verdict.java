@@ -86,6 +86,13 @@ record Verdict(DfemuRun run, String stray, String problem) {
         return null;
     }
 
+    /** The first line of the output and the first dfemu frame of a stack trace in it, for the report. */
+    String where() {
+        String all = run.err() + stray + run.out();
+        java.util.regex.Matcher m = Pattern.compile("at (org\\.dfemu\\.[^\\n]*)").matcher(all);
+        return firstLine(run.err() + stray) + (m.find() ? " at " + m.group(1) : "");
+    }
+
     static String firstLine(String s) {
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
