@@ -14,7 +14,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.Map;
+import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.tools.DfemuRun;
+import org.dfemu.tools.boot.BootPlan;
+import org.dfemu.tools.image.SettingException;
 import org.dfemu.tools.image.DiskImage;
 import org.dfemu.tools.image.ImageFormatException;
 import org.dfemu.tools.image.ImageWriter;
@@ -34,16 +38,16 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Accepted images are booted (copy-on-write, {@code -m 16M}, a few virtual milliseconds) up to
  * {@code dfemu.fuzz.boots} per run; the rest are checked through the reader alone. Properties:
  * {@code -Ddfemu.fuzz.seed=N} (default 1, so CI is reproducible), {@code -Ddfemu.fuzz.cases=N}
- * (default 10000), {@code -Ddfemu.fuzz.boots=N} (default 30), {@code -Ddfemu.fuzz.case=I} (run
+ * (default 10000), {@code -Ddfemu.fuzz.boots=N} (default 60), {@code -Ddfemu.fuzz.case=I} (run
  * only case I, to reproduce a failure). A failing case's input is saved under
  * {@code tools/target/fuzz-failures/}.
  */
 class InputFuzzTest {
     private static final long SEED = Long.getLong("dfemu.fuzz.seed", 1);
     private static final int CASES = Integer.getInteger("dfemu.fuzz.cases", 10_000);
-    private static final int BOOTS = Integer.getInteger("dfemu.fuzz.boots", 30);
+    private static final int BOOTS = Integer.getInteger("dfemu.fuzz.boots", 60);
     private static final int ONLY = Integer.getInteger("dfemu.fuzz.case", -1);
-    private static final String BOOT_TIME = "0.002";
+    private static final String BOOT_TIME = "0.01";
     private static final Set<Integer> BOOT_STATUS = Set.of(0, 1, 2);
     private static final Set<Integer> READER_STATUS = Set.of(0, 2);
 
@@ -96,6 +100,20 @@ class InputFuzzTest {
             end
             """;
 
+    /** Allocations that fail on purpose: its boots end in the documented panic (exit 1). */
+    private static final String FAILING = """
+            setting hw.physmem=16M
+            setting debug.fail_zalloc.probability=50
+            setting debug.fail_zalloc.zones=PV_ENTRY
+            setting debug.fail_page_alloc.probability=20
+            partition swap 4M
+            program f copies 2
+              map r0 512K rw
+              write r0
+              verify r0
+            end
+            """;
+
     @TempDir
     Path dir;
 
@@ -114,7 +132,8 @@ class InputFuzzTest {
         final int[] cases = new int[3];
         final int[] rejected = new int[3];
         final int[] accepted = new int[3];
-        final long[] hostNs = new long[3];
+        final long[] cpuNs = new long[3];
+        long bootCpuNs;
         int booted;
         int bootFailed;
         final List<String> failures = new ArrayList<>();
@@ -147,7 +166,7 @@ class InputFuzzTest {
         for (int i = from; i < to; i++) {
             SplittableRandom rnd = new SplittableRandom(mix64(SEED ^ mix64(i + 0x9e3779b97f4a7c15L * (i + 1))));
             int kind = i % 10 < 4 ? 0 : i % 10 < 7 ? 1 : 2;
-            long start = System.nanoTime();
+            long start = processCpuNs();
             Mutator m = new Mutator(rnd);
             String problem = switch (kind) {
                 case 0 -> imageCase(i, m);
@@ -155,7 +174,7 @@ class InputFuzzTest {
                 default -> traceCase(i, m);
             };
             tally.cases[kind]++;
-            tally.hostNs[kind] += System.nanoTime() - start;
+            tally.cpuNs[kind] += processCpuNs() - start;
             if (problem != null) {
                 tally.failures.add("case " + i + " (" + KINDS[kind] + "): " + problem + " -- input: " + m.what);
             }
@@ -175,12 +194,12 @@ class InputFuzzTest {
         b.append(String.format("input fuzz: seed %d (-Ddfemu.fuzz.seed), %d cases (-Ddfemu.fuzz.cases), %d failures%n",
                 SEED, total, tally.failures.size()));
         for (int k = 0; k < 3; k++) {
-            b.append(String.format("  %-6s %6d cases: %6d rejected (exit 2), %6d accepted; %.1f s host%n",
-                    KINDS[k] + "s", tally.cases[k], tally.rejected[k], tally.accepted[k], tally.hostNs[k] / 1e9));
+            b.append(String.format("  %-6s %6d cases: %6d rejected (exit 2), %6d accepted; %.1f s of CPU%n",
+                    KINDS[k] + "s", tally.cases[k], tally.rejected[k], tally.accepted[k], tally.cpuNs[k] / 1e9));
         }
         b.append(String.format("  booted %d accepted images and specs (cap %d, -Ddfemu.fuzz.boots; -m 16M --time %s), %d of them"
-                + " ended in a panic or deadlock (exit 1); the other accepted images were checked by the reader only%n",
-                tally.booted, BOOTS, BOOT_TIME, tally.bootFailed));
+                + " ended in a panic or deadlock (exit 1); %.1f s of CPU; the other accepted images were checked by the"
+                + " reader only%n", tally.booted, BOOTS, BOOT_TIME, tally.bootFailed, tally.bootCpuNs / 1e9));
         b.append(String.format("  setup %.1f s (traces of %s records), total %.1f s host (%.1f s of CPU)", setupNs / 1e9,
                 traces.stream().map(t -> Integer.toString((t.length - (int) Mutator.get(t, 16, 4)) / 48)).toList(),
                 totalNs / 1e9, cpuNs / 1e9));
@@ -197,8 +216,8 @@ class InputFuzzTest {
             specNames.add(name);
             specs.add(Files.readAllBytes(specDir.resolve(name)));
         }
-        specNames.addAll(List.of("small.spec", "bare.spec", "touchy.spec"));
-        for (String text : List.of(SMALL, BARE, TOUCHY)) specs.add(text.getBytes(StandardCharsets.UTF_8));
+        specNames.addAll(List.of("small.spec", "bare.spec", "touchy.spec", "failing.spec"));
+        for (String text : List.of(SMALL, BARE, TOUCHY, FAILING)) specs.add(text.getBytes(StandardCharsets.UTF_8));
         for (int s = 0; s < specs.size(); s++) {
             Path image = dir.resolve("base-" + s + ".img");
             ImageWriter.write(SpecParser.parse(specNames.get(s), specs.get(s)), image, false);
@@ -241,8 +260,16 @@ class InputFuzzTest {
             return "DiskImage.open threw " + e;
         }
         if (accepted && boots >= BOOTS) {
+            // Past the cap: everything dfemu boot does before it builds the machine.
             tally.accepted[0]++;
             problem = null;
+            try {
+                BootPlan.open(image, ImageMode.COPY_ON_WRITE, Map.of("hw.physmem", "16M"), i, 10_000_000L);
+            } catch (BootPlan.BadInput | SettingException e) {
+                problem = "DiskImage.open accepted it but BootPlan.open refused it: " + e.getMessage();
+            } catch (IOException | RuntimeException e) {
+                problem = "BootPlan.open threw " + e;
+            }
         } else {
             problem = boot(image, i);
             if (problem == null && lastStatus == 2) tally.rejected[0]++;
@@ -262,11 +289,13 @@ class InputFuzzTest {
 
     /** Boots {@code image} copy-on-write briefly; counts it against the cap if it got past the reader. */
     private String boot(Path image, int i) {
+        long c0 = processCpuNs();
         Verdict v = Verdict.of(cli, stray, BOOT_STATUS, "boot", "-R", image.toString(), "-m", "16M", "--time", BOOT_TIME,
                 "--seed", Integer.toString(i));
         lastStatus = v.run().status();
         lastMessage = Verdict.firstLine(v.run().err());
         if (v.problem() == null && lastStatus != 2) {
+            tally.bootCpuNs += processCpuNs() - c0;
             boots++;
             tally.booted++;
             if (lastStatus == 1) tally.bootFailed++;
@@ -316,7 +345,9 @@ class InputFuzzTest {
             case 0, 1, 2, 3 -> new String[] {"trace", "summary", file.toString()};
             case 4, 5, 6 -> m.chance(50) ? new String[] {"trace", "faults", file.toString()}
                     : new String[] {"trace", "faults", file.toString(), "--pid", m.pick(new String[] {"0", "1", "2", "-1"}),
-                        "--kind", m.pick(new String[] {"zero-fill", "swap-in", "resident", "SIGSEGV"})};
+                        "--kind", m.pick(new String[] {"zero-fill", "swap-in", "resident", "SIGSEGV"}),
+                        "--va-range", m.pick(new String[] {"0-0xffffffffffffffff", "0x10000000-0x10100000", "5-3", "0x-1",
+                            "0-9223372036854775807", "-1-0", "0x7fffffffffffffff-0x8000000000000000", "1-2-3"})};
             case 7, 8 -> new String[] {"trace", "export", file.toString(), "-o", dir.resolve("case.json").toString()};
             default -> new String[] {"trace", "plot", file.toString(), "-o",
                 dir.resolve(m.chance(50) ? "case.png" : "case.svg").toString(), "--width", "200", "--height", "200"};
@@ -336,12 +367,12 @@ class InputFuzzTest {
     // ---- helpers ----------------------------------------------------------------------------
 
     /**
-     * Size, modification time and the bytes that are not holes: any write to the file changes the
+     * Size, modification time and the first 64K (every byte that is not a hole): any write to the file changes the
      * time, and the head is what the readers read.
      */
     record Fingerprint(long size, FileTime modified, int headCrc) {
         static Fingerprint of(Path f) throws IOException {
-            byte[] head = ImageMutations.head(f, 1 << 20);
+            byte[] head = ImageMutations.head(f, 64 << 10);
             return new Fingerprint(Files.size(f), Files.getLastModifiedTime(f), Mutator.crc(head, 0, head.length));
         }
     }

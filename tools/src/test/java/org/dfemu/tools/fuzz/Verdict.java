@@ -66,8 +66,15 @@ record Verdict(DfemuRun run, String stray, String problem) {
         }
     }
 
+    /**
+     * The panic report's {@code java stack:} section: the panicking kernel thread's frames, which
+     * the console shows on purpose (exit 1, "result: panic"), not an exception that escaped.
+     */
+    private static final Pattern PANIC_STACK = Pattern.compile("(?m)^java stack:\n(?:[ \t]+.*(?:\n|$))*");
+
     private static String judge(DfemuRun run, String stray, Set<Integer> allowed, String prefix) {
-        if (STACK.matcher(run.err()).find() || STACK.matcher(run.out()).find() || STACK.matcher(stray).find()) {
+        String out = PANIC_STACK.matcher(run.out()).replaceAll("");
+        if (STACK.matcher(run.err()).find() || STACK.matcher(out).find() || STACK.matcher(stray).find()) {
             return "a stack trace escaped (exit " + run.status() + ")";
         }
         if (!stray.isEmpty()) return "wrote to System.out/err directly: " + firstLine(stray);
@@ -80,6 +87,8 @@ record Verdict(DfemuRun run, String stray, String problem) {
             if (!err.startsWith(prefix) || err.length() <= prefix.length() + 1) {
                 return "exit 2 line does not start with '" + prefix + "' and name a problem: " + firstLine(err);
             }
+        } else if (run.status() == 1 && !run.out().contains("\nresult: ")) {
+            return "exit 1 without a 'result:' line";
         } else if (!run.err().isEmpty()) {
             return "exit " + run.status() + " with stderr: " + firstLine(run.err());
         }
