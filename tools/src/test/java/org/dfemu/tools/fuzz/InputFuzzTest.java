@@ -274,6 +274,8 @@ class InputFuzzTest {
             problem = boot(image, i);
             if (problem == null && lastStatus == 2) tally.rejected[0]++;
             else if (problem == null) tally.accepted[0]++;
+            // The reader and the boot must agree, except where the boot refuses what only the
+            // host can refuse (the machine the settings ask for does not fit it).
             if (problem == null && accepted != (lastStatus != 2) && !lastMessage.contains("host")) {
                 problem = "DiskImage.open " + (accepted ? "accepted" : "refused") + " it but dfemu boot exited " + lastStatus
                         + ": " + lastMessage;
