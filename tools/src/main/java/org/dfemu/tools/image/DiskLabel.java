@@ -120,7 +120,8 @@ public record DiskLabel(long diskSectors, List<Partition> partitions) {
      * magic, version, label checksum, sector size, the partition table (known types, one boot
      * partition, at most one swap and one user partition, unique names, inside the disk, not
      * over the label or each other, swap 4K-aligned, content length within the partition) and a
-     * file long enough for the disk the label describes. Partition contents are not read here.
+     * file long enough for the disk the label describes and a whole number of sectors long.
+     * Partition contents are not read here.
      *
      * @param sector the first 512 bytes of the file
      * @throws ImageFormatException with a one-line message naming the first problem found.
@@ -165,6 +166,12 @@ public record DiskLabel(long diskSectors, List<Partition> partitions) {
         if (fileSize < diskBytes) {
             throw new ImageFormatException("truncated image: file is " + fileSize + " bytes but the label describes a disk of "
                     + diskBytes + " bytes");
+        }
+        if (fileSize % SECTOR_SIZE != 0) {
+            // The block device serves whole sectors of the file and refuses any other length; say
+            // so here, with the other format checks, rather than after the machine is built.
+            throw new ImageFormatException("image size " + fileSize + " bytes is not a whole number of "
+                    + SECTOR_SIZE + "-byte sectors");
         }
         return new DiskLabel(diskSectors, partitions);
     }

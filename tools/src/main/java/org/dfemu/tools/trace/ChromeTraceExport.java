@@ -172,10 +172,13 @@ final class ChromeTraceExport {
             long thread = SpanTable.track(SpanTable.THREAD, tid);
             if (type == t.schedSwitch) {
                 int cpu = c.cpu();
-                offCpu(cpu, -1, now);
-                growCpus(cpu);
-                cpuTid[cpu] = (int) c.a1();
-                cpuSince[cpu] = now;
+                // A switch always names its CPU; one without (a damaged record) starts no slice.
+                if (cpu >= 0) {
+                    offCpu(cpu, -1, now);
+                    growCpus(cpu);
+                    cpuTid[cpu] = (int) c.a1();
+                    cpuSince[cpu] = now;
+                }
                 threadsSeen.add((int) c.a1());
             } else if (type == t.schedSleep) {
                 offCpu(c.cpu(), tid, now);
@@ -468,7 +471,7 @@ final class ChromeTraceExport {
             char[] buf = new char[32];
             Counter free = new Counter("free", "pages");
             Counter swap = new Counter("swap used", "pages");
-            long span = Math.max(last - first, 1);
+            long span = Math.max(TraceTypes.since(last, first), 1);
             long bin = RateBins.binWidth(span);
             RateBins faults = new RateBins(first, bin, span);
             int faultType = t.kernelFaults ? t.fault : t.mmuPageFault;

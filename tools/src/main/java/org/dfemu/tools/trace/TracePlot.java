@@ -66,8 +66,8 @@ final class TracePlot {
             if (now > last) last = now;
         }
         if (first == Long.MAX_VALUE) first = last = 0;
-        long span = Math.max(last - first, 1);
-        long freeBin = Math.max((span + FREE_BINS - 1) / FREE_BINS, 1);
+        long span = Math.max(TraceTypes.since(last, first), 1);
+        long freeBin = Math.max(Math.ceilDiv(span, FREE_BINS), 1);
         long[] minV = new long[FREE_BINS + 1];
         long[] maxV = new long[FREE_BINS + 1];
         long[] minAt = new long[FREE_BINS + 1];
@@ -107,7 +107,7 @@ final class TracePlot {
                 eventNames.add("deadlock");
             }
             if (free >= 0) {
-                int b = (int) Math.min((now - first) / freeBin, FREE_BINS);
+                int b = (int) Math.min(TraceTypes.since(now, first) / freeBin, FREE_BINS);
                 if (free < minV[b]) {
                     minV[b] = free;
                     minAt[b] = now;
@@ -123,7 +123,9 @@ final class TracePlot {
         double unit = seconds ? 1e9 : 1e6;
         NumberAxis timeAxis = new NumberAxis("virtual time (" + (seconds ? "s" : "ms") + ")");
         timeAxis.setAutoRangeIncludesZero(false);
-        timeAxis.setRange(first / unit, Math.max(last, first + 1) / unit);
+        // At least a nanosecond wide, and wide enough to tell its ends apart as doubles.
+        double lo = first / unit;
+        timeAxis.setRange(lo, Math.max(last / unit, lo + Math.max(1 / unit, 64 * Math.ulp(lo))));
         CombinedDomainXYPlot combined = new CombinedDomainXYPlot(timeAxis);
         combined.setGap(12);
 

@@ -261,7 +261,8 @@ final class TraceSummary {
             out.println("no records");
             return;
         }
-        out.printf(Locale.ROOT, "virtual time %s .. %s s (%s)%n", seconds(first), seconds(last), duration(last - first));
+        out.printf(Locale.ROOT, "virtual time %s .. %s s (%s)%n", seconds(first), seconds(last),
+                duration(TraceTypes.since(last, first)));
         if (t.fault < 0 || !reader.enabled(t.fault)) {
             out.println("note: no kernel fault events recorded; faults below are the machine's mmu_page_fault records"
                     + " (no kind, no duration)");

@@ -140,6 +140,15 @@ final class TraceTypes {
         return String.format(java.util.Locale.ROOT, "%.3f s", ns / 1e9);
     }
 
+    /**
+     * {@code now - first} for {@code now >= first}, saturated at Long.MAX_VALUE: a damaged record
+     * may hold any time, and the difference of two extreme ones does not fit in a long.
+     */
+    static long since(long now, long first) {
+        long d = now - first;
+        return d < 0 ? Long.MAX_VALUE : d;
+    }
+
     static String hex(long v) {
         return "0x" + Long.toHexString(v);
     }

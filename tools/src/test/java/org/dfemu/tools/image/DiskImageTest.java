@@ -257,6 +257,26 @@ class DiskImageTest {
                 refused(image));
     }
 
+    /**
+     * Found by InputFuzzTest (seed 1, case 43): the reader took a file with a partial sector past
+     * the disk end, which the block device then refused after the plan was made. Whole extra
+     * sectors are still ignored.
+     */
+    @Test
+    void aPartialSectorPastTheDiskEndIsRefusedByTheReaderWholeSectorsAreIgnored() throws Exception {
+        Path image = build(SMALL);
+        long length = Files.size(image);
+        try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw")) {
+            raf.setLength(length + 1);
+        }
+        assertEquals("image size " + (length + 1) + " bytes is not a whole number of 512-byte sectors", refused(image));
+        try (RandomAccessFile raf = new RandomAccessFile(image.toFile(), "rw")) {
+            raf.setLength(length + 4096);
+        }
+        assertEquals(SpecParser.parse("t.spec", SMALL.getBytes(StandardCharsets.UTF_8)).workload(),
+                DiskImage.open(image).workload());
+    }
+
     @Test
     void unknownSettingInTheImage() throws Exception {
         Path image = build(SMALL);
