@@ -20,6 +20,27 @@ class BootSettingsTest {
         assertEquals(BootSettings.all().size(), BootSettings.all().stream().map(Tunable::name).distinct().count());
     }
 
+    /** The order `dfemu boot --settings` and `-v` list the settings in (disk-images/README.md's table). */
+    @Test
+    void registryOrderIsHardwareKernelDevicesDebug() {
+        assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
+                "kern.kmalloc_obj_reserve_slabs", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
+                "debug.fail_page_alloc.probability", "debug.fail_page_alloc.interval", "debug.fail_page_alloc.times",
+                "debug.fail_page_alloc.classes", "debug.failslab.probability", "debug.failslab.interval", "debug.failslab.times",
+                "debug.failslab.ignore_waitok", "debug.fail_zalloc.probability", "debug.fail_zalloc.interval",
+                "debug.fail_zalloc.times", "debug.fail_zalloc.zones"),
+                BootSettings.all().stream().map(Tunable::name).toList());
+    }
+
+    @Test
+    void theEnvironmentCarriesEveryResolvedValue() {
+        MachineSettings m = MachineSettings.resolve(Map.of("vm.swapmeta_alloc", "kmalloc_obj"), Map.of("hw.ncpu", "4"));
+        assertEquals(java.util.Optional.of("kmalloc_obj"), m.environment().getenv("vm.swapmeta_alloc"));
+        assertEquals(java.util.Optional.of("4"), m.environment().getenv("hw.ncpu"));
+        assertEquals(java.util.Optional.of("100"), m.environment().getenv("kern.hz"));
+        assertEquals(BootSettings.all().size(), m.environment().vars().size());
+    }
+
     @Test
     void valuesParseByType() {
         assertEquals(64L << 20, BootSettings.check("hw.physmem", "64M"));
