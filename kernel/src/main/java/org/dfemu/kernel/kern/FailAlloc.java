@@ -96,9 +96,6 @@ public final class FailAlloc {
 
     /** A target's should_fail() attributes. */
     public record Target(int probability, long interval, long times) {
-        /** Never fails. */
-        public static final Target OFF = new Target(0, 1, -1);
-
         public Target {
             if (probability < 0 || probability > 100) throw new IllegalArgumentException("probability " + probability + " is outside 0..100");
             if (interval < 1) throw new IllegalArgumentException("interval " + interval + " is below 1");
