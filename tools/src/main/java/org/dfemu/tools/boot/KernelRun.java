@@ -20,8 +20,8 @@ import org.dfemu.tools.boot.RunRecord.Outcome;
 
 /**
  * Boots the ported kernel on a powered-on machine ({@link InitMain#miStartup}), runs it until
- * shutdown, and prints the console and the reports. Returns the run's {@link RunRecord}, whose exit status is 0 for a clean run, 1
- * for a kernel panic, deadlock, livelock or data loss.
+ * shutdown, and prints the console and the reports. Returns the run's {@link RunRecord}, whose
+ * exit status is 0 for a clean run, 1 for a kernel panic, deadlock, livelock or data loss.
  */
 final class KernelRun {
     private KernelRun() {}
