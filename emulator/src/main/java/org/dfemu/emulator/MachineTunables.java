@@ -18,7 +18,7 @@ public final class MachineTunables {
             MachineConfig.TUNABLES, LatencyModel.TUNABLES, SchedulerSettings.TUNABLES);
 
     @SafeVarargs
-    static <T> List<T> concat(List<? extends T>... lists) {
+    private static <T> List<T> concat(List<? extends T>... lists) {
         List<T> all = new ArrayList<>();
         for (List<? extends T> l : lists) all.addAll(l);
         return List.copyOf(all);
