@@ -1,6 +1,8 @@
 package org.dfemu.kernel;
 
 import org.dfemu.emulator.Machine;
+import org.dfemu.emulator.api.Environment;
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.kern.FailAlloc;
 import org.dfemu.kernel.kern.Globaldata;
@@ -58,7 +60,20 @@ import java.util.List;
  * </ol>
  */
 public final class Kernel {
+    /**
+     * INVARIANTS: the C's INVARIANTS-only debugging (for instance zalloc's ZENTRY_FREE marker in
+     * a free item's second word) is compiled in. The KKASSERTs are always on regardless; this
+     * gates only the extra bookkeeping. PORT: a compile option in DragonFly, a tunable here so
+     * one build can boot both ways.
+     */
+    public static final Tunable KERN_INVARIANTS = Tunable.flag("kern.invariants", "1",
+            "INVARIANTS-only checks: zone free markers, free-memory poison, kmalloc double-free bitmap");
+
+    /** The tunables the kernel proper fetches, in the order reports list them. */
+    public static final List<Tunable> TUNABLES = List.of(KERN_INVARIANTS);
+
     private final KernelConfig config;
+    private final boolean invariants;
     private final KernelMemory km;
     private final Sysctl sysctl;
     private final Lwkt lwkt;
@@ -97,6 +112,7 @@ public final class Kernel {
      */
     public Kernel(PhysicalMemory ram, KernelConfig config) {
         this.config = config;
+        this.invariants = config.kenv().fetchFlag(KERN_INVARIANTS);
         this.km = new KernelMemory(ram);
         DataSegment data = new DataSegment(km);
         this.sysctl = new Sysctl(km);
@@ -179,6 +195,12 @@ public final class Kernel {
     }
 
     public KernelConfig config() { return config; }
+
+    /** The kernel environment (the loader's name=value strings) tunables are fetched from. */
+    public Environment kenv() { return config.kenv(); }
+
+    /** {@code kern.invariants}: whether the INVARIANTS-only bookkeeping is on. */
+    public boolean invariants() { return invariants; }
 
     /** Kernel memory access by kernel virtual address. */
     public KernelMemory km() { return km; }

@@ -1,56 +1,24 @@
 package org.dfemu.kernel;
 
-import org.dfemu.kernel.kern.FailAlloc;
+import java.util.Objects;
+import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.api.Environment;
 
 /**
- * Immutable boot configuration of one kernel instance.
+ * Immutable boot configuration of one kernel instance: what the kernel is told about its
+ * machine, and the kernel environment its tunables are fetched from. The tunables themselves
+ * (kern.invariants, vm.swapmeta_alloc, ...) are declared in the classes that read them and
+ * listed in {@link KernelTunables}; nothing here repeats them.
  *
- * @param ncpus      number of CPUs ({@code ncpus}); must match the scheduler's
- * @param hz         clock interrupt frequency ({@code hz}); must match the scheduler's. DragonFly's
- *                   default is 100.
- * @param invariants {@code kern.invariants}: the INVARIANTS-only debugging of the C (for instance
- *                   zalloc's ZENTRY_FREE marker in a free item's second word) is compiled in. The
- *                   KKASSERTs are always on regardless; this gates only the extra bookkeeping.
- *                   Simulations always set it (the default).
- * @param kvaSize    {@code KvaSize} in bytes, the size of kernel_map; 0 picks the default of
- *                   {@link #kvaSizeFor}. Must be 0 or a positive multiple of 2 MiB.
- * @param swapmetaAlloc {@code vm.swapmeta_alloc}: the allocator behind SWAPMETA (the variant under
- *                   test, see {@link SwapmetaAlloc}); DragonFly's is {@link SwapmetaAlloc#ZALLOC}.
- * @param kmallocObjReserveSlabs {@code kern.kmalloc_obj_reserve_slabs}: ready slabs the
- *                   kmalloc_obj_reserve variant keeps per zone (read by that variant only), 0..64.
- * @param failAlloc  the {@code debug.fail_*} fault-injection settings (dfemu only, see
- *                   {@link FailAlloc}); {@link FailAlloc.Settings#OFF} by default.
+ * @param ncpus   number of CPUs ({@code ncpus}); must match the scheduler's
+ * @param hz      clock interrupt frequency ({@code hz}); must match the scheduler's. DragonFly's
+ *                default is 100.
+ * @param kvaSize {@code KvaSize} in bytes, the size of kernel_map; 0 picks the default of
+ *                {@link #kvaSizeFor}. Must be 0 or a positive multiple of 2 MiB.
+ * @param kenv    the kernel environment: the loader's {@code name=value} strings (boot settings)
  */
-public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, SwapmetaAlloc swapmetaAlloc,
-        int kmallocObjReserveSlabs, FailAlloc.Settings failAlloc) {
+public record KernelConfig(int ncpus, int hz, long kvaSize, Environment kenv) {
     private static final long NBPDR = 1L << 21;
-
-    /** {@code vm.swapmeta_alloc}: which allocator swp_pager_meta_build takes swblocks from. */
-    public enum SwapmetaAlloc {
-        /** DragonFly's: zalloc on the ZONE_INTERRUPT zone SWAPMETA. */
-        ZALLOC("zalloc"),
-        /** SWAPMETA as a kmalloc_obj zone, kern_kmalloc.c unchanged. */
-        KMALLOC_OBJ("kmalloc_obj"),
-        /** SWAPMETA as a kmalloc_obj zone that keeps ready slabs (the 2021-05-14 mail's proposal). */
-        KMALLOC_OBJ_RESERVE("kmalloc_obj_reserve");
-
-        private final String setting;
-
-        SwapmetaAlloc(String setting) { this.setting = setting; }
-
-        /** The boot-setting value ("zalloc", "kmalloc_obj", "kmalloc_obj_reserve"). */
-        public String setting() { return setting; }
-
-        /** The variant named {@code value}; IllegalArgumentException if none is. */
-        public static SwapmetaAlloc of(String value) {
-            for (SwapmetaAlloc a : values()) {
-                if (a.setting.equals(value)) {
-                    return a;
-                }
-            }
-            throw new IllegalArgumentException("vm.swapmeta_alloc: unknown allocator '" + value + "'");
-        }
-    }
 
     public KernelConfig {
         if (ncpus < 1 || ncpus > 256) {
@@ -62,49 +30,30 @@ public record KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, 
         if (kvaSize < 0 || (kvaSize & (NBPDR - 1)) != 0) {
             throw new IllegalArgumentException("kvaSize " + kvaSize + " must be 0 or a positive multiple of 2 MiB");
         }
-        if (swapmetaAlloc == null) {
-            throw new IllegalArgumentException("swapmetaAlloc must be given");
-        }
-        if (kmallocObjReserveSlabs < 0 || kmallocObjReserveSlabs > 64) {
-            throw new IllegalArgumentException("kmallocObjReserveSlabs " + kmallocObjReserveSlabs + " is outside 0..64");
-        }
-        if (failAlloc == null) {
-            throw new IllegalArgumentException("failAlloc must be given");
-        }
+        Objects.requireNonNull(kenv, "kenv");
     }
 
-    /** As the canonical constructor, with no fault injection. */
-    public KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize, SwapmetaAlloc swapmetaAlloc,
-            int kmallocObjReserveSlabs) {
-        this(ncpus, hz, invariants, kvaSize, swapmetaAlloc, kmallocObjReserveSlabs, FailAlloc.Settings.OFF);
-    }
-
-    /** DragonFly's allocators (SWAPMETA on zalloc, 3 reserve slabs for the variant). */
-    public KernelConfig(int ncpus, int hz, boolean invariants, long kvaSize) {
-        this(ncpus, hz, invariants, kvaSize, SwapmetaAlloc.ZALLOC, 3);
-    }
-
-    /** {@code ncpus} CPUs at {@code hz}, INVARIANTS on, the default KVA size. */
+    /** {@code ncpus} CPUs at {@code hz}, the default KVA size, an empty environment (every tunable at its default). */
     public KernelConfig(int ncpus, int hz) {
-        this(ncpus, hz, true, 0);
+        this(ncpus, hz, 0, Environment.EMPTY);
     }
 
-    /** One CPU, hz 100. */
+    /** One CPU, hz 100, every tunable at its default. */
     public static KernelConfig defaults() { return new KernelConfig(1, 100); }
 
-    /** This configuration with {@code kvaSize} bytes of kernel_map (0 = default). */
+    /** The configuration of a kernel booting on the machine {@code mc} with environment {@code kenv}. */
+    public static KernelConfig forMachine(MachineConfig mc, Environment kenv) {
+        return new KernelConfig(mc.ncpus(), mc.hz(), 0, kenv);
+    }
+
+    /** This configuration with {@code bytes} of kernel_map (0 = default). */
     public KernelConfig withKvaSize(long bytes) {
-        return new KernelConfig(ncpus, hz, invariants, bytes, swapmetaAlloc, kmallocObjReserveSlabs, failAlloc);
+        return new KernelConfig(ncpus, hz, bytes, kenv);
     }
 
-    /** This configuration with SWAPMETA on {@code alloc}, keeping {@code reserveSlabs} ready slabs. */
-    public KernelConfig withSwapmetaAlloc(SwapmetaAlloc alloc, int reserveSlabs) {
-        return new KernelConfig(ncpus, hz, invariants, kvaSize, alloc, reserveSlabs, failAlloc);
-    }
-
-    /** This configuration with fault injection {@code settings} ({@link FailAlloc}). */
-    public KernelConfig withFailAlloc(FailAlloc.Settings settings) {
-        return new KernelConfig(ncpus, hz, invariants, kvaSize, swapmetaAlloc, kmallocObjReserveSlabs, settings);
+    /** This configuration with {@code name=value} in the kernel environment (checked when fetched). */
+    public KernelConfig setenv(String name, String value) {
+        return new KernelConfig(ncpus, hz, kvaSize, kenv.setenv(name, value));
     }
 
     /**

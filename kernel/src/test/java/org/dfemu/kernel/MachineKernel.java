@@ -2,19 +2,28 @@ package org.dfemu.kernel;
 
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.sched.RunResult;
+import org.dfemu.kernel.kern.InitMain;
+import org.dfemu.kernel.kern.KernProc;
+import org.dfemu.kernel.user.Workload;
+import java.util.Set;
 
 /**
  * A kernel booted on a whole emulated machine, for tests that need kernel threads or emulated
- * CPUs: boot on the test's thread, then {@link Kernel#attachMachine}. Close it to power off.
+ * CPUs, booted on the test's thread by {@link InitMain#miStartup} (the one boot entry point) with the
+ * late SYSINITs the test asks for (none by default). Close it to power off.
  */
 public final class MachineKernel implements AutoCloseable {
     public final Machine machine;
     public final Kernel kernel;
+    /** The workload's processes ({@link InitMain.Sysinit#INIT}) and their report. */
+    public final KernProc procs;
 
-    private MachineKernel(Machine machine, Kernel kernel) {
+    private MachineKernel(Machine machine, Kernel kernel, KernProc procs) {
         this.machine = machine;
         this.kernel = kernel;
+        this.procs = procs;
     }
 
     /** A machine of {@code bytes} RAM and {@code ncpus} CPUs with a booted, attached kernel. */
@@ -22,12 +31,30 @@ public final class MachineKernel implements AutoCloseable {
         return boot(MachineConfig.of(bytes, ncpus, seed), new KernelConfig(ncpus, 100));
     }
 
+    /** A machine of {@code mc} with a kernel of {@code kc} booted and attached, no kernel thread started. */
     public static MachineKernel boot(MachineConfig mc, KernelConfig kc) {
-        Machine m = new Machine(mc);
+        return boot(mc, kc, InitMain.NONE);
+    }
+
+    /** As above, with the late SYSINITs {@code sysinits} (no swap device, no workload). */
+    public static MachineKernel boot(MachineConfig mc, KernelConfig kc, Set<InitMain.Sysinit> sysinits) {
+        return start(new Machine(mc), kc, null, Workload.EMPTY, sysinits);
+    }
+
+    /**
+     * Boots a kernel of {@code kc} on {@code m} through {@link InitMain#miStartup} with the late
+     * SYSINITs {@code sysinits}, swap device {@code swapdev} (or null) and {@code workload}
+     * (seeded from the machine's seed). Closes the machine if the boot fails; a panic is
+     * rethrown as the {@link KernelPanic} itself.
+     */
+    public static MachineKernel start(Machine m, KernelConfig kc, BlockDevice swapdev, Workload workload,
+                                      Set<InitMain.Sysinit> sysinits) {
         try {
-            Kernel k = Kernel.boot(m.ram(), kc);
-            k.attachMachine(m);
-            return new MachineKernel(m, k);
+            InitMain.Running r = InitMain.miStartup(m, kc, swapdev, workload, m.config().seed(), sysinits);
+            return new MachineKernel(m, r.kernel(), r.procs());
+        } catch (InitMain.StartupPanic e) {
+            m.close();
+            throw e.panic();
         } catch (RuntimeException e) {
             m.close();
             throw e;

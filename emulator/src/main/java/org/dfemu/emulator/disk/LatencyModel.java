@@ -1,5 +1,9 @@
 package org.dfemu.emulator.disk;
 
+import java.util.List;
+import org.dfemu.emulator.api.Environment;
+import org.dfemu.emulator.api.Tunable;
+
 /**
  * How long the device takes to serve one request, in virtual nanoseconds:
  * {@code setupNs + bytes * nsPerByte}, where {@code bytes} is the DMA length of a read or write
@@ -14,11 +18,19 @@ package org.dfemu.emulator.disk;
  * @param nsPerByte transfer cost of each byte read or written, at least 0
  */
 public record LatencyModel(long setupNs, long nsPerByte) {
+    public static final Tunable DISK_LATENCY_SETUP_NS = Tunable.integer("disk.latency_setup_ns", "100000", 0, 1_000_000_000L,
+            "block device: virtual ns from a request's start to its first byte");
+    public static final Tunable DISK_LATENCY_NS_PER_BYTE = Tunable.integer("disk.latency_ns_per_byte", "2", 0, 1_000,
+            "block device: virtual ns per byte transferred");
+
+    /** The tunables of the latency model, in the order reports list them. */
+    public static final List<Tunable> TUNABLES = List.of(DISK_LATENCY_SETUP_NS, DISK_LATENCY_NS_PER_BYTE);
+
     /**
      * The default: a SATA-SSD-like device, 100 us per request and 2 ns per byte (500 MB/s), so a
-     * 4 KiB page takes about 108 us.
+     * 4 KiB page takes about 108 us (the tunables' defaults).
      */
-    public static final LatencyModel DEFAULT = new LatencyModel(100_000, 2);
+    public static final LatencyModel DEFAULT = fromEnv(Environment.EMPTY);
 
     /** Every request completes at the time it starts (still through the clock, as an interrupt). */
     public static final LatencyModel INSTANT = new LatencyModel(0, 0);
@@ -28,6 +40,11 @@ public record LatencyModel(long setupNs, long nsPerByte) {
             throw new IllegalArgumentException("latency times must not be negative: setup " + setupNs
                     + " ns, per byte " + nsPerByte + " ns");
         }
+    }
+
+    /** The model the boot environment sets (disk.latency_*). @throws org.dfemu.emulator.api.TunableException if invalid */
+    public static LatencyModel fromEnv(Environment env) {
+        return new LatencyModel(env.fetchLong(DISK_LATENCY_SETUP_NS), env.fetchLong(DISK_LATENCY_NS_PER_BYTE));
     }
 
     /** Service time of a request moving {@code bytes} bytes; saturates at Long.MAX_VALUE. */

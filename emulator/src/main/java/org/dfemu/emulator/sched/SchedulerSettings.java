@@ -1,7 +1,10 @@
 package org.dfemu.emulator.sched;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.dfemu.emulator.api.Environment;
+import org.dfemu.emulator.api.Tunable;
 
 /**
  * Tunables of {@link LwktScheduler}; everything else about a run comes from the seed.
@@ -17,6 +20,13 @@ import java.util.Set;
  *                          since then, so an idle system whose daemons sleep is never a livelock
  */
 public record SchedulerSettings(double switchProbability, long watchdogNs, Set<String> watchdogWmesgs) {
+    public static final Tunable DEBUG_STALL_TIMEOUT = Tunable.integer("debug.stall_timeout", "30", 0, 86_400,
+            "virtual seconds a thread may wait for memory with no page freed, fault completed or swap I/O"
+                    + " finished before the run stops as a deadlock (livelock); 0: never");
+
+    /** The scheduler's tunables, in the order reports list them. */
+    public static final List<Tunable> TUNABLES = List.of(DEBUG_STALL_TIMEOUT);
+
     /** Switch at half of the consume points; no watchdog. */
     public static final SchedulerSettings DEFAULTS = new SchedulerSettings(0.5, 0);
 
@@ -31,6 +41,14 @@ public record SchedulerSettings(double switchProbability, long watchdogNs, Set<S
     /** A watchdog any sleep arms. */
     public SchedulerSettings(double switchProbability, long watchdogNs) {
         this(switchProbability, watchdogNs, Set.of());
+    }
+
+    /**
+     * {@link #DEFAULTS} with the watchdog of the boot environment's {@code debug.stall_timeout}
+     * (virtual seconds, 0 = off), armed by any sleep until {@link #withWatchdogWmesgs} narrows it.
+     */
+    public static SchedulerSettings fromEnv(Environment env) {
+        return DEFAULTS.withWatchdogNs(env.fetchLong(DEBUG_STALL_TIMEOUT) * 1_000_000_000L);
     }
 
     public SchedulerSettings withSwitchProbability(double p) { return new SchedulerSettings(p, watchdogNs, watchdogWmesgs); }

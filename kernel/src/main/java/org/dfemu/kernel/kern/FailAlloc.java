@@ -1,5 +1,7 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.emulator.api.Environment;
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kernel;
@@ -54,13 +56,46 @@ import static org.dfemu.kernel.Ctypes.C_LONG;
  * failures), the eligible-call count, the failures left and the failures injected. The counters
  * are sysctls {@code debug.fail_page_alloc.injected}, {@code debug.failslab.injected},
  * {@code debug.fail_zalloc.injected} (and {@code .calls}: eligible calls seen).
+ *
+ * <p>Settings: the tunables {@code debug.fail_page_alloc.*}, {@code debug.failslab.*} and
+ * {@code debug.fail_zalloc.*} declared below, fetched from the boot environment at link time.
  */
 public final class FailAlloc {
+    /** A target's three should_fail() tunables: {@code debug.TARGET.probability/interval/times}. */
+    public record TargetTunables(Tunable probability, Tunable interval, Tunable times) {
+        /** The tunables of target {@code target} (e.g. "failslab"), whose hook is in C function {@code fn}. */
+        static TargetTunables of(String target, String fn) {
+            String p = "debug." + target;
+            return new TargetTunables(
+                    Tunable.integer(p + ".probability", "0", 0, 100, "fault injection: percent of " + fn + " calls that fail"),
+                    Tunable.integer(p + ".interval", "1", 1, 1_000_000_000L, "fault injection: only every Nth eligible " + fn + " may fail"),
+                    Tunable.integer(p + ".times", "-1", -1, 1_000_000_000L, "fault injection: at most this many " + fn + " failures (-1: no limit)"));
+        }
+
+        Target fetch(Environment env) {
+            return new Target(env.fetchInt(probability), env.fetchLong(interval), env.fetchLong(times));
+        }
+    }
+
+    public static final TargetTunables FAIL_PAGE_ALLOC = TargetTunables.of("fail_page_alloc", "vm_page_alloc");
+    public static final Tunable FAIL_PAGE_ALLOC_CLASSES = Tunable.list("debug.fail_page_alloc.classes", "normal,system,interrupt",
+            List.of("normal", "system", "interrupt"),
+            "fault injection: the vm_page_alloc classes that may fail (after the TDF_SYSTHREAD promotion)");
+    public static final TargetTunables FAILSLAB = TargetTunables.of("failslab", "kmem_slab_alloc");
+    public static final Tunable FAILSLAB_IGNORE_WAITOK = Tunable.flag("debug.failslab.ignore_waitok", "1",
+            "fault injection: M_WAITOK kmem_slab_alloc calls never fail (Linux's ignore-gfp-wait)");
+    public static final TargetTunables FAIL_ZALLOC = TargetTunables.of("fail_zalloc", "zalloc");
+    public static final Tunable FAIL_ZALLOC_ZONES = Tunable.list("debug.fail_zalloc.zones", "SWAPMETA,PV ENTRY,MAP ENTRY",
+            List.of("SWAPMETA", "PV ENTRY", "MAP ENTRY"), "fault injection: the zalloc zones whose allocations may fail");
+
+    /** The fault-injection tunables, in the order reports list them. */
+    public static final List<Tunable> TUNABLES = List.of(
+            FAIL_PAGE_ALLOC.probability(), FAIL_PAGE_ALLOC.interval(), FAIL_PAGE_ALLOC.times(), FAIL_PAGE_ALLOC_CLASSES,
+            FAILSLAB.probability(), FAILSLAB.interval(), FAILSLAB.times(), FAILSLAB_IGNORE_WAITOK,
+            FAIL_ZALLOC.probability(), FAIL_ZALLOC.interval(), FAIL_ZALLOC.times(), FAIL_ZALLOC_ZONES);
+
     /** A target's should_fail() attributes. */
     public record Target(int probability, long interval, long times) {
-        /** Never fails. */
-        public static final Target OFF = new Target(0, 1, -1);
-
         public Target {
             if (probability < 0 || probability > 100) throw new IllegalArgumentException("probability " + probability + " is outside 0..100");
             if (interval < 1) throw new IllegalArgumentException("interval " + interval + " is below 1");
@@ -76,7 +111,7 @@ public final class FailAlloc {
     public static final int CLASS_INTERRUPT = 4;
 
     /**
-     * The boot settings of fault injection.
+     * The boot settings of fault injection, as fetched from the environment.
      *
      * @param page              vm_page_alloc's attributes
      * @param pageClasses       CLASS_* bits: the classes that may fail
@@ -87,10 +122,6 @@ public final class FailAlloc {
      */
     public record Settings(Target page, int pageClasses, Target slab, boolean slabIgnoreWaitok, Target zone,
                            List<String> zones) {
-        /** Nothing fails. */
-        public static final Settings OFF = new Settings(Target.OFF, CLASS_NORMAL | CLASS_SYSTEM | CLASS_INTERRUPT,
-                Target.OFF, true, Target.OFF, List.of());
-
         public Settings {
             Objects.requireNonNull(page, "page");
             Objects.requireNonNull(slab, "slab");
@@ -98,8 +129,15 @@ public final class FailAlloc {
             zones = List.copyOf(zones);
         }
 
+        /** The settings {@code env} sets (defaults for what it does not). @throws org.dfemu.emulator.api.TunableException if invalid */
+        public static Settings fetch(Environment env) {
+            return new Settings(FAIL_PAGE_ALLOC.fetch(env), classes(env.fetchList(FAIL_PAGE_ALLOC_CLASSES)),
+                    FAILSLAB.fetch(env), env.fetchFlag(FAILSLAB_IGNORE_WAITOK),
+                    FAIL_ZALLOC.fetch(env), env.fetchList(FAIL_ZALLOC_ZONES));
+        }
+
         /** The class bits of the words "normal", "system", "interrupt". */
-        public static int classes(List<String> words) {
+        static int classes(List<String> words) {
             int bits = 0;
             for (String w : words) {
                 bits |= switch (w) {
@@ -111,12 +149,6 @@ public final class FailAlloc {
             }
             return bits;
         }
-
-        public Settings withPage(Target t, int classes) { return new Settings(t, classes, slab, slabIgnoreWaitok, zone, zones); }
-
-        public Settings withSlab(Target t, boolean ignoreWaitok) { return new Settings(page, pageClasses, t, ignoreWaitok, zone, zones); }
-
-        public Settings withZone(Target t, List<String> names) { return new Settings(page, pageClasses, slab, slabIgnoreWaitok, t, names); }
 
         boolean any() { return page.enabled() || slab.enabled() || zone.enabled(); }
     }
@@ -156,7 +188,7 @@ public final class FailAlloc {
     public FailAlloc(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
         this.km = kernel.km();
-        this.settings = kernel.config().failAlloc();
+        this.settings = Settings.fetch(kernel.kenv());
         this.targets = new Target[] {settings.page(), settings.slab(), settings.zone()};
         this.globals = data.alloc(GLOBALS);
         for (int t = 0; t < 3; t++) {

@@ -1,5 +1,6 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
@@ -17,6 +18,7 @@ import org.dfemu.kernel.sys.Sysctl;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
+import java.util.List;
 
 import static org.dfemu.kernel.Ctypes.C_INT;
 import static org.dfemu.kernel.sys.Malloc.M_INTNOWAIT;
@@ -117,6 +119,13 @@ public final class KernKmalloc {
     private final long kmgdBase;
 
     /** (boot only) Lays out kern_kmalloc.c's globals and each cpu's KMGlobalData; registers its sysctls. */
+    /** VARIANT: ready slabs a KSF_OBJRESERVE zone keeps (the kmalloc_obj_reserve variant of vm.swapmeta_alloc). */
+    public static final Tunable KERN_KMALLOC_OBJ_RESERVE_SLABS = Tunable.integer("kern.kmalloc_obj_reserve_slabs", "3", 0, 64,
+            "empty slabs kmalloc_obj_reserve keeps ready per zone (read by that variant only)");
+
+    /** The tunables kern_kmalloc.c fetches, in the order reports list them. */
+    public static final List<Tunable> TUNABLES = List.of(KERN_KMALLOC_OBJ_RESERVE_SLABS);
+
     public KernKmalloc(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
         this.km = kernel.km();
@@ -132,7 +141,7 @@ public final class KernKmalloc {
         sysctl.sysctlInt("kern.kzone_cache", globals + KMGD_MAX_FREE_SLABS, "");
         sysctl.sysctlInt("kern.kzone_bretire", globals + KZONE_BRETIRE, "");
         sysctl.sysctlInt("kern.kzone_debug", globals + KZONE_DEBUG, "");
-        km.store32(globals + KMALLOC_OBJ_RESERVE_SLABS, kernel.config().kmallocObjReserveSlabs());
+        km.store32(globals + KMALLOC_OBJ_RESERVE_SLABS, kernel.kenv().fetchInt(KERN_KMALLOC_OBJ_RESERVE_SLABS));
         sysctl.sysctlInt("kern.kmalloc_obj_reserve_slabs", globals + KMALLOC_OBJ_RESERVE_SLABS,
                 "VARIANT: ready slabs kept per KSF_OBJRESERVE zone");
     }

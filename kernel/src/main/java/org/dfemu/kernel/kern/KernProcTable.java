@@ -85,7 +85,7 @@ public final class KernProcTable {
     public KernProcTable(Kernel kernel, DataSegment data) {
         this.kernel = kernel;
         this.km = kernel.km();
-        this.plist = new Queue.List(km, StructProc.p_list$OFFSET, kernel.config().invariants());
+        this.plist = new Queue.List(km, StructProc.p_list$OFFSET, kernel.invariants());
         this.globals = data.alloc(GLOBALS);
         km.store32(globals + NEXTPID, 1);
     }

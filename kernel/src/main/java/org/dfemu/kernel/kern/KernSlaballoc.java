@@ -211,7 +211,7 @@ public final class KernSlaballoc {
         this.globals = data.alloc(GLOBALS);
         this.slgdBase = data.alloc(StructSLGlobalData.SIZEOF * kernel.config().ncpus(),
                 StructSLGlobalData.layout().byteAlignment());
-        this.zoneList = new Queue.Tailq(km, StructSLZone.z_Entry$OFFSET, kernel.config().invariants());
+        this.zoneList = new Queue.Tailq(km, StructSLZone.z_Entry$OFFSET, kernel.invariants());
 
         // Initialised data.
         km.store32(globals + ZONE_RELS_THRESH_G, ZONE_RELS_THRESH);
@@ -227,7 +227,7 @@ public final class KernSlaballoc {
 
         sysctl.sysctlInt("kern.zone_cache", globals + ZONE_RELS_THRESH_G, "");
         sysctl.sysctlInt("kern.kzone_pollfreq", globals + KZONE_POLLFREQ, "");
-        if (kernel.config().invariants()) {
+        if (kernel.invariants()) {
             sysctl.sysctlInt("debug.use_malloc_pattern", globals + USE_MALLOC_PATTERN,
                     "Initialize memory to -1 if M_ZERO not specified");
             sysctl.sysctlInt("debug.use_weird_array", globals + USE_WEIRD_ARRAY,
@@ -307,7 +307,7 @@ public final class KernSlaballoc {
     /** {@code globaldata_find(cpu)}. */
     private long gdOf(int cpu) { return kernel.globaldata().globaldataFind(cpu); }
 
-    private boolean invariants() { return kernel.config().invariants(); }
+    private boolean invariants() { return kernel.invariants(); }
 
     private VmPage vmPage() { return kernel.vmPage(); }
 

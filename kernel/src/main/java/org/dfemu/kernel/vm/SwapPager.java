@@ -1,11 +1,11 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.emulator.disk.IoStatus;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
 import org.dfemu.kernel.sys.StructVmmeter;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.Lwkt;
@@ -202,6 +202,31 @@ public final class SwapPager implements VmPagerOps {
     private static final long SWAPINTR_QUEUE = Ctypes.offset(GLOBALS, "swapintr_queue");
     private static final long SWAPINTR_TD = Ctypes.offset(GLOBALS, "swapintr_td");
 
+    /** {@code vm.swapmeta_alloc}: which allocator swp_pager_meta_build takes swblocks from. */
+    public enum SwapmetaAlloc implements Tunable.Word {
+        /** DragonFly's: zalloc on the ZONE_INTERRUPT zone SWAPMETA. */
+        ZALLOC("zalloc"),
+        /** SWAPMETA as a kmalloc_obj zone, kern_kmalloc.c unchanged. */
+        KMALLOC_OBJ("kmalloc_obj"),
+        /** SWAPMETA as a kmalloc_obj zone that keeps ready slabs (the 2021-05-14 mail's proposal). */
+        KMALLOC_OBJ_RESERVE("kmalloc_obj_reserve");
+
+        private final String word;
+
+        SwapmetaAlloc(String word) { this.word = word; }
+
+        /** The boot-setting value ("zalloc", "kmalloc_obj", "kmalloc_obj_reserve"). */
+        @Override
+        public String word() { return word; }
+    }
+
+    /** VARIANT: the allocator behind SWAPMETA; its values are the constants of {@link SwapmetaAlloc}. */
+    public static final Tunable VM_SWAPMETA_ALLOC = Tunable.choice("vm.swapmeta_alloc", SwapmetaAlloc.ZALLOC,
+            "allocator behind SWAPMETA (swblock) structures: the variant under test");
+
+    /** The tunables swap_pager.c fetches, in the order reports list them. */
+    public static final List<Tunable> TUNABLES = List.of(VM_SWAPMETA_ALLOC);
+
     private final Kernel kernel;
     private final KernelMemory km;
     private final Lwkt lwkt;
@@ -222,7 +247,7 @@ public final class SwapPager implements VmPagerOps {
         this.lwkt = kernel.lwkt();
         this.globals = data.alloc(GLOBALS);
         this.swbufs = data.alloc(SWBUF.byteSize() * NSWBUF_KVA, 8);
-        this.alloc = kernel.config().swapmetaAlloc();
+        this.alloc = kernel.kenv().fetchChoice(VM_SWAPMETA_ALLOC, SwapmetaAlloc.class);
         this.swblockTree = new Tree.Rb(km, lwkt, StructSwblock.swb_entry$OFFSET,
                 (a, b) -> Long.compareUnsigned(StructSwblock.swb_index(km, a), StructSwblock.swb_index(km, b)),
                 e -> StructSwblock.swb_index(km, e));

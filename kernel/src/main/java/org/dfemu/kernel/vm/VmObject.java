@@ -44,7 +44,7 @@ public final class VmObject {
         this.kernel = kernel;
         this.km = kernel.km();
         this.kernelObject = data.alloc("kernel_object", StructVmObject.layout());
-        this.backingList = new Queue.Tailq(km, StructVmMapEntry.ba_entry$OFFSET, kernel.config().invariants());
+        this.backingList = new Queue.Tailq(km, StructVmMapEntry.ba_entry$OFFSET, kernel.invariants());
         this.mVmObject = kernel.kernSlaballoc().mallocDefineObj(data, StructVmObject.SIZEOF, "vm_object");
     }
 

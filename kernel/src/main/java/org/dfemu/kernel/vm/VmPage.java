@@ -183,7 +183,7 @@ public final class VmPage {
         this.lwkt = kernel.lwkt();
         this.globals = data.alloc(GLOBALS);
         this.queues = globals + VM_PAGE_QUEUES;
-        this.pglist = new Queue.Tailq(km, StructVmPage.pageq$OFFSET, kernel.config().invariants());
+        this.pglist = new Queue.Tailq(km, StructVmPage.pageq$OFFSET, kernel.invariants());
         this.vmPageRbTree = new Tree.Rb(km, lwkt, StructVmPage.rb_entry$OFFSET,
                 this::rbVmPageCompare, m -> StructVmPage.pindex(km, m));
         // Initialised data: SET - minimum set-associative size, 16 until vm_page_startup_finish().

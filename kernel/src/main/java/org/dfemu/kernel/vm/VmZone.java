@@ -107,7 +107,7 @@ public final class VmZone {
         this.km = kernel.km();
         this.lwkt = kernel.lwkt();
         this.globals = data.alloc(GLOBALS);
-        this.invariants = kernel.config().invariants();
+        this.invariants = kernel.invariants();
         this.zlist = new Queue.List(km, StructVmZone.zlink$OFFSET, invariants);
         km.store64(globals + ZONE_BURST, 128);
         sysctl.sysctlLong("vm.zone_kmem_pages", globals + ZONE_KMEM_PAGES,

@@ -1,6 +1,7 @@
 package org.dfemu.kernel.kern;
 
 import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.api.Environment;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.MachineKernel;
@@ -24,12 +25,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FailAllocTest {
     private static final long MB = 1L << 20;
 
-    private static FailAlloc.Target target(int probability, long interval, long times) {
-        return new FailAlloc.Target(probability, interval, times);
+    /** The kernel environment setting {@code target}'s probability, interval and times, plus {@code more}. */
+    private static Environment target(String target, int probability, long interval, long times, String... more) {
+        Environment env = Environment.of("debug." + target + ".probability=" + probability,
+                "debug." + target + ".interval=" + interval, "debug." + target + ".times=" + times);
+        for (String a : more) env = env.setenv(a.substring(0, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+        return env;
     }
 
-    private static MachineKernel boot(long seed, FailAlloc.Settings settings) {
-        return MachineKernel.boot(MachineConfig.of(32 * MB, 1, seed), new KernelConfig(1, 100).withFailAlloc(settings));
+    private static MachineKernel boot(long seed, Environment kenv) {
+        return MachineKernel.boot(MachineConfig.of(32 * MB, 1, seed), new KernelConfig(1, 100, 0, kenv));
     }
 
     /** Allocates and frees {@code n} pages of {@code pageReq} in a kernel thread; returns the indices that failed. */
@@ -54,7 +59,7 @@ class FailAllocTest {
 
     @Test
     void theSameSeedGivesTheSameFailures() {
-        FailAlloc.Settings s = FailAlloc.Settings.OFF.withPage(target(30, 1, -1), FailAlloc.CLASS_NORMAL);
+        Environment s = target("fail_page_alloc", 30, 1, -1, "debug.fail_page_alloc.classes=normal");
         List<Integer> a;
         List<Integer> b;
         List<Integer> c;
@@ -76,7 +81,7 @@ class FailAllocTest {
 
     @Test
     void probability100Times3FailsExactlyThreeOfTheChosenClassOnly() {
-        FailAlloc.Settings s = FailAlloc.Settings.OFF.withPage(target(100, 1, 3), FailAlloc.CLASS_SYSTEM);
+        Environment s = target("fail_page_alloc", 100, 1, 3, "debug.fail_page_alloc.classes=system");
         int[] mix = {VmPage.VM_ALLOC_NORMAL, VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_SYSTEM, VmPage.VM_ALLOC_INTERRUPT};
         try (MachineKernel mk = boot(3, s)) {
             int deficitBefore = mk.kernel.vmPageout().vmPageoutDeficit();
@@ -91,7 +96,7 @@ class FailAllocTest {
 
     @Test
     void anInterruptClassIntervalFailsEveryNth() {
-        FailAlloc.Settings s = FailAlloc.Settings.OFF.withPage(target(100, 4, -1), FailAlloc.CLASS_INTERRUPT);
+        Environment s = target("fail_page_alloc", 100, 4, -1, "debug.fail_page_alloc.classes=interrupt");
         int[] mix = {VmPage.VM_ALLOC_INTERRUPT, VmPage.VM_ALLOC_NORMAL};
         try (MachineKernel mk = boot(4, s)) {
             List<Integer> failed = failedAllocs(mk, mix, 40);
@@ -102,7 +107,7 @@ class FailAllocTest {
 
     @Test
     void zallocFailsOnlyInTheChosenZones() {
-        FailAlloc.Settings s = FailAlloc.Settings.OFF.withZone(target(100, 1, 2), List.of("PV ENTRY"));
+        Environment s = target("fail_zalloc", 100, 1, 2, "debug.fail_zalloc.zones=PV ENTRY");
         try (MachineKernel mk = boot(5, s)) {
             Kernel k = mk.kernel;
             long pv = k.pmap().pvzone();
@@ -128,7 +133,7 @@ class FailAllocTest {
     @Test
     void failslabSparesMWaitokUnlessAskedAndThenTakesTheVmWaitPath() {
         long size = 128 * 1024;
-        FailAlloc.Settings exempt = FailAlloc.Settings.OFF.withSlab(target(100, 1, 1), true);
+        Environment exempt = target("failslab", 100, 1, 1, "debug.failslab.ignore_waitok=1");
         try (MachineKernel mk = boot(6, exempt)) {
             KernSlaballoc sa = mk.kernel.kernSlaballoc();
             long[] got = new long[3];
@@ -143,7 +148,7 @@ class FailAllocTest {
             assertNotEquals(0L, got[2], "times=1");
             assertEquals(1, mk.kernel.failAlloc().injectedSlab());
         }
-        FailAlloc.Settings waitok = FailAlloc.Settings.OFF.withSlab(target(100, 1, 1), false);
+        Environment waitok = target("failslab", 100, 1, 1, "debug.failslab.ignore_waitok=0");
         try (MachineKernel mk = boot(6, waitok)) {
             KernSlaballoc sa = mk.kernel.kernSlaballoc();
             long[] got = new long[1];
@@ -157,8 +162,7 @@ class FailAllocTest {
 
     @Test
     void bootAllocationsNeverFail() {
-        FailAlloc.Settings s = FailAlloc.Settings.OFF.withPage(target(100, 1, -1), FailAlloc.CLASS_NORMAL | FailAlloc.CLASS_SYSTEM
-                | FailAlloc.CLASS_INTERRUPT);
+        Environment s = target("fail_page_alloc", 100, 1, -1, "debug.fail_page_alloc.classes=normal,system,interrupt");
         try (MachineKernel mk = boot(9, s)) {
             assertNotEquals(0L, mk.kernel.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_NORMAL));
             assertEquals(0, mk.kernel.failAlloc().injectedPage());

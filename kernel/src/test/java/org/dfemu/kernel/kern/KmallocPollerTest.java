@@ -1,9 +1,11 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.emulator.sched.ThreadState;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.sys.StructKMGlobalData;
@@ -14,6 +16,7 @@ import org.dfemu.kernel.sys.StructVmstats;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -128,12 +131,12 @@ class KmallocPollerTest {
 
     @Test
     void pollerThreadTrimsEveryZoneToFourFullSlabs() {
-        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 5)) {
+        try (MachineKernel mk = MachineKernel.boot(MachineConfig.of(32 * MB, 1, 5), new KernelConfig(1, 100),
+                EnumSet.of(InitMain.Sysinit.KMALLOC_POLLER))) {
             Kernel k = mk.kernel;
             KernelMemory km = k.km();
             long a = createZone(k, "zone a");
             long b = createZone(k, "zone b");
-            k.kernSlaballoc().kmallocPollerStart();
 
             mk.thread("driver", 0, () -> {
                 fillAndFree(k, a);

@@ -1,5 +1,6 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.disk.Disk;
@@ -8,6 +9,7 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.MachineKernel;
+import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.user.Instruction;
 import org.dfemu.kernel.user.Instruction.Prot;
 import org.dfemu.kernel.user.Program;
@@ -65,15 +67,14 @@ class PageoutOomTest {
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength((LABEL_SECTORS + swapSectors) * BlockDevice.SECTOR_SIZE);
         }
-        try (MachineKernel mk = MachineKernel.boot(MachineConfig.of(ramBytes, 1, seed), new KernelConfig(1, 100));
-             Disk disk = Disk.builder(image, mk.machine.clock()).mode(ImageMode.DIRECT).writable(LABEL_SECTORS, swapSectors).open()) {
+        Machine m = new Machine(MachineConfig.of(ramBytes, 1, seed));
+        try (Disk disk = Disk.builder(image, m.clock()).mode(ImageMode.DIRECT).writable(LABEL_SECTORS, swapSectors).open();
+             MachineKernel mk = MachineKernel.start(m, new KernelConfig(1, 100), disk.device().partition(LABEL_SECTORS, swapSectors),
+                     new Workload(List.of(programs)), InitMain.ALL)) {
             Kernel k = mk.kernel;
-            mk.machine.attach(disk);
-            k.vmPageout().vmPageoutStart();
-            assertEquals(0, k.vmSwap().swaponvp(disk.device().partition(LABEL_SECTORS, swapSectors)));
-            k.swapPager().swapPagerIntrStart();
-            KernProc kp = new KernProc(k, mk.machine, () -> mk.machine.scheduler().requestStop("all processes exited"));
-            kp.startWorkload(new Workload(List.of(programs)), seed);
+            m.attach(disk);
+            assertTrue(k.dmesg().stream().noneMatch(l -> l.startsWith("swapon:")), "swapon failed");
+            KernProc kp = mk.procs;
             long[] maxUsed = {0};
             sampleSwap(mk, k, maxUsed);
             RunResult r = mk.machine.scheduler().run();

@@ -40,7 +40,7 @@ class DdbDeadlockTest {
         SchedulerSettings stall = SchedulerSettings.DEFAULTS.withWatchdogNs(5 * SECOND)
                 .withWatchdogWmesgs(DdbDeadlock.MEMORY_WAIT_WMESGS);
         MachineConfig mc = new MachineConfig(32 * MB, 1, 100, 41, stall, CpuSettings.DEFAULT, TraceSink.NONE);
-        KernelConfig kc = new KernelConfig(1, 100).withSwapmetaAlloc(KernelConfig.SwapmetaAlloc.KMALLOC_OBJ, 3);
+        KernelConfig kc = new KernelConfig(1, 100).setenv(SwapPager.VM_SWAPMETA_ALLOC.name(), SwapPager.SwapmetaAlloc.KMALLOC_OBJ.word());
         try (SwapRig rig = SwapRig.boot(dir, 8 * MB, mc, kc, true)) {
             Kernel k = rig.mk.kernel;
             SwapPager sp = k.swapPager();

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
 import org.dfemu.kernel.TraceRecords;
 import org.dfemu.kernel.TraceRecords.Rec;
 import org.junit.jupiter.api.Test;
@@ -31,10 +31,9 @@ class KernelTraceSwapTest {
     void swapIoStartAndDonePairUpByIdAndSwapSpaceIsCounted() throws IOException {
         TraceRecords trace = new TraceRecords();
         long[] firstBlk = {0};
-        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 41, true, trace)) {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 41, true, trace, SwapRig.SWAPON_SWAPINTR)) {
             Kernel k = rig.mk.kernel;
             SwapPager sp = k.swapPager();
-            sp.swapPagerIntrStart();
             long obj = VmTestSupport.newObject(k, 64);
             rig.mk.thread("user", 0, () -> {
                 long[] m = new long[4];

@@ -2,7 +2,8 @@ package org.dfemu.kernel.vm;
 
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Vmparam;
 import org.junit.jupiter.api.Test;
@@ -70,11 +71,10 @@ class SwapPagerIoTest {
 
     @Test
     void pageWrittenToSwapReadsBackTheSameBytes() throws IOException {
-        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 21)) {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 21, true, TraceSink.NONE, SwapRig.SWAPON_SWAPINTR)) {
             Kernel k = rig.mk.kernel;
             KernelMemory km = k.km();
             SwapPager sp = k.swapPager();
-            sp.swapPagerIntrStart();
             long obj = VmTestSupport.newObject(k, 64);
             boolean[] done = {false};
 
@@ -136,11 +136,10 @@ class SwapPagerIoTest {
     /** The pagedaemon's writes are asynchronous: PEND at once, the swapintr thread completes them. */
     @Test
     void pagedaemonWritesAreAsync() throws IOException {
-        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 22)) {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 22, true, TraceSink.NONE, SwapRig.SWAPON_SWAPINTR)) {
             Kernel k = rig.mk.kernel;
             KernelMemory km = k.km();
             SwapPager sp = k.swapPager();
-            sp.swapPagerIntrStart();
             long obj = VmTestSupport.newObject(k, 64);
             boolean[] done = {false};
 
@@ -171,11 +170,10 @@ class SwapPagerIoTest {
     /** A failed swap write forgets the block and keeps the data: the page is dirty and active again. */
     @Test
     void failedWriteRedirtiesThePage() throws IOException {
-        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 23, false)) {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 23, false, TraceSink.NONE, SwapRig.SWAPON_SWAPINTR)) {
             Kernel k = rig.mk.kernel;
             KernelMemory km = k.km();
             SwapPager sp = k.swapPager();
-            sp.swapPagerIntrStart();
             long obj = VmTestSupport.newObject(k, 64);
             boolean[] done = {false};
             rig.mk.thread("user", 0, () -> {

@@ -1,7 +1,7 @@
 package org.dfemu.kernel.vm;
 
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
 import org.dfemu.kernel.KernelMemory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

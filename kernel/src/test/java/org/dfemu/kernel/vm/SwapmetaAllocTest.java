@@ -4,7 +4,7 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.emulator.sched.ThreadState;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.KernSlaballoc;
 import org.dfemu.kernel.sys.StructKmallocMgt;

@@ -1,17 +1,20 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.TestKernel;
+import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.sys.StructVmmeter;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -143,12 +146,12 @@ class VmPageoutDaemonTest {
      */
     @Test
     void vmWaitSleeperIsWokenOnceTheDaemonFreesPages() {
-        try (MachineKernel mk = MachineKernel.boot(32 * MB, 1, 6)) {
+        try (MachineKernel mk = MachineKernel.boot(MachineConfig.of(32 * MB, 1, 6), new KernelConfig(1, 100),
+                EnumSet.of(InitMain.Sysinit.PAGEDAEMON))) {
             Kernel k = mk.kernel;
             Lwkt lwkt = k.lwkt();
             KernelMemory km = k.km();
             long vs = k.vmMeter().vmstats();
-            k.vmPageout().vmPageoutStart();
             long[] sleptNs = {-1};
             long[] cachedAfter = {0};
             mk.thread("consumer", 0, () -> {

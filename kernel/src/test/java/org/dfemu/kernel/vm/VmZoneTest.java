@@ -169,7 +169,7 @@ class VmZoneTest {
 
     @Test
     void withoutInvariantsNoMarkerIsWritten() {
-        try (TestKernel t = TestKernel.boot(32 * MB, new KernelConfig(1, 100, false, 0))) {
+        try (TestKernel t = TestKernel.boot(32 * MB, new KernelConfig(1, 100).setenv(Kernel.KERN_INVARIANTS.name(), "0"))) {
             KernelMemory km = t.kernel.km();
             VmZone vz = t.kernel.vmZone();
             long z = vz.zinit("PLAIN", 64, 1000, StructVmZone.ZONE_INTERRUPT);

@@ -3,8 +3,11 @@ package org.dfemu.tools.bench;
 import java.util.concurrent.TimeUnit;
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.api.Environment;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
+import org.dfemu.kernel.kern.InitMain;
+import org.dfemu.kernel.user.Workload;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -18,7 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Wall time from power-on to the point where workloads can start, on a 1 GiB one-CPU machine:
- * {@code new Machine} (RAM mapped, lazily zeroed by the host), {@code new Kernel} (linking: the
+ * {@code new Machine} (RAM mapped, lazily zeroed by the host), then {@code InitMain.miStartup}
+ * without late SYSINITs: {@code new Kernel} (linking: the
  * data segment and sysctls), {@code boot()} (getmemsize, pmap_bootstrap, vm_page_startup over
  * 262 144 pages, kmem_init, the zones, the pageout thresholds) and {@code attachMachine} (every
  * CPU loads the kernel CR3). One boot per iteration (single-shot), each on a fresh machine that is
@@ -39,9 +43,8 @@ public class BootBenchmark {
     @Benchmark
     public Kernel boot1GiB() {
         machine = new Machine(MachineConfig.of(RAM, 1, SEED));
-        Kernel kernel = new Kernel(machine.ram(), new KernelConfig(1, machine.config().hz())).boot();
-        kernel.attachMachine(machine);
-        return kernel;
+        return InitMain.miStartup(machine, KernelConfig.forMachine(machine.config(), Environment.EMPTY), null, Workload.EMPTY,
+                SEED, InitMain.NONE).kernel();
     }
 
     @TearDown(Level.Iteration)

@@ -2,9 +2,12 @@ package org.dfemu.tools.bench;
 
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
+import org.dfemu.emulator.api.Environment;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
+import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.sys.StructThread;
+import org.dfemu.kernel.user.Workload;
 
 /**
  * A one-CPU machine with the ported kernel booted on it, for the allocator benchmarks. The thread
@@ -23,8 +26,10 @@ final class BootedKernel implements AutoCloseable {
     /** Powers on the machine, boots the kernel (INVARIANTS as given) and attaches the machine. */
     BootedKernel(boolean invariants) {
         machine = new Machine(MachineConfig.of(RAM, 1, SEED));
-        kernel = new Kernel(machine.ram(), new KernelConfig(1, machine.config().hz(), invariants, 0)).boot();
-        kernel.attachMachine(machine);
+        // No kernel thread: the allocators are measured in boot context.
+        kernel = InitMain.miStartup(machine,
+                KernelConfig.forMachine(machine.config(), Environment.of(Kernel.KERN_INVARIANTS.name() + "=" + (invariants ? 1 : 0))),
+                null, Workload.EMPTY, SEED, InitMain.NONE).kernel();
     }
 
     /**

@@ -9,7 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.trace.TraceCategories;
 import org.dfemu.emulator.trace.TraceWriter;
@@ -90,7 +92,7 @@ public final class BootCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (listSettings) {
-            for (BootSettings.Setting st : BootSettings.all()) {
+            for (Tunable st : BootSettings.all()) {
                 out.printf("%-34s %-8s default %-8s range %-16s %s%n", st.name(), st.type().name().toLowerCase(java.util.Locale.ROOT), st.defaultValue(), st.range(), st.description());
             }
             out.flush();
@@ -139,8 +141,8 @@ public final class BootCommand implements Callable<Integer> {
                 overrides.put(kv.getKey(), kv.getValue());
             }
         }
-        if (memory != null) overrides.put(BootSettings.HW_PHYSMEM, memory);
-        if (ncpus != null) overrides.put(BootSettings.HW_NCPU, Integer.toString(ncpus));
+        if (memory != null) overrides.put(MachineConfig.HW_PHYSMEM.name(), memory);
+        if (ncpus != null) overrides.put(MachineConfig.HW_NCPU.name(), Integer.toString(ncpus));
         return BootPlan.open(path, mode, overrides, seed, (long) (runSeconds * 1e9))
                 .withConsole((long) (reportEverySeconds * 1e9), verbose);
     }

@@ -27,7 +27,7 @@ public record BootPlan(Path image, ImageMode mode, DiskImage label, MachineSetti
      * name to text, already split; later entries of the command line win).
      *
      * @throws BadInput for a missing or unreadable image file
-     * @throws org.dfemu.tools.image.SettingException for an unknown setting or a bad value
+     * @throws org.dfemu.emulator.api.TunableException for an unknown setting or a bad value
      */
     public static BootPlan open(Path image, ImageMode mode, Map<String, String> overrides, long seed, long runNs)
             throws IOException {

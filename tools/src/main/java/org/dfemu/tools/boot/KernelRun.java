@@ -10,6 +10,7 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.kern.KernProc;
 import org.dfemu.kernel.kern.MallocStats;
 import org.dfemu.kernel.kern.ProcReport;
@@ -18,9 +19,9 @@ import org.dfemu.kernel.user.Workload;
 import org.dfemu.tools.boot.RunRecord.Outcome;
 
 /**
- * Boots the ported kernel on a powered-on machine, runs it until shutdown, and prints the console
- * and the reports. Returns the run's {@link RunRecord}, whose exit status is 0 for a clean run, 1
- * for a kernel panic, deadlock, livelock or data loss.
+ * Boots the ported kernel on a powered-on machine ({@link InitMain#miStartup}), runs it until
+ * shutdown, and prints the console and the reports. Returns the run's {@link RunRecord}, whose
+ * exit status is 0 for a clean run, 1 for a kernel panic, deadlock, livelock or data loss.
  */
 final class KernelRun {
     private KernelRun() {}
@@ -54,16 +55,44 @@ final class KernelRun {
      */
     static RunRecord run(Machine machine, KernelConfig config, BlockDevice swapdev, Workload workload, long seed, long runNs,
                          long reportEveryNs, boolean verbose, PrintWriter out) {
-        Kernel kernel;
+        InitMain.Running running;
+        long[] bootLines = {0};
         try {
-            kernel = new Kernel(machine.ram(), config);
-            kernel.boot();
-        } catch (KernelPanic p) {
+            running = InitMain.miStartup(machine, config, swapdev, workload, seed, InitMain.ALL,
+                    kernel -> bootLines[0] = printBootConsole(kernel, verbose, out));
+        } catch (InitMain.StartupPanic sp) {
+            KernelPanic p = sp.panic();
+            Kernel kernel = sp.kernel();
+            if (kernel == null) {
+                out.println(p.getMessage());
+                out.println("result: panic during boot");
+                return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, -1, 0, 0, headline(p.getMessage()), 0, 0, 0);
+            }
+            for (String line : kernel.dmesg()) out.println(line);
             out.println(p.getMessage());
             out.println("result: panic during boot");
-            return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, -1, 0, 0, headline(p.getMessage()), 0, 0, 0);
+            return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, sysctlOr(kernel, FREE_LOW), sysctlOr(kernel, FREE_LOW_TIME), 0,
+                    headline(p.getMessage()), 0, 0, 0);
         }
-        return run(kernel, machine, swapdev, workload, seed, runNs, reportEveryNs, verbose, out);
+        return run(running.kernel(), running.procs(), bootLines[0], machine, swapdev, seed, runNs, reportEveryNs, verbose, out);
+    }
+
+    /**
+     * The boot console, printed once the kernel is up and before init: dmesg and, with
+     * {@code verbose}, the thresholds. Returns the console's line count then (the run's
+     * messages are those after it).
+     */
+    private static long printBootConsole(Kernel kernel, boolean verbose, PrintWriter out) {
+        for (String line : kernel.dmesg()) out.println(line);
+        long bootLines = kernel.dmesgLines();
+        Sysctl sysctl = kernel.sysctl();
+        if (verbose) {
+            for (String name : VERBOSE_SYSCTLS) {
+                if (sysctl.exists(name)) out.printf(Locale.ROOT, "%s: %d%n", name, sysctl.read(name));
+            }
+        }
+        out.flush();
+        return bootLines;
     }
 
     /** The first line of a multi-line message. */
@@ -90,44 +119,9 @@ final class KernelRun {
         });
     }
 
-    private static RunRecord run(Kernel kernel, Machine machine, BlockDevice swapdev, Workload workload, long seed, long runNs,
-                                 long reportEveryNs, boolean verbose, PrintWriter out) {
-        kernel.attachMachine(machine);
-        kernel.kernSlaballoc().kmallocPollerStart();
-        // The pageout daemon and the emergency pager (SI_SUB_KTHREAD_PAGE); the daemon runs
-        // swap_pager_swap_init in its setup, before its first pass.
-        kernel.vmPageout().vmPageoutStart();
-        if (swapdev != null) {
-            try {
-                // swapon of the image's swap partition and the disk's completion thread for swap I/O.
-                int error = kernel.vmSwap().swaponvp(swapdev);
-                if (error != 0) {
-                    kernel.kprintf("swapon: " + swapdev.name() + ": error " + error);
-                }
-                kernel.swapPager().swapPagerIntrStart();
-            } catch (KernelPanic p) {
-                for (String line : kernel.dmesg()) out.println(line);
-                out.println(p.getMessage());
-                out.println("result: panic during boot");
-                return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, sysctlOr(kernel, FREE_LOW), sysctlOr(kernel, FREE_LOW_TIME), 0,
-                        headline(p.getMessage()), 0, 0, 0);
-            }
-        }
-        for (String line : kernel.dmesg()) out.println(line);
-        long bootLines = kernel.dmesgLines();
+    private static RunRecord run(Kernel kernel, KernProc procs, long bootLines, Machine machine, BlockDevice swapdev, long seed,
+                                 long runNs, long reportEveryNs, boolean verbose, PrintWriter out) {
         Sysctl sysctl = kernel.sysctl();
-        if (verbose) {
-            for (String name : VERBOSE_SYSCTLS) {
-                if (sysctl.exists(name)) out.printf(Locale.ROOT, "%s: %d%n", name, sysctl.read(name));
-            }
-        }
-        out.flush();
-
-        KernProc procs = new KernProc(kernel, machine, () -> machine.scheduler().requestStop("all processes exited"));
-        if (!workload.programs().isEmpty()) {
-            // Only kernel daemons remain once the last process ended: the run is over then.
-            procs.startWorkload(workload, seed);
-        }
         machine.clock().schedule(runNs, "shutdown", false, () -> machine.scheduler().requestStop("shutdown"));
         if (reportEveryNs > 0) {
             out.printf(Locale.ROOT, "%10s %8s %8s %8s %8s %8s %10s%n", "time(s)", "free", "cache", "inact", "act", "wire", "swap-used");

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.dfemu.emulator.api.TunableException;
 
 /**
  * The boot partition's text: loader.conf-style lines {@code name="value"}, one setting a line,
@@ -61,7 +62,7 @@ public final class LoaderConf {
             }
             try {
                 BootSettings.check(m.group(1), m.group(2));
-            } catch (SettingException e) {
+            } catch (TunableException e) {
                 throw new ImageFormatException(where + e.getMessage());
             }
             if (settings.putIfAbsent(m.group(1), m.group(2)) != null) {

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.dfemu.emulator.api.TunableException;
 import org.dfemu.emulator.memory.PhysmemSize;
 import org.dfemu.kernel.user.Instruction;
 import org.dfemu.kernel.user.Program;
@@ -134,7 +135,7 @@ public final class SpecParser {
             String value = words[1].substring(eq + 1);
             try {
                 BootSettings.check(name, value);
-            } catch (SettingException e) {
+            } catch (TunableException e) {
                 throw error(lineNo, e.getMessage());
             }
             Integer first = settingLine.putIfAbsent(name, lineNo);

@@ -5,17 +5,40 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
+import org.dfemu.emulator.api.Tunable;
+import org.dfemu.emulator.api.TunableException;
 import org.junit.jupiter.api.Test;
 
 class BootSettingsTest {
     @Test
     void everyDefaultParsesAndNamesAreUnique() {
-        for (BootSettings.Setting s : BootSettings.all()) {
+        for (Tunable s : BootSettings.all()) {
             s.parse(s.defaultValue());
             assertTrue(BootSettings.find(s.name()).isPresent());
             assertTrue(!s.description().isBlank(), s.name());
         }
-        assertEquals(BootSettings.all().size(), BootSettings.all().stream().map(BootSettings.Setting::name).distinct().count());
+        assertEquals(BootSettings.all().size(), BootSettings.all().stream().map(Tunable::name).distinct().count());
+    }
+
+    /** The order `dfemu boot --settings` and `-v` list the settings in (disk-images/README.md's table). */
+    @Test
+    void registryOrderIsHardwareKernelDevicesDebug() {
+        assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
+                "kern.kmalloc_obj_reserve_slabs", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
+                "debug.fail_page_alloc.probability", "debug.fail_page_alloc.interval", "debug.fail_page_alloc.times",
+                "debug.fail_page_alloc.classes", "debug.failslab.probability", "debug.failslab.interval", "debug.failslab.times",
+                "debug.failslab.ignore_waitok", "debug.fail_zalloc.probability", "debug.fail_zalloc.interval",
+                "debug.fail_zalloc.times", "debug.fail_zalloc.zones"),
+                BootSettings.all().stream().map(Tunable::name).toList());
+    }
+
+    @Test
+    void theEnvironmentCarriesEveryResolvedValue() {
+        MachineSettings m = MachineSettings.resolve(Map.of("vm.swapmeta_alloc", "kmalloc_obj"), Map.of("hw.ncpu", "4"));
+        assertEquals(java.util.Optional.of("kmalloc_obj"), m.environment().getenv("vm.swapmeta_alloc"));
+        assertEquals(java.util.Optional.of("4"), m.environment().getenv("hw.ncpu"));
+        assertEquals(java.util.Optional.of("100"), m.environment().getenv("kern.hz"));
+        assertEquals(BootSettings.all().size(), m.environment().vars().size());
     }
 
     @Test
@@ -47,7 +70,7 @@ class BootSettingsTest {
 
     @Test
     void unknownSettingIsNamed() {
-        SettingException e = assertThrows(SettingException.class, () -> BootSettings.check("hw.ncpus", "2"));
+        TunableException e = assertThrows(TunableException.class, () -> BootSettings.check("hw.ncpus", "2"));
         assertEquals("unknown setting 'hw.ncpus'", e.getMessage());
     }
 
@@ -63,7 +86,7 @@ class BootSettingsTest {
                 "vm.swapmeta_alloc", "slab");
         assertMessage("kern.invariants: 'yes' is not a boolean (0, 1, false or true)", "kern.invariants", "yes");
         assertMessage("kern.kmalloc_obj_reserve_slabs: 65 is out of range 0..64", "kern.kmalloc_obj_reserve_slabs", "65");
-        SettingException e = assertThrows(SettingException.class, () -> BootSettings.check("hw.physmem", "lots"));
+        TunableException e = assertThrows(TunableException.class, () -> BootSettings.check("hw.physmem", "lots"));
         assertTrue(e.getMessage().startsWith("hw.physmem: malformed size 'lots'"), e.getMessage());
         assertMessage("hw.physmem: malformed size ' 64M'", "hw.physmem", " 64M");
     }
@@ -89,12 +112,12 @@ class BootSettingsTest {
     void commandLineAssignmentsAreChecked() {
         assertEquals(Map.entry("kern.hz", "1000"), MachineSettings.parseAssignment("kern.hz=1000"));
         assertEquals("'kern.hz' is not NAME=VALUE",
-                assertThrows(SettingException.class, () -> MachineSettings.parseAssignment("kern.hz")).getMessage());
+                assertThrows(TunableException.class, () -> MachineSettings.parseAssignment("kern.hz")).getMessage());
         assertEquals("unknown setting 'kern.hzz'",
-                assertThrows(SettingException.class, () -> MachineSettings.parseAssignment("kern.hzz=1")).getMessage());
+                assertThrows(TunableException.class, () -> MachineSettings.parseAssignment("kern.hzz=1")).getMessage());
         assertEquals("kern.hz: malformed integer ''",
-                assertThrows(SettingException.class, () -> MachineSettings.parseAssignment("kern.hz=")).getMessage());
-        assertThrows(SettingException.class, () -> MachineSettings.resolve(Map.of(), Map.of("hw.ncpu", "0")));
+                assertThrows(TunableException.class, () -> MachineSettings.parseAssignment("kern.hz=")).getMessage());
+        assertThrows(TunableException.class, () -> MachineSettings.resolve(Map.of(), Map.of("hw.ncpu", "0")));
     }
 
     @Test
@@ -105,6 +128,6 @@ class BootSettingsTest {
     }
 
     private static void assertMessage(String expected, String name, String value) {
-        assertEquals(expected, assertThrows(SettingException.class, () -> BootSettings.check(name, value)).getMessage());
+        assertEquals(expected, assertThrows(TunableException.class, () -> BootSettings.check(name, value)).getMessage());
     }
 }

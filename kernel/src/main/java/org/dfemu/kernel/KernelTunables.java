@@ -1,0 +1,29 @@
+package org.dfemu.kernel;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dfemu.emulator.api.Tunable;
+import org.dfemu.kernel.kern.FailAlloc;
+import org.dfemu.kernel.kern.KernKmalloc;
+import org.dfemu.kernel.vm.SwapPager;
+
+/**
+ * Every tunable the kernel fetches from its environment, gathered from the classes that declare
+ * them beside the code that reads them (DragonFly's TUNABLE_* next to their readers). A class
+ * that reads its first tunable adds its {@code TUNABLES} list here; another tunable of a listed
+ * class, or another value of an existing one, is only a change in that class.
+ */
+public final class KernelTunables {
+    private KernelTunables() {}
+
+    /** The kernel proper, the swap pager's variant, kmalloc_obj's reserve, fault injection. */
+    public static final List<Tunable> ALL = concat(
+            Kernel.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, FailAlloc.TUNABLES);
+
+    @SafeVarargs
+    private static List<Tunable> concat(List<Tunable>... lists) {
+        List<Tunable> all = new ArrayList<>();
+        for (List<Tunable> l : lists) all.addAll(l);
+        return List.copyOf(all);
+    }
+}
