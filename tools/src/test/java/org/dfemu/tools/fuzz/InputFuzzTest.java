@@ -18,7 +18,7 @@ import java.util.Map;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.tools.DfemuRun;
 import org.dfemu.tools.boot.BootPlan;
-import org.dfemu.tools.image.SettingException;
+import org.dfemu.emulator.api.TunableException;
 import org.dfemu.tools.image.DiskImage;
 import org.dfemu.tools.image.ImageFormatException;
 import org.dfemu.tools.image.ImageWriter;
@@ -265,7 +265,7 @@ class InputFuzzTest {
             problem = null;
             try {
                 BootPlan.open(image, ImageMode.COPY_ON_WRITE, Map.of("hw.physmem", "16M"), i, 10_000_000L);
-            } catch (BootPlan.BadInput | SettingException e) {
+            } catch (BootPlan.BadInput | TunableException e) {
                 problem = "DiskImage.open accepted it but BootPlan.open refused it: " + e.getMessage();
             } catch (IOException | RuntimeException e) {
                 problem = "BootPlan.open threw " + e;
