@@ -1,4 +1,8 @@
-package org.dfemu.kernel.kern;
+package org.dfemu.kernel.harness.check;
+
+import org.dfemu.kernel.kern.StructBlist;
+import org.dfemu.kernel.kern.StructBlmeta;
+import org.dfemu.kernel.kern.SubrBlist;
 
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.KernelMemory;

@@ -1,4 +1,8 @@
-package org.dfemu.kernel.vm;
+package org.dfemu.kernel.harness.check;
+
+import org.dfemu.kernel.vm.StructVmPage;
+import org.dfemu.kernel.vm.StructVpgqueues;
+import org.dfemu.kernel.vm.VmPage;
 
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;

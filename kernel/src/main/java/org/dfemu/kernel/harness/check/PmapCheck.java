@@ -1,4 +1,10 @@
-package org.dfemu.kernel.machine;
+package org.dfemu.kernel.harness.check;
+
+import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.machine.Pmap;
+import org.dfemu.kernel.machine.StructPmap;
+import org.dfemu.kernel.machine.StructPvEntry;
+import org.dfemu.kernel.machine.Vmparam;
 
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.Kernel;
