@@ -1,5 +1,7 @@
 package org.dfemu.kernel;
 
+import org.dfemu.kernel.harness.check.KernelCheck;
+
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.sched.RunResult;
@@ -44,9 +46,18 @@ public final class MachineKernel implements AutoCloseable {
      * thread) as the exception that caused it, and fails on a deadlock or livelock.
      */
     public RunResult run() {
+        scheduleCheck();
         RunResult r = machine.scheduler().run();
+        if (violation != null) {
+            throw new AssertionError("invariant violated: " + violation + " (" + r + ")");
+        }
         switch (r.outcome()) {
             case ALL_EXITED -> {
+                // At the end too; not quiescent: tests may hold objects and swap outside allproc.
+                violation = KernelCheck.run(kernel, false);
+                if (violation != null) {
+                    throw new AssertionError("invariant violated at the end: " + violation);
+                }
                 return r;
             }
             case PANIC -> {
@@ -61,6 +72,27 @@ public final class MachineKernel implements AutoCloseable {
             }
             default -> throw new AssertionError(r.toString());
         }
+    }
+
+    /** Virtual time between the invariant checks of {@link #run} (the suite's debug.check_interval). */
+    public static final long CHECK_INTERVAL_NS = 10_000_000L;
+
+    private KernelCheck.Violation violation;
+
+    /**
+     * Every {@link #CHECK_INTERVAL_NS} of virtual time, a housekeeping clock event runs every
+     * checker ({@link KernelCheck}): it reads only, so the test's run is unchanged, and a
+     * violation stops the run.
+     */
+    private void scheduleCheck() {
+        machine.clock().scheduleIn(CHECK_INTERVAL_NS, "invariant check", false, () -> {
+            violation = KernelCheck.run(kernel, false);
+            if (violation != null) {
+                machine.scheduler().requestStop("invariant violated");
+            } else {
+                scheduleCheck();
+            }
+        });
     }
 
     @Override

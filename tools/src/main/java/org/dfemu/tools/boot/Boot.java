@@ -37,6 +37,16 @@ public final class Boot {
      * @throws IllegalArgumentException if the host cannot build the machine the settings ask for
      */
     public static RunRecord run(BootPlan plan, TraceSink trace, PrintWriter out) throws IOException {
+        return run(plan, trace, out, (machine, kernel) -> { });
+    }
+
+    /**
+     * {@link #run(BootPlan, TraceSink, PrintWriter)}, calling {@code beforeRun} with the machine
+     * and the started kernel right before the scheduler runs (tests: schedule a clock event that
+     * plants a corruption).
+     */
+    static RunRecord run(BootPlan plan, TraceSink trace, PrintWriter out,
+                         java.util.function.BiConsumer<Machine, org.dfemu.kernel.Kernel> beforeRun) throws IOException {
         MachineSettings s = plan.settings();
         long seed = plan.seed();
         MachineConfig config = new MachineConfig(
@@ -71,7 +81,7 @@ public final class Boot {
                             (int) s.integer(BootSettings.KERN_KMALLOC_OBJ_RESERVE_SLABS))
                     .withFailAlloc(failAllocSettings(s));
             RunRecord record = KernelRun.run(machine, kc, swapdev, workload, seed, plan.runNs(), plan.reportEveryNs(),
-                    plan.verbose(), out);
+                    plan.verbose(), new KernelRun.Checks(s.nanos(BootSettings.DEBUG_CHECK_INTERVAL), plan.reproduce()), beforeRun, out);
             out.flush();
             return record;
         }

@@ -10,6 +10,7 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.harness.check.KernelCheck;
 import org.dfemu.kernel.kern.KernProc;
 import org.dfemu.kernel.kern.MallocStats;
 import org.dfemu.kernel.kern.ProcReport;
@@ -20,7 +21,7 @@ import org.dfemu.tools.boot.RunRecord.Outcome;
 /**
  * Boots the ported kernel on a powered-on machine, runs it until shutdown, and prints the console
  * and the reports. Returns the run's {@link RunRecord}, whose exit status is 0 for a clean run, 1
- * for a kernel panic, deadlock, livelock or data loss.
+ * for a kernel panic, deadlock, livelock, data loss or invariant violation.
  */
 final class KernelRun {
     private KernelRun() {}
@@ -53,7 +54,8 @@ final class KernelRun {
      * summary. Returns the run's record (exit status 0 ok, 1 panic, deadlock or data loss).
      */
     static RunRecord run(Machine machine, KernelConfig config, BlockDevice swapdev, Workload workload, long seed, long runNs,
-                         long reportEveryNs, boolean verbose, PrintWriter out) {
+                         long reportEveryNs, boolean verbose, Checks checks,
+                         java.util.function.BiConsumer<Machine, Kernel> beforeRun, PrintWriter out) {
         Kernel kernel;
         try {
             kernel = new Kernel(machine.ram(), config);
@@ -63,7 +65,50 @@ final class KernelRun {
             out.println("result: panic during boot");
             return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, -1, 0, 0, headline(p.getMessage()), 0);
         }
-        return run(kernel, machine, swapdev, workload, seed, runNs, reportEveryNs, verbose, out);
+        return run(kernel, machine, swapdev, workload, seed, runNs, reportEveryNs, verbose, checks, beforeRun, out);
+    }
+
+    /**
+     * {@code debug.check_interval}: every {@code intervalNs} of virtual time (0: never) and once
+     * at the end, {@link KernelCheck} runs every invariant checker; the first violation stops the
+     * run. {@code reproduce} is the boot command that repeats the run, printed with a violation.
+     * Mutable per run: the passes made and the violation found.
+     */
+    static final class Checks {
+        final long intervalNs;
+        final String reproduce;
+        long passes;
+        KernelCheck.Violation violation;
+        long violationNs;
+
+        Checks(long intervalNs, String reproduce) {
+            this.intervalNs = intervalNs;
+            this.reproduce = reproduce;
+        }
+
+        /** One pass at virtual time {@code now}; true if it found a violation. */
+        boolean pass(Kernel kernel, boolean quiescent, long now) {
+            passes++;
+            violation = KernelCheck.run(kernel, quiescent);
+            violationNs = now;
+            return violation != null;
+        }
+    }
+
+    /**
+     * The checks' housekeeping clock event, every {@code checks.intervalNs}: it only reads kernel
+     * memory (no store, lock, scheduler call or virtual time), so the run is the same with or
+     * without it, and it does not keep an otherwise finished run alive. A violation asks the
+     * scheduler to stop, as the shutdown event does.
+     */
+    private static void scheduleCheck(Machine machine, Kernel kernel, Checks checks) {
+        machine.clock().scheduleIn(checks.intervalNs, "invariant check", false, () -> {
+            if (checks.pass(kernel, false, machine.clock().now())) {
+                machine.scheduler().requestStop("invariant violated: " + checks.violation);
+            } else {
+                scheduleCheck(machine, kernel, checks);
+            }
+        });
     }
 
     /** The first line of a multi-line message. */
@@ -91,7 +136,8 @@ final class KernelRun {
     }
 
     private static RunRecord run(Kernel kernel, Machine machine, BlockDevice swapdev, Workload workload, long seed, long runNs,
-                                 long reportEveryNs, boolean verbose, PrintWriter out) {
+                                 long reportEveryNs, boolean verbose, Checks checks,
+                         java.util.function.BiConsumer<Machine, Kernel> beforeRun, PrintWriter out) {
         kernel.attachMachine(machine);
         kernel.kernSlaballoc().kmallocPollerStart();
         // The pageout daemon and the emergency pager (SI_SUB_KTHREAD_PAGE); the daemon runs
@@ -133,7 +179,14 @@ final class KernelRun {
             out.printf(Locale.ROOT, "%10s %8s %8s %8s %8s %8s %10s%n", "time(s)", "free", "cache", "inact", "act", "wire", "swap-used");
             scheduleReport(machine, kernel, reportEveryNs, out);
         }
+        if (checks.intervalNs > 0) scheduleCheck(machine, kernel, checks);
+        beforeRun.accept(machine, kernel);
         RunResult result = machine.scheduler().run();
+        boolean ended = result.outcome() == RunResult.Outcome.ALL_EXITED || result.outcome() == RunResult.Outcome.STOPPED;
+        if (checks.intervalNs > 0 && checks.violation == null && ended) {
+            // Quiescent only when no process is left: no operation on user memory can be half done.
+            checks.pass(kernel, procs.report().running() == 0, result.timeNs());
+        }
 
         List<String> runMessages = kernel.dmesgSince(bootLines);
         if (!runMessages.isEmpty()) {
@@ -177,9 +230,19 @@ final class KernelRun {
         long freeLowTime = sysctlOr(kernel, FREE_LOW_TIME);
         Outcome outcome;
         String headline = null;
+        if (checks.intervalNs > 0) {
+            out.printf(Locale.ROOT, "invariant checks: %d pass(es), every %s s of virtual time and at the end%n", checks.passes,
+                    java.math.BigDecimal.valueOf(checks.intervalNs, 9).stripTrailingZeros().toPlainString());
+        }
         switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {
-                if (report.dataLossPages() > 0) {
+                if (checks.violation != null) {
+                    out.printf(Locale.ROOT, "invariant violated at %.9f s: %s%n", checks.violationNs / 1e9, checks.violation);
+                    out.println("reproduce: " + checks.reproduce);
+                    out.println("result: invariant");
+                    outcome = Outcome.INVARIANT;
+                    headline = "invariant " + checks.violation;
+                } else if (report.dataLossPages() > 0) {
                     out.println("result: data loss");
                     outcome = Outcome.DATA_LOSS;
                     headline = "data loss: " + report.dataLossPages() + " page(s), first: " + report.losses().getFirst();

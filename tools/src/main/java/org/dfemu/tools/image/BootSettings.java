@@ -14,7 +14,7 @@ import org.dfemu.emulator.memory.PhysmemSize;
  * one-line description. A setting not listed here is refused wherever it appears (spec, boot
  * partition, command line), so a typo never silently boots the default.
  *
- * <p>To add a setting: add a name constant, add one {@code size/integer/choice/flag(...)} line to
+ * <p>To add a setting: add a name constant, add one {@code size/integer/seconds/choice/flag(...)} line to
  * {@link #REGISTRY} (its position is the order reports list it in), read it where it is used
  * through {@link MachineSettings}, and add a row to the table in disk-images/README.md. The
  * registry checks its own defaults when the class loads.
@@ -31,6 +31,7 @@ public final class BootSettings {
     public static final String DISK_LATENCY_SETUP_NS = "disk.latency_setup_ns";
     public static final String DISK_LATENCY_NS_PER_BYTE = "disk.latency_ns_per_byte";
     public static final String DEBUG_STALL_TIMEOUT = "debug.stall_timeout";
+    public static final String DEBUG_CHECK_INTERVAL = "debug.check_interval";
     public static final String FAIL_PAGE_ALLOC = "debug.fail_page_alloc";
     public static final String FAILSLAB = "debug.failslab";
     public static final String FAIL_ZALLOC = "debug.fail_zalloc";
@@ -53,7 +54,12 @@ public final class BootSettings {
         /** {@code 0}, {@code 1}, {@code false} or {@code true}. */
         BOOLEAN,
         /** A comma-separated, non-empty set of words out of a fixed list (order and repeats ignored). */
-        LIST
+        LIST,
+        /**
+         * Virtual seconds: a decimal without sign or exponent, e.g. 0.05, to the microsecond; parsed
+         * to nanoseconds. {@code min}/{@code max} are in nanoseconds; 0 is always allowed (off).
+         */
+        SECONDS
     }
 
     /**
@@ -85,6 +91,7 @@ public final class BootSettings {
                 case ENUM -> parseChoice(text);
                 case BOOLEAN -> parseFlag(text);
                 case LIST -> parseList(text);
+                case SECONDS -> parseSeconds(text);
             };
         }
 
@@ -96,6 +103,7 @@ public final class BootSettings {
                 case ENUM -> String.join("|", choices);
                 case BOOLEAN -> "0|1";
                 case LIST -> "{" + String.join(",", choices) + "}";
+                case SECONDS -> "0|" + seconds(min) + ".." + seconds(max);
             };
         }
 
@@ -115,6 +123,21 @@ public final class BootSettings {
                 throw new SettingException(name + ": " + text + " is not a multiple of " + PhysmemSize.format(align));
             }
             return bytes;
+        }
+
+        private static String seconds(long ns) {
+            return java.math.BigDecimal.valueOf(ns, 9).stripTrailingZeros().toPlainString();
+        }
+
+        private Long parseSeconds(String text) {
+            if (!text.matches("[0-9]{1,9}(\\.[0-9]{1,9})?")) {
+                throw new SettingException(name + ": malformed number of seconds '" + text + "' (e.g. 0.05)");
+            }
+            long ns = new java.math.BigDecimal(text).movePointRight(9).longValue();
+            if (ns != 0 && (ns < min || ns > max || ns % 1000 != 0)) {
+                throw new SettingException(name + ": " + text + " is not 0 or a whole number of microseconds in " + range());
+            }
+            return ns;
         }
 
         private Long parseInt(String text) {
@@ -185,6 +208,9 @@ public final class BootSettings {
             integer(DEBUG_STALL_TIMEOUT, "30", 0, 86_400,
                     "virtual seconds a thread may wait for memory with no page freed, fault completed or swap I/O"
                             + " finished before the run stops as a deadlock (livelock); 0: never"),
+            seconds(DEBUG_CHECK_INTERVAL, "0", 1_000L, 3_600_000_000_000L,
+                    "virtual seconds between full invariant checks (pmap, page queues, swap, zones, kmalloc_obj, vmstats),"
+                            + " also run at the end; 0: off (dfemu sweep and the tests turn it on)"),
             integer(FAIL_PAGE_ALLOC + PROBABILITY, "0", 0, 100, "fault injection: percent of vm_page_alloc calls that fail"),
             integer(FAIL_PAGE_ALLOC + INTERVAL, "1", 1, 1_000_000_000L, "fault injection: only every Nth eligible vm_page_alloc may fail"),
             integer(FAIL_PAGE_ALLOC + TIMES, "-1", -1, 1_000_000_000L, "fault injection: at most this many vm_page_alloc failures (-1: no limit)"),
@@ -237,6 +263,10 @@ public final class BootSettings {
 
     private static Setting integer(String name, String def, long min, long max, String description) {
         return new Setting(name, Type.INT, def, min, max, 1, List.of(), description);
+    }
+
+    private static Setting seconds(String name, String def, long minNs, long maxNs, String description) {
+        return new Setting(name, Type.SECONDS, def, minNs, maxNs, 1, List.of(), description);
     }
 
     private static Setting choice(String name, String def, List<String> choices, String description) {

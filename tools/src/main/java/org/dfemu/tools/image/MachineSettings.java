@@ -9,11 +9,13 @@ import java.util.Map;
 /**
  * The settings one boot runs with: every setting in {@link BootSettings}, each resolved by the
  * merge rule <em>registry default &lt; image boot partition &lt; command line</em> ({@code -m} and
- * {@code -e}), with its parsed value and where it came from. Immutable.
+ * {@code -e}), with its parsed value and where it came from. A command may put its own default
+ * between the registry's and the image's ({@link #withToolDefault}: sweep's check interval).
+ * Immutable.
  */
 public final class MachineSettings {
     /** Where a resolved value came from, lowest precedence first. */
-    public enum Source { DEFAULT, IMAGE, COMMAND_LINE }
+    public enum Source { DEFAULT, TOOL, IMAGE, COMMAND_LINE }
 
     /** One resolved setting: its text as written, the parsed value and its source. */
     public record Value(BootSettings.Setting setting, String text, Object parsed, Source source) {}
@@ -68,6 +70,20 @@ public final class MachineSettings {
         return Map.entry(name, value);
     }
 
+    /**
+     * These settings with {@code name} set to {@code text} (source TOOL) if neither the image nor
+     * the command line set it; unchanged otherwise.
+     *
+     * @throws SettingException if {@code text} is not a valid value of {@code name}
+     */
+    public MachineSettings withToolDefault(String name, String text) {
+        if (value(name).source() != Source.DEFAULT) return this;
+        BootSettings.Setting s = BootSettings.require(name);
+        Map<String, Value> copy = new LinkedHashMap<>(values);
+        copy.put(name, new Value(s, text, s.parse(text), Source.TOOL));
+        return new MachineSettings(copy);
+    }
+
     /** Every setting, in registry order. */
     public List<Value> values() {
         return new ArrayList<>(values.values());
@@ -88,6 +104,11 @@ public final class MachineSettings {
     /** An INT setting. @throws IllegalArgumentException if unknown or not an INT. */
     public long integer(String name) {
         return (Long) typed(name, BootSettings.Type.INT);
+    }
+
+    /** A SECONDS setting in virtual nanoseconds (0: off). @throws IllegalArgumentException if unknown or not SECONDS. */
+    public long nanos(String name) {
+        return (Long) typed(name, BootSettings.Type.SECONDS);
     }
 
     /** An ENUM setting's word. @throws IllegalArgumentException if unknown or not an ENUM. */

@@ -94,7 +94,7 @@ class RunPinTest {
                 + "on purpose re-pins this row and says why");
     }
 
-    private static String sha256(Path file) throws Exception {
+    static String sha256(Path file) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[1 << 20];
         try (InputStream in = Files.newInputStream(file)) {
