@@ -133,7 +133,7 @@ public final class KmallocObjCheck {
         if (full && f - a != ncount) {
             errors.add(String.format("%s: on the full list with %d of %d objects free", where, f - a, ncount));
         }
-        Set<Long> objs = new HashSet<>();
+        java.util.BitSet objs = new java.util.BitSet((int) ncount);
         for (long i = 0; i < ncount; i++) {
             long idx = a + i;
             long obj = StructKmallocSlab.fobjs(km, slab, Long.remainderUnsigned(idx, ncount));
@@ -143,11 +143,12 @@ public final class KmallocObjCheck {
                     errors.add(String.format("%s: fobjs[%d] 0x%x is not an object of the slab", where, idx, obj));
                     return true;
                 }
-                if (!objs.add(obj)) {
+                long bit = rel / objsize;
+                if (objs.get((int) bit)) {
                     errors.add(String.format("%s: object 0x%x is free twice", where, obj));
                     return true;
                 }
-                long bit = rel / objsize;
+                objs.set((int) bit);
                 if ((km.load64(StructKmallocSlab.bmap(slab, bit >>> 6)) & (1L << (bit & 63))) != 0) {
                     errors.add(String.format("%s: free object 0x%x is marked allocated in bmap", where, obj));
                     return true;

@@ -70,7 +70,7 @@ public final class SwapCheck {
         BlistCheck.forEachFreeRun(km, bl, (blk, count) -> free.set((int) blk, (int) (blk + count)));
 
         BitSet referenced = new BitSet();
-        long[] nref = {0};
+        long nref = 0;
         List<Long> objects = swapObjects(k);
         Tree.Rb tree = sp.swblockTree();
         for (long obj : objects) {
@@ -89,14 +89,12 @@ public final class SwapCheck {
                         continue;
                     }
                     count++;
-                    nref[0]++;
-                    String where = String.format("object 0x%x pindex %d", obj, index + i);
-                    if (blk < 0 || blk >= blocks) {
-                        errors.add(where + ": swap block " + blk + " lies outside the blist of " + blocks);
-                    } else if (free.get((int) blk)) {
-                        errors.add(where + ": swap block " + blk + " is free in the blist");
-                    } else if (referenced.get((int) blk)) {
-                        errors.add(where + ": swap block " + blk + " is referenced twice");
+                    nref++;
+                    String wrong = blk < 0 || blk >= blocks ? "lies outside the blist of " + blocks
+                            : free.get((int) blk) ? "is free in the blist"
+                            : referenced.get((int) blk) ? "is referenced twice" : null;
+                    if (wrong != null) {
+                        errors.add(String.format("object 0x%x pindex %d: swap block %d %s", obj, index + i, blk, wrong));
                     } else {
                         referenced.set((int) blk);
                     }
@@ -112,10 +110,10 @@ public final class SwapCheck {
             }
         }
         long inUse = k.vmSwap().vmSwapMax() - swapSize;
-        if (nref[0] > inUse) {
-            errors.add(nref[0] + " swap blocks referenced but only " + inUse + " in use");
-        } else if (quiescent && nref[0] != inUse) {
-            errors.add(inUse + " swap blocks in use but " + nref[0] + " referenced by swblocks (leaked swap)");
+        if (nref > inUse) {
+            errors.add(nref + " swap blocks referenced but only " + inUse + " in use");
+        } else if (quiescent && nref != inUse) {
+            errors.add(inUse + " swap blocks in use but " + nref + " referenced by swblocks (leaked swap)");
         }
         return errors;
     }

@@ -1,9 +1,8 @@
 package org.dfemu.kernel.harness.check;
 
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
@@ -53,7 +52,7 @@ public final class ZoneCheck {
         boolean interrupt = (flags & StructVmZone.ZONE_INTERRUPT) != 0 && (flags & StructVmZone.ZONE_BOOT) == 0;
         long lo = StructVmZone.zkva(km, z);
         long hi = lo + StructVmZone.zpagecount(km, z) * Param.PAGE_SIZE;
-        Set<Long> seen = new HashSet<>();
+        ItemSet seen = new ItemSet();
         long free = walk(k, name + " global pool", StructVmZone.zitems(km, z), StructVmZone.zfreecnt(km, z), total,
                 zsize, interrupt, lo, hi, seen, errors);
         for (int cpu = 0; cpu < k.config().ncpus(); cpu++) {
@@ -64,11 +63,15 @@ public final class ZoneCheck {
         if (free > total) {
             errors.add(name + ": " + free + " free items but ztotal " + total);
         }
+        long dup = seen.firstDuplicate();
+        if (dup != 0) {
+            errors.add(String.format("%s: item 0x%x is free twice", name, dup));
+        }
     }
 
     /** Walks one free list; returns its length. */
     private static long walk(Kernel k, String list, long head, long count, long total, long zsize, boolean interrupt,
-                             long lo, long hi, Set<Long> seen, List<String> errors) {
+                             long lo, long hi, ItemSet seen, List<String> errors) {
         KernelMemory km = k.km();
         boolean invariants = k.config().invariants();
         long n = 0;
@@ -81,10 +84,7 @@ public final class ZoneCheck {
                 errors.add(String.format("%s: item 0x%x outside the zone's pages [0x%x, 0x%x)", list, item, lo, hi));
                 return n;
             }
-            if (!seen.add(item)) {
-                errors.add(String.format("%s: item 0x%x is free twice", list, item));
-                return n;
-            }
+            seen.add(item);
             if (invariants && km.load64(item + 8) != VmZone.ZENTRY_FREE) {
                 errors.add(String.format("%s: free item 0x%x lacks ZENTRY_FREE (0x%x)", list, item, km.load64(item + 8)));
             }
@@ -94,5 +94,26 @@ public final class ZoneCheck {
             errors.add(list + ": zfreecnt " + count + " but " + n + " items on the list");
         }
         return n;
+    }
+
+    /** The free items met, as primitives (a zone may hold tens of thousands): duplicates by sorting. */
+    private static final class ItemSet {
+        private long[] items = new long[1024];
+        private int n;
+
+        void add(long item) {
+            if (n == items.length) items = Arrays.copyOf(items, n * 2);
+            items[n++] = item;
+        }
+
+        /** An item added twice, or 0. */
+        long firstDuplicate() {
+            long[] sorted = Arrays.copyOf(items, n);
+            Arrays.sort(sorted);
+            for (int i = 1; i < n; i++) {
+                if (sorted[i] == sorted[i - 1]) return sorted[i];
+            }
+            return 0;
+        }
     }
 }
