@@ -46,6 +46,28 @@ class BootSettingsTest {
     }
 
     @Test
+    void checkIntervalIsVirtualSecondsToTheMicrosecond() {
+        assertEquals(0L, MachineSettings.resolve(Map.of(), Map.of()).nanos("debug.check_interval"));
+        assertEquals(50_000_000L, BootSettings.check("debug.check_interval", "0.05"));
+        assertEquals(2_000_000_000L, BootSettings.check("debug.check_interval", "2"));
+        assertEquals(1_000L, BootSettings.check("debug.check_interval", "0.000001"));
+        assertEquals(0L, BootSettings.check("debug.check_interval", "0.000"));
+        assertMessage("debug.check_interval: malformed number of seconds '-1' (e.g. 0.05)", "debug.check_interval", "-1");
+        assertMessage("debug.check_interval: malformed number of seconds '1e-3' (e.g. 0.05)", "debug.check_interval", "1e-3");
+        assertMessage("debug.check_interval: malformed number of seconds '' (e.g. 0.05)", "debug.check_interval", "");
+        assertMessage("debug.check_interval: 0.0000001 is not 0 or a whole number of microseconds in 0|0.000001..3600",
+                "debug.check_interval", "0.0000001");
+        assertMessage("debug.check_interval: 3601 is not 0 or a whole number of microseconds in 0|0.000001..3600",
+                "debug.check_interval", "3601");
+        // A command's own default sits below the image and the command line.
+        MachineSettings swept = MachineSettings.resolve(Map.of(), Map.of()).withToolDefault("debug.check_interval", "0.05");
+        assertEquals(MachineSettings.Source.TOOL, swept.source("debug.check_interval"));
+        MachineSettings given = MachineSettings.resolve(Map.of("debug.check_interval", "0"), Map.of())
+                .withToolDefault("debug.check_interval", "0.05");
+        assertEquals(0L, given.nanos("debug.check_interval"));
+    }
+
+    @Test
     void unknownSettingIsNamed() {
         SettingException e = assertThrows(SettingException.class, () -> BootSettings.check("hw.ncpus", "2"));
         assertEquals("unknown setting 'hw.ncpus'", e.getMessage());
