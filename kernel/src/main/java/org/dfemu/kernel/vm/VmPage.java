@@ -1389,8 +1389,17 @@ public final class VmPage {
      * Returns at once if memory is not short. May block.
      *
      * <p>PORT: vm_token is not taken (see {@link Lwkt}).
+     *
+     * <p>PORT: in boot context (thread0 before the scheduler runs) the C's tsleep returns at once
+     * while cold, and nothing can free a page until the daemons run, so a caller that loops on
+     * vm_wait would spin forever. DragonFly never gets here cold (swapon(8) runs in a process
+     * after boot); dfemu runs swaponvp in boot context, so a wait there panics instead.
      */
     public void vmWait(int timo) {
+        if (lwkt.bootContext()) {
+            throw Kassert.panic("vm_wait: out of memory in boot context (free %d, reserved %d): thread0 cannot sleep",
+                    StructVmstats.v_free_count(km, vs()), StructVmstats.v_free_reserved(km, vs()));
+        }
         if (timo == 0) {
             timo = lwkt.hz();
         }
