@@ -1389,6 +1389,13 @@ public final class VmPage {
      * Returns at once if memory is not short. May block.
      *
      * <p>PORT: vm_token is not taken (see {@link Lwkt}).
+     *
+     * <p>PORT: in boot context (thread0 before the scheduler runs) the C's tsleep returns at once
+     * while cold, so a caller looping on vm_wait spins until memory appears, and nothing can free a
+     * page before the daemons run. DragonFly never waits for memory cold (swapon(8) runs in a
+     * process after boot); dfemu runs swaponvp in boot context, so after
+     * {@link #BOOT_WAIT_LIMIT} consecutive boot-context waits that would have slept it panics
+     * instead of spinning forever.
      */
     public void vmWait(int timo) {
         if (timo == 0) {
@@ -1408,12 +1415,17 @@ public final class VmPage {
                 }
             } else {
                 int nice = curNice(td);
-                if (p2().vmPagingMinNice(nice + 1)) {
+                boolean memoryShort = p2().vmPagingMinNice(nice + 1);
+                if (!memoryShort) {
+                    bootWaits = 0;
+                }
+                if (memoryShort) {
                     if (po.vmPagesNeeded() <= 1) {
                         po.vmPagesNeeded(po.vmPagesNeeded() + 1);
                         lwkt.wakeup(po.vmPagesNeededAddr());
                     }
                     vmPagesWaiting(vmPagesWaiting() + 1);
+                    bootWaitCheck();
                     kernel.trace().vmWaitSleep();
                     lwkt.tsleep(vs() + StructVmstats.v_free_count$OFFSET, "vmwait", timo);
                     kernel.trace().vmWaitWoke(0);
@@ -1421,6 +1433,22 @@ public final class VmPage {
             }
         } finally {
             lwkt.popFrame();
+        }
+    }
+
+    /** Consecutive boot-context waits after which {@link #vmWait} panics (see its PORT note). */
+    static final int BOOT_WAIT_LIMIT = 10_000;
+    // Boot-context waits in a row: thread0's spin guard, not kernel state (the C has no such count).
+    private int bootWaits;
+
+    /** Counts a wait that would sleep; in boot context, panics once it is {@link #BOOT_WAIT_LIMIT} in a row. */
+    private void bootWaitCheck() {
+        if (!lwkt.bootContext()) {
+            return;
+        }
+        if (++bootWaits >= BOOT_WAIT_LIMIT) {
+            throw Kassert.panic("vm_wait: out of memory in boot context (free %d, reserved %d): thread0 cannot sleep",
+                    StructVmstats.v_free_count(km, vs()), StructVmstats.v_free_reserved(km, vs()));
         }
     }
 

@@ -137,6 +137,14 @@ class VmPageObjectTest {
     }
 
     @Test
+    void aRetryingGrabWithNoMemoryInBootContextPanicsInsteadOfSpinning() {
+        // Thread0 cannot sleep and no daemon runs yet: the retry loop would never end.
+        VmTestSupport.drainTo(k, 0);
+        KernelPanic p = assertThrows(KernelPanic.class, () -> vp.vmPageGrab(obj, 8, VM_ALLOC_NORMAL | VM_ALLOC_RETRY));
+        assertTrue(p.getMessage().startsWith("panic: vm_wait: out of memory in boot context (free 0,"), p.getMessage());
+    }
+
+    @Test
     void softBusyLookupNeedsAValidUnbusiedPage() {
         long m = vp.vmPageAlloc(obj, 4, VM_ALLOC_NORMAL);
         assertEquals(0, vp.vmPageLookupSbusyTry(obj, 4, 0, 4096), "invalid page");
