@@ -41,7 +41,7 @@ public final class Boot {
         long seed = plan.seed();
         MachineConfig config = new MachineConfig(
                 s.size(BootSettings.HW_PHYSMEM), (int) s.integer(BootSettings.HW_NCPU), (int) s.integer(BootSettings.KERN_HZ),
-                seed, schedulerSettings(s), CpuSettings.DEFAULT, trace);
+                seed, schedulerSettings(s), CpuSettings.DEFAULT.withTlbCheck(s.flag(BootSettings.DEBUG_TLB_CHECK)), trace);
         try (Machine machine = new Machine(config)) {
             Partition swap = plan.label().partition(PartitionType.SWAP).orElse(null);
             Disk.Builder disk = Disk.builder(plan.image(), machine.clock())

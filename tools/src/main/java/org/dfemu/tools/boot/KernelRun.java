@@ -56,7 +56,7 @@ final class KernelRun {
                          long reportEveryNs, boolean verbose, PrintWriter out) {
         Kernel kernel;
         try {
-            kernel = new Kernel(machine.ram(), config);
+            kernel = new Kernel(machine.ram(), machine.cpus(), config);
             kernel.boot();
         } catch (KernelPanic p) {
             out.println(p.getMessage());
@@ -134,6 +134,7 @@ final class KernelRun {
             scheduleReport(machine, kernel, reportEveryNs, out);
         }
         RunResult result = machine.scheduler().run();
+        kernel.lwkt().bootContextResumed();
 
         List<String> runMessages = kernel.dmesgSince(bootLines);
         if (!runMessages.isEmpty()) {

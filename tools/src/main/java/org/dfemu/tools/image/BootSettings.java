@@ -31,6 +31,7 @@ public final class BootSettings {
     public static final String DISK_LATENCY_SETUP_NS = "disk.latency_setup_ns";
     public static final String DISK_LATENCY_NS_PER_BYTE = "disk.latency_ns_per_byte";
     public static final String DEBUG_STALL_TIMEOUT = "debug.stall_timeout";
+    public static final String DEBUG_TLB_CHECK = "debug.tlb_check";
     public static final String FAIL_PAGE_ALLOC = "debug.fail_page_alloc";
     public static final String FAILSLAB = "debug.failslab";
     public static final String FAIL_ZALLOC = "debug.fail_zalloc";
@@ -185,6 +186,9 @@ public final class BootSettings {
             integer(DEBUG_STALL_TIMEOUT, "30", 0, 86_400,
                     "virtual seconds a thread may wait for memory with no page freed, fault completed or swap I/O"
                             + " finished before the run stops as a deadlock (livelock); 0: never"),
+            flag(DEBUG_TLB_CHECK, "0",
+                    "compare every TLB hit (kernel and user accesses) with a fresh page walk and panic on a stale"
+                            + " translation, a missing invalidation; slow"),
             integer(FAIL_PAGE_ALLOC + PROBABILITY, "0", 0, 100, "fault injection: percent of vm_page_alloc calls that fail"),
             integer(FAIL_PAGE_ALLOC + INTERVAL, "1", 1, 1_000_000_000L, "fault injection: only every Nth eligible vm_page_alloc may fail"),
             integer(FAIL_PAGE_ALLOC + TIMES, "-1", -1, 1_000_000_000L, "fault injection: at most this many vm_page_alloc failures (-1: no limit)"),
