@@ -65,6 +65,21 @@ public final class KernelMemory {
     /** The CPU the kernel's accesses go through now, or null before pmap_bootstrap. */
     public Cpu cpu() { return cpu; }
 
+    /**
+     * With the machine's TLB check on, panics unless the kernel's accesses go through
+     * {@code running}, the CPU the running code is on by another account (the scheduler's, the
+     * faulting CPU's): a scheduling point that did not hand the accesses over ({@link #setCpu})
+     * would otherwise go unnoticed, since every CPU translates kernel addresses alike. Cheap when
+     * the check is off. Never blocks.
+     */
+    public void checkCpu(Cpu running, String where) {
+        Cpu c = cpu;
+        if (running.settings().tlbCheck() && c != running) {
+            throw Kassert.panic("%s: running on cpu%d, but the kernel's accesses go through cpu%s's TLB", where,
+                    running.id(), c == null ? "-" : Integer.toString(c.id()));
+        }
+    }
+
     /** True if {@code kva} lies in the direct map of installed RAM. */
     public boolean isDmap(long kva) {
         return Long.compareUnsigned(kva - Vmparam.DMAP_MIN_ADDRESS, ramSize) < 0;
@@ -95,7 +110,7 @@ public final class KernelMemory {
         } catch (GeneralProtectionException | StaleTlbEntryException e) {
             throw cpuException(e);
         }
-        return pa >= 0 ? pa : fault(kva, pa);
+        return pa >= 0 ? pa : refused(kva, pa, false);
     }
 
     private long paWrite(long kva) {
@@ -106,7 +121,30 @@ public final class KernelMemory {
         } catch (GeneralProtectionException | StaleTlbEntryException e) {
             throw cpuException(e);
         }
-        return pa >= 0 ? pa : fault(kva, pa);
+        return pa >= 0 ? pa : refused(kva, pa, true);
+    }
+
+    /**
+     * An access the CPU refused ({@code result}: a Translation fault, or -1 before the page
+     * tables). A protection fault may be spurious: a cached entry granting less than the tables
+     * now do (a PTE upgraded without invalidation, which x86 allows). The CPU dropped that entry,
+     * so the kernel's trap would find the mapping and return, and the access would walk again:
+     * retried once here. Anything else panics.
+     */
+    private long refused(long kva, long result, boolean write) {
+        if (result != -1 && (Translation.errorCode(result) & PageFaultCode.P) != 0) {
+            long pa;
+            try {
+                pa = write ? cpu.supervisorWrite(kva) : cpu.supervisorRead(kva);
+            } catch (GeneralProtectionException | StaleTlbEntryException e) {
+                throw cpuException(e);
+            }
+            if (pa >= 0) {
+                return pa;
+            }
+            result = pa;
+        }
+        return fault(kva, result);
     }
 
     /** Before pmap_bootstrap: the DMAP by arithmetic, else -1. */

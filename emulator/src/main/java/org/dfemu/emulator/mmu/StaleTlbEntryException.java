@@ -27,9 +27,9 @@ public final class StaleTlbEntryException extends RuntimeException {
 
     /** The report of a hit at {@code va} on entry {@code cached} when the tables give {@code truth}. */
     static StaleTlbEntryException of(long cr3, long va, int access, long cached, long truth) {
-        String tables = Translation.isFault(truth)
-                ? "a page fault " + PageFaultCode.describe(Translation.errorCode(truth))
-                : TlbEntry.describe(truth, va);
+        String tables = !Translation.isFault(truth) ? TlbEntry.describe(truth, va)
+                : (Translation.errorCode(truth) & PageFaultCode.RSVD) != 0 ? "a reserved bit set"
+                : "not present";
         return new StaleTlbEntryException(String.format(
                 "TLB check: stale translation for %s of 0x%016x (cr3 0x%x): cached %s, page tables %s",
                 Access.describe(access), va, cr3, TlbEntry.describe(cached, va), tables), va);

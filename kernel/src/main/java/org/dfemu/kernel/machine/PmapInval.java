@@ -57,7 +57,9 @@ public final class PmapInval {
     }
 
     private Cpu mycpu(Cpus cpus) {
-        return cpus.cpu(kernel.lwkt().mycpuid());
+        Cpu cpu = cpus.cpu(kernel.lwkt().mycpuid());
+        km.checkCpu(cpu, "pmap_inval");
+        return cpu;
     }
 
     /**
