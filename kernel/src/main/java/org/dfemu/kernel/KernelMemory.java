@@ -102,49 +102,48 @@ public final class KernelMemory {
         return paWrite(kva);
     }
 
+    // The hit paths are kept to a few bytecodes so that the JIT inlines them into every load and
+    // store; TLB misses, the loader phase and refusals go to the out-of-line miss paths.
     private long paRead(long kva) {
         Cpu c = cpu;
         long pa;
-        try {
-            pa = c != null ? c.supervisorRead(kva) : loaderPa(kva);
-        } catch (GeneralProtectionException | StaleTlbEntryException e) {
-            throw cpuException(e);
+        if (c == null || (pa = c.supervisorReadHit(kva)) < 0) {
+            return paMiss(kva, false);
         }
-        return pa >= 0 ? pa : refused(kva, pa, false);
+        return pa;
     }
 
     private long paWrite(long kva) {
         Cpu c = cpu;
         long pa;
-        try {
-            pa = c != null ? c.supervisorWrite(kva) : loaderPa(kva);
-        } catch (GeneralProtectionException | StaleTlbEntryException e) {
-            throw cpuException(e);
+        if (c == null || (pa = c.supervisorWriteHit(kva)) < 0) {
+            return paMiss(kva, true);
         }
-        return pa >= 0 ? pa : refused(kva, pa, true);
+        return pa;
     }
 
     /**
-     * An access the CPU refused ({@code result}: a Translation fault, or -1 before the page
-     * tables). A protection fault may be spurious: a cached entry granting less than the tables
-     * now do (a PTE upgraded without invalidation, which x86 allows). The CPU dropped that entry,
-     * so the kernel's trap would find the mapping and return, and the access would walk again:
-     * retried once here. Anything else panics.
+     * A TLB miss, the loader phase, or a refusal. A protection refusal may be spurious: a cached
+     * entry granting less than the tables now do (a PTE upgraded without invalidation, which x86
+     * allows). The CPU dropped that entry, so the kernel's trap would find the mapping and return,
+     * and the access would walk again: retried once here. Anything else panics.
      */
-    private long refused(long kva, long result, boolean write) {
-        if (result != -1 && (Translation.errorCode(result) & PageFaultCode.P) != 0) {
-            long pa;
-            try {
-                pa = write ? cpu.supervisorWrite(kva) : cpu.supervisorRead(kva);
-            } catch (GeneralProtectionException | StaleTlbEntryException e) {
-                throw cpuException(e);
-            }
-            if (pa >= 0) {
-                return pa;
-            }
-            result = pa;
+    private long paMiss(long kva, boolean write) {
+        long pa = translate(kva, write);
+        if (pa < 0 && pa != -1 && (Translation.errorCode(pa) & PageFaultCode.P) != 0) {
+            pa = translate(kva, write);
         }
-        return fault(kva, result);
+        return pa >= 0 ? pa : fault(kva, pa);
+    }
+
+    /** One translation through the current CPU (or the loader's DMAP): a physical address or a negative refusal. */
+    private long translate(long kva, boolean write) {
+        Cpu c = cpu;
+        try {
+            return c == null ? loaderPa(kva) : write ? c.supervisorWrite(kva) : c.supervisorRead(kva);
+        } catch (GeneralProtectionException | StaleTlbEntryException e) {
+            throw cpuException(e);
+        }
     }
 
     /** Before pmap_bootstrap: the DMAP by arithmetic, else -1. */
