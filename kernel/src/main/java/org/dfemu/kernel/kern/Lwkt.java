@@ -1,6 +1,7 @@
 package org.dfemu.kernel.kern;
 
 import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
@@ -240,7 +241,10 @@ public final class Lwkt {
      * on (the hand-off is also where a real CPU's accesses change hands). Thread context.
      */
     private void resumed() {
-        km.setCpu(kernel.pmap().cpus().cpu(sched.curcpu()));
+        Cpu cpu = kernel.pmap().curcpu();
+        if (cpu != null) {
+            km.setCpu(cpu);
+        }
     }
 
     /**
@@ -249,7 +253,7 @@ public final class Lwkt {
      */
     public void bootContextResumed() {
         Kassert.kkassert(bootContext(), "boot context", "lwkt_boot_context_resumed");
-        km.setCpu(kernel.pmap().cpus().cpu(0));
+        km.setCpu(kernel.pmap().curcpu());
     }
 
     /** {@code crit_enter}. */

@@ -322,6 +322,20 @@ public final class Pmap {
      */
     public long smpActiveMask() { return cpusAttached ? cpus.allMask() : 1L; }
 
+    /**
+     * {@code mycpu} as a CPU of the machine: the running thread's once the machine's CPUs are
+     * attached; before, the boot cpu, which then runs all kernel code (boot context, and the
+     * threads of a scheduler attached without the machine's CPUs, as in unit tests). Null before
+     * pmap_bootstrap. Never blocks.
+     */
+    public Cpu curcpu() {
+        Cpus c = cpus;
+        if (c == null) {
+            return null;
+        }
+        return cpusAttached ? c.cpu(lwkt.mycpuid()) : c.cpu(0);
+    }
+
     /** pmap_inval.c (pmap_inval_smp and friends, smp_invltlb). */
     public PmapInval pmapInval() { return inval; }
 
@@ -866,9 +880,9 @@ public final class Pmap {
 
     /** cpu_invlpg() on the caller's cpu, if the machine is attached. */
     private void cpuInvlpg(long va) {
-        Cpus c = cpus;
+        Cpu c = curcpu();
         if (c != null) {
-            c.cpu(lwkt.mycpuid()).invlpg(va);
+            c.invlpg(va);
         }
     }
 
@@ -2677,7 +2691,7 @@ public final class Pmap {
      */
     public void pmapActivate(long pmap) {
         Cpus c = cpus;
-        Kassert.kassert(c != null, () -> "pmap_activate: no CPUs attached");
+        Kassert.kassert(cpusAttached, () -> "pmap_activate: no CPUs attached");
         int cpu = lwkt.mycpuid();
         long a = pmap + StructPmap.pm_active$OFFSET;
         for (;;) {
@@ -2703,7 +2717,7 @@ public final class Pmap {
      */
     public void pmapActivateOnReturn(long pmap) {
         Cpus c = cpus;
-        Kassert.kassert(c != null, () -> "pmap_activate: no CPUs attached");
+        Kassert.kassert(cpusAttached, () -> "pmap_activate: no CPUs attached");
         int cpu = lwkt.mycpuid();
         if ((km.load64(pmap + StructPmap.pm_active$OFFSET) & (1L << cpu)) != 0
                 && c.cpu(cpu).cr3() == pmapKextract(StructPmap.pm_pml4(km, pmap))) {
@@ -2718,7 +2732,7 @@ public final class Pmap {
      */
     public void pmapDeactivate(long pmap) {
         Cpus c = cpus;
-        Kassert.kassert(c != null, () -> "pmap_deactivate: no CPUs attached");
+        Kassert.kassert(cpusAttached, () -> "pmap_deactivate: no CPUs attached");
         int cpu = lwkt.mycpuid();
         c.cpu(cpu).loadCr3(kpml4phys());
         long a = pmap + StructPmap.pm_active$OFFSET;

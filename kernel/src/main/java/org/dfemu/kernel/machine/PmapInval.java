@@ -53,11 +53,11 @@ public final class PmapInval {
     /** The cpus to invalidate on: the pmap's active cpus among the running ones, and the caller's. */
     private long targetMask(Cpus cpus, long pmap) {
         long tmpmask = StructPmap.pm_active(km, pmap) & kernel.pmap().smpActiveMask();
-        return tmpmask | (1L << kernel.lwkt().mycpuid());
+        return tmpmask | (1L << mycpu(cpus).id());
     }
 
     private Cpu mycpu(Cpus cpus) {
-        Cpu cpu = cpus.cpu(kernel.lwkt().mycpuid());
+        Cpu cpu = kernel.pmap().curcpu();
         km.checkCpu(cpu, "pmap_inval");
         return cpu;
     }
