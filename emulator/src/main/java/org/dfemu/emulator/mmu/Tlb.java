@@ -62,9 +62,10 @@ public final class Tlb {
 
     /**
      * The fast path: the physical address of {@code va} if a cached entry covers it and allows
-     * {@code access}, else {@link #MISS}. Counts a hit. Never allocates, never throws.
+     * {@code access}, else a negative value (then {@link Mmu#translate}). Counts a hit. Never
+     * allocates, never throws. Caller: the owning CPU.
      */
-    long hit(long va, int access) {
+    public long hit(long va, int access) {
         long[] s = small;
         int i = TlbEntry.slot4k(va, SMALL_ENTRIES);
         if (s[i] == TlbEntry.tag4k(va)) {

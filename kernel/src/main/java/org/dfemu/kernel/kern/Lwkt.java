@@ -1,6 +1,7 @@
 package org.dfemu.kernel.kern;
 
 import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
@@ -136,6 +137,7 @@ public final class Lwkt {
             return;
         }
         sched.spinLock(pa);
+        resumed();
     }
 
     /** {@code spin_trylock}: true if acquired. Never blocks. */
@@ -178,6 +180,7 @@ public final class Lwkt {
             return;
         }
         sched.lockExclusive(pa, wmesg);
+        resumed();
     }
 
     /**
@@ -199,6 +202,7 @@ public final class Lwkt {
             return true;
         }
         sched.lockExclusive(pa, wmesg);
+        resumed();
         sched.lockRelease(pa);
         return false;
     }
@@ -216,7 +220,7 @@ public final class Lwkt {
     }
 
     private long lockWordPa(long lk) {
-        long pa = km.pa(StructLock.lockWord(lk));
+        long pa = km.paForWrite(StructLock.lockWord(lk));
         if ((pa & 7) != 0) {
             throw Kassert.panic("lock 0x%x: lock word not 8-byte aligned", lk);
         }
@@ -224,11 +228,32 @@ public final class Lwkt {
     }
 
     private long lockPa(long kva) {
-        long pa = km.pa(kva);
+        long pa = km.paForWrite(kva);
         if ((pa & 7) != 0) {
             throw Kassert.panic("spinlock 0x%x: lock word not 8-byte aligned", kva);
         }
         return pa;
+    }
+
+    /**
+     * After a scheduling point, and when a thread first runs: the running thread may be another
+     * than before it, so the kernel's accesses now go through the TLB of the CPU this thread is
+     * on (the hand-off is also where a real CPU's accesses change hands). Thread context.
+     */
+    private void resumed() {
+        Cpu cpu = kernel.pmap().curcpu();
+        if (cpu != null) {
+            km.setCpu(cpu);
+        }
+    }
+
+    /**
+     * Back in boot context after the scheduler's run (the host thread reads the reports): the
+     * kernel's accesses go through cpu 0 again, as boot context's always do. Boot context only.
+     */
+    public void bootContextResumed() {
+        Kassert.kkassert(bootContext(), "boot context", "lwkt_boot_context_resumed");
+        km.setCpu(kernel.pmap().curcpu());
     }
 
     /** {@code crit_enter}. */
@@ -264,7 +289,20 @@ public final class Lwkt {
         }
         long timeoutNs = timo == 0 ? 0 : (long) timo * 1_000_000_000L / hz();
         kernel.trace().tsleep(ident, wmesg);
-        return sched.tsleep(ident, wmesg, timeoutNs);
+        int error = sched.tsleep(ident, wmesg, timeoutNs);
+        resumed();
+        return error;
+    }
+
+    /**
+     * A sleep of the workload's own (dfemu only: a program's pause, not a kernel tsleep, so not
+     * traced as one): {@code timeoutNs} of virtual time on {@code ident}, or until woken. Thread
+     * context; always a scheduling point. Returns as the scheduler's tsleep.
+     */
+    public int sleepNs(long ident, String wmesg, long timeoutNs) {
+        int error = sched.tsleep(ident, wmesg, timeoutNs);
+        resumed();
+        return error;
     }
 
     /** {@code wakeup(ident)}: wakes every thread sleeping on {@code ident}. Any context. */
@@ -287,6 +325,7 @@ public final class Lwkt {
     public void lwktYield() {
         if (!bootContext()) {
             sched.yield();
+            resumed();
         }
     }
 
@@ -299,6 +338,7 @@ public final class Lwkt {
     public void consume(long ns) {
         if (!bootContext()) {
             sched.consume(ns);
+            resumed();
         }
     }
 
@@ -356,6 +396,7 @@ public final class Lwkt {
         StructThread.td_comm(km, td, name);
         int tid = s.spawn(name, cpu, td, () -> {
             try {
+                resumed();
                 body.run();
             } catch (KernelPanic p) {
                 kernel.trace().panic(p.panicString());
