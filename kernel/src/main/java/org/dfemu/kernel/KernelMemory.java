@@ -55,8 +55,8 @@ public final class KernelMemory {
     /**
      * From now on the kernel's accesses are supervisor accesses of {@code cpu}: called by
      * pmap_bootstrap (the boot CPU, once it runs on the kernel page tables), by the pmap when the
-     * machine's CPUs are attached, and by Lwkt each time a kernel thread resumes after a
-     * scheduling point, with that thread's CPU. Never blocks.
+     * machine's CPUs are attached, and by Lwkt at each of the scheduler's hand-offs, with the CPU
+     * of the thread about to run ({@code Scheduler.onHandOff}). Never blocks.
      */
     public void setCpu(Cpu cpu) {
         this.cpu = cpu;

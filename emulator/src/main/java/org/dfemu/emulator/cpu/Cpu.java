@@ -162,7 +162,7 @@ public final class Cpu {
      * The TLB alone for a supervisor read: the physical address if a cached entry completes the
      * access, else a negative value (then {@link #supervisorRead}, which walks). For callers that
      * keep their miss path out of line, so that the hit path stays small enough to inline. Never
-     * throws; counts a hit. Caller: the thread running on this CPU.
+     * throws; counts a hit only with {@link Tlb#COUNT_HITS}. Caller: the thread running on this CPU.
      */
     public long supervisorReadHit(long va) {
         return tlb.hit(va, Access.READ | check);

@@ -78,6 +78,7 @@ public final class Lwkt {
                 "lwkt_attach_scheduler");
         Kassert.kkassert(scheduler.hz() == kernel.config().hz(), "scheduler hz == hz", "lwkt_attach_scheduler");
         sched = scheduler;
+        scheduler.onHandOff(this::handedOff);
     }
 
     /** True when the caller is in boot context (see the class comment). */
@@ -137,7 +138,6 @@ public final class Lwkt {
             return;
         }
         sched.spinLock(pa);
-        resumed();
     }
 
     /** {@code spin_trylock}: true if acquired. Never blocks. */
@@ -180,7 +180,6 @@ public final class Lwkt {
             return;
         }
         sched.lockExclusive(pa, wmesg);
-        resumed();
     }
 
     /**
@@ -202,7 +201,6 @@ public final class Lwkt {
             return true;
         }
         sched.lockExclusive(pa, wmesg);
-        resumed();
         sched.lockRelease(pa);
         return false;
     }
@@ -236,12 +234,13 @@ public final class Lwkt {
     }
 
     /**
-     * After a scheduling point, and when a thread first runs: the running thread may be another
-     * than before it, so the kernel's accesses now go through the TLB of the CPU this thread is
-     * on (the hand-off is also where a real CPU's accesses change hands). Thread context.
+     * The scheduler's hand-off to a thread on {@code cpuid} (its first run included): the
+     * kernel's accesses from now on go through that CPU's TLB, as a real CPU's accesses change
+     * hands there. Called by the scheduler before the chosen thread runs, so no scheduling point
+     * needs to look the CPU up again. Never blocks.
      */
-    private void resumed() {
-        Cpu cpu = kernel.pmap().curcpu();
+    private void handedOff(int cpuid) {
+        Cpu cpu = kernel.pmap().cpuFor(cpuid);
         if (cpu != null) {
             km.setCpu(cpu);
         }
@@ -289,9 +288,7 @@ public final class Lwkt {
         }
         long timeoutNs = timo == 0 ? 0 : (long) timo * 1_000_000_000L / hz();
         kernel.trace().tsleep(ident, wmesg);
-        int error = sched.tsleep(ident, wmesg, timeoutNs);
-        resumed();
-        return error;
+        return sched.tsleep(ident, wmesg, timeoutNs);
     }
 
     /**
@@ -300,9 +297,7 @@ public final class Lwkt {
      * context; always a scheduling point. Returns as the scheduler's tsleep.
      */
     public int sleepNs(long ident, String wmesg, long timeoutNs) {
-        int error = sched.tsleep(ident, wmesg, timeoutNs);
-        resumed();
-        return error;
+        return sched.tsleep(ident, wmesg, timeoutNs);
     }
 
     /** {@code wakeup(ident)}: wakes every thread sleeping on {@code ident}. Any context. */
@@ -325,7 +320,6 @@ public final class Lwkt {
     public void lwktYield() {
         if (!bootContext()) {
             sched.yield();
-            resumed();
         }
     }
 
@@ -338,7 +332,6 @@ public final class Lwkt {
     public void consume(long ns) {
         if (!bootContext()) {
             sched.consume(ns);
-            resumed();
         }
     }
 
@@ -396,7 +389,6 @@ public final class Lwkt {
         StructThread.td_comm(km, td, name);
         int tid = s.spawn(name, cpu, td, () -> {
             try {
-                resumed();
                 body.run();
             } catch (KernelPanic p) {
                 kernel.trace().panic(p.panicString());

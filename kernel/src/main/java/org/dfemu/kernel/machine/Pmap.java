@@ -329,11 +329,20 @@ public final class Pmap {
      * pmap_bootstrap. Never blocks.
      */
     public Cpu curcpu() {
+        return cpus == null ? null : cpuFor(lwkt.mycpuid());
+    }
+
+    /**
+     * The machine CPU that runs kernel code on cpu {@code cpuid}: that CPU once the machine's
+     * CPUs are attached, before it the boot cpu (see {@link #curcpu}). Null before
+     * pmap_bootstrap. Any context; never blocks.
+     */
+    public Cpu cpuFor(int cpuid) {
         Cpus c = cpus;
         if (c == null) {
             return null;
         }
-        return cpusAttached ? c.cpu(lwkt.mycpuid()) : c.cpu(0);
+        return cpusAttached ? c.cpu(cpuid) : c.cpu(0);
     }
 
     /** pmap_inval.c (pmap_inval_smp and friends, smp_invltlb). */
