@@ -104,10 +104,12 @@ public final class KernelMemory {
 
     // The hit paths are kept to a few bytecodes so that the JIT inlines them into every load and
     // store; TLB misses, the loader phase and refusals go to the out-of-line miss paths.
+    // A DMAP address asks the TLB for its 2 MiB entry alone (the pmap maps the DMAP with 2 MiB
+    // pages): one tag compare; anything else takes the TLB's full probe.
     private long paRead(long kva) {
         Cpu c = cpu;
         long pa;
-        if (c == null || (pa = c.supervisorReadHit(kva)) < 0) {
+        if (c == null || (pa = isDmap(kva) ? c.supervisorReadHitLarge(kva) : c.supervisorReadHit(kva)) < 0) {
             return paMiss(kva, false);
         }
         return pa;
@@ -116,7 +118,7 @@ public final class KernelMemory {
     private long paWrite(long kva) {
         Cpu c = cpu;
         long pa;
-        if (c == null || (pa = c.supervisorWriteHit(kva)) < 0) {
+        if (c == null || (pa = isDmap(kva) ? c.supervisorWriteHitLarge(kva) : c.supervisorWriteHit(kva)) < 0) {
             return paMiss(kva, true);
         }
         return pa;

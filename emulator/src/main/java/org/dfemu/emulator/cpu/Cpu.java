@@ -168,6 +168,20 @@ public final class Cpu {
         return tlb.hit(va, Access.READ | check);
     }
 
+    /**
+     * As {@link #supervisorReadHit} for an address a 2 MiB page is expected to map (the kernel's
+     * direct map): one tag compare in the 2 MiB array ({@link Tlb#hitLarge}); negative if that
+     * alone does not complete the access.
+     */
+    public long supervisorReadHitLarge(long va) {
+        return tlb.hitLarge(va, Access.READ | check);
+    }
+
+    /** As {@link #supervisorReadHitLarge}, for a write. */
+    public long supervisorWriteHitLarge(long va) {
+        return tlb.hitLarge(va, Access.WRITE | check);
+    }
+
     /** As {@link #supervisorReadHit}, for a write ({@link #supervisorWrite}). */
     public long supervisorWriteHit(long va) {
         return tlb.hit(va, Access.WRITE | check);

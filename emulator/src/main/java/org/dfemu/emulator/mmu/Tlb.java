@@ -16,8 +16,8 @@ import org.dfemu.emulator.memory.PhysicalMemory;
  *   large: {@value #LARGE_ENTRIES}  slots of 2 MiB pages, slot = (va &gt;&gt; 21) mod {@value #LARGE_ENTRIES}    (reach 64 MiB)
  *   each slot: [tag, data] adjacent in one long[] (one cache line holds 4 slots)
  * </pre>
- * Lookup tries the small array, then the large one (the hit path probes a 2 MiB entry that no
- * 4 KiB entry shadows first, with the same result: see {@link #hit}). Why direct-mapped: the hit path is an index
+ * Lookup tries the small array, then the large one ({@link #hitLarge}, for addresses a 2 MiB page
+ * is expected to map, probes an unshadowed 2 MiB entry alone, with the same result). Why direct-mapped: the hit path is an index
  * computation, one tag load and compare, one data load and a permission AND, with no
  * replacement state to update (a set-associative LRU writes on every hit, and 4 ways mean 4
  * compares); replacement is trivially deterministic; and conflict misses cost only a re-walk,
@@ -64,9 +64,9 @@ public final class Tlb {
 
     /**
      * Cleared in a 2 MiB slot's tag word (whose low 21 bits are otherwise all ones) while 4 KiB
-     * entries may cover pages of its region: {@link #hit} then probes the small array first, as
-     * the documented order says. Set (the plain tag) when no 4 KiB entry does, which lets the
-     * direct map's hits cost one tag compare. Bookkeeping of the probe order only: what the TLB
+     * entries may cover pages of its region: only {@link #hit}, which probes the small array
+     * first, may use it then. Set (the plain tag) when no 4 KiB entry does, which lets
+     * {@link #hitLarge} (the direct map's hits) cost one tag compare. Bookkeeping of the probe order only: what the TLB
      * holds and when an entry goes are unchanged.
      */
     private static final long SHADOWED = 1;
@@ -83,27 +83,8 @@ public final class Tlb {
      * The fast path: the physical address of {@code va} if a cached entry covers it and allows
      * {@code access}, else a negative value (then {@link Mmu#translate}). Counts a hit only with
      * {@link #COUNT_HITS}. Never allocates, never throws. Caller: the owning CPU.
-     *
-     * <p>Probe order: a 2 MiB entry no 4 KiB entry shadows first (one tag compare: the direct
-     * map's accesses), then the 4 KiB entry, then a shadowed 2 MiB entry. The result is the one
-     * the documented order (4 KiB first) gives: an unshadowed 2 MiB entry means no 4 KiB entry
-     * covers any page of its region.
      */
     public long hit(long va, int access) {
-        long[] l = large;
-        int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
-        long tag2m = TlbEntry.tag2m(va);
-        if (l[j] == tag2m) {
-            long data = l[j + 1];
-            if ((data & access) != access) return MISS;
-            if (COUNT_HITS) hits++;
-            return TlbEntry.pa2m(data, va);
-        }
-        return hitShadowed(va, access, l[j] | SHADOWED, tag2m);
-    }
-
-    /** {@link #hit} past the unshadowed 2 MiB probe ({@code largeTag}: the slot's tag with the shadow bit cleared). */
-    private long hitShadowed(long va, int access, long largeTag, long tag2m) {
         long[] s = small;
         int i = TlbEntry.slot4k(va, SMALL_ENTRIES);
         if (s[i] == TlbEntry.tag4k(va)) {
@@ -112,8 +93,29 @@ public final class Tlb {
             if (COUNT_HITS) hits++;
             return TlbEntry.pa4k(data, va);
         }
-        if (largeTag == tag2m) {
-            long data = large[TlbEntry.slot2m(va, LARGE_ENTRIES) + 1];
+        long[] l = large;
+        int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
+        if ((l[j] | SHADOWED) == TlbEntry.tag2m(va)) {
+            long data = l[j + 1];
+            if ((data & access) != access) return MISS;
+            if (COUNT_HITS) hits++;
+            return TlbEntry.pa2m(data, va);
+        }
+        return MISS;
+    }
+
+    /**
+     * {@link #hit} for an address the caller expects a 2 MiB page to map (a kernel's direct
+     * map): completes the access only from a 2 MiB entry that no 4 KiB entry shadows, with one
+     * tag compare, else returns a negative value (then {@link #hit} or {@link Mmu#translate}).
+     * What it returns is what {@link #hit} would: an unshadowed 2 MiB entry means no 4 KiB entry
+     * covers any page of its region. Never throws. Caller: the owning CPU.
+     */
+    public long hitLarge(long va, int access) {
+        long[] l = large;
+        int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
+        if (l[j] == TlbEntry.tag2m(va)) {
+            long data = l[j + 1];
             if ((data & access) != access) return MISS;
             if (COUNT_HITS) hits++;
             return TlbEntry.pa2m(data, va);

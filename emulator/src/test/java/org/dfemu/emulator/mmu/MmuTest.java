@@ -174,7 +174,7 @@ class MmuTest {
     }
 
     @Test
-    void aFourKEntryInsideACachedLargePageStillWinsOnTheHitPath() {
+    void aFourKEntryInsideACachedLargePageStillWinsAndHitLargeLeavesItToTheFullProbe() {
         // Cache a 4 KiB page, then promote its region to a 2 MiB page behind the TLB's back and
         // walk another address of it: both entries are cached. The 4 KiB entry is probed first
         // (stale, as the kernel did not invalidate), the rest of the region hits the 2 MiB one.
@@ -191,11 +191,13 @@ class MmuTest {
 
         assertEquals(FRAME + 16, mmu.hit(base + 0x3010, Access.READ), "the 4 KiB entry covers its page");
         assertEquals(0x0080_0000L + 0x7000, mmu.hit(base + 0x7000, Access.READ), "the 2 MiB entry the rest");
+        assertEquals(Tlb.MISS, tlb.hitLarge(base + 0x7000, Access.READ), "a shadowed 2 MiB entry needs the full probe");
 
         // Once the 4 KiB entry went, a newly cached 2 MiB entry serves the whole region.
         tlb.invlpg(base + 0x3000);
         assertEquals(0x0080_0000L + 0x3000, mmu.translate(cr3, base + 0x3000, Access.READ));
         assertEquals(0x0080_0000L + 0x3010, mmu.hit(base + 0x3010, Access.READ));
+        assertEquals(0x0080_0000L + 0x3010, tlb.hitLarge(base + 0x3010, Access.READ), "one compare now");
         assertEquals(3, tlb.walks());
     }
 }
