@@ -72,9 +72,10 @@ public final class Machine implements AutoCloseable {
         List<String> out = new ArrayList<>();
         out.add(String.format(Locale.ROOT, "real memory  = %d (%s, %d pages of 4K)",
                 ram.size(), PhysmemSize.format(ram.size()), ram.pageCount()));
-        out.add(String.format(Locale.ROOT, "cpus         = %d x86-64, 4-level paging, NXE %s, MAXPHYADDR %d, TLB %d+%d entries (4K+2M) each",
+        out.add(String.format(Locale.ROOT, "cpus         = %d x86-64, 4-level paging, NXE %s, MAXPHYADDR %d, TLB %d+%d entries (4K+2M) each%s",
                 cpus.count(), config.cpu().nxe() ? "on" : "off", config.cpu().physAddrBits(),
-                org.dfemu.emulator.mmu.Tlb.SMALL_ENTRIES, org.dfemu.emulator.mmu.Tlb.LARGE_ENTRIES));
+                org.dfemu.emulator.mmu.Tlb.SMALL_ENTRIES, org.dfemu.emulator.mmu.Tlb.LARGE_ENTRIES,
+                config.cpu().tlbCheck() ? ", every hit checked against the page tables (debug.tlb_check)" : ""));
         out.add(String.format(Locale.ROOT, "clock        = virtual, hz %d, seed %d, preemption p=%.2f, watchdog %s",
                 config.hz(), config.seed(), config.scheduler().switchProbability(),
                 config.scheduler().watchdogNs() == 0 ? "off" : (config.scheduler().watchdogNs() / 1_000_000_000.0) + " s"));

@@ -19,7 +19,7 @@ import org.dfemu.emulator.sched.SchedulerSettings;
  * @param hz           clock interrupt frequency (kern.hz)
  * @param seed         the run's master seed; every subsystem gets its own sub-seed drawn from it
  * @param scheduler    preemption probability and watchdog interval
- * @param cpu          CPU feature settings (NXE, MAXPHYADDR)
+ * @param cpu          CPU feature settings (NXE, MAXPHYADDR, the TLB check)
  * @param trace        where trace records go ({@link TraceSink#NONE} for none)
  */
 public record MachineConfig(long physmemBytes, int ncpus, int hz, long seed,
@@ -51,13 +51,14 @@ public record MachineConfig(long physmemBytes, int ncpus, int hz, long seed,
     /**
      * The machine the boot environment {@code env} describes: RAM, CPUs and clock rate from this
      * record's tunables, the scheduler's from {@link SchedulerSettings#fromEnv} with its watchdog
-     * armed by the sleeps {@code watchdogWmesgs} (the kernel's "waiting for memory" messages).
+     * armed by the sleeps {@code watchdogWmesgs} (the kernel's "waiting for memory" messages), the
+     * CPUs' from {@link CpuSettings#fromEnv}.
      *
      * @throws org.dfemu.emulator.api.TunableException if a value in {@code env} is invalid
      */
     public static MachineConfig fromEnv(Environment env, long seed, Set<String> watchdogWmesgs, TraceSink trace) {
         return new MachineConfig(env.fetchLong(HW_PHYSMEM), env.fetchInt(HW_NCPU), env.fetchInt(KERN_HZ), seed,
-                SchedulerSettings.fromEnv(env).withWatchdogWmesgs(watchdogWmesgs), CpuSettings.DEFAULT, trace);
+                SchedulerSettings.fromEnv(env).withWatchdogWmesgs(watchdogWmesgs), CpuSettings.fromEnv(env), trace);
     }
 
     /** A machine with default scheduler and CPU settings and no trace. */

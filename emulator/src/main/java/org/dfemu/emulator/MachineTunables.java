@@ -2,6 +2,7 @@ package org.dfemu.emulator;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.dfemu.emulator.cpu.CpuSettings;
 import org.dfemu.emulator.disk.LatencyModel;
 import org.dfemu.emulator.sched.SchedulerSettings;
 
@@ -13,9 +14,12 @@ import org.dfemu.emulator.sched.SchedulerSettings;
 public final class MachineTunables {
     private MachineTunables() {}
 
-    /** RAM, CPUs and clock (MachineConfig), the disk (LatencyModel), the scheduler's watchdog. */
+    /**
+     * RAM, CPUs and clock (MachineConfig), the disk (LatencyModel), the scheduler's watchdog, the
+     * CPUs' TLB check (CpuSettings).
+     */
     public static final List<org.dfemu.emulator.api.Tunable> ALL = concat(
-            MachineConfig.TUNABLES, LatencyModel.TUNABLES, SchedulerSettings.TUNABLES);
+            MachineConfig.TUNABLES, LatencyModel.TUNABLES, SchedulerSettings.TUNABLES, CpuSettings.TUNABLES);
 
     @SafeVarargs
     private static <T> List<T> concat(List<? extends T>... lists) {

@@ -2,7 +2,11 @@ package org.dfemu.kernel;
 
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.api.Environment;
+import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.api.Tunable;
+import org.dfemu.emulator.cpu.CpuSettings;
+import org.dfemu.emulator.cpu.Cpus;
+import org.dfemu.emulator.cpu.TrapHandler;
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.kern.FailAlloc;
 import org.dfemu.kernel.kern.Globaldata;
@@ -56,7 +60,7 @@ import java.util.List;
  * <li>The machine is attached with {@link #attachMachine}: its scheduler (so that
  *     {@code lwkt().lwktCreate} can start kernel threads) and its CPUs, which load the kernel's
  *     CR3 and from then on receive the pmap's TLB shootdowns. A kernel booted without a machine
- *     (unit tests) runs in boot context only, and no CPU caches translations.</li>
+ *     (unit tests) runs in boot context only, on a boot CPU of its own ({@link #bootCpus}).</li>
  * </ol>
  */
 public final class Kernel {
@@ -100,6 +104,7 @@ public final class Kernel {
     private final KernelSymbols symbols;
     private final KernelTrace trace;
     private final long physfree;
+    private final Cpus bootCpus;
     /** The console (kprintf output, dmesg); output only, never read by kernel code. */
     private final ArrayDeque<String> msgbuf = new ArrayDeque<>();
     private long msgbufChars;
@@ -111,8 +116,20 @@ public final class Kernel {
      * context. Panics if RAM cannot hold the kernel's data segment.
      */
     public Kernel(PhysicalMemory ram, KernelConfig config) {
+        this(ram, null, config);
+    }
+
+    /**
+     * Links a kernel over {@code ram} that boots on cpu 0 of {@code cpus} (the machine's CPUs, so
+     * that boot's accesses already go through the machine's boot CPU), or, if {@code cpus} is
+     * null, on a boot CPU of its own over the same RAM (unit tests, and kernels attached to a
+     * machine only after boot). As {@link #Kernel(PhysicalMemory, KernelConfig)} otherwise.
+     */
+    public Kernel(PhysicalMemory ram, Cpus cpus, KernelConfig config) {
         this.config = config;
         this.invariants = config.kenv().fetchFlag(KERN_INVARIANTS);
+        this.bootCpus = cpus != null ? cpus
+                : new Cpus(1, ram, CpuSettings.DEFAULT, TrapHandler.FATAL, TraceSink.NONE, () -> 0, () -> 0);
         this.km = new KernelMemory(ram);
         DataSegment data = new DataSegment(km);
         this.sysctl = new Sysctl(km);
@@ -148,7 +165,15 @@ public final class Kernel {
 
     /** Links and boots a kernel over {@code ram}: {@code new Kernel(ram, config).boot()}. */
     public static Kernel boot(PhysicalMemory ram, KernelConfig config) {
-        Kernel k = new Kernel(ram, config);
+        return boot(ram, null, config);
+    }
+
+    /**
+     * Links and boots a kernel over {@code ram} on cpu 0 of {@code cpus} (null: a boot CPU of its
+     * own): {@code new Kernel(ram, cpus, config).boot()}.
+     */
+    public static Kernel boot(PhysicalMemory ram, Cpus cpus, KernelConfig config) {
+        Kernel k = new Kernel(ram, cpus, config);
         k.boot();
         return k;
     }
@@ -266,6 +291,12 @@ public final class Kernel {
 
     /** (dfemu only) The data segment's symbol table, for reports that name kernel addresses. */
     public KernelSymbols symbols() { return symbols; }
+    /**
+     * The CPUs the kernel boots on: pmap_bootstrap loads CR3 on cpu 0, whose TLB translates boot
+     * context's accesses (see the constructors).
+     */
+    public Cpus bootCpus() { return bootCpus; }
+
     /** The kernel's trace recorder (records nothing until {@link #attachMachine} with a trace). */
     public KernelTrace trace() { return trace; }
 

@@ -1,6 +1,11 @@
 package org.dfemu.kernel;
 
+import org.dfemu.emulator.cpu.Cpu;
+import org.dfemu.emulator.cpu.GeneralProtectionException;
 import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.emulator.mmu.PageFaultCode;
+import org.dfemu.emulator.mmu.StaleTlbEntryException;
+import org.dfemu.emulator.mmu.Translation;
 import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.machine.Vmparam;
 
@@ -11,100 +16,68 @@ import java.nio.charset.StandardCharsets;
  * kernel C code dereferences pointers. Every struct view ({@code Struct*} classes) and every
  * global goes through here.
  *
- * <p>Translation. A DMAP address ({@link Vmparam#DMAP_MIN_ADDRESS} plus a physical address below
- * the RAM size) is translated arithmetically, as the DMAP's 2 MiB mappings do. Any other address
- * (kernel_map KVA, the recursive page-table map) is handed to the {@link KvaTranslator} installed
- * by pmap_bootstrap(), a software walk of the kernel page tables; before that, or if the translator reports the
- * address unmapped, the access is a kernel page fault and panics. Accesses are at most 8 bytes and
- * naturally aligned for atomics, so none crosses a page and one translation per access suffices.
+ * <p>Translation. Every access, DMAP and kernel_map alike, is a supervisor access of the CPU the
+ * running kernel code is on ({@link #setCpu}: the boot CPU from pmap_bootstrap's CR3 load, then
+ * the running thread's CPU, set at each hand-off): through that CPU's TLB, filled on a miss by the
+ * emulator's page walker, which sets A (and D for a write) in the kernel's page tables as the
+ * hardware does. So the kernel sees exactly what a DragonFly kernel on that CPU would: a PTE it
+ * changes is seen only after the invalidation the pmap makes (invlpg, a pmap_inval shootdown, a
+ * CR3 load), and a missing invalidation is a stale translation, which the machine's TLB check
+ * ({@code debug.tlb_check}) reports. Loads are reads; stores and atomics are writes (a locked
+ * x86 instruction writes whatever its outcome). An access the tables refuse panics ("kernel page
+ * fault"). Accesses are at most 8 bytes and naturally aligned for atomics, so none crosses a page
+ * and one translation per access suffices.
  *
- * <p>Translation cache. Walking four levels on every kernel_map access is most of what a kernel
- * field access costs, so the walk's results are kept in a small direct-mapped cache of kernel
- * page -> physical page ({@link #KVA_CACHE_SLOTS} slots, per instance: kernels booted side by
- * side share nothing). It is not a model of the CPU's TLB and never returns a translation the
- * page tables no longer hold: each slot remembers the physical address and the value (valid bit,
- * large-page bit and frame) of the leaf entry it was made from, and a hit re-reads that entry, so
- * any change to it, by pmap_kremove, pmap_qenter, pmap_kenter_quick and the other *_noinval or
- * _quick paths before their invalidation, through any alias (recursive map, DMAP) or by the MMU,
- * turns the hit into a fresh walk. The entries above the leaf (PML4, PDP, PD entries of the
- * kernel's range) only ever go from invalid to valid (pmap_growkernel; kernel page-table pages
- * are never freed), and an unmapped address is never cached, so the leaf is the only entry whose
- * change can make a cached translation wrong. Only translators that name the leaf entry
- * ({@link KvaTranslator#leafEntry}) are cached; the cache assumes one thread uses the kernel at a
- * time, as the scheduler guarantees (see {@link #installKvaTranslator}).
+ * <p>Before pmap_bootstrap there are no kernel page tables: DMAP addresses are translated
+ * arithmetically, as the loader's initial mapping of the kernel image would serve them, and
+ * anything else panics.
  *
  * <p>Ordering: plain accesses have none; atomics are sequentially consistent (see
  * {@link PhysicalMemory}). A RAM access outside installed memory is the emulator's
  * {@link org.dfemu.emulator.memory.MachineCheckException}.
  */
 public final class KernelMemory {
-    /**
-     * Translates a non-DMAP kernel virtual address through the kernel page tables. Installed once by
-     * the pmap at bootstrap ({@link #installKvaTranslator}).
-     */
-    @FunctionalInterface
-    public interface KvaTranslator {
-        /** The physical address of {@code kva}, or -1 if it is not mapped. Must not block. */
-        long kvaToPhys(long kva);
-
-        /**
-         * The physical address of the valid leaf page-table entry that maps {@code kva} (a PTE,
-         * or a PD entry with PG_PS, then with {@link #LEAF_2M} or'ed in), or -1 if {@code kva} is
-         * unmapped or the translator does not name its entries (then nothing is cached). The entry
-         * must be in x86-64 format. Must not block.
-         */
-        default long leafEntry(long kva) { return -1; }
-    }
-
-    /** Or'ed into {@link KvaTranslator#leafEntry}'s result: the leaf is a 2 MiB PD entry. */
-    public static final long LEAF_2M = 1;
-
-    /** Slots of the kernel_map translation cache (a power of 2). */
-    public static final int KVA_CACHE_SLOTS = 256;
-    // x86-64 entry bits the cache reads (pmap.h): valid, large page, and the frames.
-    private static final long PG_V = 0x001;
-    private static final long PG_PS = 0x080;
-    private static final long PG_FRAME = 0x000ffffffffff000L;
-    private static final long PG_PS_FRAME = 0x000fffffffe00000L;
-    private static final long LEAF_CHECK = PG_V | PG_PS | PG_FRAME;
-    private static final long LARGE_PAGE_MASK = (1L << 21) - 1;
-    private static final int PAGE_SHIFT = 12;
-    private static final long PAGE_OFFSET = (1L << PAGE_SHIFT) - 1;
-
     private final PhysicalMemory ram;
     private final long ramSize;
-    // Set once at pmap bootstrap (configuration, not kernel state); null until the kernel page
-    // tables exist. Plain, not volatile: it is written in boot context before any kernel thread
-    // starts, and thread start and every scheduler hand-off order later reads after that write,
-    // so the per-access volatile read on the kernel_map path buys nothing.
-    private KvaTranslator kernelPageTables;
-    // The translation cache, 4 longs per slot: kernel page number (-1: empty), physical address
-    // of the leaf entry, the leaf entry's LEAF_CHECK bits as walked, physical page. Emulator
-    // state (like a TLB, it holds nothing kernel code can observe), not kernel state.
-    private final long[] kvaCache = new long[4 * KVA_CACHE_SLOTS];
+    // The CPU whose TLB translates the running kernel code's accesses; null until pmap_bootstrap.
+    // Plain: only the Java thread the scheduler runs (or the boot context) uses the kernel, and
+    // every hand-off orders the next thread's accesses after the last one's.
+    private Cpu cpu;
 
     public KernelMemory(PhysicalMemory ram) {
         this.ram = ram;
         this.ramSize = ram.size();
-        for (int i = 0; i < kvaCache.length; i += 4) {
-            kvaCache[i] = -1;
-        }
     }
 
     /** The machine's RAM, for bulk page operations by physical address (pmap_zero_page &c). */
     public PhysicalMemory ram() { return ram; }
 
     /**
-     * Installs the translation of kernel_map addresses through the kernel page tables. Called once,
-     * by the pmap's bootstrap. Panics if called twice. Kernel code runs on one Java thread at a
-     * time (boot context, or the thread the scheduler runs, every hand-off ordering the next
-     * thread after the last), so neither this field nor the translation cache needs more.
+     * From now on the kernel's accesses are supervisor accesses of {@code cpu}: called by
+     * pmap_bootstrap (the boot CPU, once it runs on the kernel page tables), by the pmap when the
+     * machine's CPUs are attached, and by Lwkt at each of the scheduler's hand-offs, with the CPU
+     * of the thread about to run ({@code Scheduler.onHandOff}). Never blocks.
      */
-    public void installKvaTranslator(KvaTranslator translator) {
-        if (kernelPageTables != null) {
-            throw Kassert.panic("installKvaTranslator: kernel page tables already installed");
+    public void setCpu(Cpu cpu) {
+        this.cpu = cpu;
+    }
+
+    /** The CPU the kernel's accesses go through now, or null before pmap_bootstrap. */
+    public Cpu cpu() { return cpu; }
+
+    /**
+     * With the machine's TLB check on, panics unless the kernel's accesses go through
+     * {@code running}, the CPU the running code is on by another account (the scheduler's, the
+     * faulting CPU's): a scheduling point that did not hand the accesses over ({@link #setCpu})
+     * would otherwise go unnoticed, since every CPU translates kernel addresses alike. Cheap when
+     * the check is off. Never blocks.
+     */
+    public void checkCpu(Cpu running, String where) {
+        Cpu c = cpu;
+        if (running.settings().tlbCheck() && c != running) {
+            throw Kassert.panic("%s: running on cpu%d, but the kernel's accesses go through cpu%s's TLB", where,
+                    running.id(), c == null ? "-" : Integer.toString(c.id()));
         }
-        kernelPageTables = translator;
     }
 
     /** True if {@code kva} lies in the direct map of installed RAM. */
@@ -113,77 +86,116 @@ public final class KernelMemory {
     }
 
     /**
-     * The physical address behind {@code kva} ({@code vtophys}). Panics ("kernel page fault") if
-     * the address is not mapped. Lock words are handed to the scheduler by this physical address.
+     * The physical address behind {@code kva} ({@code vtophys}), translated as a read. Panics
+     * ("kernel page fault") if the address is not mapped.
      */
     public long pa(long kva) {
-        long off = kva - Vmparam.DMAP_MIN_ADDRESS;
-        if (Long.compareUnsigned(off, ramSize) < 0) {
-            return off;
-        }
-        long vpn = kva >>> PAGE_SHIFT;
-        long[] c = kvaCache;
-        int i = ((int) vpn & (KVA_CACHE_SLOTS - 1)) << 2;
-        if (c[i] == vpn && ((ram.load64(c[i + 1]) ^ c[i + 2]) & LEAF_CHECK) == 0) {
-            return c[i + 3] | (kva & PAGE_OFFSET);
-        }
-        return kvaMiss(kva, vpn, i);
+        return paRead(kva);
     }
 
-    /** A translation-cache miss: walks the kernel page tables and fills slot {@code i}. */
-    private long kvaMiss(long kva, long vpn, int i) {
-        KvaTranslator t = kernelPageTables;
-        long leaf = t == null ? -1 : t.leafEntry(kva);
-        if (leaf >= 0) {
-            long entryPa = leaf & ~LEAF_2M;
-            long e = ram.load64(entryPa);
-            if ((e & PG_V) != 0) {
-                long page = (leaf & LEAF_2M) != 0
-                        ? (e & PG_PS_FRAME) | (kva & LARGE_PAGE_MASK & ~PAGE_OFFSET)
-                        : e & PG_FRAME;
-                long[] c = kvaCache;
-                c[i] = vpn;
-                c[i + 1] = entryPa;
-                c[i + 2] = e & LEAF_CHECK;
-                c[i + 3] = page;
-                return page | (kva & PAGE_OFFSET);
-            }
-        }
-        long pa = t == null ? -1 : t.kvaToPhys(kva);
-        if (pa < 0) {
-            throw Kassert.panic("kernel page fault: supervisor access to unmapped address 0x%016x", kva);
+    /**
+     * The physical address behind {@code kva} translated as a write: for a locked operation the
+     * caller makes on the physical word itself (lock words handed to the scheduler). Panics as
+     * {@link #pa}.
+     */
+    public long paForWrite(long kva) {
+        return paWrite(kva);
+    }
+
+    // The hit paths are kept to a few bytecodes so that the JIT inlines them into every load and
+    // store; TLB misses, the loader phase and refusals go to the out-of-line miss paths.
+    // A DMAP address asks the TLB for its 2 MiB entry alone (the pmap maps the DMAP with 2 MiB
+    // pages): one tag compare; anything else takes the TLB's full probe.
+    private long paRead(long kva) {
+        Cpu c = cpu;
+        long pa;
+        if (c == null || (pa = isDmap(kva) ? c.supervisorReadHitLarge(kva) : c.supervisorReadHit(kva)) < 0) {
+            return paMiss(kva, false);
         }
         return pa;
     }
 
-    public int load8(long kva) { return ram.load8(pa(kva)); }
-    public int load16(long kva) { return ram.load16(pa(kva)); }
-    public int load32(long kva) { return ram.load32(pa(kva)); }
-    public long load64(long kva) { return ram.load64(pa(kva)); }
+    private long paWrite(long kva) {
+        Cpu c = cpu;
+        long pa;
+        if (c == null || (pa = isDmap(kva) ? c.supervisorWriteHitLarge(kva) : c.supervisorWriteHit(kva)) < 0) {
+            return paMiss(kva, true);
+        }
+        return pa;
+    }
 
-    public void store8(long kva, int v) { ram.store8(pa(kva), v); }
-    public void store16(long kva, int v) { ram.store16(pa(kva), v); }
-    public void store32(long kva, int v) { ram.store32(pa(kva), v); }
-    public void store64(long kva, long v) { ram.store64(pa(kva), v); }
+    /**
+     * A TLB miss, the loader phase, or a refusal. A protection refusal may be spurious: a cached
+     * entry granting less than the tables now do (a PTE upgraded without invalidation, which x86
+     * allows). The CPU dropped that entry, so the kernel's trap would find the mapping and return,
+     * and the access would walk again: retried once here. Anything else panics.
+     */
+    private long paMiss(long kva, boolean write) {
+        long pa = translate(kva, write);
+        if (pa < 0 && pa != -1 && (Translation.errorCode(pa) & PageFaultCode.P) != 0) {
+            pa = translate(kva, write);
+        }
+        return pa >= 0 ? pa : fault(kva, pa);
+    }
+
+    /** One translation through the current CPU (or the loader's DMAP): a physical address or a negative refusal. */
+    private long translate(long kva, boolean write) {
+        Cpu c = cpu;
+        try {
+            return c == null ? loaderPa(kva) : write ? c.supervisorWrite(kva) : c.supervisorRead(kva);
+        } catch (GeneralProtectionException | StaleTlbEntryException e) {
+            throw cpuException(e);
+        }
+    }
+
+    /** Before pmap_bootstrap: the DMAP by arithmetic, else -1. */
+    private long loaderPa(long kva) {
+        long off = kva - Vmparam.DMAP_MIN_ADDRESS;
+        return Long.compareUnsigned(off, ramSize) < 0 ? off : -1;
+    }
+
+    /** The panic of a kernel access the page tables refuse ({@code result}: a Translation fault, or -1). */
+    private static long fault(long kva, long result) {
+        if (result != -1 && (Translation.errorCode(result) & PageFaultCode.P) != 0) {
+            throw Kassert.panic("kernel page fault: supervisor access to 0x%016x refused, error code %s", kva,
+                    PageFaultCode.describe(Translation.errorCode(result)));
+        }
+        throw Kassert.panic("kernel page fault: supervisor access to unmapped address 0x%016x", kva);
+    }
+
+    /** A CPU exception on a kernel access (non-canonical address, stale TLB entry) as the panic it is. */
+    private static KernelPanic cpuException(RuntimeException e) {
+        return Kassert.panic("%s", e.getMessage());
+    }
+
+    public int load8(long kva) { return ram.load8(paRead(kva)); }
+    public int load16(long kva) { return ram.load16(paRead(kva)); }
+    public int load32(long kva) { return ram.load32(paRead(kva)); }
+    public long load64(long kva) { return ram.load64(paRead(kva)); }
+
+    public void store8(long kva, int v) { ram.store8(paWrite(kva), v); }
+    public void store16(long kva, int v) { ram.store16(paWrite(kva), v); }
+    public void store32(long kva, int v) { ram.store32(paWrite(kva), v); }
+    public void store64(long kva, long v) { ram.store64(paWrite(kva), v); }
 
     /** {@code atomic_cmpset_int}. */
-    public boolean cas32(long kva, int expect, int update) { return ram.cas32(pa(kva), expect, update); }
+    public boolean cas32(long kva, int expect, int update) { return ram.cas32(paWrite(kva), expect, update); }
 
     /** {@code atomic_cmpset_long}. */
-    public boolean cas64(long kva, long expect, long update) { return ram.cas64(pa(kva), expect, update); }
+    public boolean cas64(long kva, long expect, long update) { return ram.cas64(paWrite(kva), expect, update); }
 
     /** {@code atomic_fetchadd_int}: returns the previous value. */
-    public int fetchAdd32(long kva, int delta) { return ram.fetchAdd32(pa(kva), delta); }
+    public int fetchAdd32(long kva, int delta) { return ram.fetchAdd32(paWrite(kva), delta); }
 
     /** {@code atomic_fetchadd_long}: returns the previous value. */
-    public long fetchAdd64(long kva, long delta) { return ram.fetchAdd64(pa(kva), delta); }
+    public long fetchAdd64(long kva, long delta) { return ram.fetchAdd64(paWrite(kva), delta); }
 
     /** {@code atomic_swap_long}. */
-    public long swap64(long kva, long v) { return ram.swap64(pa(kva), v); }
+    public long swap64(long kva, long v) { return ram.swap64(paWrite(kva), v); }
 
     /** {@code atomic_set_int}: ORs {@code bits} into the 32-bit word. */
     public void atomicSet32(long kva, int bits) {
-        long pa = pa(kva);
+        long pa = paWrite(kva);
         int old;
         do {
             old = ram.load32(pa);
@@ -192,30 +204,20 @@ public final class KernelMemory {
 
     /** {@code atomic_clear_int}: clears {@code bits} in the 32-bit word. */
     public void atomicClear32(long kva, int bits) {
-        long pa = pa(kva);
+        long pa = paWrite(kva);
         int old;
         do {
             old = ram.load32(pa);
         } while (!ram.cas32(pa, old, old & ~bits));
     }
 
-    /**
-     * {@code bzero}: zeroes {@code len} bytes from {@code kva}. A DMAP range is one physical range;
-     * other ranges are zeroed page by page through the translation.
-     */
+    /** {@code bzero}: zeroes {@code len} bytes from {@code kva}, page by page through the translation (writes). */
     public void bzero(long kva, long len) {
-        if (len == 0) {
-            return;
-        }
-        if (isDmap(kva) && isDmap(kva + len - 1)) {
-            ram.fill(pa(kva), len, (byte) 0);
-            return;
-        }
         long va = kva;
         long end = kva + len;
         while (va != end) {
             long chunk = Math.min(end - va, Param.PAGE_SIZE - (va & Param.PAGE_MASK));
-            ram.fill(pa(va), chunk, (byte) 0);
+            ram.fill(paWrite(va), chunk, (byte) 0);
             va += chunk;
         }
     }

@@ -1,6 +1,13 @@
 package org.dfemu.kernel;
 
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.cpu.Cpu;
+import org.dfemu.emulator.cpu.CpuSettings;
+import org.dfemu.emulator.cpu.Cpus;
+import org.dfemu.emulator.cpu.TrapHandler;
 import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.emulator.mmu.PageTableBuilder;
+import org.dfemu.emulator.mmu.Pte;
 import org.dfemu.kernel.machine.Vmparam;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,7 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Kernel addresses: the DMAP translates arithmetically, anything else needs the kernel page tables. */
+/**
+ * Kernel addresses: before the kernel page tables exist only the DMAP is reachable (by
+ * arithmetic); after, every access is a supervisor access of the current CPU, through its TLB.
+ */
 class KernelMemoryTest {
     private PhysicalMemory ram;
     private KernelMemory km;
@@ -43,65 +53,49 @@ class KernelMemoryTest {
     }
 
     @Test
-    void otherKernelAddressesFaultUntilThePmapInstallsItsTables() {
+    void otherKernelAddressesFaultBeforeTheKernelPageTables() {
         long kva = Vmparam.VM_MIN_KERNEL_ADDRESS + 0x5000;
         KernelPanic p = assertThrows(KernelPanic.class, () -> km.load64(kva));
         assertEquals("panic: kernel page fault: supervisor access to unmapped address 0xfffff80040005000",
                 p.getMessage());
-        // The extension point: kernel_map addresses through the (pmap's) translation.
-        km.installKvaTranslator(va -> va == kva ? 0x3000 : -1);
-        km.store32(kva, 77);
-        assertEquals(77, ram.load32(0x3000));
-        assertThrows(KernelPanic.class, () -> km.load8(kva + 4096));
-        assertThrows(KernelPanic.class, () -> km.installKvaTranslator(va -> -1));
     }
 
     @Test
-    void cachedTranslationsFollowTheirLeafEntry() {
-        // Hand-made leaves in RAM: a 4 KiB PTE for one page, a 2 MiB PD entry for a large page.
-        long pte = 0x5000;
-        long pde = 0x5008;
+    void accessesGoThroughTheCurrentCpusTlb() {
+        // Hand-made tables: one 4 KiB kernel page and the DMAP's first 2 MiB page.
+        PageTableBuilder tables = new PageTableBuilder(ram, 0x100000, 0x180000);
+        long pml4 = tables.newPml4();
         long small = Vmparam.VM_MIN_KERNEL_ADDRESS + 0x7000;
-        long big = Vmparam.VM_MIN_KERNEL_ADDRESS + (4L << 20);
-        ram.store64(pte, 0x3000 | 0x3);
-        ram.store64(pde, 0x200000 | 0x80 | 0x3);
-        java.util.function.LongUnaryOperator leafOf = va -> {
-            long leaf = (va & ~0xfffL) == small ? pte : (va & ~0x1fffffL) == big ? pde | KernelMemory.LEAF_2M : -1;
-            return leaf >= 0 && (ram.load64(leaf & ~KernelMemory.LEAF_2M) & 1) != 0 ? leaf : -1;
-        };
-        int[] walks = {0};
-        km.installKvaTranslator(new KernelMemory.KvaTranslator() {
-            @Override
-            public long kvaToPhys(long va) {
-                long leaf = leafOf.applyAsLong(va);
-                if (leaf < 0) return -1;
-                long e = ram.load64(leaf & ~KernelMemory.LEAF_2M);
-                return (leaf & KernelMemory.LEAF_2M) != 0 ? (e & 0xffe00000L) | (va & 0x1fffff) : (e & ~0xfffL) | (va & 0xfff);
-            }
-
-            @Override
-            public long leafEntry(long va) {
-                walks[0]++;
-                return leafOf.applyAsLong(va);
-            }
-        });
+        tables.map4k(pml4, small, 0x3000, Pte.P | Pte.RW);
+        tables.map2m(pml4, Vmparam.DMAP_MIN_ADDRESS, 0, Pte.P | Pte.RW | Pte.G);
+        Cpu cpu = new Cpus(1, ram, CpuSettings.DEFAULT, TrapHandler.FATAL, TraceSink.NONE, () -> 0, () -> 0).cpu(0);
+        cpu.loadCr3(pml4);
+        km.setCpu(cpu);
 
         km.store64(small + 8, 42);
         assertEquals(42, ram.load64(0x3008));
+        long pte = tables.entryAddress(pml4, small, Pte.LEVEL_PT);
+        assertTrue(Pte.has(ram.load64(pte), Pte.A | Pte.D), "the walker set A and D in the kernel PTE");
+        long walks = cpu.tlb().walks();
         assertEquals(42, km.load64(small + 8));
-        assertEquals(1, walks[0], "the second access to the page hits the cache");
-        ram.store64(0x4008, 43);
-        ram.store64(pte, 0x4000 | 0x3);
-        assertEquals(43, km.load64(small + 8), "a changed PTE is seen at once, with no invalidation");
-        ram.store64(pte, 0);
-        KernelPanic p = assertThrows(KernelPanic.class, () -> km.load64(small + 8));
-        assertTrue(p.getMessage().contains("kernel page fault"), p.getMessage());
+        assertEquals(walks, cpu.tlb().walks(), "the second access hits the TLB");
 
-        km.store64(big + 0x1238, 7);
-        assertEquals(7, ram.load64(0x201238), "large page: the page's offset in its 2 MiB frame is kept");
-        ram.store64(0x401238, 8);
-        ram.store64(pde, 0x400000 | 0x80 | 0x3);
-        assertEquals(8, km.load64(big + 0x1238), "a changed 2 MiB PD entry is seen at once");
+        // A changed PTE is not seen until it is invalidated, as on hardware.
+        ram.store64(0x4008, 43);
+        ram.store64(pte, 0x4000 | Pte.P | Pte.RW);
+        assertEquals(42, km.load64(small + 8), "stale until invlpg");
+        cpu.invlpg(small);
+        assertEquals(43, km.load64(small + 8));
+        ram.store64(pte, 0);
+        cpu.invlpg(small);
+        KernelPanic p = assertThrows(KernelPanic.class, () -> km.load64(small + 8));
+        assertEquals("panic: kernel page fault: supervisor access to unmapped address 0xfffff80040007008", p.getMessage());
+
+        // The DMAP through its 2 MiB page.
+        km.store32(Vmparam.PHYS_TO_DMAP(0x1234), 7);
+        assertEquals(7, ram.load32(0x1234));
+        assertTrue(cpu.tlb().holds(Vmparam.PHYS_TO_DMAP(0x1fffff)), "one 2 MiB entry covers the page");
+        assertThrows(KernelPanic.class, () -> km.load8(Vmparam.PHYS_TO_DMAP(2 << 20)), "beyond the mapped DMAP");
     }
 
     @Test

@@ -167,6 +167,16 @@ public interface Scheduler {
     void progress();
 
     /**
+     * Sets the hand-off listener: at every hand-off, before the chosen thread runs (also a
+     * thread's first run), it is told the CPU that thread runs on; the thread giving up the CPU
+     * (or the host) calls it, and the chosen thread sees what it did. For software that keeps a
+     * per-CPU context for the running code (the kernel's current TLB), so that it need not look
+     * the CPU up after every scheduling point. The listener must not call the scheduler. Call
+     * before the run, once. Not a scheduling point.
+     */
+    void onHandOff(java.util.function.IntConsumer cpuListener);
+
+    /**
      * Ends the run as soon as possible with outcome STOPPED and {@code reason} (a clean shutdown,
      * a time limit). Any context, including another host thread.
      */

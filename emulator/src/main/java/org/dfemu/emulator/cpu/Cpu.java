@@ -9,6 +9,7 @@ import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.emulator.mmu.Access;
 import org.dfemu.emulator.mmu.Mmu;
 import org.dfemu.emulator.mmu.Pte;
+import org.dfemu.emulator.mmu.StaleTlbEntryException;
 import org.dfemu.emulator.mmu.Tlb;
 import org.dfemu.emulator.mmu.Translation;
 import org.dfemu.emulator.trace.EmulatorEvents;
@@ -38,6 +39,16 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * {@link EmulatorEvents#MMU_PAGE_FAULT} (va, error code, cr3, -). A mapping (or a table) that
  * points outside RAM ends in PhysicalMemory's {@code MachineCheckException}, as on hardware.
  *
+ * <p>Supervisor accesses: {@link #supervisorRead}/{@link #supervisorWrite} translate a data
+ * access made at CPL 0 whatever the current mode, through the same TLB and walker, and hand the
+ * physical address back instead of delivering a fault: the path of a kernel whose loads and
+ * stores are not emulated instructions (it does the memory operation itself, atomics included).
+ *
+ * <p>TLB check ({@link CpuSettings#tlbCheck}): every access carries {@link Access#CHECK}, so no
+ * access completes on the one-AND fast path and every hit is compared with a fresh walk
+ * ({@link StaleTlbEntryException} if the tables no longer back it). Off, the fast path is the
+ * same OR of a final field it always was.
+ *
  * <p>TLB maintenance: {@link #loadCr3} (flushes non-global entries), {@link #invlpg},
  * {@link #invltlb}, {@link #invltlbAll}, and cross-CPU {@link #shootdownPage} /
  * {@link #shootdownFlush}.
@@ -58,6 +69,8 @@ public final class Cpu {
     private final Cpus cpus;
     private final PhysicalMemory mem;
     private final Mmu mmu;
+    /** {@code mmu.tlb()}, held here so that the fast path is one dependent load shorter. */
+    private final Tlb tlb;
     private final CpuSettings settings;
     private final TrapHandler trap;
     private final TraceSink trace;
@@ -65,7 +78,9 @@ public final class Cpu {
     private final IntSupplier threadId;
 
     private long cr3;
-    /** {@link Access#USER} in user mode, 0 in kernel mode: OR-ed into every access. */
+    /** {@link Access#CHECK} with the TLB check on, else 0: OR-ed into every access. */
+    private final int check;
+    /** {@link Access#USER} in user mode, 0 in kernel mode, plus {@link #check}: OR-ed into every access. */
     private int mode;
 
     private long pageFaults;
@@ -81,10 +96,13 @@ public final class Cpu {
         this.mem = mem;
         this.settings = settings;
         this.mmu = new Mmu(mem, settings.nxe(), settings.physAddrBits());
+        this.tlb = mmu.tlb();
         this.trap = trap;
         this.trace = trace;
         this.clock = clock;
         this.threadId = threadId;
+        this.check = settings.tlbCheck() ? Access.CHECK : 0;
+        this.mode = check;
     }
 
     /** This CPU's number, 0 .. ncpus-1. */
@@ -115,14 +133,79 @@ public final class Cpu {
     }
 
     /** True while the CPU runs in user mode (CPL 3). */
-    public boolean isUserMode() { return mode != 0; }
+    public boolean isUserMode() { return Access.isUser(mode); }
 
     /**
      * Sets the privilege mode for the following accesses: {@code true} on return to a user
      * program, {@code false} on entry to the kernel. Caller: the thread running on this CPU.
      */
     public void setUserMode(boolean user) {
-        mode = user ? Access.USER : 0;
+        mode = (user ? Access.USER : 0) | check;
+    }
+
+    // ---- supervisor accesses ----------------------------------------------------------------
+
+    /**
+     * The physical address for a supervisor (CPL 0) data read of {@code va}, whatever the current
+     * mode: the TLB, or on a miss a walk of the tables at CR3 that sets A as the hardware does and
+     * is cached. No fault is delivered or counted: if the tables refuse the access the result is a
+     * negative {@link Translation} fault for the caller to handle. Throws
+     * {@link GeneralProtectionException} for a non-canonical address and, with the TLB check on,
+     * {@link StaleTlbEntryException}. Caller: the thread running on this CPU. Never blocks.
+     */
+    public long supervisorRead(long va) {
+        long pa = tlb.hit(va, Access.READ | check);
+        return pa >= 0 ? pa : supervisorSlow(va, Access.READ);
+    }
+
+    /**
+     * The TLB alone for a supervisor read: the physical address if a cached entry completes the
+     * access, else a negative value (then {@link #supervisorRead}, which walks). For callers that
+     * keep their miss path out of line, so that the hit path stays small enough to inline. Never
+     * throws; counts a hit only with {@link Tlb#COUNT_HITS}. Caller: the thread running on this CPU.
+     */
+    public long supervisorReadHit(long va) {
+        return tlb.hit(va, Access.READ | check);
+    }
+
+    /**
+     * As {@link #supervisorReadHit} for an address a 2 MiB page is expected to map (the kernel's
+     * direct map): one tag compare in the 2 MiB array ({@link Tlb#hitLarge}); negative if that
+     * alone does not complete the access.
+     */
+    public long supervisorReadHitLarge(long va) {
+        return tlb.hitLarge(va, Access.READ | check);
+    }
+
+    /** As {@link #supervisorReadHitLarge}, for a write. */
+    public long supervisorWriteHitLarge(long va) {
+        return tlb.hitLarge(va, Access.WRITE | check);
+    }
+
+    /** As {@link #supervisorReadHit}, for a write ({@link #supervisorWrite}). */
+    public long supervisorWriteHit(long va) {
+        return tlb.hit(va, Access.WRITE | check);
+    }
+
+    /**
+     * As {@link #supervisorRead}, for a write (or a locked read-modify-write, which x86 performs
+     * as a write whatever its outcome): needs RW at every level, and a miss sets D in the final
+     * entry.
+     */
+    public long supervisorWrite(long va) {
+        long pa = tlb.hit(va, Access.WRITE | check);
+        return pa >= 0 ? pa : supervisorSlow(va, Access.WRITE);
+    }
+
+    private long supervisorSlow(long va, int access) {
+        if (!Pte.isCanonical(va)) {
+            throw new GeneralProtectionException(id, Access.describe(access) + " at non-canonical address", va);
+        }
+        try {
+            return mmu.translate(cr3, va, access | check);
+        } catch (StaleTlbEntryException e) {
+            throw e.onCpu(id);
+        }
     }
 
     // ---- loads and stores -------------------------------------------------------------------
@@ -278,7 +361,7 @@ public final class Cpu {
     /** Physical address of {@code va} for {@code access} in the current mode; faults delivered and retried. */
     private long translate(long va, int access) {
         int need = access | mode;
-        long pa = mmu.hit(va, need);
+        long pa = tlb.hit(va, need);
         return pa >= 0 ? pa : translateSlow(va, access);
     }
 
@@ -287,7 +370,12 @@ public final class Cpu {
             throw new GeneralProtectionException(id, Access.describe(access | mode) + " at non-canonical address", va);
         }
         for (int faults = 0; ; faults++) {
-            long result = mmu.translate(cr3, va, access | mode);
+            long result;
+            try {
+                result = mmu.translate(cr3, va, access | mode);
+            } catch (StaleTlbEntryException e) {
+                throw e.onCpu(id);
+            }
             if (!Translation.isFault(result)) return result;
             int code = Translation.errorCode(result);
             if (faults == FAULT_RETRY_LIMIT) throw new FaultLoopException(id, va, code, faults);
@@ -303,7 +391,7 @@ public final class Cpu {
                     va, errorCode, cr3, 0);
         }
         int interrupted = mode;
-        mode = 0;
+        mode = check;
         try {
             trap.pageFault(this, va, errorCode);
         } finally {

@@ -23,12 +23,20 @@ public final class Access {
     public static final int EXEC = TlbEntry.X;
     /** OR-ed in for an access made in user mode: needs US at every level. */
     public static final int USER = TlbEntry.U;
+    /**
+     * OR-ed in by a CPU that verifies its TLB ({@code tlbCheck}): no cached entry carries this bit,
+     * so the one-AND fast path of {@link Tlb} never completes such an access, and {@link Mmu#translate}
+     * compares the entry it would use with a fresh walk. It asks for no permission.
+     */
+    public static final int CHECK = TlbEntry.CHECK;
 
     public static boolean isWrite(int access) { return (access & TlbEntry.W) != 0; }
 
     public static boolean isExec(int access) { return (access & TlbEntry.X) != 0; }
 
     public static boolean isUser(int access) { return (access & TlbEntry.U) != 0; }
+
+    public static boolean isChecked(int access) { return (access & TlbEntry.CHECK) != 0; }
 
     /** E.g. {@code "user write"}, for messages. */
     public static String describe(int access) {

@@ -15,6 +15,9 @@ import org.dfemu.emulator.memory.PhysicalMemory;
  *   <li>Otherwise (no entry, or a write to a page cached with D clear): walk; a successful walk
  *       is cached, a failed one drops any entry for the address and returns the fault.
  * </ol>
+ * An access with {@link Access#CHECK} never completes in {@link #hit}; in step 1 here the entry is
+ * first compared with a walk that changes nothing ({@link PageWalker#probe}), and a difference
+ * throws {@link StaleTlbEntryException}.
  *
  * <p>Thread safety: as {@link Tlb}: owned by one CPU.
  */
@@ -45,9 +48,10 @@ public final class Mmu {
     public long translate(long cr3, long va, int access) {
         long data = tlb.lookup(va);
         if (data != Tlb.NONE) {
-            long missing = access & ~data;
+            long missing = access & ~data & ~TlbEntry.CHECK;
             if (missing == 0) {
                 tlb.hits++;
+                if (Access.isChecked(access)) check(cr3, va, access, data);
                 return TlbEntry.pa(data, va);
             }
             if (missing != TlbEntry.D) {
@@ -56,12 +60,26 @@ public final class Mmu {
             }
         }
         tlb.walks++;
-        long result = walker.walk(cr3, va, access);
+        long result = walker.walk(cr3, va, access & ~TlbEntry.CHECK);
         if (Translation.isFault(result)) {
             tlb.drop(va);
             return result;
         }
         tlb.insert(va, result);
         return TlbEntry.pa(result, va);
+    }
+
+    /**
+     * The {@link Access#CHECK} of a hit on {@code cached}: a fresh walk that changes nothing must
+     * give the same physical address and grant every permission and the D bit the entry holds
+     * (an entry granting less is allowed, as on x86: the access faults and walks again). Throws
+     * {@link StaleTlbEntryException} otherwise.
+     */
+    private void check(long cr3, long va, int access, long cached) {
+        long truth = walker.probe(cr3, va);
+        if (Translation.isFault(truth) || TlbEntry.pa(truth, va) != TlbEntry.pa(cached, va)
+                || (cached & TlbEntry.CHECKED_BITS & ~truth) != 0) {
+            throw StaleTlbEntryException.of(cr3, va, access & ~TlbEntry.CHECK, cached, truth);
+        }
     }
 }

@@ -71,6 +71,23 @@ public final class PageWalker {
      * No requirements; never blocks.
      */
     public long walk(long cr3, long va, int access) {
+        return walk(cr3, va, access, true);
+    }
+
+    /**
+     * What the tables rooted at {@code cr3} say about {@code va} right now, without touching them:
+     * the {@link TlbEntry} data word a supervisor read would be given (W, U, X effective over the
+     * four levels, D and G as the final entry holds them, whether or not set), or a
+     * {@link Translation} fault if a level is not present or has a reserved bit. Sets no A or D
+     * bit. For checking a cached translation against the tables ({@link Access#CHECK}). No
+     * requirements; never blocks.
+     */
+    public long probe(long cr3, long va) {
+        return walk(cr3, va, Access.READ, false);
+    }
+
+    /** The walk; {@code update}: set A/D as the hardware does (false only for {@link #probe}). */
+    private long walk(long cr3, long va, int access, boolean update) {
         for (;;) {
             // Level 4: PML4.
             long a4 = Pte.entryAddress(cr3, va, Pte.LEVEL_PML4);
@@ -113,10 +130,10 @@ public final class PageWalker {
                 return Translation.fault(PageFaultCode.P | PageFaultCode.forAccess(access, nxe));
             }
 
-            long leaf = e1 | Pte.A | (Access.isWrite(access) ? Pte.D : 0);
-            if (!setAccessed(a4, e4) || !setAccessed(a3, e3)
+            long leaf = update ? e1 | Pte.A | (Access.isWrite(access) ? Pte.D : 0) : e1;
+            if (update && (!setAccessed(a4, e4) || !setAccessed(a3, e3)
                     || (!large && !setAccessed(a2, e2))
-                    || (leaf != e1 && !mem.cas64(a1, e1, leaf))) {
+                    || (leaf != e1 && !mem.cas64(a1, e1, leaf)))) {
                 continue; // an entry changed under us: walk again from the root
             }
             if ((leaf & Pte.D) != 0) bits |= TlbEntry.D;

@@ -1,6 +1,7 @@
 package org.dfemu.emulator.mmu;
 
 import java.util.Arrays;
+import org.dfemu.emulator.memory.PhysicalMemory;
 
 /**
  * One CPU's software TLB: cached translations with their effective permissions, looked up
@@ -15,7 +16,8 @@ import java.util.Arrays;
  *   large: {@value #LARGE_ENTRIES}  slots of 2 MiB pages, slot = (va &gt;&gt; 21) mod {@value #LARGE_ENTRIES}    (reach 64 MiB)
  *   each slot: [tag, data] adjacent in one long[] (one cache line holds 4 slots)
  * </pre>
- * Lookup tries the small array, then the large one. Why direct-mapped: the hit path is an index
+ * Lookup tries the small array, then the large one ({@link #hitLarge}, for addresses a 2 MiB page
+ * is expected to map, probes an unshadowed 2 MiB entry alone, with the same result). Why direct-mapped: the hit path is an index
  * computation, one tag load and compare, one data load and a permission AND, with no
  * replacement state to update (a set-associative LRU writes on every hit, and 4 ways mean 4
  * compares); replacement is trivially deterministic; and conflict misses cost only a re-walk,
@@ -36,7 +38,8 @@ import java.util.Arrays;
  * spurious fault, as it would on x86).
  *
  * <p>Counters ({@link #hits}, {@link #walks}, {@link #invlpgs}, {@link #flushes}) are plain
- * longs: only the thread running on this CPU touches them.
+ * longs: only the thread running on this CPU touches them. Fast-path hits are counted only with
+ * {@link #COUNT_HITS}.
  *
  * <p>Thread safety: owned by one CPU; only the thread running on that CPU (or a shootdown sent
  * while it is not running, since only one emulated thread runs at a time) may call it.
@@ -52,6 +55,22 @@ public final class Tlb {
     /** Returned by {@link #lookup} when no entry covers the address. */
     static final long NONE = -1;
 
+    /**
+     * Count hits in {@link #hit}: only with {@code -Ddfemu.countMemoryAccesses=true} (the reports
+     * that print them), so that the hit path stores nothing. Hits found by {@link Mmu#translate}
+     * are always counted.
+     */
+    public static final boolean COUNT_HITS = PhysicalMemory.COUNT_ACCESSES;
+
+    /**
+     * Cleared in a 2 MiB slot's tag word (whose low 21 bits are otherwise all ones) while 4 KiB
+     * entries may cover pages of its region: only {@link #hit}, which probes the small array
+     * first, may use it then. Set (the plain tag) when no 4 KiB entry does, which lets
+     * {@link #hitLarge} (the direct map's hits) cost one tag compare. Bookkeeping of the probe order only: what the TLB
+     * holds and when an entry goes are unchanged.
+     */
+    private static final long SHADOWED = 1;
+
     private final long[] small = new long[2 * SMALL_ENTRIES];
     private final long[] large = new long[2 * LARGE_ENTRIES];
 
@@ -62,23 +81,43 @@ public final class Tlb {
 
     /**
      * The fast path: the physical address of {@code va} if a cached entry covers it and allows
-     * {@code access}, else {@link #MISS}. Counts a hit. Never allocates, never throws.
+     * {@code access}, else a negative value (then {@link Mmu#translate}). Counts a hit only with
+     * {@link #COUNT_HITS}. Never allocates, never throws. Caller: the owning CPU.
      */
-    long hit(long va, int access) {
+    public long hit(long va, int access) {
         long[] s = small;
         int i = TlbEntry.slot4k(va, SMALL_ENTRIES);
         if (s[i] == TlbEntry.tag4k(va)) {
             long data = s[i + 1];
             if ((data & access) != access) return MISS;
-            hits++;
+            if (COUNT_HITS) hits++;
             return TlbEntry.pa4k(data, va);
         }
+        long[] l = large;
+        int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
+        if ((l[j] | SHADOWED) == TlbEntry.tag2m(va)) {
+            long data = l[j + 1];
+            if ((data & access) != access) return MISS;
+            if (COUNT_HITS) hits++;
+            return TlbEntry.pa2m(data, va);
+        }
+        return MISS;
+    }
+
+    /**
+     * {@link #hit} for an address the caller expects a 2 MiB page to map (a kernel's direct
+     * map): completes the access only from a 2 MiB entry that no 4 KiB entry shadows, with one
+     * tag compare, else returns a negative value (then {@link #hit} or {@link Mmu#translate}).
+     * What it returns is what {@link #hit} would: an unshadowed 2 MiB entry means no 4 KiB entry
+     * covers any page of its region. Never throws. Caller: the owning CPU.
+     */
+    public long hitLarge(long va, int access) {
         long[] l = large;
         int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
         if (l[j] == TlbEntry.tag2m(va)) {
             long data = l[j + 1];
             if ((data & access) != access) return MISS;
-            hits++;
+            if (COUNT_HITS) hits++;
             return TlbEntry.pa2m(data, va);
         }
         return MISS;
@@ -89,7 +128,7 @@ public final class Tlb {
         int i = TlbEntry.slot4k(va, SMALL_ENTRIES);
         if (small[i] == TlbEntry.tag4k(va)) return small[i + 1];
         int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
-        if (large[j] == TlbEntry.tag2m(va)) return large[j + 1];
+        if ((large[j] | SHADOWED) == TlbEntry.tag2m(va)) return large[j + 1];
         return NONE;
     }
 
@@ -101,15 +140,30 @@ public final class Tlb {
     void insert(long va, long data) {
         if (TlbEntry.isLarge(data)) {
             int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
-            large[j] = TlbEntry.tag2m(va);
-            large[j + 1] = data;
             dropSmall(va);
+            long tag = TlbEntry.tag2m(va);
+            large[j] = shadowed(tag) ? tag & ~SHADOWED : tag;
+            large[j + 1] = data;
         } else {
             int i = TlbEntry.slot4k(va, SMALL_ENTRIES);
             small[i] = TlbEntry.tag4k(va);
             small[i + 1] = data;
             dropLarge(va);
         }
+    }
+
+    /**
+     * True if a 4 KiB entry covers a page of the 2 MiB region whose tag is {@code tag2m}. The
+     * region's 512 pages fall in the 512 small slots one each (slot = page index in the region),
+     * so this reads every slot once; called only when a 2 MiB entry is cached (a walk).
+     */
+    private boolean shadowed(long tag2m) {
+        long base = tag2m & ~Pte.LARGE_MASK;
+        long[] s = small;
+        for (int i = 0; i < SMALL_ENTRIES; i++) {
+            if (s[2 * i] == (base | ((long) i << Pte.PAGE_SHIFT) | Pte.PAGE_MASK)) return true;
+        }
+        return false;
     }
 
     /** Drops any entry covering {@code va} without counting it (the hardware's drop on a fault). */
@@ -125,7 +179,7 @@ public final class Tlb {
 
     private void dropLarge(long va) {
         int j = TlbEntry.slot2m(va, LARGE_ENTRIES);
-        if (large[j] == TlbEntry.tag2m(va)) large[j] = 0;
+        if ((large[j] | SHADOWED) == TlbEntry.tag2m(va)) large[j] = 0;
     }
 
     /**
@@ -168,7 +222,7 @@ public final class Tlb {
         return lookup(va) != NONE;
     }
 
-    /** Accesses completed from a cached entry. */
+    /** Accesses completed from a cached entry (those of the fast path only with {@link #COUNT_HITS}). */
     public long hits() { return hits; }
 
     /** Page walks done (TLB misses, and writes to pages cached with D clear). */

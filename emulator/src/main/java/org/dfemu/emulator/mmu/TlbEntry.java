@@ -29,6 +29,10 @@ final class TlbEntry {
     static final int LARGE = (int) Pte.PS;
     static final int G = (int) Pte.G;
     static final int X = 0x200;
+    /** Never set in a data word: the {@link Access#CHECK} request bit (see there). */
+    static final int CHECK = 0x800;
+    /** The bits a fresh walk must grant for a cached entry to be still true: permissions and D. */
+    static final int CHECKED_BITS = W | U | D | X;
 
     /** A data word for a page at {@code framePa} (4 KiB or 2 MiB aligned) with {@code bits}. */
     static long make(long framePa, int bits) {
@@ -38,6 +42,17 @@ final class TlbEntry {
     static boolean isLarge(long data) { return (data & LARGE) != 0; }
 
     static boolean isGlobal(long data) { return (data & G) != 0; }
+
+    /** E.g. {@code "pa 0x1234000 (4K W D G)"}: a data word's page and bits, for messages. */
+    static String describe(long data, long va) {
+        StringBuilder sb = new StringBuilder(String.format("pa 0x%x (%s", pa(data, va), isLarge(data) ? "2M" : "4K"));
+        if ((data & W) != 0) sb.append(" W");
+        if ((data & U) != 0) sb.append(" U");
+        if ((data & X) != 0) sb.append(" X");
+        if ((data & D) != 0) sb.append(" D");
+        if ((data & G) != 0) sb.append(" G");
+        return sb.append(')').toString();
+    }
 
     static long tag4k(long va) { return va | Pte.PAGE_MASK; }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 import org.dfemu.emulator.api.Scheduler;
 import org.dfemu.emulator.api.TraceSink;
@@ -124,6 +125,8 @@ public final class LwktScheduler implements Scheduler {
     private int watchedAsleep;
     private long contextSwitches;
     private long digest;
+    /** {@link #onHandOff}'s listener: told the CPU of each thread dispatched. */
+    private IntConsumer handOffListener = cpu -> { };
 
     /**
      * A scheduler with {@link SchedulerSettings#DEFAULTS}.
@@ -202,6 +205,12 @@ public final class LwktScheduler implements Scheduler {
     public void requestStop(String reason) {
         Objects.requireNonNull(reason, "reason");
         if (stopReason == null) stopReason = reason;
+    }
+
+    @Override
+    public void onHandOff(IntConsumer cpuListener) {
+        if (runCalled) throw new IllegalStateException("onHandOff: the run has started");
+        handOffListener = Objects.requireNonNull(cpuListener, "cpuListener");
     }
 
     /** Snapshot of every thread ever spawned, by thread id. From the owner, or after {@link #run()}. */
@@ -660,6 +669,7 @@ public final class LwktScheduler implements Scheduler {
 
     /** Bookkeeping for handing the CPU from {@code from} (null: the host) to {@code next}. */
     private void dispatch(KThread from, KThread next) {
+        handOffListener.accept(next.cpu);
         next.state = ThreadState.RUNNING;
         curthread[next.cpu] = next;
         next.switches++;

@@ -117,7 +117,7 @@ public final class InitMain {
         Objects.requireNonNull(workload, "workload");
         Kernel kernel;
         try {
-            kernel = Kernel.boot(machine.ram(), config);
+            kernel = Kernel.boot(machine.ram(), machine.cpus(), config);
         } catch (KernelPanic p) {
             throw new StartupPanic(p, null);
         }

@@ -200,7 +200,7 @@ public final class KernProc implements VmPageout.Killproc {
                 kernel.vmMap().vmMapRemove(proc.map(), va, va + Param.ptoa(proc.regionPages()[u.reg()]));
                 proc.regionVa()[u.reg()] = 0;
                 proc.regionPages()[u.reg()] = 0;
-                sched.consume(MAP_OP_NS);
+                kernel.lwkt().consume(MAP_OP_NS);
             }
             case Action.WritePage w -> {
                 long va = pageVa(proc, w.reg(), w.page());
@@ -210,7 +210,7 @@ public final class KernProc implements VmPageout.Killproc {
                 } finally {
                     cpu.setUserMode(false);
                 }
-                sched.consume(PAGE_OP_NS);
+                kernel.lwkt().consume(PAGE_OP_NS);
             }
             case Action.VerifyPage v -> {
                 long va = pageVa(proc, v.reg(), v.page());
@@ -233,13 +233,13 @@ public final class KernProc implements VmPageout.Killproc {
                     if (proc.entry().dataLossPages() < 8) kernel.kprintf(loss.toString());
                     report.dataLoss(proc.entry(), loss);
                 }
-                sched.consume(PAGE_OP_NS);
+                kernel.lwkt().consume(PAGE_OP_NS);
             }
-            case Action.Sleep s -> sched.tsleep(proc.p(), "pause", Math.max(1, s.ns()));
+            case Action.Sleep s -> kernel.lwkt().sleepNs(proc.p(), "pause", Math.max(1, s.ns()));
             case Action.Fork f -> {
                 long vm2 = kernel.vmMap().vmspaceFork(proc.vm());
                 spawn(proc.name(), vm2, proc.regionVa().clone(), proc.regionPages().clone(), f.child()::next);
-                sched.consume(MAP_OP_NS);
+                kernel.lwkt().consume(MAP_OP_NS);
             }
             case Action.Exit e -> {
                 return false;
@@ -259,7 +259,7 @@ public final class KernProc implements VmPageout.Killproc {
         }
         proc.regionVa()[m.reg()] = addr[0];
         proc.regionPages()[m.reg()] = m.pages();
-        sched.consume(MAP_OP_NS);
+        kernel.lwkt().consume(MAP_OP_NS);
     }
 
     private static long pageVa(Process proc, int reg, long page) {

@@ -1,6 +1,7 @@
 package org.dfemu.kernel.kern;
 
 import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
@@ -77,6 +78,7 @@ public final class Lwkt {
                 "lwkt_attach_scheduler");
         Kassert.kkassert(scheduler.hz() == kernel.config().hz(), "scheduler hz == hz", "lwkt_attach_scheduler");
         sched = scheduler;
+        scheduler.onHandOff(this::handedOff);
     }
 
     /** True when the caller is in boot context (see the class comment). */
@@ -216,7 +218,7 @@ public final class Lwkt {
     }
 
     private long lockWordPa(long lk) {
-        long pa = km.pa(StructLock.lockWord(lk));
+        long pa = km.paForWrite(StructLock.lockWord(lk));
         if ((pa & 7) != 0) {
             throw Kassert.panic("lock 0x%x: lock word not 8-byte aligned", lk);
         }
@@ -224,11 +226,33 @@ public final class Lwkt {
     }
 
     private long lockPa(long kva) {
-        long pa = km.pa(kva);
+        long pa = km.paForWrite(kva);
         if ((pa & 7) != 0) {
             throw Kassert.panic("spinlock 0x%x: lock word not 8-byte aligned", kva);
         }
         return pa;
+    }
+
+    /**
+     * The scheduler's hand-off to a thread on {@code cpuid} (its first run included): the
+     * kernel's accesses from now on go through that CPU's TLB, as a real CPU's accesses change
+     * hands there. Called by the scheduler before the chosen thread runs, so no scheduling point
+     * needs to look the CPU up again. Never blocks.
+     */
+    private void handedOff(int cpuid) {
+        Cpu cpu = kernel.pmap().cpuFor(cpuid);
+        if (cpu != null) {
+            km.setCpu(cpu);
+        }
+    }
+
+    /**
+     * Back in boot context after the scheduler's run (the host thread reads the reports): the
+     * kernel's accesses go through cpu 0 again, as boot context's always do. Boot context only.
+     */
+    public void bootContextResumed() {
+        Kassert.kkassert(bootContext(), "boot context", "lwkt_boot_context_resumed");
+        km.setCpu(kernel.pmap().curcpu());
     }
 
     /** {@code crit_enter}. */
@@ -264,6 +288,15 @@ public final class Lwkt {
         }
         long timeoutNs = timo == 0 ? 0 : (long) timo * 1_000_000_000L / hz();
         kernel.trace().tsleep(ident, wmesg);
+        return sched.tsleep(ident, wmesg, timeoutNs);
+    }
+
+    /**
+     * A sleep of the workload's own (dfemu only: a program's pause, not a kernel tsleep, so not
+     * traced as one): {@code timeoutNs} of virtual time on {@code ident}, or until woken. Thread
+     * context; always a scheduling point. Returns as the scheduler's tsleep.
+     */
+    public int sleepNs(long ident, String wmesg, long timeoutNs) {
         return sched.tsleep(ident, wmesg, timeoutNs);
     }
 

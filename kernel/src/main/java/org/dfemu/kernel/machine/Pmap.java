@@ -125,11 +125,11 @@ import static org.dfemu.kernel.vm.StructVmPage.PG_WRITEABLE;
  *     under pm_spin, call back, continue from the following key), because RB_SCAN's scan record
  *     would need a kernel stack in emulated memory. The order and the tolerance of removals in the
  *     callback are RB_SCAN's; an entry inserted ahead of the walk during a callback is visited.</li>
- * <li>TLB shootdowns go to the emulated CPUs ({@link PmapInval}), attached by
- *     {@link #attachCpus}. The kernel's own loads and stores through {@link KernelMemory} walk the
- *     kernel page tables in software ({@link #pmapKvaToPhys}), through a cache that re-checks the
- *     leaf entry on every hit ({@link #pmapKvaLeaf}): they never use a stale translation and set
- *     no A/D bits.</li>
+ * <li>TLB shootdowns go to the emulated CPUs ({@link PmapInval}): the boot cpu from
+ *     pmap_bootstrap, the machine's from {@link #attachCpus}. The kernel's own loads and stores
+ *     through {@link KernelMemory} are supervisor accesses of the current cpu, through its TLB
+ *     and the emulator's page walker (which sets A and D), as on the real machine, so they too
+ *     see a PTE change only once it is invalidated.</li>
  * </ul>
  */
 public final class Pmap {
@@ -252,9 +252,11 @@ public final class Pmap {
     private final PmapInval inval;
     /** {@code pv_entry_rb_tree}: RB_GENERATE2(pv_entry_rb_tree, pv_entry, pv_entry, pv_entry_compare, vm_pindex_t, pv_pindex). */
     private final Tree.Rb pvEntryRbTree;
-    // The machine's CPUs, attached once after boot (configuration, not kernel state); null while
-    // the kernel runs without a machine (no CPU can then have cached a translation).
+    // The CPUs the kernel runs on (configuration, not kernel state): the boot cpus from
+    // pmap_bootstrap, the machine's once attached; null before pmap_bootstrap (no CPU can then
+    // have cached a translation).
     private volatile Cpus cpus;
+    private boolean cpusAttached;
 
     /** (boot only) Lays out pmap.c's globals: kernel_pmap, pvzone_store and the scalars. */
     public Pmap(Kernel kernel, DataSegment data) {
@@ -311,8 +313,37 @@ public final class Pmap {
     /** {@code pmap_initialized}. */
     public boolean pmapInitialized() { return km.load32(globals + PMAP_INITIALIZED) != 0; }
 
-    /** The attached CPUs, or null. */
+    /** The CPUs the kernel runs on: the boot cpus after pmap_bootstrap, the machine's once attached; null before. */
     public Cpus cpus() { return cpus; }
+
+    /**
+     * {@code smp_active_mask} (mp_machdep.c): the cpus running kernel code, which invalidations
+     * target; the boot cpu alone until the machine's CPUs are attached (the APs start then).
+     */
+    public long smpActiveMask() { return cpusAttached ? cpus.allMask() : 1L; }
+
+    /**
+     * {@code mycpu} as a CPU of the machine: the running thread's once the machine's CPUs are
+     * attached; before, the boot cpu, which then runs all kernel code (boot context, and the
+     * threads of a scheduler attached without the machine's CPUs, as in unit tests). Null before
+     * pmap_bootstrap. Never blocks.
+     */
+    public Cpu curcpu() {
+        return cpus == null ? null : cpuFor(lwkt.mycpuid());
+    }
+
+    /**
+     * The machine CPU that runs kernel code on cpu {@code cpuid}: that CPU once the machine's
+     * CPUs are attached, before it the boot cpu (see {@link #curcpu}). Null before
+     * pmap_bootstrap. Any context; never blocks.
+     */
+    public Cpu cpuFor(int cpuid) {
+        Cpus c = cpus;
+        if (c == null) {
+            return null;
+        }
+        return cpusAttached ? c.cpu(cpuid) : c.cpu(0);
+    }
 
     /** pmap_inval.c (pmap_inval_smp and friends, smp_invltlb). */
     public PmapInval pmapInval() { return inval; }
@@ -625,12 +656,8 @@ public final class Pmap {
      * pmap_bootstrap() (boot only), called by getmemsize() with Maxmem known and before
      * phys_avail is built: sets KvaStart/KvaEnd/KvaSize, builds the kernel page tables
      * ({@link #createPagetables}) from the pages after the kernel image, fills the protection
-     * codes and PAT tables, initialises kernel_pmap, and installs the kernel page-table walk as
-     * KernelMemory's translator of kernel_map addresses.
-     *
-     * <p>PORT: the C loads CR3 here; the port's CPUs get it when the machine attaches
-     * ({@link #attachCpus}), since the boot itself runs on the host thread, not on an emulated
-     * CPU.
+     * codes and PAT tables, initialises kernel_pmap, and loads CR3 on the boot cpu (cpu 0 of
+     * {@link Kernel#bootCpus}), whose TLB the kernel's own accesses go through from then on.
      */
     public void pmapBootstrap(Machdep md, long maxmem) {
         long kvaSize = kernel.config().kvaSizeFor(Param.ptoa(maxmem));
@@ -668,75 +695,12 @@ public final class Pmap {
         pmapInitPat();
         pmapPinitDefaults(kernelPmap);
 
-        PhysicalMemory ram = km.ram();
-        km.installKvaTranslator(new KernelMemory.KvaTranslator() {
-            @Override
-            public long kvaToPhys(long va) { return pmapKvaToPhys(ram, kpml4, va); }
-
-            @Override
-            public long leafEntry(long va) { return pmapKvaLeaf(ram, kpml4, va); }
-        });
-    }
-
-    /**
-     * The physical address of the valid leaf entry mapping the non-DMAP kernel address va (the
-     * PTE, or the PD entry of a 2 MiB page with {@link KernelMemory#LEAF_2M} or'ed in), or -1 if
-     * unmapped: the same walk as {@link #pmapKvaToPhys}, for KernelMemory's translation cache,
-     * which re-reads this entry on every hit. Never blocks.
-     */
-    private static long pmapKvaLeaf(PhysicalMemory ram, long kpml4, long va) {
-        long e = ram.load64(kpml4 + 8 * pmapPdpIndex(va));
-        if ((e & X86_PG_V) == 0) {
-            return -1;
-        }
-        e = ram.load64((e & PG_FRAME) + 8 * pmapPdIndex(va));
-        if ((e & X86_PG_V) == 0) {
-            return -1;
-        }
-        long pde = (e & PG_FRAME) + 8 * pmapPtIndex(va);
-        e = ram.load64(pde);
-        if ((e & X86_PG_V) == 0) {
-            return -1;
-        }
-        if ((e & X86_PG_PS) != 0) {
-            return pde | KernelMemory.LEAF_2M;
-        }
-        long pte = (e & PG_FRAME) + 8 * pmapPteIndex(va);
-        return (ram.load64(pte) & X86_PG_V) == 0 ? -1 : pte;
-    }
-
-    /**
-     * The kernel's address translation of a non-DMAP kernel address, for {@link KernelMemory}: a
-     * software walk of the kernel page tables from KPML4phys, reading RAM directly (the walk must
-     * not recurse into KernelMemory). Returns -1 if unmapped. Never blocks.
-     *
-     * <p>Why a software walk and not the emulator's PageWalker: the kernel's own accesses in the
-     * port are not instructions on an emulated CPU, so they have no CPU (hence no TLB or CR3) to
-     * go through, and a hardware walk would set A and D bits on every kernel access, changing the
-     * PTEs kernel code inspects. The walk follows the same tables the MMU walks, so a kernel
-     * address unmapped in the tables faults here too (KernelMemory panics).
-     */
-    private static long pmapKvaToPhys(PhysicalMemory ram, long kpml4, long va) {
-        long e = ram.load64(kpml4 + 8 * pmapPdpIndex(va));
-        if ((e & X86_PG_V) == 0) {
-            return -1;
-        }
-        e = ram.load64((e & PG_FRAME) + 8 * pmapPdIndex(va));
-        if ((e & X86_PG_V) == 0) {
-            return -1;
-        }
-        e = ram.load64((e & PG_FRAME) + 8 * pmapPtIndex(va));
-        if ((e & X86_PG_V) == 0) {
-            return -1;
-        }
-        if ((e & X86_PG_PS) != 0) {
-            return (e & PG_PS_FRAME) | (va & PDRMASK);
-        }
-        e = ram.load64((e & PG_FRAME) + 8 * pmapPteIndex(va));
-        if ((e & X86_PG_V) == 0) {
-            return -1;
-        }
-        return (e & PG_FRAME) | (va & PAGE_MASK);
+        // The boot cpu runs on the kernel page tables from here on: its TLB, filled by the
+        // emulator's page walker, translates every kernel access (KernelMemory).
+        cpus = kernel.bootCpus();
+        Cpu bsp = cpus.cpu(0);
+        bsp.loadCr3(kpml4);
+        km.setCpu(bsp);
     }
 
     /**
@@ -763,27 +727,36 @@ public final class Pmap {
     }
 
     /**
-     * Attaches the machine's CPUs: every CPU loads the kernel's CR3 (KPML4phys), as each cpu does
-     * in the C when it starts running on the kernel page tables, and from then on PTE changes
-     * are invalidated in their TLBs. Call once, after boot, before any emulated CPU access.
-     * (boot only) Panics if called twice, if the machine has more CPUs than the kernel was booted
-     * for, or if the CPUs lack NX, which the port's protection codes use.
+     * Attaches the machine's CPUs: every CPU other than the boot cpu loads the kernel's CR3
+     * (KPML4phys), as each AP does in the C when it starts running on the kernel page tables, and
+     * from then on PTE changes are invalidated in their TLBs. A kernel booted on a boot cpu of
+     * its own ({@link Kernel#bootCpus} is not {@code machineCpus}) moves to the machine's: all of
+     * them load CR3, and cpu 0 carries the boot context's accesses on. Call once, after boot,
+     * before any emulated CPU access. (boot only) Panics if called twice, if the machine has more
+     * CPUs than the kernel was booted for, or if the CPUs lack NX, which the port's protection
+     * codes use.
      *
-     * <p>PORT: the C's cpus load CR3 in their own startup code; the port's boot runs on the host
-     * thread, so this loads every CPU's CR3 on their behalf.
+     * <p>PORT: the C's APs load CR3 in their own startup code; the port's boot runs on the host
+     * thread, so this loads their CR3 on their behalf.
      */
     public void attachCpus(Cpus machineCpus) {
-        Kassert.kkassert(cpus == null, "cpus == NULL", "pmap_attach_cpus");
+        Kassert.kkassert(!cpusAttached, "!cpus_attached", "pmap_attach_cpus");
+        Kassert.kkassert(cpus != null, "pmap_bootstrap done", "pmap_attach_cpus");
         Kassert.kkassert(machineCpus.count() <= kernel.config().ncpus(), "machine cpus <= ncpus", "pmap_attach_cpus");
         long cr3 = kpml4phys();
+        boolean bootedHere = machineCpus == cpus;
         for (int i = 0; i < machineCpus.count(); i++) {
             Cpu cpu = machineCpus.cpu(i);
             if (!cpu.settings().nxe()) {
                 throw Kassert.panic("pmap: cpu%d lacks NX (EFER.NXE), which pmap_nx_enable=1 requires", i);
             }
-            cpu.loadCr3(cr3);
+            if (i != 0 || !bootedHere) {
+                cpu.loadCr3(cr3);
+            }
         }
         cpus = machineCpus;
+        cpusAttached = true;
+        km.setCpu(machineCpus.cpu(0));
     }
 
     /**
@@ -916,9 +889,9 @@ public final class Pmap {
 
     /** cpu_invlpg() on the caller's cpu, if the machine is attached. */
     private void cpuInvlpg(long va) {
-        Cpus c = cpus;
+        Cpu c = curcpu();
         if (c != null) {
-            c.cpu(lwkt.mycpuid()).invlpg(va);
+            c.invlpg(va);
         }
     }
 
@@ -2727,7 +2700,7 @@ public final class Pmap {
      */
     public void pmapActivate(long pmap) {
         Cpus c = cpus;
-        Kassert.kassert(c != null, () -> "pmap_activate: no CPUs attached");
+        Kassert.kassert(cpusAttached, () -> "pmap_activate: no CPUs attached");
         int cpu = lwkt.mycpuid();
         long a = pmap + StructPmap.pm_active$OFFSET;
         for (;;) {
@@ -2753,7 +2726,7 @@ public final class Pmap {
      */
     public void pmapActivateOnReturn(long pmap) {
         Cpus c = cpus;
-        Kassert.kassert(c != null, () -> "pmap_activate: no CPUs attached");
+        Kassert.kassert(cpusAttached, () -> "pmap_activate: no CPUs attached");
         int cpu = lwkt.mycpuid();
         if ((km.load64(pmap + StructPmap.pm_active$OFFSET) & (1L << cpu)) != 0
                 && c.cpu(cpu).cr3() == pmapKextract(StructPmap.pm_pml4(km, pmap))) {
@@ -2768,7 +2741,7 @@ public final class Pmap {
      */
     public void pmapDeactivate(long pmap) {
         Cpus c = cpus;
-        Kassert.kassert(c != null, () -> "pmap_deactivate: no CPUs attached");
+        Kassert.kassert(cpusAttached, () -> "pmap_deactivate: no CPUs attached");
         int cpu = lwkt.mycpuid();
         c.cpu(cpu).loadCr3(kpml4phys());
         long a = pmap + StructPmap.pm_active$OFFSET;

@@ -21,8 +21,9 @@ import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
  * while the PTE changes and the rendezvous collapses into: change the PTE, then invalidate on
  * the target cpus through the emulator's {@link Cpu#shootdownPage}/{@link Cpu#shootdownFlush}
  * (which count and trace each IPI). The single-cpu shortcut of the C is the same call with only
- * the caller's bit set. Until the machine's CPUs are attached ({@link Pmap#attachCpus}) no cpu
- * can have cached anything, and only the PTE is changed. {@code pmap->pm_active} is one 64-bit
+ * the caller's bit set. Targets are limited to the running cpus ({@code smp_active_mask},
+ * {@link Pmap#smpActiveMask}): the boot cpu alone until the machine's CPUs are attached. Before
+ * pmap_bootstrap no cpu can have cached anything, and only the PTE is changed. {@code pmap->pm_active} is one 64-bit
  * mask (the emulator has at most 64 cpus).
  */
 public final class PmapInval {
@@ -49,14 +50,16 @@ public final class PmapInval {
         this.km = kernel.km();
     }
 
-    /** The cpus to invalidate on: the pmap's active cpus and the caller's, on this machine. */
+    /** The cpus to invalidate on: the pmap's active cpus among the running ones, and the caller's. */
     private long targetMask(Cpus cpus, long pmap) {
-        long tmpmask = StructPmap.pm_active(km, pmap) & cpus.allMask();
-        return tmpmask | (1L << kernel.lwkt().mycpuid());
+        long tmpmask = StructPmap.pm_active(km, pmap) & kernel.pmap().smpActiveMask();
+        return tmpmask | (1L << mycpu(cpus).id());
     }
 
     private Cpu mycpu(Cpus cpus) {
-        return cpus.cpu(kernel.lwkt().mycpuid());
+        Cpu cpu = kernel.pmap().curcpu();
+        km.checkCpu(cpu, "pmap_inval");
+        return cpu;
     }
 
     /**
@@ -181,7 +184,7 @@ public final class PmapInval {
     public void smpInvltlb() {
         Cpus cpus = kernel.pmap().cpus();
         if (cpus != null) {
-            mycpu(cpus).shootdownFlush(cpus.allMask(), false);
+            mycpu(cpus).shootdownFlush(kernel.pmap().smpActiveMask(), false);
         }
     }
 }

@@ -40,6 +40,7 @@ public final class Trap implements TrapHandler {
     /** trap(T_PAGEFLT): see the class comment. Runs on the faulting thread; may block. */
     @Override
     public void pageFault(Cpu cpu, long va, int errorCode) {
+        km.checkCpu(cpu, "trap");
         boolean usermode = (errorCode & PageFaultCode.U) != 0;
         long traceT0 = kernel.trace().faultStart();
         int rv = trapPfault(va, errorCode, usermode);

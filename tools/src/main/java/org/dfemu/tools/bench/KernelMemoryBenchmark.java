@@ -18,10 +18,10 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * What one kernel memory access costs the port, the unit the allocator benchmarks are made of:
- * {@code KernelMemory.load64} of a kernel_map address (translated through KernelMemory's
- * translation cache, which re-reads the leaf PTE on each hit, as every access to zone items,
- * slabs and kmem_alloc'ed headers is; the 32 pages used all stay cached, so no walk is timed), of the
- * DMAP alias of the same physical word (translated by a subtraction, as the data segment and
+ * {@code KernelMemory.load64} of a kernel_map address (a supervisor read through the boot CPU's
+ * TLB that hits a 4 KiB entry, as every access to zone items, slabs and kmem_alloc'ed headers
+ * does; the 32 pages used all stay cached, so no walk is timed), of the DMAP alias of the same
+ * physical word (a hit on a 2 MiB entry, one tag compare, as accesses to the data segment and
  * vm_page array are), and {@code PhysicalMemory.load64} of that physical address.
  *
  * <p>Addresses: 1024 words, seeded random, over the PV ENTRY zone's mapped pages of a booted

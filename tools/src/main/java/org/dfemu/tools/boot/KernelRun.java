@@ -142,6 +142,7 @@ final class KernelRun {
         }
         beforeRun.accept(machine, kernel);
         RunResult result = machine.scheduler().run();
+        kernel.lwkt().bootContextResumed();
         KernelCheck.Violation violation = null;
         if (result.outcome() == RunResult.Outcome.ALL_EXITED || result.outcome() == RunResult.Outcome.STOPPED) {
             // Quiescent only when no process is left: no operation on user memory can be half done.
@@ -185,6 +186,11 @@ final class KernelRun {
             long[] n = machine.ram().accessCounts();
             out.printf(Locale.ROOT, "emulated memory accesses: %d loads, %d stores, %d atomics, %d bulk%n",
                     n[0], n[1], n[2], n[3]);
+            for (int i = 0; i < machine.cpus().count(); i++) {
+                var c = machine.cpu(i).counters();
+                out.printf(Locale.ROOT, "cpu%d TLB: %d hits, %d walks, %d invlpg, %d flushes%n", i, c.tlbHits(),
+                        c.tlbMisses(), c.invlpgs(), c.tlbFlushes());
+            }
         }
         long freeLow = sysctlOr(kernel, FREE_LOW);
         long freeLowTime = sysctlOr(kernel, FREE_LOW_TIME);

@@ -1,30 +1,35 @@
 package org.dfemu.kernel.machine;
 
+import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.cpu.CpuSettings;
+import org.dfemu.emulator.cpu.Cpus;
+import org.dfemu.emulator.cpu.TrapHandler;
+import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;
-import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.vm.StructVmMapEntry;
 import org.dfemu.kernel.vm.VmPage;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * KernelMemory's kernel_map translation cache never answers with a translation the kernel page
- * tables no longer hold: a KVA page read (and so cached) and then remapped by each of the pmap's
- * ways of changing a kernel PTE, with or without its invalidation, reads the new page, and an
- * unmapped one faults as it did before the cache.
+ * The kernel's own accesses go through the boot CPU's TLB: each of the pmap's ways of changing a
+ * kernel PTE invalidates it, so a page read (and so cached) and then remapped or unmapped reads
+ * the new page or faults; a PTE changed with no invalidation is stale, as on hardware, and the
+ * TLB check ({@code debug.tlb_check}) catches the hit on it.
  */
-class KvaTranslationCacheTest {
+class KernelTlbTest {
     private static final long PAGE = Param.PAGE_SIZE;
 
-    private TestKernel t;
+    private PhysicalMemory ram;
     private Kernel k;
     private KernelMemory km;
     private Pmap pmap;
@@ -32,12 +37,16 @@ class KvaTranslationCacheTest {
     private long pa1;
     private long pa2;
 
-    @BeforeEach
-    void setUp() {
-        t = TestKernel.boot(32L << 20);
-        k = t.kernel;
+    /** Boots a 32M kernel on one boot CPU (checked or not) and maps nothing yet at {@code va}. */
+    private void boot(boolean tlbCheck) {
+        ram = new PhysicalMemory(32L << 20);
+        Cpus cpus = new Cpus(1, ram, CpuSettings.DEFAULT.withTlbCheck(tlbCheck), TrapHandler.FATAL, TraceSink.NONE,
+                () -> 0, () -> 0);
+        k = new Kernel(ram, cpus, KernelConfig.defaults());
+        k.boot();
         km = k.km();
         pmap = k.pmap();
+        assertSame(cpus.cpu(0), km.cpu(), "boot context runs on the boot CPU");
         va = k.vmKern().kmemAllocPageable(k.vmMap().kernelMap(), 2 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
         assertNotEquals(0, va);
         pa1 = newPage(0x1111_0000_0000_0000L);
@@ -46,7 +55,7 @@ class KvaTranslationCacheTest {
 
     @AfterEach
     void tearDown() {
-        t.close();
+        if (ram != null) ram.close();
     }
 
     /** A wired page whose words read pattern + word index, through the DMAP. */
@@ -55,15 +64,15 @@ class KvaTranslationCacheTest {
         k.vmPage().vmPageWire(m);
         long pa = k.vmPage().VM_PAGE_TO_PHYS(m);
         for (long off = 0; off < PAGE; off += 8) {
-            t.ram.store64(pa + off, pattern + off / 8);
+            ram.store64(pa + off, pattern + off / 8);
         }
         return pa;
     }
 
     private void assertMaps(long pa, String how) {
-        assertEquals(t.ram.load64(pa + 8 * 17), km.load64(va + 8 * 17), how + ": a load reads the new page");
+        assertEquals(ram.load64(pa + 8 * 17), km.load64(va + 8 * 17), how + ": a load reads the new page");
         km.store64(va + 8 * 5, 0x5a5aL + pa);
-        assertEquals(0x5a5aL + pa, t.ram.load64(pa + 8 * 5), how + ": a store lands in the new page");
+        assertEquals(0x5a5aL + pa, ram.load64(pa + 8 * 5), how + ": a store lands in the new page");
         assertEquals(pa + 8 * 5, km.pa(va + 8 * 5), how);
     }
 
@@ -74,26 +83,20 @@ class KvaTranslationCacheTest {
 
     @Test
     void aRemappedPageIsReadThroughItsNewPte() {
+        boot(true);
         pmap.pmapKenter(va, pa1);
         assertMaps(pa1, "pmap_kenter");
-        km.load64(va);                                  // cached now
         pmap.pmapKenterQuick(va, pa2);
         assertMaps(pa2, "pmap_kenter_quick over a live mapping");
         pmap.pmapKenter(va, pa1);
         assertMaps(pa1, "pmap_kenter over a live mapping");
         pmap.pmapQenter(va, new long[] {k.vmPage().PHYS_TO_VM_PAGE(pa2)}, 1);
         assertMaps(pa2, "pmap_qenter");
-        // A PTE rewritten through its DMAP alias with no pmap function and no invalidation at all
-        // (as a *_noinval caller's window before its pmap_invalidate_range): the cache re-reads
-        // the PTE, so even then it is never stale.
-        long ptep = pmap.pmapPte(pmap.kernelPmap(), va);
-        assertTrue(km.isDmap(ptep));
-        km.store64(ptep, (km.load64(ptep) & ~Pmap.PG_FRAME) | pa1);
-        assertMaps(pa1, "PTE store through the DMAP");
     }
 
     @Test
     void anUnmappedPageFaultsAfterBeingCached() {
+        boot(true);
         pmap.pmapKenter(va, pa1);
         assertMaps(pa1, "pmap_kenter");
         pmap.pmapKremove(va);
@@ -106,29 +109,40 @@ class KvaTranslationCacheTest {
 
         pmap.pmapQenter(va, new long[] {k.vmPage().PHYS_TO_VM_PAGE(pa1), k.vmPage().PHYS_TO_VM_PAGE(pa2)}, 2);
         assertMaps(pa1, "pmap_qenter");
-        assertEquals(t.ram.load64(pa2 + 8 * 3), km.load64(va + PAGE + 8 * 3), "pmap_qenter: second page");
+        assertEquals(ram.load64(pa2 + 8 * 3), km.load64(va + PAGE + 8 * 3), "pmap_qenter: second page");
         pmap.pmapQremove(va, 2);
         assertFaults("pmap_qremove");
         assertThrows(KernelPanic.class, () -> km.load64(va + PAGE), "pmap_qremove: second page");
     }
 
+    /** Rewrites va's PTE to map {@code pa} through its DMAP alias: no pmap function, no invalidation. */
+    private void remapWithoutInvalidation(long pa) {
+        long ptep = pmap.pmapPte(pmap.kernelPmap(), va);
+        assertTrue(km.isDmap(ptep));
+        km.store64(ptep, (km.load64(ptep) & ~Pmap.PG_FRAME) | pa);
+    }
+
     @Test
-    void pagesSharingACacheSlotEvictEachOther() {
-        // Two pages KVA_CACHE_SLOTS pages apart use the same slot: alternating between them must
-        // each time give the page's own contents.
-        long span = (long) KernelMemory.KVA_CACHE_SLOTS * PAGE;
-        long far = k.vmKern().kmemAllocPageable(k.vmMap().kernelMap(), 2 * span, StructVmMapEntry.VM_SUBSYS_KMALLOC);
-        assertNotEquals(0, far);
-        long a = far;
-        long b = far + span;
-        pmap.pmapKenter(a, pa1);
-        pmap.pmapKenter(b, pa2);
-        for (int i = 0; i < 3; i++) {
-            assertEquals(t.ram.load64(pa1 + 8), km.load64(a + 8));
-            assertEquals(t.ram.load64(pa2 + 8), km.load64(b + 8));
-        }
-        pmap.pmapKremove(a);
-        assertEquals(t.ram.load64(pa2 + 8), km.load64(b + 8));
-        assertThrows(KernelPanic.class, () -> km.load64(a + 8));
+    void aPteChangedWithoutInvalidationIsStale() {
+        boot(false);
+        pmap.pmapKenter(va, pa1);
+        assertMaps(pa1, "pmap_kenter");
+        remapWithoutInvalidation(pa2);
+        assertEquals(ram.load64(pa1 + 8 * 17), km.load64(va + 8 * 17), "the TLB still maps the old page");
+        pmap.pmapInvalidateRange(pmap.kernelPmap(), va, va + PAGE);
+        assertMaps(pa2, "after the invalidation");
+    }
+
+    @Test
+    void theTlbCheckCatchesAMissingInvalidation() {
+        boot(true);
+        pmap.pmapKenter(va, pa1);
+        assertMaps(pa1, "pmap_kenter");
+        remapWithoutInvalidation(pa2);
+        KernelPanic p = assertThrows(KernelPanic.class, () -> km.load64(va + 8 * 17));
+        String expected = String.format("panic: cpu0: TLB check: stale translation for kernel read of 0x%016x (cr3 0x%x): "
+                + "cached pa 0x%x (4K W X D), page tables pa 0x%x (4K W X D)", va + 8 * 17, pmap.kpml4phys(),
+                pa1 + 8 * 17, pa2 + 8 * 17);
+        assertEquals(expected, p.getMessage());
     }
 }
