@@ -1,14 +1,19 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.emulator.disk.DiskStats;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.KernelSymbols;
+import org.dfemu.kernel.TraceRecords;
 import org.dfemu.kernel.machine.Vmparam;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
 import java.nio.file.Path;
 
 import static org.dfemu.kernel.vm.StructVmPage.PBUSY_MASK;
@@ -97,7 +102,7 @@ class SwapPagerIoTest {
                 assertEquals(StructVmObject.OBJT_SWAP, StructVmObject.type(km, obj));
                 long blk = sp.swpPagerMetaCtl(obj, 10, 0);
                 assertEquals(blk + 1, sp.swpPagerMetaCtl(obj, 11, 0), "one cluster, contiguous blocks");
-                assertEquals(3, rig.disk.stats().writes(), "one request per page");
+                assertEquals(1, rig.disk.stats().writes(), "the cluster is one request");
 
                 // Throw the pages away, then fault them back from swap into fresh pages.
                 for (int i = 0; i < 3; i++) {
@@ -131,6 +136,82 @@ class SwapPagerIoTest {
             assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
             assertTrue(done[0]);
         }
+    }
+
+    /**
+     * swap_pager_putpages sends a full cluster (nsw_cluster_max = 16 pages) as one buf, and
+     * swap_pager_getpage with burst reads brings the run back in one buf: each is ONE device
+     * request with one completion and one swp_pager_async_iodone (its swap_io_done event).
+     */
+    @Test
+    void sixteenPageClusterIsWrittenAndReadAsOneRequestWithOneCompletion() throws IOException {
+        TraceRecords trace = new TraceRecords();
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 24, true, trace)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            sp.swapPagerIntrStart();
+            int n = sp.nswClusterMax();
+            assertEquals(16, n, "nsw_cluster_max");
+            long obj = VmTestSupport.newObject(k, 64);
+            boolean[] done = {false};
+            rig.mk.thread("user", 0, () -> {
+                byte[][] data = new byte[n][];
+                long[] m = new long[n];
+                for (int i = 0; i < n; i++) {
+                    data[i] = pattern(100 + i);
+                    m[i] = dirtyPage(k, obj, i, data[i]);
+                }
+                DiskStats before = rig.disk.stats();
+                sp.swapPagerPutpages(obj, m, n, 0, new int[n]);   // synchronous: returns after the completion
+                DiskStats written = rig.disk.stats();
+                assertEquals(1, written.requests() - before.requests(), "one device request for 16 pages");
+                assertEquals(1, written.writes() - before.writes(), "completed once");
+                assertEquals((long) n * PAGE, written.bytesWritten() - before.bytesWritten());
+                assertEquals(1, trace.of(KernelEvents.SWAP_IO_START).size());
+                assertEquals(n, trace.of(KernelEvents.SWAP_IO_START).getFirst().a3(), "its page count");
+                assertEquals(1, trace.of(KernelEvents.SWAP_IO_DONE).size(), "one swp_pager_async_iodone");
+                long blk = sp.swpPagerMetaCtl(obj, 0, 0);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(blk + i, sp.swpPagerMetaCtl(obj, i, 0), "contiguous blocks");
+                    assertEquals(0, StructVmPage.dirty(km, m[i]));
+                    k.vmPage().vmPageBusyWait(m[i], false, "test");
+                    k.vmPage2().vmPageFree(m[i]);
+                }
+
+                // Read the run back: page 0 faulted, 15 more read with it (vm.swap_burst_read).
+                km.store32(symbol(k, "swap_burst_read"), n - 1);
+                long first = k.vmPage().vmPageAlloc(obj, 0, VmPage.VM_ALLOC_NORMAL);
+                assertEquals(VmPager.VM_PAGER_OK, sp.swapPagerGetpage(obj, new long[] {first}, 0));
+                DiskStats read = rig.disk.stats();
+                assertEquals(1, read.requests() - written.requests(), "one device request for 16 pages");
+                assertEquals(1, read.reads() - written.reads(), "completed once");
+                assertEquals((long) n * PAGE, read.bytesRead() - written.bytesRead());
+                assertEquals(2, trace.of(KernelEvents.SWAP_IO_START).size());
+                assertEquals(n, trace.of(KernelEvents.SWAP_IO_START).getLast().a3(), "its page count");
+                assertEquals(2, trace.of(KernelEvents.SWAP_IO_DONE).size(), "one swp_pager_async_iodone");
+                for (int i = 0; i < n; i++) {
+                    long p = i == 0 ? first : k.vmPage().vmPageLookup(obj, i);
+                    assertNotEquals(0, p, "page " + i + " read ahead");
+                    assertEquals(VM_PAGE_BITS_ALL, StructVmPage.valid(km, p));
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(data[i], read(k, p), "page " + i);
+                }
+                k.vmPage().vmPageWakeup(first);
+                done[0] = true;
+                rig.mk.machine.scheduler().requestStop("test done");
+            });
+            RunResult r = rig.mk.machine.scheduler().run();
+            assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
+            assertTrue(done[0]);
+        }
+    }
+
+    /** The address of swap_pager.c's global {@code name} (sysctl vm.{@code name}). */
+    private static long symbol(Kernel k, String name) {
+        KernelSymbols.Symbol g = k.symbols().symbols().stream()
+                .filter(s -> s.layout() != null && s.layout().name().orElse("").equals("swap_pager_globals"))
+                .findFirst().orElseThrow(() -> new AssertionError("no swap_pager_globals"));
+        return g.va() + g.layout().byteOffset(MemoryLayout.PathElement.groupElement(name));
     }
 
     /** The pagedaemon's writes are asynchronous: PEND at once, the swapintr thread completes them. */
