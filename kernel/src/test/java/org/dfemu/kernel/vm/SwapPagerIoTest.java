@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.lang.foreign.MemoryLayout;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.dfemu.kernel.vm.StructVmPage.PBUSY_MASK;
 import static org.dfemu.kernel.vm.StructVmPage.PG_SWAPPED;
@@ -165,12 +166,7 @@ class SwapPagerIoTest {
                 DiskStats before = rig.disk.stats();
                 sp.swapPagerPutpages(obj, m, n, 0, new int[n]);   // synchronous: returns after the completion
                 DiskStats written = rig.disk.stats();
-                assertEquals(1, written.requests() - before.requests(), "one device request for 16 pages");
-                assertEquals(1, written.writes() - before.writes(), "completed once");
-                assertEquals((long) n * PAGE, written.bytesWritten() - before.bytesWritten());
-                assertEquals(1, trace.of(KernelEvents.SWAP_IO_START).size());
-                assertEquals(n, trace.of(KernelEvents.SWAP_IO_START).getFirst().a3(), "its page count");
-                assertEquals(1, trace.of(KernelEvents.SWAP_IO_DONE).size(), "one swp_pager_async_iodone");
+                assertOneRequest(true, n, before, written, trace, 1);
                 long blk = sp.swpPagerMetaCtl(obj, 0, 0);
                 for (int i = 0; i < n; i++) {
                     assertEquals(blk + i, sp.swpPagerMetaCtl(obj, i, 0), "contiguous blocks");
@@ -183,13 +179,7 @@ class SwapPagerIoTest {
                 km.store32(symbol(k, "swap_burst_read"), n - 1);
                 long first = k.vmPage().vmPageAlloc(obj, 0, VmPage.VM_ALLOC_NORMAL);
                 assertEquals(VmPager.VM_PAGER_OK, sp.swapPagerGetpage(obj, new long[] {first}, 0));
-                DiskStats read = rig.disk.stats();
-                assertEquals(1, read.requests() - written.requests(), "one device request for 16 pages");
-                assertEquals(1, read.reads() - written.reads(), "completed once");
-                assertEquals((long) n * PAGE, read.bytesRead() - written.bytesRead());
-                assertEquals(2, trace.of(KernelEvents.SWAP_IO_START).size());
-                assertEquals(n, trace.of(KernelEvents.SWAP_IO_START).getLast().a3(), "its page count");
-                assertEquals(2, trace.of(KernelEvents.SWAP_IO_DONE).size(), "one swp_pager_async_iodone");
+                assertOneRequest(false, n, written, rig.disk.stats(), trace, 2);
                 for (int i = 0; i < n; i++) {
                     long p = i == 0 ? first : k.vmPage().vmPageLookup(obj, i);
                     assertNotEquals(0, p, "page " + i + " read ahead");
@@ -204,6 +194,24 @@ class SwapPagerIoTest {
             assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
             assertTrue(done[0]);
         }
+    }
+
+    /**
+     * Between {@code before} and {@code after} the disk served exactly one request, a write or a
+     * read of {@code npages} pages, completed once; and the kernel traced one more swbuf of that
+     * many pages (the {@code swbufs}-th) with its swp_pager_async_iodone.
+     */
+    private static void assertOneRequest(boolean write, int npages, DiskStats before, DiskStats after,
+                                         TraceRecords trace, int swbufs) {
+        assertEquals(1, after.requests() - before.requests(), "one device request for " + npages + " pages");
+        assertEquals(1, write ? after.writes() - before.writes() : after.reads() - before.reads(), "completed once");
+        assertEquals((long) npages * PAGE, write ? after.bytesWritten() - before.bytesWritten()
+                : after.bytesRead() - before.bytesRead());
+        List<TraceRecords.Rec> starts = trace.of(KernelEvents.SWAP_IO_START);
+        assertEquals(write ? 1 : 0, starts.getLast().a1(), "direction");
+        assertEquals(npages, starts.getLast().a3(), "its page count");
+        assertEquals(starts.size(), trace.of(KernelEvents.SWAP_IO_DONE).size(), "one swp_pager_async_iodone per swbuf");
+        assertEquals(swbufs, starts.size(), "one swbuf per cluster");
     }
 
     /** The address of swap_pager.c's global {@code name} (sysctl vm.{@code name}). */
