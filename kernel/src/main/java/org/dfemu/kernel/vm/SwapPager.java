@@ -85,8 +85,8 @@ import static org.dfemu.kernel.vm.VmSwap.SWB_DMMAX;
  * list of their physical addresses (VmSwap.swapdevStrategy), which is what the disk driver's
  * busdma would derive from the pbuf's KVA mapping, so there is no pmap_qenter/pmap_qremove. As in
  * the C, a swbuf is one request with one completion. The disk's completion interrupt only records
- * the status in the swbuf; the rest of biodone runs, as
- * in DragonFly where bio completion runs in the disk's interrupt thread, in the kernel thread
+ * the status in the swbuf; the rest of biodone runs, as in DragonFly where bio completion runs in
+ * the disk's interrupt thread, in the kernel thread
  * "swapintr" (started by {@link #swapPagerIntrStart}), or in the waiting thread for synchronous
  * writes (biowait, then swp_pager_async_iodone, as the C does). vm_token and the object tokens are
  * not taken (see Lwkt's PORT note); gd_vmtotal.t_vm and the kcollect callbacks are not kept.
