@@ -129,7 +129,6 @@ public final class Kernel {
         this.vmPageout = new VmPageout(this, data, sysctl);
         this.vmObject = new VmObject(this, data);
         this.vmPager = new VmPager();
-        this.vmFault = new VmFault(this);
         this.vmPage2 = new VmPage2(this);
         this.vmPage = new VmPage(this, data);
         this.pmap = new Pmap(this, data);
@@ -140,6 +139,7 @@ public final class Kernel {
         this.swapPager = new SwapPager(this, data, sysctl);
         this.failAlloc = new FailAlloc(this, data, sysctl);
         this.kernProcTable = new KernProcTable(this, data);
+        this.vmFault = new VmFault(this, data, sysctl);
         vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
         this.symbols = data.symbols();

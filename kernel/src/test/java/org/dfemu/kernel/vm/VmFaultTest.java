@@ -19,6 +19,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
+import static org.dfemu.kernel.vm.UserProcs.entryAt;
+import static org.dfemu.kernel.vm.UserProcs.exitProcess;
+import static org.dfemu.kernel.vm.UserProcs.mapAnon;
+import static org.dfemu.kernel.vm.UserProcs.newProcess;
+import static org.dfemu.kernel.vm.UserProcs.userLoad;
+import static org.dfemu.kernel.vm.UserProcs.userStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,56 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VmFaultTest {
     private static final long MB = 1L << 20;
     private static final long BASE = 0x1000_0000L;
-
-    /** A process of the current thread: a new vmspace, p_vmspace set, its pmap active here. */
-    private static long newProcess(Kernel k, long vm) {
-        KernelMemory km = k.km();
-        long p = k.kernSlaballoc().kmalloc(StructProc.SIZEOF, k.kernSlaballoc().mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
-        StructProc.p_vmspace(km, p, vm);
-        StructThread.td_proc(km, k.lwkt().curthread(), p);
-        k.pmap().pmapActivate(StructVmspace.vm_pmap(vm));
-        return p;
-    }
-
-    /** The process exits: its pmap leaves the cpu, the vmspace reference is dropped. */
-    private static void exitProcess(Kernel k, long p) {
-        KernelMemory km = k.km();
-        long vm = StructProc.p_vmspace(km, p);
-        k.pmap().pmapDeactivate(StructVmspace.vm_pmap(vm));
-        StructThread.td_proc(km, k.lwkt().curthread(), 0);
-        k.vmMap().vmspaceRel(vm);
-        k.kernSlaballoc().kfree(p, k.kernSlaballoc().mTemp());
-    }
-
-    /** Anonymous memory (mmap MAP_ANON at a fixed address). */
-    private static void mapAnon(Kernel k, long vm, long addr, long len, int prot) {
-        long[] a = {addr};
-        int rv = k.vmMap().vmMapFind(StructVmspace.vm_map(vm), 0, 0, 0, a, len, 0, false,
-                StructVmMapEntry.VM_MAPTYPE_NORMAL, StructVmMapEntry.VM_SUBSYS_MMAP, prot, Vm.VM_PROT_ALL, 0);
-        assertEquals(VmMap.KERN_SUCCESS, rv);
-    }
-
-    private static Cpu cpu(MachineKernel mk) { return mk.machine.cpu(mk.kernel.lwkt().mycpuid()); }
-
-    private static long userLoad(MachineKernel mk, long va) {
-        Cpu c = cpu(mk);
-        c.setUserMode(true);
-        try {
-            return c.load64(va);
-        } finally {
-            c.setUserMode(false);
-        }
-    }
-
-    private static void userStore(MachineKernel mk, long va, long v) {
-        Cpu c = cpu(mk);
-        c.setUserMode(true);
-        try {
-            c.store64(va, v);
-        } finally {
-            c.setUserMode(false);
-        }
-    }
 
     private static void checkPmap(Kernel k, long vm) {
         new PmapCheck(k).assertUserPmap(StructVmspace.vm_pmap(vm), true);
@@ -109,16 +65,6 @@ class VmFaultTest {
             mk.run();
             VmPageQueueCheck.assertConsistent(k);
         }
-    }
-
-    private static long entryAt(Kernel k, long vm, long va) {
-        long map = StructVmspace.vm_map(vm);
-        long[] e = new long[1];
-        k.vmMap().vmMapLock(map);
-        boolean found = k.vmMap().vmMapLookupEntry(map, va, e);
-        k.vmMap().vmMapUnlock(map);
-        assertTrue(found);
-        return e[0];
     }
 
     @Test
