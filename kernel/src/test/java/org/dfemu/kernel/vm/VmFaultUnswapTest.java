@@ -2,7 +2,7 @@ package org.dfemu.kernel.vm;
 
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelConfig.SwapmetaAlloc;
+import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Vmparam;
 import org.junit.jupiter.api.Test;
