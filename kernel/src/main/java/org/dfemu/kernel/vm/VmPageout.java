@@ -1136,7 +1136,8 @@ public final class VmPageout {
             lwkt.consume(PAGEOUT_PASS_NS);
 
             // INACTIVE -> CLEAN/PAGEOUT, toward target1 (hard) or target2 (lazily), plus the
-            // deficit of failed allocations. PORT: vmstats has no per-cpu deltas to roll up.
+            // deficit of failed allocations, from counts with every cpu's adjustments folded in.
+            kernel.vmMeter().vmstatsRollup();
             if (!isep) km.store64(globals + VM_PAGEDAEMON_UPTIME, timeUptime());
             if (state == State.PAGING_TARGET1) {
                 availShortage = p2.vmPagingTarget1Count() + vmPageoutDeficit();

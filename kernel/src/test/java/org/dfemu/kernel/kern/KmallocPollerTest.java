@@ -1,5 +1,6 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.kernel.TestKernel;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.emulator.sched.ThreadState;
@@ -64,7 +65,7 @@ class KmallocPollerTest {
     }
 
     private static long free(Kernel k) {
-        return StructVmstats.v_free_count(k.km(), k.vmMeter().vmstats());
+        return TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
     }
 
     @Test
