@@ -19,8 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
  * The outcome docs/swapmeta.md reports for each SWAPMETA allocator, pinned on a short sweep of the
  * committed disk-images/swapmeta-pressure.spec: zalloc finishes, the plain kmalloc_obj conversion
  * stops with the pagedaemon and the emergency pager asleep in vm_wait under
- * _kmalloc_obj(SWAPMETA), and the ready-slab reserve finishes with 1, 3 and 8 slabs. A change to
- * the port that alters any of these fails here, and docs/swapmeta.md must be measured again.
+ * _kmalloc_obj(SWAPMETA), and the ready-slab reserve finishes with 3 and 8 slabs (with 1 slab it
+ * livelocks on seeds 1 and 2). A change to the port that alters any of these fails here, and
+ * docs/swapmeta.md must be measured again.
+ *
+ * <p>Every variant's lowest free count is 0, in the first tick: the writers' admission tests read
+ * their cpu's copy of vmstats, which lags the free queue by up to VMMETER_SLOP_COUNT (128) pages
+ * per cpu until a hardclock (DragonFly's per-cpu gd_vmstats), so on this 2-cpu 16 MiB machine
+ * they go far below v_free_reserved (47) until the free queue is empty and vm_page_alloc's
+ * vmstats_rollup() refuses them.
  */
 class SwapmetaPressureTest {
     private static final String SEEDS = "1..3";
@@ -48,7 +55,7 @@ class SwapmetaPressureTest {
         r = dfemu("sweep", image.toString(), "--no-progress", "--seeds", SEEDS, "--jobs", "2",
                 "-e", "vm.swapmeta_alloc=kmalloc_obj_reserve", "-e", "kern.kmalloc_obj_reserve_slabs=1,3,8",
                 "--json", b.toString());
-        assertEquals(0, r.status(), r.out() + r.err());
+        assertEquals(1, r.status(), "one ready slab livelocks on two seeds: " + r.out() + r.err());
         reserve = SweepReport.read(b);
     }
 
@@ -62,9 +69,9 @@ class SwapmetaPressureTest {
         SweepReport.VariantSummary v = variant(plain, "vm.swapmeta_alloc=zalloc");
         assertEquals(3, v.runs());
         assertEquals(3, v.ok(), v.toString());
-        // The pageout daemon took free pages below v_free_reserved (47) but never to the
-        // interrupt reserve (17): one zalloc page serves 12 swblocks.
-        assertTrue(v.freeLow() < 47 && v.freeLow() > 17, "lowest free count " + v.freeLow());
+        // The writers empty the free queue against their cpus' lagging copies (see above);
+        // zalloc's pageout still pages through: one zalloc page serves 12 swblocks.
+        assertEquals(0, v.freeLow(), "lowest free count");
     }
 
     @Test
@@ -73,9 +80,9 @@ class SwapmetaPressureTest {
         assertEquals(3, v.runs());
         assertEquals(3, v.deadlocks(), v.toString());
         assertEquals(0, v.ok());
-        // The SYSTEM class (the daemons are TDF_SYSTHREAD) stops at v_interrupt_free_min, 17
-        // pages, short of the 32 a slab needs.
-        assertEquals(17, v.freeLow());
+        // The writers emptied the free queue before the pagedaemon ran (see above); the daemons'
+        // slab allocations then find nothing, short of the 32 pages a slab needs.
+        assertEquals(0, v.freeLow());
     }
 
     @Test
@@ -91,16 +98,27 @@ class SwapmetaPressureTest {
                         && boot.out().contains("), from kmem_slab_alloc, from _kmalloc_obj(SWAPMETA), from swp_pager_meta_build,"
                         + " from swap_pager_putpages, from vm_pageout_flush"),
                 boot.out());
-        assertTrue(boot.out().contains("v_interrupt_free_min         17  at"), boot.out());
+        assertTrue(boot.out().contains("v_interrupt_free_min         17  BELOW"), boot.out());
     }
 
     @Test
-    void theReserveOfReadySlabsPagesThroughEverySeedWithOneThreeAndEightSlabs() {
-        for (String slabs : List.of("1", "3", "8")) {
+    void theReserveOfReadySlabsPagesThroughEverySeedWithThreeAndEightSlabs() {
+        for (String slabs : List.of("3", "8")) {
             SweepReport.VariantSummary v = variant(reserve,
                     "vm.swapmeta_alloc=kmalloc_obj_reserve:kern.kmalloc_obj_reserve_slabs=" + slabs);
             assertEquals(3, v.runs());
             assertEquals(3, v.ok(), v.toString());
         }
+    }
+
+    @Test
+    void oneReadySlabIsNotEnoughOnceTheWritersHaveEmptiedTheFreeQueue() {
+        // The one ready slab is used up and its refill finds no free page: the writers took them
+        // all against their cpus' lagging copies; seeds 1 and 2 livelock, seed 3 pages through.
+        SweepReport.VariantSummary v = variant(reserve,
+                "vm.swapmeta_alloc=kmalloc_obj_reserve:kern.kmalloc_obj_reserve_slabs=1");
+        assertEquals(3, v.runs());
+        assertEquals(1, v.ok(), v.toString());
+        assertEquals(2, v.deadlocks(), v.toString());
     }
 }
