@@ -82,12 +82,6 @@ public final class StructVmstats {
     public static final long v_cache_count$OFFSET = Ctypes.offset(LAYOUT, "v_cache_count");
     public static final long v_dma_avail$OFFSET = Ctypes.offset(LAYOUT, "v_dma_avail");
 
-    /**
-     * VMMETER_SLOP_COUNT (vmmeter.h): how far below zero a cpu's pending adjustment of a count may
-     * go before the cpu folds it into the global vmstats (and its own copy) at once.
-     */
-    public static final long VMMETER_SLOP_COUNT = 128;
-
     public static StructLayout layout() { return LAYOUT; }
 
     /** {@code atomic_add_long(&vmstats->FIELD, delta)} for the long field at {@code fieldOffset}. */

@@ -514,16 +514,17 @@ public final class VmPage {
         if (queue != PQ_NONE) {
             long pq = vmPageQueue(queue);
             pglist.tailqRemove(pq + StructVpgqueues.pl$OFFSET, m);
-            // This cpu's adjustment; folded into the global count (and this cpu's copy) at once
-            // only when it falls below -VMMETER_SLOP_COUNT, so the low-memory tests see it.
+            // This cpu's adjustment and its own copy (it sees its own change at once; other cpus
+            // at the next hardclock). When the adjustment falls below -1024 while paging is near,
+            // it is folded into the global count at once so the pageout daemon sees it.
             long gd = kernel.globaldata().mycpu();
             int cntOffset = StructVpgqueues.cnt_offset(km, pq);
             long cnt = StructGlobaldata.gd_vmstats_adj(gd) + cntOffset;
             km.fetchAdd64(cnt, -1);
-            if (km.load64(cnt) < -StructVmstats.VMMETER_SLOP_COUNT) {
+            km.fetchAdd64(StructGlobaldata.gd_vmstats(gd) + cntOffset, -1);
+            if (km.load64(cnt) < -1024 && p2().vmPagingStart(-1024 * kernel.config().ncpus())) {
                 long copy = km.swap64(cnt, 0);
                 StructVmstats.add(km, vs(), cntOffset, copy);
-                StructVmstats.add(km, StructGlobaldata.gd_vmstats(gd), cntOffset, copy);
             }
             // PORT: dfemu-only low-water mark of v_free_count (DragonFly has no such counter).
             if (queue - pc(m) == PQ_FREE) kernel.vmMeter().dfemuFreeLow();
@@ -549,9 +550,12 @@ public final class VmPage {
             _vmPageQueuesSpinLock(queue);
             long pq = vmPageQueue(queue);
             StructVpgqueues.lcnt(km, pq, StructVpgqueues.lcnt(km, pq) + 1);
-            // This cpu's adjustment only; a hardclock or vmstats_rollup() folds it in.
-            StructVmstats.add(km, StructGlobaldata.gd_vmstats_adj(kernel.globaldata().mycpu()),
-                    StructVpgqueues.cnt_offset(km, pq), 1);
+            // This cpu's adjustment and its own copy; a hardclock or vmstats_rollup() folds the
+            // adjustment into the global count.
+            long gd = kernel.globaldata().mycpu();
+            int cntOffset = StructVpgqueues.cnt_offset(km, pq);
+            km.fetchAdd64(StructGlobaldata.gd_vmstats_adj(gd) + cntOffset, 1);
+            km.fetchAdd64(StructGlobaldata.gd_vmstats(gd) + cntOffset, 1);
             StructVmPage.queue(km, m, queue);
             long pl = pq + StructVpgqueues.pl$OFFSET;
             if (queue - pc(m) == PQ_FREE) {
