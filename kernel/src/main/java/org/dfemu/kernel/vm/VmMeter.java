@@ -23,14 +23,18 @@ import java.lang.foreign.StructLayout;
  * struct vmmeter gd_cnt[ncpus];        // PORT: globaldata's gd_cnt, one per cpu, in one array
  * </pre>
  *
- * <p>Per-cpu copies, as in the C: a cpu adds its queue and wiring changes to its own
- * {@code gd->gd_vmstats_adj} (vm_page.c), and the threshold tests read its own copy
- * {@code gd->gd_vmstats} (vm_page2.h). {@link #vmstatsRollupCpu} folds one cpu's adjustments into
- * the global vmstats; every cpu does so from its hardclock and then refreshes its copy
- * ({@link org.dfemu.kernel.kern.KernClock}); {@link #vmstatsRollup} folds every cpu's at once
- * (the pagedaemon before each pass, vm_page_alloc when the counts promised a page it could not
- * find). So the global counts lag the queues by the unfolded adjustments, and a cpu's copy lags
- * the global by up to a tick: on several cpus the thresholds are soft, as in DragonFly.
+ * <p>Per-cpu copies, as in the C (vm_meter.c, vm_page.c, kern_clock.c): a cpu adds each queue
+ * change both to its pending adjustment {@code gd->gd_vmstats_adj} and to its own copy
+ * {@code gd->gd_vmstats}, so it sees its own changes at once; wiring changes go to the adjustment
+ * only. The threshold tests read the running cpu's copy (vm_page2.h). {@link #vmstatsRollupCpu}
+ * folds one cpu's adjustments into the global vmstats; every cpu does so from its hardclock and
+ * then takes a fresh copy of the global ({@link org.dfemu.kernel.kern.KernClock});
+ * {@link #vmstatsRollup} folds every cpu's at once (the pagedaemon, three times a pass;
+ * vm_page_alloc when the counts promised a page it could not find). A queue removal also folds
+ * its count early when the adjustment is below -1024 while paging is near, into the global only.
+ * So another cpu's changes reach a cpu's copy only after the changing cpu's hardclock (or an early
+ * fold, or a rollup) and then the reading cpu's next hardclock: the thresholds are soft across
+ * cpus, as in DragonFly.
  */
 public final class VmMeter {
     private final KernelMemory km;

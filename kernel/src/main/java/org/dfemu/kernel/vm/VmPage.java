@@ -1240,8 +1240,8 @@ public final class VmPage {
      * not wired, valid 0; or 0 when the allocation class may not dig deeper into the free pages,
      * or (with VM_ALLOC_NULL_OK) when the slot is already taken.
      *
-     * <p>Admission, against the running cpu's copy of the counts ({@code mycpu->gd_vmstats}, up
-     * to a tick old; see {@link VmMeter}): any caller while {@code v_free_count >=
+     * <p>Admission, against the running cpu's copy of the counts ({@code mycpu->gd_vmstats},
+     * exact for this cpu's own changes, behind on other cpus'; see {@link VmMeter}): any caller while {@code v_free_count >=
      * v_free_reserved}; INTERRUPT while a free page exists; SYSTEM while the cache is empty and
      * {@code v_free_count > v_interrupt_free_min}. A thread with TDF_SYSTHREAD is treated as
      * SYSTEM. Refused NORMAL requests recycle a PQ_CACHE page (free it, try again); every other

@@ -22,8 +22,8 @@ import static org.dfemu.kernel.vm.StructVmPage.VM_PAGE_BITS_ALL;
  * below reserved). Every predicate except vm_paging_inactive() is also true whenever
  * {@code v_free_count < v_free_reserved}, whatever the cache holds.
  *
- * <p>The predicates read the running cpu's copy {@code mycpu->gd_vmstats}, up to a tick behind
- * the queues (see {@link VmMeter}); only vm_paging_min_nice()'s trip-point delta reads the global
+ * <p>The predicates read the running cpu's copy {@code mycpu->gd_vmstats}: exact for this cpu's
+ * own queue changes, behind on other cpus' until the rollups (see {@link VmMeter}); only vm_paging_min_nice()'s trip-point delta reads the global
  * thresholds. All predicates: no requirements, never block.
  */
 public final class VmPage2 {

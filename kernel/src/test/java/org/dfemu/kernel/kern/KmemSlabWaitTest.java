@@ -49,7 +49,7 @@ class KmemSlabWaitTest {
         while (free(k) > target) {
             long m = k.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_INTERRUPT);
             if (m == 0) {
-                // This cpu's copy of the counts lags pages freed since its last tick: wait one.
+                // This cpu's copy of the counts does not yet show pages other cpus freed: wait a tick.
                 k.lwkt().tsleep(k.vmMeter().vmstats(), "tick", 1);
                 continue;
             }

@@ -16,7 +16,6 @@ import static org.dfemu.kernel.vm.VmPage.VM_ALLOC_SYSTEM;
 import static org.dfemu.kernel.vm.VmTestSupport.cache;
 import static org.dfemu.kernel.vm.VmTestSupport.drainTo;
 import static org.dfemu.kernel.vm.VmTestSupport.free;
-import static org.dfemu.kernel.vm.VmTestSupport.tick;
 import static org.dfemu.kernel.vm.VmTestSupport.interruptFreeMin;
 import static org.dfemu.kernel.vm.VmTestSupport.makeCachePages;
 import static org.dfemu.kernel.vm.VmTestSupport.newObject;
@@ -51,11 +50,10 @@ class VmPageAllocTest {
     }
 
     /**
-     * vm_page_alloc() after a clock tick, so the cpu's copy of the counts is exact and the
-     * class boundaries are tested, not the copy's lag (that is VmmeterPercpuTest's subject).
+     * vm_page_alloc() on the one cpu: its copy of the counts follows its own queue changes at
+     * once, so no tick is needed (the lag between cpus is VmmeterPercpuTest's subject).
      */
     private long alloc(long object, long pindex, int req) {
-        tick(k);
         return vp.vmPageAlloc(object, pindex, req);
     }
 
@@ -86,7 +84,7 @@ class VmPageAllocTest {
     }
 
     @Test
-    void normalBelowTheReserveRecyclesTheCacheOnAStaleCopy() {
+    void normalBelowTheReserveRecyclesOneCachePage() {
         long obj = newObject(k, 64);
         makeCachePages(k, obj, 0, 3);
         assertEquals(3, cache(k));
@@ -98,20 +96,15 @@ class VmPageAllocTest {
         assertEquals(0, alloc(0, 8, VM_ALLOC_QUICK));
         assertEquals(deficit + 1, po.vmPageoutDeficit());
 
-        // NORMAL below the reserve frees a cache page and looks again; the freed page reaches
-        // only this cpu's gd_vmstats_adj, not the gd_vmstats copy the retry reads, so the loop
-        // goes on until the cache is empty, then fails.
-        assertEquals(0, alloc(0, 7, VM_ALLOC_NORMAL), "recycles the whole cache against its stale copy");
-        assertEquals(0, cache(k), "every cache page was freed");
-        assertEquals(reserved + 2, free(k), "the recycled pages went to the free queue");
-        assertEquals(0, StructVmObject.resident_page_count(km, obj), "and left their object");
-        assertEquals(deficit + 2, po.vmPageoutDeficit());
-
-        // After the next tick the copy shows them: NORMAL is admitted from the free queue.
-        long m = alloc(0, 9, VM_ALLOC_NORMAL);
-        assertNotEquals(0, m, "admitted once a tick refreshed the copy");
+        // NORMAL below the reserve frees one cache page and looks again; the free queue insert
+        // adjusted this cpu's own gd_vmstats too, so the retry sees v_free_reserved and is
+        // admitted (vm_page.c _vm_page_add_queue_spinlocked, vm_page_alloc).
+        long m = alloc(0, 7, VM_ALLOC_NORMAL);
+        assertNotEquals(0, m, "admitted after recycling one cache page");
         assertEquals(0, StructVmPage.object(km, m));
-        assertEquals(reserved + 1, free(k));
+        assertEquals(2, cache(k), "only one cache page was recycled");
+        assertEquals(reserved - 1, free(k));
+        assertEquals(deficit + 1, po.vmPageoutDeficit(), "no refusal this time");
     }
 
     @Test
@@ -159,14 +152,14 @@ class VmPageAllocTest {
         assertEquals(deficit + 1, po.vmPageoutDeficit());
         assertEquals(1, cache(k));
 
-        // With NORMAL as well, the cache page is recycled into the free queue; the retry still
-        // reads this cpu's stale copy (free below the reserve, one cache page), finds no cache
-        // page and fails.
-        assertEquals(0, alloc(0, 0, VM_ALLOC_SYSTEM | VM_ALLOC_NORMAL));
+        // With NORMAL as well, the cache page is recycled into the free queue; this cpu's copy
+        // shows it at once, so the retry is admitted at v_free_reserved.
+        assertNotEquals(0, alloc(0, 0, VM_ALLOC_SYSTEM | VM_ALLOC_NORMAL));
         assertEquals(0, cache(k));
-        assertEquals(reserved(k), free(k));
-        // After the next tick the copy shows the recycled page: SYSTEM alone is admitted again.
+        assertEquals(reserved(k) - 1, free(k));
+        // The cache is now empty: SYSTEM alone is admitted below the reserve.
         assertNotEquals(0, alloc(0, 1, VM_ALLOC_SYSTEM));
+        assertEquals(deficit + 1, po.vmPageoutDeficit());
     }
 
     @Test

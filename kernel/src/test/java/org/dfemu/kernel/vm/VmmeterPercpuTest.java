@@ -18,9 +18,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The per-cpu vmstats of DragonFly 737b020b54 (vm_page.c, vm_page2.h, vm_meter.c, kern_clock.c):
- * a cpu's page allocations go to its own gd_vmstats_adj; another cpu's admission test and paging
- * predicates read that other cpu's gd_vmstats copy, which sees them only after its own hardclock
- * (or a vmstats_rollup() it runs). Two cpus, two threads, no virtual time spent in between: the
+ * a cpu's queue changes go to its own gd_vmstats_adj and its own gd_vmstats copy, so it sees them
+ * at once; another cpu's admission test and paging predicates read that other cpu's copy, which
+ * sees them only after its own hardclock (or a vmstats_rollup() it runs). Two cpus, two threads, no virtual time spent in between: the
  * first hardclock is at 10 ms.
  */
 class VmmeterPercpuTest {
@@ -46,11 +46,14 @@ class VmmeterPercpuTest {
                     taken.add(m);
                 }
                 assertEquals(0, k.lwkt().ticks(), "no tick yet");
-                // Its own copy saw its allocations only in VMMETER_SLOP_COUNT batches; after a
-                // vmstats_rollup() it sees all of them.
-                meter.vmstatsRollup();
-                assertTrue(k.vmPage2().vmPagingMin(), "cpu 1 after its rollup: below v_free_min");
+                // Each queue removal also adjusted cpu 1's own copy: it sees the shortage at
+                // once, with no rollup and no tick.
+                assertTrue(StructVmstats.v_free_count(km, StructGlobaldata.gd_vmstats(k.globaldata().globaldataFind(1)))
+                        < reserved, "cpu 1's copy follows its own changes");
+                assertTrue(k.vmPage2().vmPagingMin(), "cpu 1 without a rollup: below v_free_min");
                 assertTrue(k.vmPage2().vmPagingSevere());
+                assertEquals(0, k.vmPage().vmPageAlloc(0, 3, VmPage.VM_ALLOC_NORMAL),
+                        "cpu 1 refuses a NORMAL allocation below v_free_reserved");
                 drained[0] = true;
                 k.lwkt().wakeup(chan);
             });
@@ -74,16 +77,17 @@ class VmmeterPercpuTest {
                 assertNotEquals(0, m, "the writer overshoots v_free_reserved");
                 taken.add(m);
 
-                // cpu 0's hardclock at 10 ms folds its adjustment in and refreshes its copy.
-                k.lwkt().tsleep(chan, "tick", 1);
-                assertEquals(1, k.lwkt().ticks());
-                assertTrue(k.vmPage2().vmPagingMin(), "cpu 0 after its hardclock");
+                // Tick 1 (10 ms): cpu 0's hardclock runs first, folding only its own adjustment;
+                // cpu 1's then folds the hog's remainder (what the early fold below -1024 left)
+                // into the global vmstats. Tick 2: cpu 0's copy takes that global state.
+                k.lwkt().tsleep(chan, "tick", 2);
+                assertEquals(2, k.lwkt().ticks());
+                assertTrue(k.vmPage2().vmPagingMin(), "cpu 0 after both cpus' hardclocks");
                 assertTrue(k.vmPage2().vmPagingSevere());
                 assertEquals(0, k.vmPage().vmPageAlloc(0, 2, VmPage.VM_ALLOC_NORMAL),
                         "refused once the copy shows the shortage");
-                // cpu 0's hardclock ran before cpu 1's in that tick: its copy has cpu 0's
-                // allocation but not the page cpu 1 got back when the hog exited.
-                assertEquals(free - 2, StructVmstats.v_free_count(km, copy), "the copy as of cpu 0's hardclock");
+                assertEquals(free - 1, StructVmstats.v_free_count(km, copy),
+                        "the copy has the hog's pages, its exit's page and cpu 0's own allocation");
 
                 for (long p : taken) {
                     k.vmPage2().vmPageFree(p);
