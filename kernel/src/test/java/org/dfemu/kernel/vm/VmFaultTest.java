@@ -1,5 +1,6 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.TestKernel;
 import org.dfemu.emulator.api.Scheduler;
 import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.emulator.mmu.PageFaultCode;
@@ -109,10 +110,10 @@ class VmFaultTest {
                 for (int i = 0; i < 8; i++) {
                     userStore(mk, BASE + i * PAGE_SIZE, i + 1);
                 }
-                long free = StructVmstats.v_free_count(km, k.vmMeter().vmstats());
+                long free = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
                 // Unmap the middle: the entry is clipped into two, the middle pages freed.
                 k.vmMap().vmMapRemove(StructVmspace.vm_map(vm), BASE + 2 * PAGE_SIZE, BASE + 6 * PAGE_SIZE);
-                assertEquals(free + 4, StructVmstats.v_free_count(km, k.vmMeter().vmstats()),
+                assertEquals(free + 4, TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET),
                         "the four unmapped pages of the one-mapping object were freed");
                 SegvException e = assertThrows(SegvException.class, () -> userLoad(mk, BASE + 3 * PAGE_SIZE));
                 assertEquals(SegvException.SEGV_MAPERR, e.siCode());
@@ -120,7 +121,7 @@ class VmFaultTest {
                 assertEquals(7, userLoad(mk, BASE + 6 * PAGE_SIZE));
                 checkPmap(k, vm);
                 k.vmMap().vmMapRemove(StructVmspace.vm_map(vm), 0, Vmparam.VM_MAX_USER_ADDRESS);
-                assertEquals(free + 8, StructVmstats.v_free_count(km, k.vmMeter().vmstats()),
+                assertEquals(free + 8, TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET),
                         "removing the last mappings terminated the object");
                 assertThrows(SegvException.class, () -> userLoad(mk, BASE));
                 exitProcess(k, p);
@@ -226,7 +227,7 @@ class VmFaultTest {
                 userStore(mk, BASE, 1);
                 taken.addAll(VmTestSupport.drainTo(k, severe - 10));
                 userStore(mk, BASE + PAGE_SIZE, 2);
-                freeAtReturn[0] = StructVmstats.v_free_count(km, vs);
+                freeAtReturn[0] = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
                 faulted[0] = true;
                 assertEquals(2, userLoad(mk, BASE + PAGE_SIZE));
                 exitProcess(k, p);
@@ -286,9 +287,9 @@ class VmFaultTest {
                 assertEquals(0x204, userLoad(mk, BASE + 4 * PAGE_SIZE));
                 checkPmap(k, vm1);
                 exitProcess(k, p);
-                long free = StructVmstats.v_free_count(km, k.vmMeter().vmstats());
+                long free = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
                 k.vmMap().vmspaceRel(vm2);
-                assertTrue(StructVmstats.v_free_count(km, k.vmMeter().vmstats()) >= free + 6,
+                assertTrue(TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET) >= free + 6,
                         "the last vmspace freed the six pre-fork pages");
             });
             mk.run();
