@@ -3,6 +3,7 @@ package org.dfemu.kernel;
 import java.util.ArrayList;
 import java.util.List;
 import org.dfemu.emulator.api.Tunable;
+import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.kernel.kern.FailAlloc;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.vm.SwapPager;
@@ -16,9 +17,12 @@ import org.dfemu.kernel.vm.SwapPager;
 public final class KernelTunables {
     private KernelTunables() {}
 
-    /** The kernel proper, the swap pager's variant, kmalloc_obj's reserve, fault injection. */
+    /**
+     * The kernel proper, the swap pager's variant, kmalloc_obj's reserve, the harness's invariant
+     * checks (debug.check_interval, fetched by the boot entry point), fault injection.
+     */
     public static final List<Tunable> ALL = concat(
-            Kernel.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, FailAlloc.TUNABLES);
+            Kernel.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES, FailAlloc.TUNABLES);
 
     @SafeVarargs
     private static List<Tunable> concat(List<Tunable>... lists) {

@@ -6,9 +6,33 @@ import picocli.CommandLine;
 
 /** One in-process {@code dfemu} command: its exit status and what it printed on each stream. */
 public record DfemuRun(int status, String out, String err) {
-    /** Runs {@code dfemu args...} in this JVM, capturing stdout and stderr. */
+    /**
+     * The suite's {@code debug.check_interval}: every test's {@code dfemu boot} checks the
+     * kernel's invariants this often, and at the end, unless the test sets it itself.
+     */
+    public static final String CHECK_INTERVAL = "0.05";
+
+    /**
+     * Runs {@code dfemu args...} in this JVM, capturing stdout and stderr; a {@code boot} gets
+     * {@code -e debug.check_interval=}{@link #CHECK_INTERVAL} first unless its arguments name the
+     * setting (sweep turns checks on by itself).
+     */
     public static DfemuRun dfemu(String... args) {
-        return run(new CommandLine(new Dfemu()), args);
+        return run(new CommandLine(new Dfemu()), withChecks(args));
+    }
+
+    /** {@code args} with {@code -e debug.check_interval=}{@link #CHECK_INTERVAL} after a {@code boot} that does not name the setting. */
+    private static String[] withChecks(String... args) {
+        if (args.length == 0 || !args[0].equals("boot")
+                || java.util.Arrays.stream(args).anyMatch(a -> a.contains("debug.check_interval"))) {
+            return args;
+        }
+        String[] checked = new String[args.length + 2];
+        checked[0] = "boot";
+        checked[1] = "-e";
+        checked[2] = "debug.check_interval=" + CHECK_INTERVAL;
+        System.arraycopy(args, 1, checked, 3, args.length - 1);
+        return checked;
     }
 
     private static DfemuRun run(CommandLine cl, String... args) {
@@ -38,7 +62,10 @@ public record DfemuRun(int status, String out, String err) {
     public static final class Reused {
         private final CommandLine cl = new CommandLine(new Dfemu());
 
-        /** As {@link DfemuRun#dfemu}. */
+        /**
+         * As {@link DfemuRun#dfemu}, but without the suite's invariant checks: its callers test
+         * how input is read and refused (InputFuzzTest), and run the same commands as before.
+         */
         public DfemuRun dfemu(String... args) {
             return run(cl, args);
         }

@@ -83,6 +83,12 @@ public final class Environment {
         return (int) (long) (Long) fetch(t);
     }
 
+    /** A SECONDS tunable's value in virtual nanoseconds (0: off). */
+    public long fetchNanos(Tunable t) {
+        expect(t, Tunable.Type.SECONDS);
+        return (Long) fetch(t);
+    }
+
     /** A BOOLEAN tunable's value. */
     public boolean fetchFlag(Tunable t) {
         expect(t, Tunable.Type.BOOLEAN);

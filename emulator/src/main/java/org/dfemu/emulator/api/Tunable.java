@@ -20,8 +20,8 @@ import org.dfemu.emulator.memory.PhysmemSize;
  * <p>Neutral: the machine declares its own (hw.physmem, disk.latency_*, ...) and the kernel its
  * own; nothing here knows either.
  *
- * @param min     smallest value (SIZE, INT); unused otherwise
- * @param max     largest value (SIZE, INT); unused otherwise
+ * @param min     smallest value (SIZE, INT; SECONDS in nanoseconds, besides 0); unused otherwise
+ * @param max     largest value (SIZE, INT; SECONDS in nanoseconds); unused otherwise
  * @param align   a SIZE must be a multiple of this (1 for any); unused otherwise
  * @param choices the allowed words (ENUM, LIST); empty otherwise
  */
@@ -38,7 +38,12 @@ public record Tunable(String name, Type type, String defaultValue, long min, lon
         /** {@code 0}, {@code 1}, {@code false} or {@code true}. */
         BOOLEAN,
         /** A comma-separated, non-empty set of words out of a fixed list (order and repeats ignored). */
-        LIST
+        LIST,
+        /**
+         * Virtual seconds: a decimal without sign or exponent, e.g. 0.05, to the microsecond,
+         * parsed to nanoseconds; 0 (off) is always allowed besides the range.
+         */
+        SECONDS
     }
 
     /** A value of an ENUM tunable declared from a Java enum: the word the setting is written as. */
@@ -74,6 +79,17 @@ public record Tunable(String name, Type type, String defaultValue, long min, lon
         return declare(new Tunable(name, Type.INT, def, min, max, 1, List.of(), description));
     }
 
+    /**
+     * A SECONDS tunable: 0, or a whole number of microseconds in minNs..maxNs (nanoseconds,
+     * multiples of 1000).
+     */
+    public static Tunable seconds(String name, String def, long minNs, long maxNs, String description) {
+        if (minNs < 1000 || minNs % 1000 != 0 || maxNs % 1000 != 0 || maxNs < minNs) {
+            throw new IllegalArgumentException("tunable " + name + ": seconds range must be whole microseconds, at least 0.000001");
+        }
+        return declare(new Tunable(name, Type.SECONDS, def, minNs, maxNs, 1, List.of(), description));
+    }
+
     /** An ENUM tunable over {@code choices}. */
     public static Tunable choice(String name, String def, List<String> choices, String description) {
         return declare(new Tunable(name, Type.ENUM, def, 0, 0, 1, choices, description));
@@ -100,7 +116,7 @@ public record Tunable(String name, Type type, String defaultValue, long min, lon
 
     /**
      * Parses {@code text} and checks it against this tunable's range. Returns a {@link Long}
-     * (SIZE in bytes, INT), the word (ENUM), a {@link Boolean} (BOOLEAN) or the chosen words in
+     * (SIZE in bytes, INT, SECONDS in nanoseconds), the word (ENUM), a {@link Boolean} (BOOLEAN) or the chosen words in
      * {@code choices} order as a {@code List<String>} (LIST).
      *
      * @throws TunableException whose message starts with the tunable's name and says what is
@@ -113,10 +129,11 @@ public record Tunable(String name, Type type, String defaultValue, long min, lon
             case ENUM -> parseChoice(text);
             case BOOLEAN -> parseFlag(text);
             case LIST -> parseList(text);
+            case SECONDS -> parseSeconds(text);
         };
     }
 
-    /** The allowed values in the README's notation: 16M..1T, 1..64, a|b|c, 0|1, {a,b,c}. */
+    /** The allowed values in the README's notation: 16M..1T, 1..64, a|b|c, 0|1, {a,b,c}, 0|0.000001..3600. */
     public String range() {
         return switch (type) {
             case SIZE -> PhysmemSize.format(min) + ".." + PhysmemSize.format(max);
@@ -124,7 +141,27 @@ public record Tunable(String name, Type type, String defaultValue, long min, lon
             case ENUM -> String.join("|", choices);
             case BOOLEAN -> "0|1";
             case LIST -> "{" + String.join(",", choices) + "}";
+            case SECONDS -> "0|" + seconds(min) + ".." + seconds(max);
         };
+    }
+
+    /** {@code ns} as plain decimal seconds, without trailing zeros: 50000000 -> 0.05. */
+    public static String seconds(long ns) {
+        return java.math.BigDecimal.valueOf(ns, 9).stripTrailingZeros().toPlainString();
+    }
+
+    private static final java.util.regex.Pattern SECONDS_TEXT = java.util.regex.Pattern.compile("[0-9]{1,9}(\\.[0-9]{1,9})?");
+
+    private Long parseSeconds(String text) {
+        // No sign, exponent or spaces: a value is written as it will be read back (reproduce lines).
+        if (!SECONDS_TEXT.matcher(text).matches()) {
+            throw new TunableException(name + ": malformed number of seconds '" + text + "' (e.g. 0.05)");
+        }
+        long ns = new java.math.BigDecimal(text).movePointRight(9).longValueExact();
+        if (ns != 0 && (ns < min || ns > max || ns % 1000 != 0)) {
+            throw new TunableException(name + ": " + text + " is not 0 or a whole number of microseconds in " + range());
+        }
+        return ns;
     }
 
     private Long parseSize(String text) {

@@ -21,6 +21,30 @@ class TunableTest {
     private static final Tunable COLOR = Tunable.choice("kern.color", Color.RED, "a color");
     private static final Tunable COUNT = Tunable.integer("debug.count", "-1", -1, 10, "a count");
     private static final Tunable SIZE = Tunable.size("hw.size", "4K", 4096, 1L << 20, 4096, "a size");
+    private static final Tunable INTERVAL = Tunable.seconds("debug.interval", "0", 1_000L, 3_600_000_000_000L, "an interval");
+
+    @Test
+    void secondsAreVirtualSecondsToTheMicrosecond() {
+        assertEquals("0|0.000001..3600", INTERVAL.range());
+        assertEquals(50_000_000L, INTERVAL.parse("0.05"));
+        assertEquals(2_000_000_000L, INTERVAL.parse("2"));
+        assertEquals(1_000L, INTERVAL.parse("0.000001"));
+        assertEquals(0L, INTERVAL.parse("0.000"));
+        assertEquals(3_600_000_000_000L, INTERVAL.parse("3600"));
+        for (String bad : new String[] {"-1", "1e-3", "", " 1", "1.", ".5", "0.0000000001"}) {
+            assertEquals("debug.interval: malformed number of seconds '" + bad + "' (e.g. 0.05)",
+                    assertThrows(TunableException.class, () -> INTERVAL.parse(bad)).getMessage());
+        }
+        assertEquals("debug.interval: 0.0000001 is not 0 or a whole number of microseconds in 0|0.000001..3600",
+                assertThrows(TunableException.class, () -> INTERVAL.parse("0.0000001")).getMessage());
+        assertEquals("debug.interval: 3601 is not 0 or a whole number of microseconds in 0|0.000001..3600",
+                assertThrows(TunableException.class, () -> INTERVAL.parse("3601")).getMessage());
+        assertEquals(50_000_000L, Environment.of("debug.interval=0.05").fetchNanos(INTERVAL));
+        assertEquals(0L, Environment.EMPTY.fetchNanos(INTERVAL));
+        assertThrows(IllegalArgumentException.class, () -> Environment.EMPTY.fetchLong(INTERVAL), "the wrong type is a caller's bug");
+        assertThrows(IllegalArgumentException.class, () -> Tunable.seconds("debug.x", "0", 1, 1000, "not whole microseconds"));
+        assertEquals("0.05", Tunable.seconds(50_000_000L));
+    }
 
     @Test
     void anEnumDeclaresTheChoicesOnce() {

@@ -9,6 +9,7 @@ import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.kernel.user.Workload;
 
 /**
@@ -20,7 +21,8 @@ import org.dfemu.kernel.user.Workload;
  * init_param1 to the pageout thresholds, in boot context); attach the machine (dfemu's stand-in
  * for starting the APs and the clocks: scheduler, CPUs, trap vector, fault-injection seed, trace);
  * then the late SYSINITs of {@link Sysinit}, in that enum's order; finally start_init, which here
- * starts the image's workload, one process per program copy.
+ * starts the image's workload, one process per program copy. Last, dfemu's invariant checks
+ * ({@link PeriodicCheck}, debug.check_interval) are armed, so every boot gets them.
  *
  * <p>PORT: DragonFly walks a sorted linker set of SYSINITs; the port has a fixed sequence of
  * calls. swapon is rc's job in DragonFly (swapon -a after init); with no userland here, the boot
@@ -58,8 +60,10 @@ public final class InitMain {
      * @param kernel the kernel
      * @param procs  its process table's runner: the workload's processes and their report. When
      *               the last process ends it asks the scheduler to stop ("all processes exited").
+     * @param checks the run's invariant checks (debug.check_interval; off at 0): the caller runs
+     *               {@link PeriodicCheck#finish} after the scheduler and reports a violation
      */
-    public record Running(Kernel kernel, KernProc procs) {}
+    public record Running(Kernel kernel, KernProc procs, PeriodicCheck checks) {}
 
     /**
      * A panic during boot. {@link #kernel()} is null if it happened while the kernel was linked
@@ -99,8 +103,9 @@ public final class InitMain {
      * late SYSINITs in {@code sysinits} (swap ones only with a {@code swapdev}), calls
      * {@code beforeInit} (the boot console is complete: callers print it there, before any process
      * allocates memory) and, with {@link Sysinit#INIT}, starts {@code workload}'s processes, their
-     * interpreters seeded from {@code seed}. Returns with the kernel's threads created; the caller
-     * runs the machine's scheduler.
+     * interpreters seeded from {@code seed}; finally arms the invariant checks the environment's
+     * debug.check_interval asks for. Returns with the kernel's threads created; the caller runs
+     * the machine's scheduler.
      *
      * <p>Call once per machine, on the thread that becomes the boot context (thread0), before
      * the scheduler runs. Never blocks.
@@ -142,6 +147,8 @@ public final class InitMain {
             // Only kernel daemons remain once the last process ended: the run is over then.
             procs.startWorkload(workload, seed);
         }
-        return new Running(kernel, procs);
+        // PORT: dfemu's harness, not a SYSINIT: a read-only clock event, so no run changes by it.
+        PeriodicCheck checks = PeriodicCheck.start(machine, kernel);
+        return new Running(kernel, procs, checks);
     }
 }

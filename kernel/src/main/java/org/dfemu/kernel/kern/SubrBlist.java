@@ -77,7 +77,7 @@ import static org.dfemu.kernel.kern.StructBlmeta.elem;
  * The later fix 7bffb93ef9 (2026-02-06), which adds one node to {@code bl_rootblks} for the
  * terminator, is not taken: here blst_radix_init's count already ends at the last
  * terminator's index (the array is one node longer than that), so no node is ever written past
- * the array; {@link BlistCheck} verifies that every reachable node lies inside it.
+ * the array; {@link org.dfemu.kernel.harness.check.BlistCheck} verifies that every reachable node lies inside it.
  */
 public final class SubrBlist {
     /** blist.h SWBLK_BITS: swblk_t is a signed 64-bit block number. */
@@ -217,7 +217,7 @@ public final class SubrBlist {
      * blist_free(): frees the {@code count} blocks from {@code blkno}, a range of any length
      * inside {@code [0, bl_blocks)}. Panics if one of them is already free, or if the range
      * reaches past the last leaf; the tail of the last leaf past {@code bl_blocks} is not checked,
-     * as in the C ({@link BlistCheck} reports it). Does nothing if {@code bl} is 0. Never
+     * as in the C ({@link org.dfemu.kernel.harness.check.BlistCheck} reports it). Does nothing if {@code bl} is 0. Never
      * allocates memory; never blocks. The caller serialises calls on {@code bl}.
      */
     public void blistFree(long bl, long blkno, long count) {

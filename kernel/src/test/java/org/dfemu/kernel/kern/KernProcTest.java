@@ -10,7 +10,7 @@ import java.util.List;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.MachineKernel;
-import org.dfemu.kernel.machine.PmapCheck;
+import org.dfemu.kernel.harness.check.PmapCheck;
 import org.dfemu.kernel.machine.SegvException;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.StructProc;
@@ -25,7 +25,7 @@ import org.dfemu.kernel.user.Program;
 import org.dfemu.kernel.user.ProgramFormatException;
 import org.dfemu.kernel.user.Workload;
 import org.dfemu.kernel.vm.VmPage;
-import org.dfemu.kernel.vm.VmPageQueueCheck;
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -6,7 +6,7 @@ import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.SchedulerHarness;
 import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.sys.StructVmstats;
-import org.dfemu.kernel.vm.VmPageQueueCheck;
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;
 
 /** A kernel thread's struct thread page goes back to the VM when its body returns. */

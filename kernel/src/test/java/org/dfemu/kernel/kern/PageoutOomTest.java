@@ -15,7 +15,7 @@ import org.dfemu.kernel.user.Instruction.Prot;
 import org.dfemu.kernel.user.Program;
 import org.dfemu.kernel.user.ProgramFormatException;
 import org.dfemu.kernel.user.Workload;
-import org.dfemu.kernel.vm.VmPageQueueCheck;
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,9 +1,10 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.kernel.harness.check.BlistCheck;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.TestKernel;
-import org.dfemu.kernel.vm.VmPageQueueCheck;
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -8,7 +8,7 @@ import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.vm.StructVmPage;
 import org.dfemu.kernel.vm.StructVpgqueues;
 import org.dfemu.kernel.vm.VmPage;
-import org.dfemu.kernel.vm.VmPageQueueCheck;
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

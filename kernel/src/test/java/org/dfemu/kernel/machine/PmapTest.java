@@ -2,6 +2,7 @@ package org.dfemu.kernel.machine;
 
 import org.dfemu.kernel.sys.StructVmstats;
 import org.dfemu.kernel.TestKernel;
+import org.dfemu.kernel.harness.check.PmapCheck;
 import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.emulator.mmu.PageFaultCode;
 import org.dfemu.kernel.Kernel;
@@ -9,7 +10,7 @@ import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.vm.StructVmPage;
 import org.dfemu.kernel.vm.Vm;
-import org.dfemu.kernel.vm.VmPageQueueCheck;
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,13 +1,14 @@
 package org.dfemu.kernel.vm;
 
 import org.dfemu.kernel.TestKernel;
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.dfemu.emulator.api.Scheduler;
 import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.emulator.mmu.PageFaultCode;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.MachineKernel;
-import org.dfemu.kernel.machine.PmapCheck;
+import org.dfemu.kernel.harness.check.PmapCheck;
 import org.dfemu.kernel.machine.SegvException;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.Malloc;

@@ -1,12 +1,13 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.machine.Pmap;
-import org.dfemu.kernel.machine.PmapCheck;
+import org.dfemu.kernel.harness.check.PmapCheck;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.junit.jupiter.api.Test;
 

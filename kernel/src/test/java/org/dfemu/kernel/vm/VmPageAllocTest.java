@@ -1,5 +1,6 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;

@@ -1,5 +1,6 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;

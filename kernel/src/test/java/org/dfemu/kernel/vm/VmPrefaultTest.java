@@ -1,9 +1,10 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.MachineKernel;
-import org.dfemu.kernel.machine.PmapCheck;
+import org.dfemu.kernel.harness.check.PmapCheck;
 import org.dfemu.kernel.machine.Vmparam;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.harness.check.PmapCheck;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
@@ -201,7 +202,7 @@ class VmZoneTest {
             // The refill lands right after the zone header (also kmem_alloc'ed, wired, ZALLOC):
             // vm_map_wire's unclip simplifies the two kernel_object entries into one.
             assertEquals(entries, StructVmMap.nentries(km, map));
-            new org.dfemu.kernel.machine.PmapCheck(k).assertKernel();
+            new PmapCheck(k).assertKernel();
         }
     }
 

@@ -3,6 +3,7 @@ package org.dfemu.tools.boot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.api.Environment;
@@ -11,6 +12,7 @@ import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.disk.Disk;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.disk.LatencyModel;
+import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.ddb.DdbDeadlock;
 import org.dfemu.tools.image.MachineSettings;
@@ -34,6 +36,16 @@ public final class Boot {
      * @throws IllegalArgumentException if the host cannot build the machine the settings ask for
      */
     public static RunRecord run(BootPlan plan, TraceSink trace, PrintWriter out) throws IOException {
+        return run(plan, trace, out, (machine, kernel) -> { });
+    }
+
+    /**
+     * {@link #run(BootPlan, TraceSink, PrintWriter)}, calling {@code beforeRun} with the machine
+     * and the started kernel right before the scheduler runs (tests: schedule a clock event that
+     * plants a corruption).
+     */
+    static RunRecord run(BootPlan plan, TraceSink trace, PrintWriter out,
+                         BiConsumer<Machine, Kernel> beforeRun) throws IOException {
         MachineSettings s = plan.settings();
         long seed = plan.seed();
         // The loader's environment: the machine and the kernel each fetch their own tunables.
@@ -66,7 +78,7 @@ public final class Boot {
             out.printf("workload: %d program(s), %d process(es) at boot%n", workload.programs().size(), workload.processesAtBoot());
             KernelConfig kc = KernelConfig.forMachine(config, env);
             RunRecord record = KernelRun.run(machine, kc, swapdev, workload, seed, plan.runNs(), plan.reportEveryNs(),
-                    plan.verbose(), out);
+                    plan.verbose(), plan.reproduce(), beforeRun, out);
             out.flush();
             return record;
         }

@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "boot", mixinStandardHelpOptions = true, versionProvider = org.dfemu.tools.Version.class,
         exitCodeOnInvalidInput = 2,
         description = {"Boot a disk image (copy-on-write) or, with no image, the bundled default image.",
-                "Exit status: 0 ok, 1 kernel panic or deadlock, 2 bad usage or bad input."})
+                "Exit status: 0 ok, 1 kernel panic, deadlock, data loss or invariant violation (-e debug.check_interval=SECONDS),",
+                "2 bad usage or bad input."})
 public final class BootCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -52,6 +52,42 @@ public record BootPlan(Path image, ImageMode mode, DiskImage label, MachineSetti
         return new BootPlan(image, mode, label, settings, seed, runNs, everyNs, v);
     }
 
+    /** The same plan with {@code name=text} where neither the image nor the command line set it. */
+    public BootPlan withToolDefault(String name, String text) {
+        return new BootPlan(image, mode, label, settings.withToolDefault(name, text), seed, runNs, reportEveryNs, verbose);
+    }
+
+    /**
+     * The {@code dfemu boot} command that repeats this run: the image ({@code -r} if read/write),
+     * the seed, every setting given on the command line or by the command as one {@code -e}, and
+     * {@code --time} unless it is boot's default.
+     */
+    public String reproduce() {
+        StringBuilder sb = new StringBuilder("dfemu boot ");
+        if (mode == ImageMode.DIRECT) sb.append("-r ");
+        sb.append(shellWord(image.toString())).append(" --seed ").append(seed);
+        StringBuilder e = new StringBuilder();
+        for (MachineSettings.Value v : settings.values()) {
+            if (v.source() == MachineSettings.Source.COMMAND_LINE || v.source() == MachineSettings.Source.TOOL) {
+                if (!e.isEmpty()) e.append(':');
+                e.append(v.setting().name()).append('=').append(v.text());
+            }
+        }
+        if (!e.isEmpty()) sb.append(" -e ").append(shellWord(e.toString()));
+        if (runNs != (long) (BootCommand.DEFAULT_RUN_SECONDS * 1e9)) {
+            sb.append(" --time ").append(java.math.BigDecimal.valueOf(runNs, 9).stripTrailingZeros().toPlainString());
+        }
+        return sb.toString();
+    }
+
+    private static final java.util.regex.Pattern PLAIN = java.util.regex.Pattern.compile("[A-Za-z0-9_./:=,+@%-]+");
+
+    /** {@code s} as one shell word: as is if it needs no quoting, else in single quotes. */
+    public static String shellWord(String s) {
+        if (PLAIN.matcher(s).matches()) return s;
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
     /** A usage or input problem that gets one line and exit status 2. */
     public static final class BadInput extends RuntimeException {
         public BadInput(String message) { super(message, null, false, false); }

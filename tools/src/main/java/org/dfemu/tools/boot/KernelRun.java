@@ -3,13 +3,17 @@ package org.dfemu.tools.boot;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 import org.dfemu.emulator.Machine;
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.emulator.disk.BlockDevice;
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.harness.check.KernelCheck;
+import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.kern.KernProc;
 import org.dfemu.kernel.kern.MallocStats;
@@ -21,7 +25,8 @@ import org.dfemu.tools.boot.RunRecord.Outcome;
 /**
  * Boots the ported kernel on a powered-on machine ({@link InitMain#miStartup}), runs it until
  * shutdown, and prints the console and the reports. Returns the run's {@link RunRecord}, whose
- * exit status is 0 for a clean run, 1 for a kernel panic, deadlock, livelock or data loss.
+ * exit status is 0 for a clean run, 1 for a kernel panic, deadlock, livelock, data loss or invariant
+ * violation (debug.check_interval: {@link PeriodicCheck}, armed by the boot).
  */
 final class KernelRun {
     private KernelRun() {}
@@ -51,10 +56,14 @@ final class KernelRun {
      * starts {@code workload}'s processes (interpreters seeded from {@code seed}) and runs until
      * the last process ended or {@code runNs} of virtual time passed (an image without programs
      * idles for {@code runNs}); prints the console, the shutdown reports and the processes'
-     * summary. Returns the run's record (exit status 0 ok, 1 panic, deadlock or data loss).
+     * summary. {@code reproduce} is the boot command that repeats the run, printed with an
+     * invariant violation; {@code beforeRun} gets the machine and the kernel right before the
+     * scheduler runs (tests plant corruptions from there). Returns the run's record (exit status
+     * 0 ok, 1 panic, deadlock, data loss or invariant violation).
      */
     static RunRecord run(Machine machine, KernelConfig config, BlockDevice swapdev, Workload workload, long seed, long runNs,
-                         long reportEveryNs, boolean verbose, PrintWriter out) {
+                         long reportEveryNs, boolean verbose, String reproduce, BiConsumer<Machine, Kernel> beforeRun,
+                         PrintWriter out) {
         InitMain.Running running;
         long[] bootLines = {0};
         try {
@@ -74,7 +83,7 @@ final class KernelRun {
             return new RunRecord(seed, 1, Outcome.PANIC, 0, 0, sysctlOr(kernel, FREE_LOW), sysctlOr(kernel, FREE_LOW_TIME), 0,
                     headline(p.getMessage()), 0, 0, 0);
         }
-        return run(running.kernel(), running.procs(), bootLines[0], machine, swapdev, seed, runNs, reportEveryNs, verbose, out);
+        return run(running, bootLines[0], machine, swapdev, seed, runNs, reportEveryNs, verbose, reproduce, beforeRun, out);
     }
 
     /**
@@ -119,15 +128,25 @@ final class KernelRun {
         });
     }
 
-    private static RunRecord run(Kernel kernel, KernProc procs, long bootLines, Machine machine, BlockDevice swapdev, long seed,
-                                 long runNs, long reportEveryNs, boolean verbose, PrintWriter out) {
+    private static RunRecord run(InitMain.Running booted, long bootLines, Machine machine, BlockDevice swapdev, long seed,
+                                 long runNs, long reportEveryNs, boolean verbose, String reproduce,
+                                 BiConsumer<Machine, Kernel> beforeRun, PrintWriter out) {
+        Kernel kernel = booted.kernel();
+        KernProc procs = booted.procs();
+        PeriodicCheck checks = booted.checks();
         Sysctl sysctl = kernel.sysctl();
         machine.clock().schedule(runNs, "shutdown", false, () -> machine.scheduler().requestStop("shutdown"));
         if (reportEveryNs > 0) {
             out.printf(Locale.ROOT, "%10s %8s %8s %8s %8s %8s %10s%n", "time(s)", "free", "cache", "inact", "act", "wire", "swap-used");
             scheduleReport(machine, kernel, reportEveryNs, out);
         }
+        beforeRun.accept(machine, kernel);
         RunResult result = machine.scheduler().run();
+        KernelCheck.Violation violation = null;
+        if (result.outcome() == RunResult.Outcome.ALL_EXITED || result.outcome() == RunResult.Outcome.STOPPED) {
+            // Quiescent only when no process is left: no operation on user memory can be half done.
+            violation = checks.finish(procs.report().running() == 0, result.timeNs());
+        }
 
         List<String> runMessages = kernel.dmesgSince(bootLines);
         if (!runMessages.isEmpty()) {
@@ -171,9 +190,19 @@ final class KernelRun {
         long freeLowTime = sysctlOr(kernel, FREE_LOW_TIME);
         Outcome outcome;
         String headline = null;
+        if (checks.intervalNs() > 0) {
+            out.printf(Locale.ROOT, "invariant checks: %d pass(es), every %s s of virtual time and at the end%n", checks.passes(),
+                    Tunable.seconds(checks.intervalNs()));
+        }
         switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {
-                if (report.dataLossPages() > 0) {
+                if (violation != null) {
+                    out.printf(Locale.ROOT, "invariant violated at %.9f s: %s%n", checks.violationNs() / 1e9, violation);
+                    out.println("reproduce: " + reproduce);
+                    out.println("result: invariant");
+                    outcome = Outcome.INVARIANT;
+                    headline = "invariant " + violation;
+                } else if (report.dataLossPages() > 0) {
                     out.println("result: data loss");
                     outcome = Outcome.DATA_LOSS;
                     headline = "data loss: " + report.dataLossPages() + " page(s), first: " + report.losses().getFirst();

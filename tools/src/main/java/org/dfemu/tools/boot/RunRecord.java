@@ -6,7 +6,8 @@ package org.dfemu.tools.boot;
  * records.
  *
  * @param seed           the run's master seed
- * @param exitStatus     what {@code dfemu boot} exits with: 0 ok, 1 panic, deadlock, livelock or data loss
+ * @param exitStatus     what {@code dfemu boot} exits with: 0 ok, 1 panic, deadlock, livelock, data loss or
+ *                       invariant violation
  * @param outcome        how the run ended
  * @param oomKills       processes the pageout daemon killed for lack of memory
  * @param dataLossPages  pages that read back other data than their process wrote
@@ -15,7 +16,8 @@ package org.dfemu.tools.boot;
  * @param freeLowTimeNs  virtual time at which {@code freeLow} was first reached (0: during boot)
  * @param timeNs         virtual time at the end of the run
  * @param headline       for a failure, its one-line headline (the panic message, the deadlock
- *                       headline, the first page lost); null for an ok run
+ *                       headline, the first page lost, the check and its first inconsistency);
+ *                       null for an ok run
  * @param scheduleDigest the scheduler's hash of every scheduling decision (0 if the run ended
  *                       during boot): equal digests mean the same interleaving
  * @param faults         page faults the kernel took (v_vm_faults; 0 if the run ended during boot)
@@ -26,7 +28,8 @@ public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKill
                         long swapPagesMoved) {
     /** How a run ended, as the {@code result:} line says. */
     public enum Outcome {
-        OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK;
+        /** INVARIANT: a {@code debug.check_interval} check found the kernel's structures inconsistent. */
+        OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK, INVARIANT;
 
         /** True for outcomes that make {@code dfemu boot} exit with 1. */
         public boolean failure() { return this != OK; }

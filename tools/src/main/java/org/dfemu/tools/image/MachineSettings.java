@@ -12,12 +12,13 @@ import org.dfemu.emulator.api.TunableException;
 /**
  * The settings one boot runs with: every setting in {@link BootSettings}, each resolved by the
  * merge rule <em>registry default &lt; image boot partition &lt; command line</em> ({@code -m} and
- * {@code -e}), with its parsed value and where it came from. Immutable. The machine and the kernel
- * fetch their tunables from {@link #environment()}.
+ * {@code -e}), with its parsed value and where it came from. A command may put its own default
+ * between the registry's and the image's ({@link #withToolDefault}: sweep's check interval).
+ * Immutable. The machine and the kernel fetch their tunables from {@link #environment()}.
  */
 public final class MachineSettings {
     /** Where a resolved value came from, lowest precedence first. */
-    public enum Source { DEFAULT, IMAGE, COMMAND_LINE }
+    public enum Source { DEFAULT, TOOL, IMAGE, COMMAND_LINE }
 
     /** One resolved setting: its text as written, the parsed value and its source. */
     public record Value(Tunable setting, String text, Object parsed, Source source) {}
@@ -73,6 +74,20 @@ public final class MachineSettings {
     }
 
     /**
+     * These settings with {@code name} set to {@code text} (source TOOL) if neither the image nor
+     * the command line set it; unchanged otherwise.
+     *
+     * @throws TunableException if {@code text} is not a valid value of {@code name}
+     */
+    public MachineSettings withToolDefault(String name, String text) {
+        if (value(name).source() != Source.DEFAULT) return this;
+        Tunable s = BootSettings.require(name);
+        Map<String, Value> copy = new LinkedHashMap<>(values);
+        copy.put(name, new Value(s, text, s.parse(text), Source.TOOL));
+        return new MachineSettings(copy);
+    }
+
+    /**
      * The boot environment: every setting's resolved text, in registry order, as the loader
      * hands it to the machine and the kernel (each fetches its own tunables from it).
      */
@@ -102,6 +117,11 @@ public final class MachineSettings {
     /** An INT setting. @throws IllegalArgumentException if unknown or not an INT. */
     public long integer(String name) {
         return (Long) typed(name, Tunable.Type.INT);
+    }
+
+    /** A SECONDS setting in virtual nanoseconds (0: off). @throws IllegalArgumentException if unknown or not SECONDS. */
+    public long nanos(String name) {
+        return (Long) typed(name, Tunable.Type.SECONDS);
     }
 
     /** An ENUM setting's word. @throws IllegalArgumentException if unknown or not an ENUM. */

@@ -26,6 +26,13 @@ record Variant(Map<String, String> settings) {
         return sb.toString();
     }
 
+    /** This variant with {@code name=value} added at the end (or replacing its value). */
+    Variant with(String name, String value) {
+        Map<String, String> m = new LinkedHashMap<>(settings);
+        m.put(name, value);
+        return new Variant(m);
+    }
+
     /** One swept setting and its values, in the order given. */
     record Axis(String name, List<String> values) {
         Axis {

@@ -63,8 +63,8 @@ class PagingEndToEndTest {
         assertEquals(0, sweep.status(), sweep.out() + sweep.err());
         for (String variant : new String[] {"zalloc", "kmalloc_obj_reserve"}) {
             assertTrue(sweep.out().contains("variant vm.swapmeta_alloc=" + variant + "\n"
-                    + "    runs     ok  deadlock  panic  data-loss  oom-kills  free-low  (seed, time)\n"
-                    + "       5      5         0      0          0          0 "), sweep.out());
+                    + "    runs     ok  deadlock  panic  data-loss  invariant  oom-kills  free-low  (seed, time)\n"
+                    + "       5      5         0      0          0          0          0 "), sweep.out());
         }
         // One of them in full: every page went out and came back.
         DfemuRun boot = dfemu("boot", image.toString(), "--seed", "2");

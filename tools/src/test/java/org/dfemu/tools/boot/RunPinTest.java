@@ -41,11 +41,12 @@ class RunPinTest {
 
     @BeforeAll
     static void buildImages() throws Exception {
-        defaultImage = build("default.spec");
-        pressureImage = build("swapmeta-pressure.spec");
+        defaultImage = build(dir, "default.spec");
+        pressureImage = build(dir, "swapmeta-pressure.spec");
     }
 
-    private static Path build(String specName) throws Exception {
+    /** Builds the committed disk-images/{@code specName} into {@code dir}; returns the image. */
+    static Path build(Path dir, String specName) throws Exception {
         // Surefire runs in the module directory; the specs are the committed ones, beside it.
         Path spec = Path.of("..", "disk-images", specName);
         Path image = dir.resolve(specName.replace(".spec", ".img"));
@@ -94,7 +95,7 @@ class RunPinTest {
                 + "on purpose re-pins this row and says why");
     }
 
-    private static String sha256(Path file) throws Exception {
+    static String sha256(Path file) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[1 << 20];
         try (InputStream in = Files.newInputStream(file)) {

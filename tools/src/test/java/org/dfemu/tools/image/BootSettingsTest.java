@@ -25,6 +25,7 @@ class BootSettingsTest {
     void registryOrderIsHardwareKernelDevicesDebug() {
         assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
                 "kern.kmalloc_obj_reserve_slabs", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
+                "debug.check_interval",
                 "debug.fail_page_alloc.probability", "debug.fail_page_alloc.interval", "debug.fail_page_alloc.times",
                 "debug.fail_page_alloc.classes", "debug.failslab.probability", "debug.failslab.interval", "debug.failslab.times",
                 "debug.failslab.ignore_waitok", "debug.fail_zalloc.probability", "debug.fail_zalloc.interval",
@@ -66,6 +67,20 @@ class BootSettingsTest {
         assertEquals(java.util.List.of("PV ENTRY", "MAP ENTRY"), BootSettings.check("debug.fail_zalloc.zones", "MAP_ENTRY,PV_ENTRY"));
         assertMessage("debug.fail_zalloc.zones: 'PV' is not one of {SWAPMETA,PV ENTRY,MAP ENTRY}", "debug.fail_zalloc.zones", "PV");
         assertMessage("debug.fail_page_alloc.classes: '' is not one of {normal,system,interrupt}", "debug.fail_page_alloc.classes", "");
+    }
+
+    /** debug.check_interval (its parsing: TunableTest) is off unless set; a command's own default sits below the image and the command line. */
+    @Test
+    void aToolDefaultSitsBelowTheImageAndTheCommandLine() {
+        assertEquals(0L, MachineSettings.resolve(Map.of(), Map.of()).nanos("debug.check_interval"));
+        assertEquals(50_000_000L, BootSettings.check("debug.check_interval", "0.05"));
+        MachineSettings swept = MachineSettings.resolve(Map.of(), Map.of()).withToolDefault("debug.check_interval", "0.05");
+        assertEquals(MachineSettings.Source.TOOL, swept.source("debug.check_interval"));
+        assertEquals(50_000_000L, swept.nanos("debug.check_interval"));
+        MachineSettings given = MachineSettings.resolve(Map.of("debug.check_interval", "0"), Map.of())
+                .withToolDefault("debug.check_interval", "0.05");
+        assertEquals(0L, given.nanos("debug.check_interval"));
+        assertEquals(MachineSettings.Source.IMAGE, given.source("debug.check_interval"));
     }
 
     @Test

@@ -111,8 +111,31 @@ class SweepCommandTest {
         assertEquals(2, referenceJson.variants().get(1).ok());
         assertTrue(reference.out().contains("""
                 variant hw.physmem=16M
-                    runs     ok  deadlock  panic  data-loss  oom-kills  free-low  (seed, time)
-                       2      0         0      2          0          0"""), reference.out());
+                    runs     ok  deadlock  panic  data-loss  invariant  oom-kills  free-low  (seed, time)
+                       2      0         0      2          0          0          0"""), reference.out());
+    }
+
+    @Test
+    void invariantRunsHaveTheirOwnColumnAndSurviveTheJson() throws Exception {
+        SweepReport.Run ok = new SweepReport.Run("", 1, 0, RunRecord.Outcome.OK, 0, 0, 50, 1, 2, null, 7, 0, 0, "dfemu boot x --seed 1", null);
+        SweepReport.Run bad = new SweepReport.Run("", 2, 1, RunRecord.Outcome.INVARIANT, 0, 0, 40, 1, 3,
+                "invariant swap: blist: bl_free 9, tree holds 10 free blocks", 8, 0, 0,
+                "dfemu boot x --seed 2 -e debug.check_interval=0.05", List.of("result: invariant"));
+        SweepReport r = SweepReport.of("x", SeedSet.parse("1..2"), null, List.of(), 1, List.of(0), List.of(bad, ok));
+        SweepReport.VariantSummary v = r.variants().getFirst();
+        assertEquals(List.of(2, 1, 0, 0, 0, 1), List.of(v.runs(), v.ok(), v.deadlocks(), v.panics(), v.dataLoss(), v.invariants()));
+        assertTrue(r.anyFailed());
+        StringWriter text = new StringWriter();
+        r.print(new PrintWriter(text));
+        assertTrue(text.toString().contains("""
+                variant (the image's settings)
+                    runs     ok  deadlock  panic  data-loss  invariant  oom-kills  free-low  (seed, time)
+                       2      1         0      0          0          1          0        40  (seed 2, 0.000000 s)
+                  seed 2: invariant swap: blist: bl_free 9, tree holds 10 free blocks
+                    dfemu boot x --seed 2 -e debug.check_interval=0.05"""), text.toString());
+        Path json = dir.resolve("invariant.json");
+        r.write(json);
+        assertEquals(r, SweepReport.read(json));
     }
 
     private static RunRecord record(SweepReport.Run r) {

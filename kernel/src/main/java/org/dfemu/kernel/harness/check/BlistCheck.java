@@ -1,4 +1,8 @@
-package org.dfemu.kernel.kern;
+package org.dfemu.kernel.harness.check;
+
+import org.dfemu.kernel.kern.StructBlist;
+import org.dfemu.kernel.kern.StructBlmeta;
+import org.dfemu.kernel.kern.SubrBlist;
 
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.KernelMemory;
@@ -10,7 +14,7 @@ import static org.dfemu.kernel.kern.SubrBlist.BLIST_BMAP_RADIX;
 import static org.dfemu.kernel.kern.SubrBlist.BLIST_META_RADIX;
 
 /**
- * (sim only) An invariant checker for a blist ({@link SubrBlist}). Not a port of C code; tests
+ * (dfemu only) An invariant checker for a blist ({@link SubrBlist}). Not a port of C code; tests
  * and simulations call it between blist operations (the blist's owner serialises them, so no
  * operation is in progress).
  *

@@ -1,4 +1,9 @@
-package org.dfemu.kernel.vm;
+package org.dfemu.kernel.harness.check;
+
+import org.dfemu.kernel.vm.StructVmPage;
+import org.dfemu.kernel.vm.StructVpgqueues;
+import org.dfemu.kernel.vm.VmMeter;
+import org.dfemu.kernel.vm.VmPage;
 
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
@@ -18,10 +23,13 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_L2_SIZE;
 import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
 
 /**
- * (sim only) An invariant checker for the page queues, in the spirit of DragonFly's DDB
+ * (dfemu only) An invariant checker for the page queues, in the spirit of DragonFly's DDB
  * {@code show pageq} but exhaustive: it walks every queue in emulated memory and compares with
- * the counters. Not a port of C code; tests and simulations call it at quiescent points (no
- * thread inside the page allocator, no queue or page spinlock held).
+ * the counters. Not a port of C code. Pages move between queues, and the counters with them,
+ * under the queue spinlocks without blocking (a spinlock holder cannot sleep), and wire_count and
+ * v_wire_count change together, so every rule below holds at any scheduling point, with threads
+ * asleep anywhere ({@link KernelCheck} runs it from a clock event); the pageout scan's marker
+ * pages (PG_MARKER) are skipped.
  *
  * <p>Checked:
  * <ol>

@@ -1,4 +1,10 @@
-package org.dfemu.kernel.machine;
+package org.dfemu.kernel.harness.check;
+
+import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.machine.Pmap;
+import org.dfemu.kernel.machine.StructPmap;
+import org.dfemu.kernel.machine.StructPvEntry;
+import org.dfemu.kernel.machine.Vmparam;
 
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.Kernel;
@@ -17,7 +23,7 @@ import static org.dfemu.kernel.machine.Param.NPTEPG;
 import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
 
 /**
- * (sim only) Invariant checker of the pmap, for tests and simulations: walks the page tables in
+ * (dfemu only) Invariant checker of the pmap, for tests and simulations ({@link KernelCheck}): walks the page tables in
  * emulated memory and compares them with the pv entries and the vm_page wire counts. Not a port
  * of DragonFly code; it states the rules pmap.c maintains.
  *
@@ -38,8 +44,15 @@ import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
  * pmap_growkernel (not the boot ones at KPTphys) are wired; every valid leaf PTE in
  * [KvaStart, kernel_vm_end) maps a page that is wired (or is not managed RAM).
  *
- * <p>Caller: no thread may be changing the checked page tables (run between scheduling points,
- * from the thread that owns the pmap, or after the run). Never blocks; reads only.
+ * <p>When the rules hold: every operation that changes a pmap's page tables, pv entries and
+ * pm_stats together does so under the pv locks (or the placemarker) it holds, and may sleep
+ * holding them (pmap_enter allocating a page-table page). So at a scheduling point rules 1-4 hold
+ * for a pmap that is not {@link #busy}; rule 5 holds only at quiescence. The kernel rules hold at
+ * any scheduling point (kmem_alloc wires a page before entering it, kmem_free removes the
+ * mapping before unwiring).
+ *
+ * <p>Caller: between scheduling points no thread may be changing the checked page tables (run
+ * from a clock event, from the thread that owns the pmap, or after the run). Never blocks; reads only.
  */
 public final class PmapCheck {
     private final KernelMemory km;
@@ -52,6 +65,26 @@ public final class PmapCheck {
         this.ram = km.ram();
         this.pmap = kernel.pmap();
         this.vmPage = kernel.vmPage();
+    }
+
+    /**
+     * True if an operation on {@code pm} may be in progress: a pv entry is locked or a
+     * placemarker is held (a thread may be asleep inside pmap_enter or pmap_remove with the page
+     * tables half changed). Reads only.
+     */
+    public boolean busy(long pm) {
+        for (int i = 0; i < StructPmap.PM_PLACEMARKS; i++) {
+            if (km.load64(StructPmap.pm_placemark(pm, i)) != StructPmap.PM_NOPLACEMARK) {
+                return true;
+            }
+        }
+        Tree.Rb rb = pmap.pvEntryRbTree();
+        for (long pv = rb.rbMin(StructPmap.pm_pvroot(pm)); pv != 0; pv = rb.rbNext(pv)) {
+            if ((StructPvEntry.pv_hold(km, pv) & StructPvEntry.PV_HOLD_LOCKED) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Violations of the user-pmap rules for {@code pm} (a pinit'ed user pmap); empty if none. */
