@@ -10,6 +10,7 @@ import org.dfemu.emulator.cpu.TrapHandler;
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.kernel.kern.FailAlloc;
 import org.dfemu.kernel.kern.Globaldata;
+import org.dfemu.kernel.kern.KernClock;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.kern.KernProcTable;
 import org.dfemu.kernel.kern.KernSlaballoc;
@@ -90,6 +91,7 @@ public final class Kernel {
     private final VmPage2 vmPage2;
     private final VmPage vmPage;
     private final Globaldata globaldata;
+    private final KernClock kernClock;
     private final SubrParam subrParam;
     private final Pmap pmap;
     private final VmZone vmZone;
@@ -137,6 +139,7 @@ public final class Kernel {
         // Each constructor only lays out globals and keeps `this`; cross-file calls happen later.
         this.lwkt = new Lwkt(this, data);
         this.globaldata = new Globaldata(this, data);
+        this.kernClock = new KernClock(this);
         this.subrParam = new SubrParam(this, data);
         this.machdep = new Machdep(this, data);
         // Early: other files' constructors MALLOC_DEFINE their types through it.
@@ -146,7 +149,6 @@ public final class Kernel {
         this.vmPageout = new VmPageout(this, data, sysctl);
         this.vmObject = new VmObject(this, data);
         this.vmPager = new VmPager();
-        this.vmFault = new VmFault(this);
         this.vmPage2 = new VmPage2(this);
         this.vmPage = new VmPage(this, data);
         this.pmap = new Pmap(this, data);
@@ -157,6 +159,7 @@ public final class Kernel {
         this.swapPager = new SwapPager(this, data, sysctl);
         this.failAlloc = new FailAlloc(this, data, sysctl);
         this.kernProcTable = new KernProcTable(this, data);
+        this.vmFault = new VmFault(this, data, sysctl);
         vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
         this.symbols = data.symbols();
@@ -212,11 +215,26 @@ public final class Kernel {
             kernProcTable.procinit();
             vmMap.vmInit2();
             vmPage.vmPageStartupFinish();
+            // PORT: the C's cpus take many hardclocks between the early boot allocations and the
+            // pagedaemon's start, and again before the first user process; the port's boot takes
+            // no virtual time, so one hardclock per cpu before and one after the threshold setup
+            // stand for them: the setup (v_inactive_target = v_free_count / 16) reads a global
+            // count with boot's adjustments folded in, and every cpu's copy of vmstats holds the
+            // thresholds when the machine starts.
+            hardclockAllCpus();
             vmPageout.vmPageoutThreadSetup();
+            hardclockAllCpus();
         } catch (KernelPanic p) {
             throw p.inThread(0, "thread0");
         }
         return this;
+    }
+
+    /** (boot only) One hardclock on every cpu, in cpu order (see the PORT note in boot()). */
+    private void hardclockAllCpus() {
+        for (int cpu = 0; cpu < config.ncpus(); cpu++) {
+            kernClock.hardclock(cpu);
+        }
     }
 
     public KernelConfig config() { return config; }
@@ -261,6 +279,9 @@ public final class Kernel {
 
     public Globaldata globaldata() { return globaldata; }
 
+    /** kern_clock.c: the per-cpu hardclock's vmstats rollup. */
+    public KernClock kernClock() { return kernClock; }
+
     public SubrParam subrParam() { return subrParam; }
 
     public Pmap pmap() { return pmap; }
@@ -304,8 +325,9 @@ public final class Kernel {
      * Attaches the machine this kernel runs on: its scheduler ({@code lwkt().attachScheduler})
      * and its CPUs ({@code pmap().attachCpus}: every CPU loads the kernel CR3), and installs the
      * page-fault vector ({@link org.dfemu.kernel.machine.Trap}), seeds fault injection with
-     * the machine's first kernel sub-seed ({@link Machine#subSeed}) and starts the kernel's trace
-     * recording to the machine's trace sink ({@link KernelTrace#attach}). Call once, after
+     * the machine's first kernel sub-seed ({@link Machine#subSeed}), starts the kernel's trace
+     * recording to the machine's trace sink ({@link KernelTrace#attach}) and the cpus' clock
+     * ticks ({@link KernClock#attachClock}). Call once, after
      * {@link #boot()}, before the scheduler runs. (boot only) Panics on a mismatch of cpu count
      * or hz.
      */
@@ -314,6 +336,7 @@ public final class Kernel {
         lwkt.attachScheduler(machine.scheduler());
         pmap.attachCpus(machine.cpus());
         machine.setTrapHandler(new org.dfemu.kernel.machine.Trap(this));
+        kernClock.attachClock(machine.clock(), machine.scheduler().hz());
         failAlloc.seed(machine.subSeed());
     }
 

@@ -119,8 +119,9 @@ public final class KernelTrace {
         return clockNs.getAsLong() - t0;
     }
 
+    /** The true free count (dfemu's measurement, not the kernel's lagging global view). */
     private long freeCount() {
-        return StructVmstats.v_free_count(km, kernel.vmMeter().vmstats());
+        return kernel.vmMeter().trueCount(StructVmstats.v_free_count$OFFSET);
     }
 
     /** Index of the running thread in the per-thread arrays, growing them if needed. */

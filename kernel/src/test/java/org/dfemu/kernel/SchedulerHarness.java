@@ -19,16 +19,23 @@ public final class SchedulerHarness {
     public interface Machine {
         Scheduler scheduler();
 
+        /** The virtual clock the scheduler advances (for the kernel's clock ticks). */
+        VirtualClock clock();
+
         /** Runs the spawned threads until all have exited. Throws if the run ends any other way. */
         void run();
     }
 
     /** A scheduler for {@code config.ncpus()} cpus at {@code config.hz()} over {@code ram}, seeded by {@code seed}. */
     public static Machine create(long seed, KernelConfig config, PhysicalMemory ram) {
-        LwktScheduler sched = new LwktScheduler(new VirtualClock(), ram, config.ncpus(), config.hz(), seed, TraceSink.NONE);
+        VirtualClock clock = new VirtualClock();
+        LwktScheduler sched = new LwktScheduler(clock, ram, config.ncpus(), config.hz(), seed, TraceSink.NONE);
         return new Machine() {
             @Override
             public Scheduler scheduler() { return sched; }
+
+            @Override
+            public VirtualClock clock() { return clock; }
 
             @Override
             public void run() {

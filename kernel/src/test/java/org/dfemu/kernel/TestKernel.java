@@ -30,6 +30,22 @@ public final class TestKernel implements AutoCloseable {
         }
     }
 
+    /**
+     * One clock tick: every cpu's hardclock folds its pending vmstats adjustments into the global
+     * counts and refreshes its own copy, as between two ticks of a running machine. Boot-context
+     * tests that check a threshold exactly call it so the cpu's copy is current.
+     */
+    public static void tick(Kernel k) {
+        for (int cpu = 0; cpu < k.config().ncpus(); cpu++) {
+            k.kernClock().hardclock(cpu);
+        }
+    }
+
+    /** The true count at a rolled-up vmstats offset (global plus every cpu's pending adjustment). */
+    public static long trueCount(Kernel k, long offset) {
+        return k.vmMeter().trueCount(offset);
+    }
+
     @Override
     public void close() {
         ram.close();

@@ -120,11 +120,13 @@ class VmStructOffsetsTest {
     void lockAndGlobaldata() {
         assertEquals(32, StructLock.layout().byteSize());
         assertEquals(8, StructLock.lk_count$OFFSET);
-        assertEquals(64, StructGlobaldata.layout().byteSize());
+        assertEquals(576, StructGlobaldata.layout().byteSize());
         assertEquals(4, StructGlobaldata.gd_vme_avail$OFFSET);
         assertEquals(8, StructGlobaldata.gd_vme_base$OFFSET);
         assertEquals(16, StructGlobaldata.gd_rand_incr$OFFSET);
-        assertEquals(24, StructGlobaldata.gd_newpv$OFFSET);
+        assertEquals(24, StructGlobaldata.gd_vmstats$OFFSET);
+        assertEquals(280, StructGlobaldata.gd_vmstats_adj$OFFSET);
+        assertEquals(536, StructGlobaldata.gd_newpv$OFFSET);
     }
 
     @Test

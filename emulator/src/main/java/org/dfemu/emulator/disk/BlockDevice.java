@@ -60,6 +60,27 @@ public interface BlockDevice {
     long write(long sector, long count, PhysicalMemory ram, long pa, long len, IoCallback done);
 
     /**
+     * Reads {@code count} sectors from {@code sector} into the RAM ranges of {@code segments}, in
+     * list order (a scatter read): one request, one completion, one setup time in the latency
+     * model. The request completes with EIO if the list is empty, a segment's length is not a
+     * positive multiple of 512, a segment does not lie in {@code ram}, or the lengths do not add
+     * up to {@code count * 512}. The array is read at submission only; the caller may reuse it.
+     *
+     * @return the request id. Does not block.
+     */
+    long readv(long sector, long count, PhysicalMemory ram, DmaSegment[] segments, IoCallback done);
+
+    /**
+     * Writes {@code count} sectors at {@code sector} from the RAM ranges of {@code segments}, in
+     * list order (a gather write); the same checks as
+     * {@link #readv(long, long, PhysicalMemory, DmaSegment[], IoCallback)}, plus EROFS outside
+     * the writable ranges. RAM is read at completion time.
+     *
+     * @return the request id. Does not block.
+     */
+    long writev(long sector, long count, PhysicalMemory ram, DmaSegment[] segments, IoCallback done);
+
+    /**
      * (tools) Reads into any segment (heap segments go through a bounce buffer); its size is the
      * DMA length. Otherwise as the RAM variant.
      *

@@ -49,7 +49,9 @@ import static org.dfemu.emulator.disk.BlockDevice.SECTOR_SIZE;
  * <pre>
  *   completion(r) = max(now at submit, completion(previous request)) + setupNs + bytes * nsPerByte
  * </pre>
- * where {@code bytes} is the DMA length of a read or write that passed the checks, and 0 for a
+ * where {@code bytes} is the DMA length of a read or write that passed the checks (for a
+ * scatter-gather request, {@link BlockDevice#readv readv}/{@link BlockDevice#writev writev}, all
+ * its segments together: one request, one setup time, one completion), and 0 for a
  * discard, a flush or a refused request (setup time only). So an idle disk serves a request in
  * its service time and a busy one queues it behind the others; completions happen in id order
  * (equal times fire in scheduling order on the clock),
@@ -321,7 +323,43 @@ public final class Disk implements AutoCloseable {
                 verdict = IoStatus.EIO;
             }
         }
-        return enqueue(op, window.first() + sector, count, buffer, verdict, done);
+        return enqueue(op, window.first() + sector, count, buffer == null ? null : new MemorySegment[] {buffer},
+                verdict, done);
+    }
+
+    /**
+     * A read or write whose DMA buffer is a scatter-gather list of RAM ranges: each segment must
+     * be whole sectors inside RAM, and together they must cover the request's sectors, or it
+     * completes with EIO.
+     */
+    long submitTransfer(BlockOp op, SectorRange window, long sector, long count,
+                        PhysicalMemory ram, DmaSegment[] segments, IoCallback done) {
+        Objects.requireNonNull(ram, "ram");
+        Objects.requireNonNull(segments, "segments");
+        long len = 0;
+        boolean wellFormed = segments.length > 0;
+        for (DmaSegment seg : segments) {
+            Objects.requireNonNull(seg, "segment");
+            if (seg.len() <= 0 || (seg.len() & (SECTOR_SIZE - 1)) != 0 || len > Long.MAX_VALUE - seg.len()) {
+                wellFormed = false;
+                break;
+            }
+            len += seg.len();
+        }
+        IoStatus verdict = wellFormed ? check(op, window, sector, count, len) : IoStatus.EIO;
+        MemorySegment[] buffers = null;
+        if (verdict == IoStatus.OK) {
+            buffers = new MemorySegment[segments.length];
+            try {
+                for (int i = 0; i < segments.length; i++) {
+                    buffers[i] = ram.slice(segments[i].pa(), segments[i].len());
+                }
+            } catch (MachineCheckException e) {
+                verdict = IoStatus.EIO;
+                buffers = null;
+            }
+        }
+        return enqueue(op, window.first() + sector, count, buffers, verdict, done);
     }
 
     /** A read or write with any segment as its buffer. */
@@ -331,7 +369,8 @@ public final class Disk implements AutoCloseable {
         IoStatus verdict = check(op, window, sector, count, buffer.byteSize());
         // The host call writes through the raw address, which would ignore a read-only view.
         if (verdict == IoStatus.OK && op == BlockOp.READ && buffer.isReadOnly()) verdict = IoStatus.EIO;
-        return enqueue(op, window.first() + sector, count, verdict == IoStatus.OK ? buffer : null, verdict, done);
+        return enqueue(op, window.first() + sector, count,
+                verdict == IoStatus.OK ? new MemorySegment[] {buffer} : null, verdict, done);
     }
 
     long submitDiscard(SectorRange window, long sector, long count, IoCallback done) {
@@ -370,11 +409,12 @@ public final class Disk implements AutoCloseable {
         return false;
     }
 
-    private long enqueue(BlockOp op, long sector, long count, MemorySegment buffer, IoStatus verdict,
+    private long enqueue(BlockOp op, long sector, long count, MemorySegment[] buffers, IoStatus verdict,
                          IoCallback done) {
         Objects.requireNonNull(done, "done");
         long id = nextId++;
-        long bytes = buffer != null ? buffer.byteSize() : 0;
+        // A transfer that passed the checks moves exactly its sectors' bytes, however many segments.
+        long bytes = buffers != null ? count << SECTOR_SHIFT : 0;
         long now = clock.now();
         long start = Math.max(now, lastCompletionNs);
         long completion = start + latency.serviceNs(bytes);
@@ -387,7 +427,7 @@ public final class Disk implements AutoCloseable {
         if (trace.enabled(EmulatorEvents.IO_SUBMIT)) {
             trace.record(now, cpu.getAsInt(), thread.getAsInt(), EmulatorEvents.IO_SUBMIT, id, op.code(), sector, count);
         }
-        clock.schedule(completion, eventName, true, new IoRequest(this, id, op, sector, count, buffer, verdict, done));
+        clock.schedule(completion, eventName, true, new IoRequest(this, id, op, sector, count, buffers, verdict, done));
         return id;
     }
 
@@ -416,14 +456,22 @@ public final class Disk implements AutoCloseable {
     private void transfer(IoRequest r) throws IOException {
         switch (r.op()) {
             case READ -> {
-                store.read(r.sector(), r.buffer());
+                long s = r.sector();
+                for (MemorySegment b : r.buffers()) {
+                    store.read(s, b);
+                    s += b.byteSize() >>> SECTOR_SHIFT;
+                }
                 reads++;
-                bytesRead += r.buffer().byteSize();
+                bytesRead += r.count() << SECTOR_SHIFT;
             }
             case WRITE -> {
-                store.write(r.sector(), r.buffer());
+                long s = r.sector();
+                for (MemorySegment b : r.buffers()) {
+                    store.write(s, b);
+                    s += b.byteSize() >>> SECTOR_SHIFT;
+                }
                 writes++;
-                bytesWritten += r.buffer().byteSize();
+                bytesWritten += r.count() << SECTOR_SHIFT;
             }
             case DISCARD -> {
                 if (!store.discard(r.sector(), r.count())) discardZeroFills++;

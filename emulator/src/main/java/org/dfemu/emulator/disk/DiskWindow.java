@@ -40,6 +40,16 @@ final class DiskWindow implements BlockDevice {
     }
 
     @Override
+    public long readv(long sector, long count, PhysicalMemory ram, DmaSegment[] segments, IoCallback done) {
+        return disk.submitTransfer(BlockOp.READ, window, sector, count, ram, segments, done);
+    }
+
+    @Override
+    public long writev(long sector, long count, PhysicalMemory ram, DmaSegment[] segments, IoCallback done) {
+        return disk.submitTransfer(BlockOp.WRITE, window, sector, count, ram, segments, done);
+    }
+
+    @Override
     public long read(long sector, long count, MemorySegment target, IoCallback done) {
         return disk.submitTransfer(BlockOp.READ, window, sector, count, target, done);
     }

@@ -7,10 +7,11 @@ import java.lang.foreign.MemorySegment;
  * it.
  *
  * @param sector  absolute first sector on the disk
- * @param buffer  DMA buffer of a read or write, null otherwise or when refused
+ * @param buffers DMA buffers of a read or write, in sector order (one per scatter-gather
+ *                segment), null otherwise or when refused
  * @param verdict OK if the request passed the submission checks, else the status it ends with
  */
-record IoRequest(Disk disk, long id, BlockOp op, long sector, long count, MemorySegment buffer,
+record IoRequest(Disk disk, long id, BlockOp op, long sector, long count, MemorySegment[] buffers,
                  IoStatus verdict, IoCallback done) implements Runnable {
     @Override
     public void run() {

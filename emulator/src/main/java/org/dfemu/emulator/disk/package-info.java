@@ -5,7 +5,9 @@
  * <ul>
  *   <li>{@link org.dfemu.emulator.disk.BlockDevice}: what the kernel holds, the whole disk or a
  *       partition window; submit a request, get an {@link org.dfemu.emulator.disk.IoCallback}
- *       interrupt later with an {@link org.dfemu.emulator.disk.IoStatus}.</li>
+ *       interrupt later with an {@link org.dfemu.emulator.disk.IoStatus}. A read or write names
+ *       its RAM as one physical range or as a scatter-gather list of
+ *       {@link org.dfemu.emulator.disk.DmaSegment}s; either way it is one request.</li>
  *   <li>{@link org.dfemu.emulator.disk.Disk}: the one queue of a disk: checks, latency model
  *       ({@link org.dfemu.emulator.disk.LatencyModel}), completion events on the virtual clock,
  *       counters ({@link org.dfemu.emulator.disk.DiskStats}), trace events.</li>

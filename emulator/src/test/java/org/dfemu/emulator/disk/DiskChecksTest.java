@@ -73,7 +73,15 @@ class DiskChecksTest {
                     cb -> dev.read(0, 1, ram, top, 512, cb),
                     cb -> dev.discard(-8, 8, cb),
                     cb -> dev.discard(0, 0, cb),
-                    cb -> dev.discard(SECTORS - 4, 8, cb));
+                    cb -> dev.discard(SECTORS - 4, 8, cb),
+                    // scatter-gather lists
+                    cb -> dev.writev(0, 8, ram, new DmaSegment[0], cb),         // empty list
+                    cb -> dev.writev(0, 8, ram, sg(0, 4000, 0x2000, 96), cb),   // segments not whole sectors
+                    cb -> dev.writev(0, 16, ram, sg(0, 4096), cb),              // shorter than the sectors
+                    cb -> dev.readv(0, 2, ram, sg(0, 512, 0x2000, 1024), cb),   // longer than the sectors
+                    cb -> dev.writev(0, 16, ram, sg(0, 4096, top - 512, 4096), cb),  // a segment off RAM's end
+                    cb -> dev.readv(0, 16, ram, sg(0x2000, 0, 0x2000, 8192), cb),   // an empty segment
+                    cb -> dev.readv(SECTORS - 1, 2, ram, sg(0, 512, 0x2000, 512), cb)); // past the disk's end
             Completions done = new Completions(clock);
             for (Function<IoCallback, Long> request : bad) request.apply(done);
             assertTrue(done.seen.isEmpty(), "errors are interrupts too, never delivered inside submit");
@@ -89,6 +97,13 @@ class DiskChecksTest {
         byte[] ramStart = new byte[1 << 20];
         ram.read(0, ramStart, 0, ramStart.length);
         for (byte b : ramStart) assertEquals((byte) 0x5a, b);
+    }
+
+    /** A scatter-gather list of (pa, len) pairs. */
+    private static DmaSegment[] sg(long... paLen) {
+        DmaSegment[] l = new DmaSegment[paLen.length / 2];
+        for (int i = 0; i < l.length; i++) l[i] = new DmaSegment(paLen[2 * i], paLen[2 * i + 1]);
+        return l;
     }
 
     @Test
@@ -132,7 +147,9 @@ class DiskChecksTest {
             long above = disk.device().write(191, 2, ram, 0, 1024, done);   // straddles the end
             long out = disk.device().discard(0, 8, done);
             long in = disk.device().write(128, 64, ram, 0, 64 * 512, done);
+            long gather = disk.device().writev(127, 2, ram, sg(0, 512, 0x4000, 512), done);   // straddles the start
             while (clock.advanceToNextEvent()) { }
+            assertEquals(IoStatus.EROFS, done.of(gather).status());
             assertEquals(IoStatus.EROFS, done.of(below).status());
             assertEquals(IoStatus.EROFS, done.of(above).status());
             assertEquals(IoStatus.EROFS, done.of(out).status());

@@ -79,6 +79,54 @@ class DiskRoundTripTest {
         assertArrayEquals(data, ramBytes(0x20000, data.length));
     }
 
+    /**
+     * Scatter-gather: RAM ranges that are not contiguous move to and from consecutive sectors as
+     * one request, with one completion and one setup time.
+     */
+    @Test
+    void gatherWriteAndScatterReadAreOneRequestEachInListOrder() throws IOException {
+        // Three pieces of RAM, out of address order and of different sizes: 4096 + 512 + 8192 bytes.
+        byte[] a = pattern(1, 4096);
+        byte[] b = pattern(2, 512);
+        byte[] c = pattern(3, 8192);
+        ram.write(0x50000, a, 0, a.length);
+        ram.write(0x10000, b, 0, b.length);
+        ram.write(0x30000, c, 0, c.length);
+        DmaSegment[] out = {new DmaSegment(0x50000, 4096), new DmaSegment(0x10000, 512), new DmaSegment(0x30000, 8192)};
+        Completions done = new Completions(clock);
+
+        long id = disk.device().writev(1124, 25, ram, out, done);
+        long due = MODEL.serviceNs(25 * 512);
+        clock.advanceTo(due - 1);
+        assertEquals(0, done.seen.size(), "no interrupt before one request's service time");
+        clock.advanceTo(due);
+        assertEquals(new DiskTestSupport.Done(id, IoStatus.OK, due), done.only());
+        byte[] expect = new byte[25 * 512];
+        System.arraycopy(a, 0, expect, 0, 4096);
+        System.arraycopy(b, 0, expect, 4096, 512);
+        System.arraycopy(c, 0, expect, 4608, 8192);
+        assertArrayEquals(expect, fileBytes(1124, 25), "the segments land on consecutive sectors in list order");
+        assertArrayEquals(Arrays.copyOfRange(original, 1149 * 512, 1150 * 512),
+                fileBytes(1149, 1), "the sector after the request is untouched");
+
+        // Read the 25 sectors back into two other pieces: 8192 at 0x80000, then the other 9 sectors at 0x70000.
+        Completions readDone = new Completions(clock);
+        DmaSegment[] in = {new DmaSegment(0x80000, 8192), new DmaSegment(0x70000, 9 * 512)};
+        long readId = disk.device().readv(1124, 25, ram, in, readDone);
+        while (clock.advanceToNextEvent()) { }
+        assertEquals(IoStatus.OK, readDone.only().status());
+        assertEquals(readId, readDone.only().id());
+        assertArrayEquals(Arrays.copyOfRange(expect, 0, 8192), ramBytes(0x80000, 8192));
+        assertArrayEquals(Arrays.copyOfRange(expect, 8192, expect.length), ramBytes(0x70000, 9 * 512));
+
+        DiskStats s = disk.stats();
+        assertEquals(2, s.requests(), "one request per list, not per segment");
+        assertEquals(1, s.writes());
+        assertEquals(1, s.reads());
+        assertEquals(25 * 512, s.bytesWritten());
+        assertEquals(25 * 512, s.bytesRead());
+    }
+
     @Test
     void writeTakesItsSourceMemoryAsItIsAtCompletion() throws IOException {
         ram.fill(0x30000, 512, (byte) 0x11);

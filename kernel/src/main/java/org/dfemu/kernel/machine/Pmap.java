@@ -2328,6 +2328,16 @@ public final class Pmap {
     }
 
     /**
+     * pmap_prefault_ok(): whether {@code addr} can be prefaulted trivially, that is no valid PTE
+     * is loaded for it (a missing page table counts as trivial: pmap_enter builds it). The
+     * address lies in a mapped range of the locked map. Never blocks.
+     */
+    public boolean pmapPrefaultOk(long pmap, long addr) {
+        long pte = pmapPte(pmap, addr);
+        return pte == 0 || (km.load64(pte) & bits(pmap, PG_V_IDX)) == 0;
+    }
+
+    /**
      * pmap_unwire(): clears the wired bit of va's PTE and returns its page (for the caller to
      * unwire), or 0 if nothing is mapped there. May block on the PT pv (user pmaps).
      */

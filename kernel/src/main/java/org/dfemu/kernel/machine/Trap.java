@@ -97,7 +97,14 @@ public final class Trap implements TrapHandler {
         } else {
             ftype = Vm.VM_PROT_READ;
         }
-        return kernel.vmFault().vmFault(StructVmspace.vm_map(vm), va, ftype,
-                usermode ? VmFault.VM_FAULT_USERMODE : VmFault.VM_FAULT_NORMAL);
+        // A user fault may burst (prefault its neighbours); a write fault dirties its page.
+        int faultFlags = VmFault.VM_FAULT_NORMAL;
+        if (usermode) {
+            faultFlags |= VmFault.VM_FAULT_BURST | VmFault.VM_FAULT_USERMODE;
+        }
+        if ((ftype & Vm.VM_PROT_WRITE) != 0) {
+            faultFlags |= VmFault.VM_FAULT_DIRTY;
+        }
+        return kernel.vmFault().vmFault(StructVmspace.vm_map(vm), va, ftype, faultFlags);
     }
 }

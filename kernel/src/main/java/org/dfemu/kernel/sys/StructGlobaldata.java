@@ -22,21 +22,24 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  *         int gd_vme_avail;                 // vm_map_entry reservation
  *         struct vm_map_entry *gd_vme_base; // vm_map_entry reservation (free list)
  *         int gd_rand_incr;                 // random pcpu incrementor
+ *         struct vmstats gd_vmstats;        //  24  this cpu's copy of vmstats, refreshed by rollups
+ *         struct vmstats gd_vmstats_adj;    // 280  this cpu's pending count changes
  *     } mi;
- *     struct pv_entry *gd_newpv;            // pmap: one cached pv_entry
- * };                                        // sizeof 64 (one cache line)
+ *     struct pv_entry *gd_newpv;            // 536  pmap: one cached pv_entry
+ * };                                        // sizeof 576 (nine cache lines)
  * </pre>
  *
  * PORT: the C structure holds the cpu's LWKT queues, IPI queues, statistics and much more; the
  * emulator's scheduler owns those, so the port keeps only what ported kernel code reads and
  * writes, and the size is the port's own. Per-cpu statistics ({@code gd_cnt}) are kept by
  * {@link org.dfemu.kernel.vm.VmMeter}. Fields written only by their own cpu inside a critical
- * section (gd_vme_base) or atomically (gd_vme_avail, gd_newpv), as in the C.
+ * section (gd_vme_base) or atomically (gd_vme_avail, gd_newpv, gd_vmstats_adj), as in the C;
+ * gd_vmstats is rewritten by its cpu's rollups (and, for a forced fold, by the cpu that folds).
  */
 public final class StructGlobaldata {
     private StructGlobaldata() {}
 
-    public static final long SIZEOF = 64;
+    public static final long SIZEOF = 576;
 
     private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
             C_INT.withName("gd_cpuid"),
@@ -44,6 +47,8 @@ public final class StructGlobaldata {
             C_POINTER.withName("gd_vme_base"),
             C_INT.withName("gd_rand_incr"),
             Ctypes.pad(4),
+            StructVmstats.layout().withName("gd_vmstats"),
+            StructVmstats.layout().withName("gd_vmstats_adj"),
             C_POINTER.withName("gd_newpv"),
             Ctypes.pad(32)).withName("mdglobaldata").withByteAlignment(64), SIZEOF);
 
@@ -51,6 +56,8 @@ public final class StructGlobaldata {
     public static final long gd_vme_avail$OFFSET = Ctypes.offset(LAYOUT, "gd_vme_avail");
     public static final long gd_vme_base$OFFSET = Ctypes.offset(LAYOUT, "gd_vme_base");
     public static final long gd_rand_incr$OFFSET = Ctypes.offset(LAYOUT, "gd_rand_incr");
+    public static final long gd_vmstats$OFFSET = Ctypes.offset(LAYOUT, "gd_vmstats");
+    public static final long gd_vmstats_adj$OFFSET = Ctypes.offset(LAYOUT, "gd_vmstats_adj");
     public static final long gd_newpv$OFFSET = Ctypes.offset(LAYOUT, "gd_newpv");
 
     public static StructLayout layout() { return LAYOUT; }
@@ -62,6 +69,12 @@ public final class StructGlobaldata {
 
     public static long gd_vme_base(KernelMemory km, long gd) { return km.load64(gd + gd_vme_base$OFFSET); }
     public static void gd_vme_base(KernelMemory km, long gd, long v) { km.store64(gd + gd_vme_base$OFFSET, v); }
+
+    /** {@code &gd->gd_vmstats}: the cpu's copy of the global vmstats (a {@link StructVmstats}). */
+    public static long gd_vmstats(long gd) { return gd + gd_vmstats$OFFSET; }
+
+    /** {@code &gd->gd_vmstats_adj}: the cpu's pending count changes (a {@link StructVmstats}). */
+    public static long gd_vmstats_adj(long gd) { return gd + gd_vmstats_adj$OFFSET; }
 
     /** {@code mycpu->gd_rand_incr++}: returns the old value. */
     public static int gd_rand_incr_next(KernelMemory km, long gd) {

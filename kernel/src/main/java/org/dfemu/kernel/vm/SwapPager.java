@@ -80,10 +80,13 @@ import static org.dfemu.kernel.vm.VmSwap.SWB_DMMAX;
  * nsw_wcount_async_max, nsw_cluster_max, swap_async_max, swap_user_async, swap_burst_read, the
  * pbuf free list and the completion queue; the pbufs themselves.
  *
- * <p>PORT: the I/O buffers are pbufs reduced to a {@code swbuf} (below) with no KVA: a device
- * request moves one page from its physical address, so there is no pmap_qenter/pmap_qremove. The
- * disk's completion interrupt only counts the request in the swbuf; the rest of biodone runs, as
- * in DragonFly where bio completion runs in the disk's interrupt thread, in the kernel thread
+ * <p>PORT: the I/O buffers are pbufs reduced to a {@code swbuf} (below) with no KVA (pager_map
+ * is not modelled): the swbuf's one device request names the cluster's pages as a scatter-gather
+ * list of their physical addresses (VmSwap.swapdevStrategy), which is what the disk driver's
+ * busdma would derive from the pbuf's KVA mapping, so there is no pmap_qenter/pmap_qremove. As in
+ * the C, a swbuf is one request with one completion. The disk's completion interrupt only records
+ * the status in the swbuf; the rest of biodone runs, as in DragonFly where bio completion runs in
+ * the disk's interrupt thread, in the kernel thread
  * "swapintr" (started by {@link #swapPagerIntrStart}), or in the waiting thread for synchronous
  * writes (biowait, then swp_pager_async_iodone, as the C does). vm_token and the object tokens are
  * not taken (see Lwkt's PORT note); gd_vmtotal.t_vm and the kcollect callbacks are not kept.
@@ -127,12 +130,12 @@ public final class SwapPager implements VmPagerOps {
      * <pre>
      *   next        0  free list / completion queue link
      *   index       8  SWBIO_* (bio_caller_info1.index)
-     *   error      12  b_error (0, or the errno of the first failed request)
+     *   error      12  b_error (0, or the errno the request completed with)
      *   blkno      16  first swap block (bio_offset &gt;&gt; PAGE_SHIFT)
      *   npages     24  b_xio.xio_npages
-     *   pending    28  device requests not yet completed
-     *   driver     32  bio_driver_info: index of the requested page (reads)
-     *   done       36  biodone_sync's flag for biowait
+     *   driver     28  bio_driver_info: index of the requested page (reads)
+     *   done       32  biodone_sync's flag for biowait
+     *   (pad)      36
      *   pages[16]  40  b_xio.xio_pages
      * </pre>
      */
@@ -142,16 +145,15 @@ public final class SwapPager implements VmPagerOps {
             C_INT.withName("error"),
             C_LONG.withName("blkno"),
             C_INT.withName("npages"),
-            C_INT.withName("pending"),
             C_INT.withName("driver"),
             C_INT.withName("done"),
+            Ctypes.pad(4),
             MemoryLayout.sequenceLayout(MAX_PAGEOUT_CLUSTER, C_POINTER).withName("pages")).withName("swbuf"), 168);
     private static final long B_NEXT = Ctypes.offset(SWBUF, "next");
     private static final long B_INDEX = Ctypes.offset(SWBUF, "index");
     private static final long B_ERROR = Ctypes.offset(SWBUF, "error");
     private static final long B_BLKNO = Ctypes.offset(SWBUF, "blkno");
     private static final long B_NPAGES = Ctypes.offset(SWBUF, "npages");
-    private static final long B_PENDING = Ctypes.offset(SWBUF, "pending");
     private static final long B_DRIVER = Ctypes.offset(SWBUF, "driver");
     private static final long B_DONE = Ctypes.offset(SWBUF, "done");
     private static final long B_PAGES = Ctypes.offset(SWBUF, "pages");
@@ -614,7 +616,8 @@ public final class SwapPager implements VmPagerOps {
     private int swbufSlot(long bp) { return (int) ((bp - swbufs) / SWBUF.byteSize()); }
 
     /**
-     * vn_strategy(swapdev_vp, bio): starts the swbuf's transfer. A request the strategy refuses
+     * vn_strategy(swapdev_vp, bio): starts the swbuf's transfer, all its pages as one device
+     * request (swapdev_strategy). A request the strategy refuses
      * completes at once with its error, as biodone would: the sync waiter sees it done, an async
      * swbuf goes straight to swp_pager_async_iodone in the caller's context. Never blocks.
      */
@@ -624,11 +627,9 @@ public final class SwapPager implements VmPagerOps {
         for (int j = 0; j < n; j++) {
             pas[j] = StructVmPage.phys_addr(km, page(bp, j));
         }
-        km.store32(bp + B_PENDING, n);
         kernel.trace().swapIoStart(swbufSlot(bp), write, km.load64(bp + B_BLKNO), n);
         int error = vmSwap().swapdevStrategy(write, km.load64(bp + B_BLKNO), n, pas, (id, status) -> swapIntr(bp, status));
         if (error != 0) {
-            km.store32(bp + B_PENDING, 0);
             km.store32(bp + B_ERROR, error);
             if ((km.load32(bp + B_INDEX) & SWBIO_SYNC) != 0) {
                 km.store32(bp + B_DONE, 1);
@@ -639,18 +640,13 @@ public final class SwapPager implements VmPagerOps {
     }
 
     /**
-     * The disk's completion interrupt for one page of {@code bp} (interrupt context: only memory
-     * and wakeup). When the last request is in: a synchronous swbuf is marked done and its waiter
-     * woken (biodone_sync); any other is queued for the swapintr thread.
+     * The disk's completion interrupt for {@code bp}'s request (interrupt context: only memory
+     * and wakeup), biodone's first half: a synchronous swbuf is marked done and its waiter woken
+     * (biodone_sync); any other is queued for the swapintr thread.
      */
     private void swapIntr(long bp, IoStatus status) {
-        if (status != IoStatus.OK && km.load32(bp + B_ERROR) == 0) {
+        if (status != IoStatus.OK) {
             km.store32(bp + B_ERROR, status.errno());
-        }
-        int pending = km.load32(bp + B_PENDING) - 1;
-        km.store32(bp + B_PENDING, pending);
-        if (pending != 0) {
-            return;
         }
         if ((km.load32(bp + B_INDEX) & SWBIO_SYNC) != 0) {
             km.store32(bp + B_DONE, 1);

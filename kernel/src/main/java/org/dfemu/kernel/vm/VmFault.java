@@ -1,12 +1,21 @@
 package org.dfemu.kernel.vm;
 
-import org.dfemu.kernel.sys.StructVmmeter;
-
+import org.dfemu.kernel.Ctypes;
+import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
+import org.dfemu.kernel.sys.StructProc;
+import org.dfemu.kernel.sys.StructThread;
+import org.dfemu.kernel.sys.StructVmmeter;
+import org.dfemu.kernel.sys.Sysctl;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+import static org.dfemu.kernel.Ctypes.C_INT;
 
 /**
  * vm_fault.c: DragonFly BSD sys/vm/vm_fault.c at commit 737b020b54 (2021-05-28), the page-fault
@@ -25,37 +34,96 @@ import org.dfemu.kernel.machine.Param;
  *       object: a read maps that page read-only; a write copies it into a new page of the head
  *       object (copy-on-write). Page allocation is VM_ALLOC_NORMAL | NULL_OK and is not even
  *       tried while paging is severe: the fault then waits in vm_wait_pfault() and starts over.
- *   <li>pmap_enter() maps the page; a write dirties it.
+ *   <li>A writable mapping marks the head object writeable-dirty; a write fault (VM_FAULT_DIRTY)
+ *       dirties the page and, if it has a swap block (PG_SWAPPED), frees the block with
+ *       swap_pager_unswapped(): the copy on swap no longer matches.
+ *   <li>pmap_enter() maps the page. A user fault (VM_FAULT_BURST) then maps up to
+ *       vm.prefault_pages neighbours: vm_prefault() when the fault had to take every object of
+ *       the chain exclusively, else vm_prefault_quick() (resident pages of the head object only).
  * </ol>
  *
- * <p>PORT: the C's fault state (struct faultstate), its shared-lock fast path
- * (vm_fault_bypass, the shared object token attempt), read-ahead (VM_FAULT_BURST, prefault),
- * VPAGETABLE and vnode objects, and wiring faults are not ported: dfemu's processes touch
- * anonymous memory only. Every fault takes the slow, exclusive path the C falls back to.
+ * <p>PORT: objects are always held exclusively (there are no shared tokens), so the C's retries
+ * that upgrade a shared hold are not needed; the two lock-mode flags of struct faultstate
+ * (shared, first_shared) are still tracked because they choose the prefault variant.
+ * vm_fault_bypass()'s lockless mapping is not ported (the slow path maps the same page the same
+ * way); its one visible effect, no burst after a bypassed fault, is kept. VPAGETABLE and vnode
+ * objects and wiring faults are not ported: dfemu's processes touch anonymous memory only.
  */
 public final class VmFault {
     /** vm_map.h fault flags. */
     public static final int VM_FAULT_NORMAL = 0x00;
+    public static final int VM_FAULT_BURST = 0x04;
+    public static final int VM_FAULT_DIRTY = 0x08;
     public static final int VM_FAULT_USERMODE = 0x40;
 
     /** vm_fault.c: vm_fault_object()'s "try again" (the map was unlocked). */
     private static final int KERN_TRY_AGAIN = -1;
 
+    /** vm_fault.c's tunables (sysctl vm.shared_fault, vm.fault_bypass, vm.prefault_pages, vm.fast_fault). */
+    private static final StructLayout GLOBALS = MemoryLayout.structLayout(
+            C_INT.withName("vm_shared_fault"),
+            C_INT.withName("vm_fault_bypass_count"),
+            C_INT.withName("vm_prefault_pages"),
+            C_INT.withName("vm_fast_fault")).withName("vm_fault_globals");
+    private static final long VM_SHARED_FAULT = Ctypes.offset(GLOBALS, "vm_shared_fault");
+    private static final long VM_FAULT_BYPASS_COUNT = Ctypes.offset(GLOBALS, "vm_fault_bypass_count");
+    private static final long VM_PREFAULT_PAGES = Ctypes.offset(GLOBALS, "vm_prefault_pages");
+    private static final long VM_FAST_FAULT = Ctypes.offset(GLOBALS, "vm_fast_fault");
+
     private final Kernel kernel;
     private final KernelMemory km;
+    private final long globals;
 
-    public VmFault(Kernel kernel) {
+    /** (boot only) Lays out the tunables with DragonFly's defaults and registers their sysctls. */
+    public VmFault(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
         this.km = kernel.km();
+        this.globals = data.alloc(GLOBALS);
+        km.store32(globals + VM_SHARED_FAULT, 1);
+        km.store32(globals + VM_FAULT_BYPASS_COUNT, 1);
+        km.store32(globals + VM_PREFAULT_PAGES, 8);
+        km.store32(globals + VM_FAST_FAULT, 1);
+        sysctl.sysctlInt("vm.shared_fault", globals + VM_SHARED_FAULT, "Allow shared token on vm_object");
+        sysctl.sysctlInt("vm.fault_bypass", globals + VM_FAULT_BYPASS_COUNT, "Allow fast vm_fault shortcut");
+        sysctl.sysctlInt("vm.prefault_pages", globals + VM_PREFAULT_PAGES, "Maximum number of pages to pre-fault");
+        sysctl.sysctlInt("vm.fast_fault", globals + VM_FAST_FAULT, "Burst fault zero-fill regions");
+    }
+
+    /** Sets vm.shared_fault (the tunable; tests). */
+    public void setVmSharedFault(int v) { km.store32(globals + VM_SHARED_FAULT, v); }
+
+    /** Sets vm.fault_bypass (tests). */
+    public void setVmFaultBypass(int v) { km.store32(globals + VM_FAULT_BYPASS_COUNT, v); }
+
+    /** Sets vm.prefault_pages (tests). */
+    public void setVmPrefaultPages(int v) { km.store32(globals + VM_PREFAULT_PAGES, v); }
+
+    /** Sets vm.fast_fault (tests). */
+    public void setVmFastFault(int v) { km.store32(globals + VM_FAST_FAULT, v); }
+
+    /**
+     * The lock-mode flags of the C's struct faultstate, kept across a fault's retries: true while
+     * the C would still hold the head object (firstShared) or the backing objects (shared) with a
+     * shared token.
+     */
+    private static final class Faultstate {
+        boolean shared;
+        boolean firstShared;
+
+        Faultstate(boolean vmSharedFault) {
+            this.shared = vmSharedFault;
+            this.firstShared = vmSharedFault;
+        }
     }
 
     /**
      * vm_fault(): handles a fault of {@code faultType} (VM_PROT_READ / WRITE / EXECUTE) at
      * {@code vaddr} in {@code map}: on KERN_SUCCESS the page is entered in the map's pmap with
-     * the entry's protection (write removed while it is still shared copy-on-write). Returns
-     * KERN_INVALID_ADDRESS (no entry), KERN_PROTECTION_FAILURE (the entry forbids the access) or
-     * KERN_FAILURE (pager I/O error). The caller holds no locks; may block (vm_wait_pfault,
-     * page busy, pager I/O).
+     * the entry's protection (write removed while it is still shared copy-on-write), and with
+     * VM_FAULT_BURST some neighbours too. Returns KERN_INVALID_ADDRESS (no entry),
+     * KERN_PROTECTION_FAILURE (the entry forbids the access) or KERN_FAILURE (pager I/O error).
+     * The caller holds no locks; may block (vm_wait_pfault, page busy, pager I/O, the prefault's
+     * lwkt_yield).
      *
      * <p>PORT: pushes the frame "vm_fault" for deadlock reports, and reports a completed fault
      * (KERN_SUCCESS) as progress to the stall watchdog (debug.stall_timeout).
@@ -64,9 +132,10 @@ public final class VmFault {
         long va = Param.truncPage(vaddr);
         kernel.lwkt().pushFrame("vm_fault");
         cnt(StructVmmeter.v_vm_faults$OFFSET);
+        Faultstate fs = new Faultstate(km.load32(globals + VM_SHARED_FAULT) != 0);
         try {
             for (;;) {
-                int rv = vmFaultOnce(map, va, faultType);
+                int rv = vmFaultOnce(map, va, faultType, faultFlags, fs);
                 if (rv == VmMap.KERN_SUCCESS) {
                     kernel.lwkt().progress();
                 }
@@ -86,7 +155,7 @@ public final class VmFault {
     }
 
     /** One attempt: KERN_TRY_AGAIN after sleeping with everything released. */
-    private int vmFaultOnce(long map, long va, int faultType) {
+    private int vmFaultOnce(long map, long va, int faultType, int faultFlags, Faultstate fs) {
         VmMap vm = kernel.vmMap();
         VmObject vo = kernel.vmObject();
         VmPage vp = kernel.vmPage();
@@ -101,6 +170,9 @@ public final class VmFault {
         long firstPindex = out[2];
         int prot = protp[0];
         long firstObject = StructVmMapEntry.ba_object(km, firstBa);
+        if (km.load32(globals + VM_FAULT_BYPASS_COUNT) != 0 && vmFaultBypass(firstObject, firstPindex, prot)) {
+            faultFlags &= ~VM_FAULT_BURST;
+        }
         vo.vmObjectHold(firstObject);
         int traceKind = KernelEvents.FAULT_RESIDENT;   // PORT: for dfemu's trace only
         try {
@@ -133,9 +205,18 @@ public final class VmFault {
                             "m->valid == VM_PAGE_BITS_ALL (anonymous page)", "vm_fault_object");
                     break;
                 }
+                // Not resident: the C allocates in the head object (for the pager or a later
+                // zero fill or copy) exclusively, and in a backing object only to page in.
+                if (ba == firstBa) {
+                    fs.firstShared = false;
+                }
                 int type = StructVmObject.type(km, object);
                 if (type != StructVmObject.OBJT_DEFAULT
                         && kernel.vmPager().vmPagerHasPage(type, object, pindex)) {
+                    if (ba != firstBa) {
+                        fs.firstShared = false;
+                        fs.shared = false;
+                    }
                     m = allocPage(map, object, pindex, 0, 0);
                     if (m == 0) {
                         return afterVmWaitPfault();
@@ -198,14 +279,35 @@ public final class VmFault {
                 }
             }
 
-            boolean wired = StructVmMapEntry.wired_count(km, entry) != 0;
-            kernel.pmap().pmapEnter(StructVmMap.pmap(km, map), va, m, prot, wired, entry);
-            if ((faultType & Vm.VM_PROT_WRITE) != 0) {
-                vp.vmPageDirty(m);
-                vo.vmObjectSetWriteableDirty(StructVmPage.object(km, m));
+            // A writable mapping may dirty the head object; a write fault dirties the page now,
+            // and a swap block it has no longer matches it: free it.
+            if ((prot & Vm.VM_PROT_WRITE) != 0) {
+                vo.vmObjectSetWriteableDirty(firstObject);
+                vmSetNosync(m, entry);
+                if ((faultFlags & VM_FAULT_DIRTY) != 0) {
+                    vp.vmPageDirty(m);
+                    if ((StructVmPage.flags(km, m) & StructVmPage.PG_SWAPPED) != 0) {
+                        // The C retries here to hold the head object exclusively (the port
+                        // always does); the retry's mark on the flags stays.
+                        fs.firstShared = false;
+                        kernel.swapPager().swapPagerUnswapped(m);
+                    }
+                }
             }
+
+            boolean wired = StructVmMapEntry.wired_count(km, entry) != 0;
+            long pmap = StructVmMap.pmap(km, map);
+            kernel.pmap().pmapEnter(pmap, va, m, prot, wired, entry);
             vp.vmPageActivate(m);
             vp.vmPageWakeup(m);
+            // Burst: map some neighbours while the map is still locked.
+            if ((faultFlags & VM_FAULT_BURST) != 0 && !wired) {
+                if (!fs.firstShared && !fs.shared) {
+                    vmPrefault(pmap, va, entry, prot, faultFlags);
+                } else {
+                    vmPrefaultQuick(pmap, va, entry, prot, faultFlags);
+                }
+            }
             kernel.trace().faultResolved(traceKind, StructVmMapEntry.start(km, entry));
             vm.vmMapLookupDone(map);
             return VmMap.KERN_SUCCESS;
@@ -214,11 +316,42 @@ public final class VmFault {
         }
     }
 
+    /**
+     * Whether vm_fault_bypass() would resolve this fault without locks: the head object's page at
+     * {@code firstPindex} is resident, not hard-busied, fully valid, active and has no swap block,
+     * and for a writable mapping the object is writeable-dirty and the page wholly dirty. The
+     * caller has the map locked; never blocks.
+     *
+     * <p>PORT: the C finds the page through vm_page_hash, a cache that may have forgotten it
+     * (then the slow path runs and the burst happens); the port has no such hash and behaves as
+     * if every page were in it.
+     */
+    private boolean vmFaultBypass(long obj, long firstPindex, int prot) {
+        long m = kernel.vmPage().vmPageLookup(obj, firstPindex);
+        if (m == 0 || (StructVmPage.busy_count(km, m) & StructVmPage.PBUSY_LOCKED) != 0) {
+            return false;
+        }
+        if ((StructVmObject.flags(km, obj) & StructVmObject.OBJ_DEAD) != 0
+                || StructVmPage.valid(km, m) != StructVmPage.VM_PAGE_BITS_ALL
+                || StructVmPage.queue(km, m) - StructVmPage.pc(km, m) != StructVpgqueues.PQ_ACTIVE
+                || (StructVmPage.flags(km, m) & StructVmPage.PG_SWAPPED) != 0) {
+            return false;
+        }
+        if ((prot & Vm.VM_PROT_WRITE) != 0) {
+            int both = StructVmObject.OBJ_WRITEABLE | StructVmObject.OBJ_MIGHTBEDIRTY;
+            if ((StructVmObject.flags(km, obj) & both) != both
+                    || StructVmPage.dirty(km, m) != StructVmPage.VM_PAGE_BITS_ALL) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     // After vm_wait_pfault(): a process being killed for low memory (P_LOWMEMKILL) gets
     // KERN_PROTECTION_FAILURE instead of retrying, so it returns to user mode and dies.
     private int afterVmWaitPfault() {
-        long p = org.dfemu.kernel.sys.StructThread.td_proc(km, kernel.lwkt().curthread());
-        if (p != 0 && (org.dfemu.kernel.sys.StructProc.p_flags(km, p) & org.dfemu.kernel.sys.StructProc.P_LOWMEMKILL) != 0) {
+        long p = StructThread.td_proc(km, kernel.lwkt().curthread());
+        if (p != 0 && (StructProc.p_flags(km, p) & StructProc.P_LOWMEMKILL) != 0) {
             return VmMap.KERN_PROTECTION_FAILURE;
         }
         return KERN_TRY_AGAIN;
@@ -244,5 +377,281 @@ public final class VmFault {
         kernel.vmMap().vmMapLookupDone(map);
         kernel.vmPage().vmWaitPfault();
         return 0;
+    }
+
+    /**
+     * vm_set_nosync(): a page mapped writable through a MAP_NOSYNC entry gets PG_NOSYNC unless it
+     * is dirty already; through any other entry it loses PG_NOSYNC. The page is busied.
+     */
+    private void vmSetNosync(long m, long entry) {
+        if ((StructVmMapEntry.eflags(km, entry) & StructVmMapEntry.MAP_ENTRY_NOSYNC) != 0) {
+            if (StructVmPage.dirty(km, m) == 0) {
+                kernel.vmPage2().vmPageFlagSet(m, StructVmPage.PG_NOSYNC);
+            }
+        } else {
+            kernel.vmPage2().vmPageFlagClear(m, StructVmPage.PG_NOSYNC);
+        }
+    }
+
+    /**
+     * The first checks of vm_prefault() and vm_prefault_quick(): the page count to scan (at most
+     * 1024), or 0 when the burst is off, the entry is not a normal mapping, or {@code pmap} is not
+     * curthread's process's own (no foreign pmaps).
+     */
+    private int prefaultMaxpages(long pmap, long entry) {
+        int maxpages = km.load32(globals + VM_PREFAULT_PAGES);
+        if (maxpages <= 0 || StructVmMapEntry.maptype(km, entry) != StructVmMapEntry.VM_MAPTYPE_NORMAL) {
+            return 0;
+        }
+        long p = StructThread.td_proc(km, kernel.lwkt().curthread());
+        long vm = p == 0 ? 0 : StructProc.p_vmspace(km, p);
+        if (vm == 0 || pmap != StructVmspace.vm_pmap(vm)) {
+            return 0;
+        }
+        return Math.min(maxpages, 1024);
+    }
+
+    /**
+     * The i-th address of a prefault scan around {@code addra}: odd i go below it (1, 2, ...
+     * pages), even i above (1, 2, ... pages).
+     */
+    private static long prefaultAddr(long addra, int i) {
+        if ((i & 1) != 0) {
+            return addra - (long) ((i + 1) >> 1) * Param.PAGE_SIZE;
+        }
+        return addra + (long) ((i + 2) >> 1) * Param.PAGE_SIZE;
+    }
+
+    /**
+     * vm_prefault(): after a fault at {@code addra} in {@code entry}, maps up to vm.prefault_pages
+     * neighbours into {@code pmap} (alternately below and above, each direction stopping at the
+     * entry's end or at an address already mapped). A neighbour's page is looked up through the
+     * backing chain of OBJT_DEFAULT objects (mapped read-only from a backing object); with
+     * vm.fast_fault, a writable mapping and paging not at vm_paging_min(), a neighbour backed by
+     * nothing gets a zero-filled page of the head object, left inactive. The scan ends at the
+     * first neighbour that has no page this way (a non-default object, say), or no free page. A
+     * write fault (VM_FAULT_DIRTY) dirties each page it maps writable and frees its swap block.
+     * The caller has the map locked and holds the head object; may block (lwkt_yield every 8
+     * pages).
+     */
+    private void vmPrefault(long pmap, long addra, long entry, int prot, int faultFlags) {
+        int maxpages = prefaultMaxpages(pmap, entry);
+        if (maxpages == 0) {
+            return;
+        }
+        VmObject vo = kernel.vmObject();
+        VmPage vp = kernel.vmPage();
+        long ba = StructVmMapEntry.ba(entry);
+        long object = StructVmMapEntry.ba_object(km, ba);
+        Kassert.kkassert(object != 0, "object != NULL", "vm_prefault");
+        long start = StructVmMapEntry.ba_start(km, ba);
+        long end = StructVmMapEntry.ba_end(km, ba);
+        boolean[] error = new boolean[1];
+        vo.vmObjectHold(object);
+        boolean noneg = false;
+        boolean nopos = false;
+        for (int i = 0; i < maxpages; ++i) {
+            if ((i & 7) == 7) {
+                kernel.lwkt().lwktYield();
+            }
+            if ((i & 1) != 0 ? noneg : nopos) {
+                continue;
+            }
+            long addr = prefaultAddr(addra, i);
+            if (Long.compareUnsigned(addr, start) < 0) {
+                noneg = true;
+                if (nopos) break;
+                continue;
+            }
+            if (Long.compareUnsigned(addr, end) >= 0) {
+                nopos = true;
+                if (noneg) break;
+                continue;
+            }
+            if (!kernel.pmap().pmapPrefaultOk(pmap, addr)) {
+                if ((i & 1) != 0) noneg = true; else nopos = true;
+                if (noneg && nopos) break;
+                continue;
+            }
+
+            // Down the chain of default objects; a zero fill of the head object at its end.
+            long index = ((addr - start) + StructVmMapEntry.ba_offset(km, ba)) >>> Param.PAGE_SHIFT;
+            long lastBa = ba;
+            long lobject = object;
+            long pindex = index;
+            int pprot = prot;
+            boolean allocated = false;
+            long m;
+            while ((m = vp.vmPageLookupBusyTry(lobject, pindex, true, error)) == 0) {
+                if (StructVmObject.type(km, lobject) != StructVmObject.OBJT_DEFAULT) {
+                    break;
+                }
+                long nextBa = StructVmMapEntry.ba_backing_ba(km, lastBa);
+                if (nextBa == 0) {
+                    if (km.load32(globals + VM_FAST_FAULT) == 0
+                            || (prot & Vm.VM_PROT_WRITE) == 0 || kernel.vmPage2().vmPagingMin()) {
+                        break;
+                    }
+                    m = vp.vmPageAlloc(object, index, VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_ZERO
+                            | VmPage.VM_ALLOC_USE_GD | VmPage.VM_ALLOC_NULL_OK);
+                    if (m == 0) {
+                        break;
+                    }
+                    allocated = true;
+                    pprot = prot;
+                    break;
+                }
+                if ((StructVmMapEntry.ba_offset(km, nextBa) & Param.PAGE_MASK) != 0) {
+                    break;
+                }
+                long nobject = StructVmMapEntry.ba_object(km, nextBa);
+                vo.vmObjectHold(nobject);
+                pindex = pindex - (StructVmMapEntry.ba_offset(km, lastBa) >>> Param.PAGE_SHIFT)
+                        + (StructVmMapEntry.ba_offset(km, nextBa) >>> Param.PAGE_SHIFT);
+                if (lastBa != ba) {
+                    vo.vmObjectDrop(lobject);
+                }
+                lobject = nobject;
+                lastBa = nextBa;
+                pprot &= ~Vm.VM_PROT_WRITE;
+            }
+            if (m == 0) {
+                if (lastBa != ba) {
+                    vo.vmObjectDrop(lobject);
+                }
+                break;
+            }
+            if ((pprot & Vm.VM_PROT_WRITE) != 0) {
+                vo.vmObjectSetWriteableDirty(allocated ? object : lobject);
+            }
+            if (lastBa != ba) {
+                vo.vmObjectDrop(lobject);
+            }
+
+            if (allocated) {
+                kernel.pmap().pmapZeroPage(vp.VM_PAGE_TO_PHYS(m));
+                cnt(StructVmmeter.v_zfod$OFFSET);
+                StructVmPage.valid(km, m, StructVmPage.VM_PAGE_BITS_ALL);
+                if ((pprot & Vm.VM_PROT_WRITE) != 0) {
+                    vmSetNosync(m, entry);
+                }
+                kernel.pmap().pmapEnter(pmap, addr, m, pprot, false, entry);
+                vp.vmPageDeactivate(m);
+                prefaultDirty(m, entry, pprot, faultFlags);
+                vp.vmPageWakeup(m);
+            } else if (error[0]) {
+                // Busy elsewhere: not ours to wake up.
+            } else if (StructVmPage.valid(km, m) == StructVmPage.VM_PAGE_BITS_ALL
+                    && (StructVmPage.flags(km, m) & StructVmPage.PG_FICTITIOUS) == 0) {
+                if (StructVmPage.queue(km, m) - StructVmPage.pc(km, m) == StructVpgqueues.PQ_CACHE) {
+                    vp.vmPageDeactivate(m);
+                }
+                prefaultDirty(m, entry, pprot, faultFlags);
+                kernel.pmap().pmapEnter(pmap, addr, m, pprot, false, entry);
+                vp.vmPageWakeup(m);
+            } else {
+                vp.vmPageWakeup(m);
+            }
+        }
+        vo.vmObjectDrop(object);
+    }
+
+    /**
+     * vm_prefault()'s treatment of a page it maps writable: PG_NOSYNC per the entry and, for a
+     * write fault, the page dirtied and its swap block (if any) freed. The page is busied.
+     */
+    private void prefaultDirty(long m, long entry, int pprot, int faultFlags) {
+        if ((pprot & Vm.VM_PROT_WRITE) != 0) {
+            vmSetNosync(m, entry);
+            if ((faultFlags & VM_FAULT_DIRTY) != 0) {
+                kernel.vmPage().vmPageDirty(m);
+                kernel.swapPager().swapPagerUnswapped(m);
+            }
+        }
+    }
+
+    /**
+     * vm_prefault_quick(): the burst when the fault kept shared holds: maps up to
+     * vm.prefault_pages neighbours (the same scan as vm_prefault) that are already resident and
+     * fully valid in the head object; an entry with a backing chain gets none. It never
+     * allocates, and stops at the first neighbour without a usable page, or (write fault) with a
+     * swap block, since freeing that needs an exclusive hold. A write fault dirties the pages it
+     * maps. The caller has the map locked and holds the head object; never blocks.
+     */
+    private void vmPrefaultQuick(long pmap, long addra, long entry, int prot, int faultFlags) {
+        int maxpages = prefaultMaxpages(pmap, entry);
+        if (maxpages == 0) {
+            return;
+        }
+        VmPage vp = kernel.vmPage();
+        long ba = StructVmMapEntry.ba(entry);
+        long object = StructVmMapEntry.ba_object(km, ba);
+        if (StructVmMapEntry.ba_backing_ba(km, ba) != 0) {
+            return;
+        }
+        Kassert.kkassert(StructVmObject.hold_count(km, object) > 0, "object held", "vm_prefault_quick");
+        long start = StructVmMapEntry.ba_start(km, ba);
+        long end = StructVmMapEntry.ba_end(km, ba);
+        boolean[] error = new boolean[1];
+        boolean noneg = false;
+        boolean nopos = false;
+        for (int i = 0; i < maxpages; ++i) {
+            if ((i & 1) != 0 ? noneg : nopos) {
+                continue;
+            }
+            long addr = prefaultAddr(addra, i);
+            if (Long.compareUnsigned(addr, start) < 0) {
+                noneg = true;
+                if (nopos) break;
+                continue;
+            }
+            if (Long.compareUnsigned(addr, end) >= 0) {
+                nopos = true;
+                if (noneg) break;
+                continue;
+            }
+            long pindex = ((addr - start) + StructVmMapEntry.ba_offset(km, ba)) >>> Param.PAGE_SHIFT;
+            if (!kernel.pmap().pmapPrefaultOk(pmap, addr)) {
+                if ((i & 1) != 0) noneg = true; else nopos = true;
+                if (noneg && nopos) break;
+                continue;
+            }
+            // Read-only: a soft-busied lookup will do, unless the page must leave PQ_CACHE.
+            if ((prot & Vm.VM_PROT_WRITE) == 0) {
+                long m = vp.vmPageLookupSbusyTry(object, pindex, 0, (int) Param.PAGE_SIZE);
+                if (m == 0) {
+                    break;
+                }
+                if (StructVmPage.queue(km, m) - StructVmPage.pc(km, m) != StructVpgqueues.PQ_CACHE) {
+                    kernel.pmap().pmapEnter(pmap, addr, m, prot, false, entry);
+                    kernel.vmPage2().vmPageSbusyDrop(m);
+                    continue;
+                }
+                kernel.vmPage2().vmPageSbusyDrop(m);
+            }
+            long m = vp.vmPageLookupBusyTry(object, pindex, true, error);
+            if (m == 0 || error[0]) {
+                break;
+            }
+            if (StructVmPage.valid(km, m) != StructVmPage.VM_PAGE_BITS_ALL
+                    || (StructVmPage.flags(km, m) & StructVmPage.PG_FICTITIOUS) != 0
+                    || ((StructVmPage.flags(km, m) & StructVmPage.PG_SWAPPED) != 0
+                        && (prot & Vm.VM_PROT_WRITE) != 0 && (faultFlags & VM_FAULT_DIRTY) != 0)) {
+                vp.vmPageWakeup(m);
+                break;
+            }
+            if (StructVmPage.queue(km, m) - StructVmPage.pc(km, m) == StructVpgqueues.PQ_CACHE) {
+                vp.vmPageDeactivate(m);
+            }
+            if ((prot & Vm.VM_PROT_WRITE) != 0) {
+                kernel.vmObject().vmObjectSetWriteableDirty(StructVmPage.object(km, m));
+                vmSetNosync(m, entry);
+                if ((faultFlags & VM_FAULT_DIRTY) != 0) {
+                    vp.vmPageDirty(m);
+                }
+            }
+            kernel.pmap().pmapEnter(pmap, addr, m, prot, false, entry);
+            vp.vmPageWakeup(m);
+        }
     }
 }

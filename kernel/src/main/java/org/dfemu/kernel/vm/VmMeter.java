@@ -3,6 +3,7 @@ package org.dfemu.kernel.vm;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.sys.StructGlobaldata;
 import org.dfemu.kernel.sys.StructVmmeter;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.dfemu.kernel.sys.Sysctl;
@@ -22,10 +23,18 @@ import java.lang.foreign.StructLayout;
  * struct vmmeter gd_cnt[ncpus];        // PORT: globaldata's gd_cnt, one per cpu, in one array
  * </pre>
  *
- * PORT: DragonFly also keeps per-cpu copies of vmstats (gd_vmstats, gd_vmstats_adj) rolled up by
- * the hardclock, to spare cache-line traffic on many-socket machines. Only one emulated thread
- * runs at a time, so the port keeps only the global copy, always exact: every counter update and
- * every threshold test goes straight to {@link #vmstats()}.
+ * <p>Per-cpu copies, as in the C (vm_meter.c, vm_page.c, kern_clock.c): a cpu adds each queue
+ * change both to its pending adjustment {@code gd->gd_vmstats_adj} and to its own copy
+ * {@code gd->gd_vmstats}, so it sees its own changes at once; wiring changes go to the adjustment
+ * only. The threshold tests read the running cpu's copy (vm_page2.h). {@link #vmstatsRollupCpu}
+ * folds one cpu's adjustments into the global vmstats; every cpu does so from its hardclock and
+ * then takes a fresh copy of the global ({@link org.dfemu.kernel.kern.KernClock});
+ * {@link #vmstatsRollup} folds every cpu's at once (the pagedaemon, three times a pass;
+ * vm_page_alloc when the counts promised a page it could not find). A queue removal also folds
+ * its count early when the adjustment is below -1024 while paging is near, into the global only.
+ * So another cpu's changes reach a cpu's copy only after the changing cpu's hardclock (or an early
+ * fold, or a rollup) and then the reading cpu's next hardclock: the thresholds are soft across
+ * cpus, as in DragonFly.
  */
 public final class VmMeter {
     private final KernelMemory km;
@@ -59,14 +68,74 @@ public final class VmMeter {
     /** {@code &globaldata_find(cpu)->gd_cnt}. */
     public long gdCnt(int cpu) { return gdCnt + (long) cpu * StructVmmeter.SIZEOF; }
 
+    /** {@code &mycpu->gd_vmstats}: the running cpu's copy, which the paging predicates read. */
+    public long mygdVmstats() {
+        return StructGlobaldata.gd_vmstats(kernel.globaldata().mycpu());
+    }
+
+    /** The counts a cpu adjusts through gd_vmstats_adj and vmstats_rollup_cpu() folds. */
+    private static final long[] ROLLUP_COUNTS = {
+            StructVmstats.v_free_count$OFFSET, StructVmstats.v_cache_count$OFFSET,
+            StructVmstats.v_inactive_count$OFFSET, StructVmstats.v_active_count$OFFSET,
+            StructVmstats.v_wire_count$OFFSET};
+
+    /**
+     * vmstats_rollup(): folds every cpu's pending adjustments into the global vmstats, then
+     * refreshes the running cpu's copy. Any context; never blocks.
+     */
+    public void vmstatsRollup() {
+        for (int cpu = 0; cpu < kernel.config().ncpus(); cpu++) {
+            vmstatsRollupCpu(kernel.globaldata().globaldataFind(cpu));
+        }
+        gdVmstatsRefresh(kernel.globaldata().mycpu());
+    }
+
+    /**
+     * vmstats_rollup_cpu(): moves {@code gd}'s pending adjustments of the page counts into the
+     * global vmstats (each swapped to 0 atomically, then added). Any context; never blocks.
+     */
+    public void vmstatsRollupCpu(long gd) {
+        long adj = StructGlobaldata.gd_vmstats_adj(gd);
+        for (long off : ROLLUP_COUNTS) {
+            if (km.load64(adj + off) != 0) {
+                long value = km.swap64(adj + off, 0);
+                StructVmstats.add(km, vmstats, off, value);
+            }
+        }
+    }
+
+    /** {@code gd->gd_vmstats = vmstats}: the structure copy a cpu takes after a rollup. Any context. */
+    public void gdVmstatsRefresh(long gd) {
+        long dst = StructGlobaldata.gd_vmstats(gd);
+        for (long off = 0; off < StructVmstats.SIZEOF; off += 8) {
+            km.store64(dst + off, km.load64(vmstats + off));
+        }
+    }
+
+    /**
+     * PORT: dfemu-only (DragonFly has no such function): the true page count at {@code offset}
+     * (one of the rolled-up counts), the global value plus every cpu's pending adjustment, for
+     * dfemu's own measurements and checks, which must not lag as the kernel's view does.
+     */
+    public long trueCount(long offset) {
+        long n = km.load64(vmstats + offset);
+        for (int cpu = 0; cpu < kernel.config().ncpus(); cpu++) {
+            long gd = kernel.globaldata().globaldataFind(cpu);
+            n += km.load64(StructGlobaldata.gd_vmstats_adj(gd) + offset);
+        }
+        return n;
+    }
+
     /** {@code &mycpu->gd_cnt}. */
     public long mycnt() { return gdCnt(kernel.lwkt().mycpuid()); }
 
     /**
      * PORT: dfemu-only (DragonFly has no such counter): called where v_free_count goes down
-     * (a page leaves a PQ_FREE queue) with the new count; keeps the lowest and when it was reached.
+     * (a page leaves a PQ_FREE queue); keeps the lowest true count ({@link #trueCount}, not the
+     * lagging global one) and when it was reached.
      */
-    public void dfemuFreeLow(long freeCount) {
+    public void dfemuFreeLow() {
+        long freeCount = trueCount(StructVmstats.v_free_count$OFFSET);
         long low = km.load64(dfemuFreeLow);
         if (low < 0 || freeCount < low) {
             km.store64(dfemuFreeLow, freeCount);

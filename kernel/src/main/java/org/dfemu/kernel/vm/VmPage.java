@@ -10,6 +10,7 @@ import org.dfemu.kernel.machine.Machdep;
 import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.Queue;
+import org.dfemu.kernel.sys.StructGlobaldata;
 import org.dfemu.kernel.sys.StructProc;
 import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.sys.StructVmmeter;
@@ -416,6 +417,7 @@ public final class VmPage {
                 pa += PAGE_SIZE;
             }
         }
+        kernel.vmMeter().gdVmstatsRefresh(kernel.globaldata().mycpu());
     }
 
     /**
@@ -512,9 +514,20 @@ public final class VmPage {
         if (queue != PQ_NONE) {
             long pq = vmPageQueue(queue);
             pglist.tailqRemove(pq + StructVpgqueues.pl$OFFSET, m);
-            StructVmstats.add(km, vs(), StructVpgqueues.cnt_offset(km, pq), -1);
+            // This cpu's adjustment and its own copy (it sees its own change at once; other cpus
+            // at the next hardclock). When the adjustment falls below -1024 while paging is near,
+            // it is folded into the global count at once so the pageout daemon sees it.
+            long gd = kernel.globaldata().mycpu();
+            int cntOffset = StructVpgqueues.cnt_offset(km, pq);
+            long cnt = StructGlobaldata.gd_vmstats_adj(gd) + cntOffset;
+            km.fetchAdd64(cnt, -1);
+            km.fetchAdd64(StructGlobaldata.gd_vmstats(gd) + cntOffset, -1);
+            if (km.load64(cnt) < -1024 && p2().vmPagingStart(-1024 * kernel.config().ncpus())) {
+                long copy = km.swap64(cnt, 0);
+                StructVmstats.add(km, vs(), cntOffset, copy);
+            }
             // PORT: dfemu-only low-water mark of v_free_count (DragonFly has no such counter).
-            if (queue - pc(m) == PQ_FREE) kernel.vmMeter().dfemuFreeLow(StructVmstats.v_free_count(km, vs()));
+            if (queue - pc(m) == PQ_FREE) kernel.vmMeter().dfemuFreeLow();
             StructVpgqueues.lcnt(km, pq, StructVpgqueues.lcnt(km, pq) - 1);
             StructVmPage.queue(km, m, PQ_NONE);
             int oqueue = queue;
@@ -537,7 +550,12 @@ public final class VmPage {
             _vmPageQueuesSpinLock(queue);
             long pq = vmPageQueue(queue);
             StructVpgqueues.lcnt(km, pq, StructVpgqueues.lcnt(km, pq) + 1);
-            StructVmstats.add(km, vs(), StructVpgqueues.cnt_offset(km, pq), 1);
+            // This cpu's adjustment and its own copy; a hardclock or vmstats_rollup() folds the
+            // adjustment into the global count.
+            long gd = kernel.globaldata().mycpu();
+            int cntOffset = StructVpgqueues.cnt_offset(km, pq);
+            km.fetchAdd64(StructGlobaldata.gd_vmstats_adj(gd) + cntOffset, 1);
+            km.fetchAdd64(StructGlobaldata.gd_vmstats(gd) + cntOffset, 1);
             StructVmPage.queue(km, m, queue);
             long pl = pq + StructVpgqueues.pl$OFFSET;
             if (queue - pc(m) == PQ_FREE) {
@@ -1222,7 +1240,8 @@ public final class VmPage {
      * not wired, valid 0; or 0 when the allocation class may not dig deeper into the free pages,
      * or (with VM_ALLOC_NULL_OK) when the slot is already taken.
      *
-     * <p>Admission, against the live counts: any caller while {@code v_free_count >=
+     * <p>Admission, against the running cpu's copy of the counts ({@code mycpu->gd_vmstats},
+     * exact for this cpu's own changes, behind on other cpus'; see {@link VmMeter}): any caller while {@code v_free_count >=
      * v_free_reserved}; INTERRUPT while a free page exists; SYSTEM while the cache is empty and
      * {@code v_free_count > v_interrupt_free_min}. A thread with TDF_SYSTHREAD is treated as
      * SYSTEM. Refused NORMAL requests recycle a PQ_CACHE page (free it, try again); every other
@@ -1231,9 +1250,10 @@ public final class VmPage {
      * <p>At least one of NORMAL, QUICK, SYSTEM, INTERRUPT is required. The object, if any, must be
      * held. Never sleeps.
      *
-     * <p>PORT: the C retries at once when the counts promised a page but the search found none
-     * (a racing cpu holds the page spinlocks); here the racing holder is a thread switched out
-     * while holding a page spinlock, so the retry yields to let it run. The INVARIANTS check of
+     * <p>When the counts promised a page but the search found none, vmstats_rollup() refreshes
+     * the counts before the retry. PORT: the C then retries at once (a racing cpu holds the page
+     * spinlocks); here the racing holder is a thread switched out while holding a page spinlock,
+     * so the retry yields to let it run (except in boot context, where nothing else runs). The INVARIANTS check of
      * td_preempted is absent: emulated interrupts never preempt a thread.
      */
     public long vmPageAlloc(long object, long pindex, int pageReq) {
@@ -1255,10 +1275,12 @@ public final class VmPage {
         }
 
         boolean[] fromcache = new boolean[1];
-        long vs = vs();
         boolean inject = kernel.failAlloc().vmPageAlloc(pageReq);    // dfemu: fault injection (FailAlloc)
+        boolean rolledUp = false;
         loop:
         for (;;) {
+            // The running cpu's copy of the counts, re-read on every retry (the cpu may change).
+            long vs = kernel.vmMeter().mygdVmstats();
             long freeCount = StructVmstats.v_free_count(km, vs);
             boolean foundCache = false;
             // dfemu: an injected failure takes the "no pages available" branch.
@@ -1321,14 +1343,21 @@ public final class VmPage {
             }
 
             if (m == 0) {
-                // The counts admitted the request but the search found no page (see PORT
-                // above). In boot context no other thread can hold a page spinlock, so retrying
-                // would spin forever (as the C would, e.g. before the thresholds exist).
+                // The counts admitted the request but the search found no page: this cpu's copy
+                // may be stale, so fold every cpu's adjustments in and look again (see PORT
+                // above). In boot context no other thread can hold a page spinlock, so a second
+                // miss after a rollup would spin forever (as the C would, e.g. before the
+                // thresholds exist).
                 final long admittedFree = freeCount;
-                Kassert.kassert(!lwkt.bootContext(), () -> String.format(
+                final long reserved = StructVmstats.v_free_reserved(km, vs);
+                Kassert.kassert(!lwkt.bootContext() || !rolledUp, () -> String.format(
                         "vm_page_alloc: admitted with v_free_count %d, v_free_reserved %d, but no page found",
-                        admittedFree, StructVmstats.v_free_reserved(km, vs)));
-                lwkt.lwktYield();
+                        admittedFree, reserved));
+                kernel.vmMeter().vmstatsRollup();
+                rolledUp = true;
+                if (!lwkt.bootContext()) {
+                    lwkt.lwktYield();
+                }
                 continue loop;
             }
             break;
@@ -1548,7 +1577,7 @@ public final class VmPage {
      */
     private void vmPageFreeWakeup() {
         VmPageout po = pageout();
-        long vs = vs();
+        long vs = kernel.vmMeter().mygdVmstats();
         if (po.vmPageoutPagesNeeded() != 0
                 && StructVmstats.v_cache_count(km, vs) + StructVmstats.v_free_count(km, vs)
                     >= StructVmstats.v_pageout_free_min(km, vs)) {
@@ -1558,7 +1587,7 @@ public final class VmPage {
         if (vmPagesWaiting() != 0) {
             if (!p2().vmPagingMinDnc(po.vmPageFreeHysteresis()) || !p2().vmPagingTarget1()) {
                 vmPagesWaiting(0);
-                lwkt.wakeup(vs + StructVmstats.v_free_count$OFFSET);
+                lwkt.wakeup(vs() + StructVmstats.v_free_count$OFFSET);
                 incCnt(StructVmmeter.v_ppwakeups$OFFSET);
             }
         }
@@ -1647,7 +1676,8 @@ public final class VmPage {
         Kassert.kkassert((busyCount(m) & PBUSY_LOCKED) != 0, "m->busy_count & PBUSY_LOCKED", "vm_page_wire");
         if ((flags(m) & PG_FICTITIOUS) == 0) {
             if (km.fetchAdd32(m + StructVmPage.wire_count$OFFSET, 1) == 0) {
-                StructVmstats.add(km, vs(), StructVmstats.v_wire_count$OFFSET, 1);
+                StructVmstats.add(km, StructGlobaldata.gd_vmstats_adj(kernel.globaldata().mycpu()),
+                        StructVmstats.v_wire_count$OFFSET, 1);
             }
             Kassert.kassert(StructVmPage.wire_count(km, m) != 0,
                     () -> String.format("vm_page_wire: wire_count overflow m=0x%x", m));
@@ -1670,7 +1700,8 @@ public final class VmPage {
             throw Kassert.panic("vm_page_unwire: invalid wire count: %d", wireCount);
         }
         if (km.fetchAdd32(m + StructVmPage.wire_count$OFFSET, -1) == 1) {
-            StructVmstats.add(km, vs(), StructVmstats.v_wire_count$OFFSET, -1);
+            StructVmstats.add(km, StructGlobaldata.gd_vmstats_adj(kernel.globaldata().mycpu()),
+                    StructVmstats.v_wire_count$OFFSET, -1);
             if ((flags(m) & PG_UNQUEUED) != 0) {
                 return;
             } else if (activate || (flags(m) & PG_NEED_COMMIT) != 0) {

@@ -22,8 +22,9 @@ import static org.dfemu.kernel.vm.StructVmPage.VM_PAGE_BITS_ALL;
  * below reserved). Every predicate except vm_paging_inactive() is also true whenever
  * {@code v_free_count < v_free_reserved}, whatever the cache holds.
  *
- * <p>PORT: the C reads the per-cpu copy {@code mycpu->gd_vmstats}; the port reads the one global
- * vmstats (see {@link VmMeter}). All predicates: no requirements, never block.
+ * <p>The predicates read the running cpu's copy {@code mycpu->gd_vmstats}: exact for this cpu's
+ * own queue changes, behind on other cpus' until the rollups (see {@link VmMeter}); only vm_paging_min_nice()'s trip-point delta reads the global
+ * thresholds. All predicates: no requirements, never block.
  */
 public final class VmPage2 {
     private final Kernel kernel;
@@ -34,7 +35,8 @@ public final class VmPage2 {
         this.km = kernel.km();
     }
 
-    private long vs() { return kernel.vmMeter().vmstats(); }
+    /** {@code &mycpu->gd_vmstats}: what the C's {@code gd = mycpu; gd->gd_vmstats...} reads. */
+    private long vs() { return kernel.vmMeter().mygdVmstats(); }
 
     private long freeCount(long vs) { return StructVmstats.v_free_count(km, vs); }
 
@@ -66,7 +68,7 @@ public final class VmPage2 {
      * value (-20..20) from v_free_min towards about (min + wait) / 2; nice 0 means exactly min.
      */
     public boolean vmPagingMinNice(int nice) {
-        long vs = vs();
+        long vs = kernel.vmMeter().vmstats();    // the global thresholds, as the C reads them here
         long count = 0;
         if (nice != 0) {
             long delta = StructVmstats.v_paging_wait(km, vs) - StructVmstats.v_free_min(km, vs) - 1;

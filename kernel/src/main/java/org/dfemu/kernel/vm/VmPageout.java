@@ -1136,7 +1136,8 @@ public final class VmPageout {
             lwkt.consume(PAGEOUT_PASS_NS);
 
             // INACTIVE -> CLEAN/PAGEOUT, toward target1 (hard) or target2 (lazily), plus the
-            // deficit of failed allocations. PORT: vmstats has no per-cpu deltas to roll up.
+            // deficit of failed allocations, from counts with every cpu's adjustments folded in.
+            kernel.vmMeter().vmstatsRollup();
             if (!isep) km.store64(globals + VM_PAGEDAEMON_UPTIME, timeUptime());
             if (state == State.PAGING_TARGET1) {
                 availShortage = p2.vmPagingTarget1Count() + vmPageoutDeficit();
@@ -1172,7 +1173,8 @@ public final class VmPageout {
             }
 
             // How many active pages to deactivate: the pure inactive target, plus (bounded) twice
-            // what the inactive scan could not retire.
+            // what the inactive scan could not retire; again from freshly rolled-up counts.
+            kernel.vmMeter().vmstatsRollup();
             if (!isep) km.store64(globals + VM_PAGEDAEMON_UPTIME, timeUptime());
             inactiveShortage = StructVmstats.v_inactive_target(km, vs) - StructVmstats.v_inactive_count(km, vs);
             if (availShortage > 0) {
@@ -1205,7 +1207,8 @@ public final class VmPageout {
                 q2iterator = qq;
             }
 
-            // CACHE -> FREE, and the drastic measures.
+            // CACHE -> FREE, and the drastic measures, after a third rollup.
+            kernel.vmMeter().vmstatsRollup();
             if (!isep) km.store64(globals + VM_PAGEDAEMON_UPTIME, timeUptime());
             vmPageoutScanCache(availShortage, pass / MAXSCAN_DIVIDER, vnodesSkipped[0], recycleCount[0]);
 

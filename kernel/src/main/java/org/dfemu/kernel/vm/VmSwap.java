@@ -1,6 +1,7 @@
 package org.dfemu.kernel.vm;
 
 import org.dfemu.emulator.disk.BlockDevice;
+import org.dfemu.emulator.disk.DmaSegment;
 import org.dfemu.emulator.disk.IoCallback;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
@@ -15,6 +16,7 @@ import org.dfemu.kernel.sys.Sysctl;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.dfemu.kernel.Ctypes.C_INT;
@@ -258,14 +260,15 @@ public final class VmSwap {
     /**
      * swapdev_strategy(): starts a transfer of {@code npages} pages at swap block {@code blkno}:
      * converts the interleaved block to the device and its page, checks the range, and submits
-     * one device request per page (from or into the page's physical address {@code pas[i]}).
-     * {@code done} is called in interrupt context once per request. Returns 0, or EINVAL (the
-     * run crosses a stripe or the device's end) / ENODEV (no device) without starting anything.
-     * Never blocks.
+     * ONE device request for the whole run, from or into the pages' physical addresses
+     * {@code pas[0..npages)} in order. {@code done} is called once, in interrupt context, when
+     * the request completes. Returns 0, or EINVAL (the run crosses a stripe or the device's end)
+     * / ENODEV (no device) without starting anything. Never blocks.
      *
-     * <p>PORT: the C hands one bio over a KVA mapping of the pages to vn_strategy; the emulated
-     * device does DMA from one physical range per request, and a cluster's pages are not
-     * physically contiguous, so each page is its own request (same sectors, same order).
+     * <p>PORT: the C hands the bio, whose buffer is the pbuf's KVA mapping of the pages, to
+     * vn_strategy on the device, whose driver loads it into a DMA descriptor list. The emulated
+     * device takes that list directly: one segment per run of physically adjacent pages, as
+     * bus_dmamap_load would build it.
      */
     public int swapdevStrategy(boolean write, long blkno, int npages, long[] pas, IoCallback done) {
         int index;
@@ -292,15 +295,30 @@ public final class VmSwap {
         if (km.load64(sp + SW_VP) == 0 || dev == null) {
             return ENODEV;
         }
-        for (int i = 0; i < npages; i++) {
-            long sector = (nblkno + i) * SECTORS_PER_PAGE;
-            if (write) {
-                dev.write(sector, SECTORS_PER_PAGE, km.ram(), pas[i], Param.PAGE_SIZE, done);
-            } else {
-                dev.read(sector, SECTORS_PER_PAGE, km.ram(), pas[i], Param.PAGE_SIZE, done);
-            }
+        DmaSegment[] segments = dmaSegments(pas, npages);
+        long sector = nblkno * SECTORS_PER_PAGE;
+        long count = npages * SECTORS_PER_PAGE;
+        if (write) {
+            dev.writev(sector, count, km.ram(), segments, done);
+        } else {
+            dev.readv(sector, count, km.ram(), segments, done);
         }
         return 0;
+    }
+
+    /** The DMA descriptor list of {@code npages} pages: physically adjacent pages share a segment. */
+    private static DmaSegment[] dmaSegments(long[] pas, int npages) {
+        DmaSegment[] segments = new DmaSegment[npages];
+        int nseg = 0;
+        for (int i = 0; i < npages; ) {
+            int j = i + 1;
+            while (j < npages && pas[j] == pas[j - 1] + Param.PAGE_SIZE) {
+                j++;
+            }
+            segments[nseg++] = new DmaSegment(pas[i], (long) (j - i) * Param.PAGE_SIZE);
+            i = j;
+        }
+        return nseg == npages ? segments : Arrays.copyOf(segments, nseg);
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.dfemu.kernel.kern;
 
 import org.dfemu.emulator.MachineConfig;
+import org.dfemu.kernel.TestKernel;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.emulator.sched.ThreadState;
@@ -67,7 +68,7 @@ class KmallocPollerTest {
     }
 
     private static long free(Kernel k) {
-        return StructVmstats.v_free_count(k.km(), k.vmMeter().vmstats());
+        return TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
     }
 
     @Test

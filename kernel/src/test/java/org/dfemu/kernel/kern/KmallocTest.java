@@ -39,7 +39,7 @@ class KmallocTest {
     private static final long MB = 1L << 20;
 
     private static long freeCount(Kernel k) {
-        return StructVmstats.v_free_count(k.km(), k.vmMeter().vmstats());
+        return TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
     }
 
     @ParameterizedTest(name = "{0} MiB: ZoneSize {1} KiB, ZoneLimit {2} KiB")

@@ -18,14 +18,14 @@ class LwktExitTest {
             SchedulerHarness.Machine machine = SchedulerHarness.create(9, config, t.ram);
             t.kernel.lwkt().attachScheduler(machine.scheduler());
             long vs = t.kernel.vmMeter().vmstats();
-            long before = StructVmstats.v_free_count(t.kernel.km(), vs);
+            long before = TestKernel.trueCount(t.kernel, StructVmstats.v_free_count$OFFSET);
             for (int i = 0; i < 8; i++) {
                 t.kernel.lwkt().lwktCreate("worker" + i, i % 2, 0, () -> machine.scheduler().consume(1000));
             }
-            long during = StructVmstats.v_free_count(t.kernel.km(), vs);
+            long during = TestKernel.trueCount(t.kernel, StructVmstats.v_free_count$OFFSET);
             machine.run();
             assertEquals(before - 8, during, "each thread took one page");
-            assertEquals(before, StructVmstats.v_free_count(t.kernel.km(), vs), "and gave it back at exit");
+            assertEquals(before, TestKernel.trueCount(t.kernel, StructVmstats.v_free_count$OFFSET), "and gave it back at exit");
             VmPageQueueCheck.assertConsistent(t.kernel);
         }
     }

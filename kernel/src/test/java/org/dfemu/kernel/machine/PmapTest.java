@@ -1,5 +1,7 @@
 package org.dfemu.kernel.machine;
 
+import org.dfemu.kernel.sys.StructVmstats;
+import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.harness.check.PmapCheck;
 import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.emulator.mmu.PageFaultCode;
@@ -398,7 +400,7 @@ class PmapTest {
                 us[0] = new UserSpace(k, 4, new UserSpace.Region(0x5000_0000L, 4, 0));
                 page[0] = us[0].newPage(0, 31);
                 long vs = k.vmMeter().vmstats();
-                while (org.dfemu.kernel.sys.StructVmstats.v_free_count(km, vs) > 0) {
+                while (TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET) > 0) {
                     hoard.add(k.vmPage().vmPageAlloc(0, hoard.size(), org.dfemu.kernel.vm.VmPage.VM_ALLOC_INTERRUPT));
                 }
                 phase[0] = 1;

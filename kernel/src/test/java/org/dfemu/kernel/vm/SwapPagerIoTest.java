@@ -1,16 +1,22 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.emulator.disk.DiskStats;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
+import org.dfemu.kernel.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.KernelSymbols;
+import org.dfemu.kernel.TraceRecords;
 import org.dfemu.kernel.machine.Vmparam;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.dfemu.kernel.vm.StructVmPage.PBUSY_MASK;
 import static org.dfemu.kernel.vm.StructVmPage.PG_SWAPPED;
@@ -97,7 +103,7 @@ class SwapPagerIoTest {
                 assertEquals(StructVmObject.OBJT_SWAP, StructVmObject.type(km, obj));
                 long blk = sp.swpPagerMetaCtl(obj, 10, 0);
                 assertEquals(blk + 1, sp.swpPagerMetaCtl(obj, 11, 0), "one cluster, contiguous blocks");
-                assertEquals(3, rig.disk.stats().writes(), "one request per page");
+                assertEquals(1, rig.disk.stats().writes(), "the cluster is one request");
 
                 // Throw the pages away, then fault them back from swap into fresh pages.
                 for (int i = 0; i < 3; i++) {
@@ -131,6 +137,88 @@ class SwapPagerIoTest {
             assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
             assertTrue(done[0]);
         }
+    }
+
+    /**
+     * swap_pager_putpages sends a full cluster (nsw_cluster_max = 16 pages) as one buf, and
+     * swap_pager_getpage with burst reads brings the run back in one buf: each is ONE device
+     * request with one completion and one swp_pager_async_iodone (its swap_io_done event).
+     */
+    @Test
+    void sixteenPageClusterIsWrittenAndReadAsOneRequestWithOneCompletion() throws IOException {
+        TraceRecords trace = new TraceRecords();
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.ZALLOC, 24, true, trace, SwapRig.SWAPON_SWAPINTR)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            SwapPager sp = k.swapPager();
+            int n = sp.nswClusterMax();
+            assertEquals(16, n, "nsw_cluster_max");
+            long obj = VmTestSupport.newObject(k, 64);
+            boolean[] done = {false};
+            rig.mk.thread("user", 0, () -> {
+                byte[][] data = new byte[n][];
+                long[] m = new long[n];
+                for (int i = 0; i < n; i++) {
+                    data[i] = pattern(100 + i);
+                    m[i] = dirtyPage(k, obj, i, data[i]);
+                }
+                DiskStats before = rig.disk.stats();
+                sp.swapPagerPutpages(obj, m, n, 0, new int[n]);   // synchronous: returns after the completion
+                DiskStats written = rig.disk.stats();
+                assertOneRequest(true, n, before, written, trace, 1);
+                long blk = sp.swpPagerMetaCtl(obj, 0, 0);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(blk + i, sp.swpPagerMetaCtl(obj, i, 0), "contiguous blocks");
+                    assertEquals(0, StructVmPage.dirty(km, m[i]));
+                    k.vmPage().vmPageBusyWait(m[i], false, "test");
+                    k.vmPage2().vmPageFree(m[i]);
+                }
+
+                // Read the run back: page 0 faulted, 15 more read with it (vm.swap_burst_read).
+                km.store32(symbol(k, "swap_burst_read"), n - 1);
+                long first = k.vmPage().vmPageAlloc(obj, 0, VmPage.VM_ALLOC_NORMAL);
+                assertEquals(VmPager.VM_PAGER_OK, sp.swapPagerGetpage(obj, new long[] {first}, 0));
+                assertOneRequest(false, n, written, rig.disk.stats(), trace, 2);
+                for (int i = 0; i < n; i++) {
+                    long p = i == 0 ? first : k.vmPage().vmPageLookup(obj, i);
+                    assertNotEquals(0, p, "page " + i + " read ahead");
+                    assertEquals(VM_PAGE_BITS_ALL, StructVmPage.valid(km, p));
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(data[i], read(k, p), "page " + i);
+                }
+                k.vmPage().vmPageWakeup(first);
+                done[0] = true;
+                rig.mk.machine.scheduler().requestStop("test done");
+            });
+            RunResult r = rig.mk.machine.scheduler().run();
+            assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
+            assertTrue(done[0]);
+        }
+    }
+
+    /**
+     * Between {@code before} and {@code after} the disk served exactly one request, a write or a
+     * read of {@code npages} pages, completed once; and the kernel traced one more swbuf of that
+     * many pages (the {@code swbufs}-th) with its swp_pager_async_iodone.
+     */
+    private static void assertOneRequest(boolean write, int npages, DiskStats before, DiskStats after,
+                                         TraceRecords trace, int swbufs) {
+        assertEquals(1, after.requests() - before.requests(), "one device request for " + npages + " pages");
+        assertEquals(1, write ? after.writes() - before.writes() : after.reads() - before.reads(), "completed once");
+        assertEquals((long) npages * PAGE, write ? after.bytesWritten() - before.bytesWritten()
+                : after.bytesRead() - before.bytesRead());
+        List<TraceRecords.Rec> starts = trace.of(KernelEvents.SWAP_IO_START);
+        assertEquals(write ? 1 : 0, starts.getLast().a1(), "direction");
+        assertEquals(npages, starts.getLast().a3(), "its page count");
+        assertEquals(starts.size(), trace.of(KernelEvents.SWAP_IO_DONE).size(), "one swp_pager_async_iodone per swbuf");
+        assertEquals(swbufs, starts.size(), "one swbuf per cluster");
+    }
+
+    /** The address of swap_pager.c's global {@code name} (sysctl vm.{@code name}). */
+    private static long symbol(Kernel k, String name) {
+        KernelSymbols.Symbol g = k.symbols().symbols().stream()
+                .filter(s -> s.layout() != null && s.layout().name().orElse("").equals("swap_pager_globals"))
+                .findFirst().orElseThrow(() -> new AssertionError("no swap_pager_globals"));
+        return g.va() + g.layout().byteOffset(MemoryLayout.PathElement.groupElement(name));
     }
 
     /** The pagedaemon's writes are asynchronous: PEND at once, the swapintr thread completes them. */

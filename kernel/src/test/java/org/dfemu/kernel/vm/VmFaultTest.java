@@ -1,5 +1,6 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.dfemu.emulator.api.Scheduler;
 import org.dfemu.emulator.cpu.Cpu;
@@ -20,6 +21,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
+import static org.dfemu.kernel.vm.UserProcs.entryAt;
+import static org.dfemu.kernel.vm.UserProcs.exitProcess;
+import static org.dfemu.kernel.vm.UserProcs.mapAnon;
+import static org.dfemu.kernel.vm.UserProcs.newProcess;
+import static org.dfemu.kernel.vm.UserProcs.userLoad;
+import static org.dfemu.kernel.vm.UserProcs.userStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,56 +40,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VmFaultTest {
     private static final long MB = 1L << 20;
     private static final long BASE = 0x1000_0000L;
-
-    /** A process of the current thread: a new vmspace, p_vmspace set, its pmap active here. */
-    private static long newProcess(Kernel k, long vm) {
-        KernelMemory km = k.km();
-        long p = k.kernSlaballoc().kmalloc(StructProc.SIZEOF, k.kernSlaballoc().mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
-        StructProc.p_vmspace(km, p, vm);
-        StructThread.td_proc(km, k.lwkt().curthread(), p);
-        k.pmap().pmapActivate(StructVmspace.vm_pmap(vm));
-        return p;
-    }
-
-    /** The process exits: its pmap leaves the cpu, the vmspace reference is dropped. */
-    private static void exitProcess(Kernel k, long p) {
-        KernelMemory km = k.km();
-        long vm = StructProc.p_vmspace(km, p);
-        k.pmap().pmapDeactivate(StructVmspace.vm_pmap(vm));
-        StructThread.td_proc(km, k.lwkt().curthread(), 0);
-        k.vmMap().vmspaceRel(vm);
-        k.kernSlaballoc().kfree(p, k.kernSlaballoc().mTemp());
-    }
-
-    /** Anonymous memory (mmap MAP_ANON at a fixed address). */
-    private static void mapAnon(Kernel k, long vm, long addr, long len, int prot) {
-        long[] a = {addr};
-        int rv = k.vmMap().vmMapFind(StructVmspace.vm_map(vm), 0, 0, 0, a, len, 0, false,
-                StructVmMapEntry.VM_MAPTYPE_NORMAL, StructVmMapEntry.VM_SUBSYS_MMAP, prot, Vm.VM_PROT_ALL, 0);
-        assertEquals(VmMap.KERN_SUCCESS, rv);
-    }
-
-    private static Cpu cpu(MachineKernel mk) { return mk.machine.cpu(mk.kernel.lwkt().mycpuid()); }
-
-    private static long userLoad(MachineKernel mk, long va) {
-        Cpu c = cpu(mk);
-        c.setUserMode(true);
-        try {
-            return c.load64(va);
-        } finally {
-            c.setUserMode(false);
-        }
-    }
-
-    private static void userStore(MachineKernel mk, long va, long v) {
-        Cpu c = cpu(mk);
-        c.setUserMode(true);
-        try {
-            c.store64(va, v);
-        } finally {
-            c.setUserMode(false);
-        }
-    }
 
     private static void checkPmap(Kernel k, long vm) {
         new PmapCheck(k).assertUserPmap(StructVmspace.vm_pmap(vm), true);
@@ -110,16 +67,6 @@ class VmFaultTest {
             mk.run();
             VmPageQueueCheck.assertConsistent(k);
         }
-    }
-
-    private static long entryAt(Kernel k, long vm, long va) {
-        long map = StructVmspace.vm_map(vm);
-        long[] e = new long[1];
-        k.vmMap().vmMapLock(map);
-        boolean found = k.vmMap().vmMapLookupEntry(map, va, e);
-        k.vmMap().vmMapUnlock(map);
-        assertTrue(found);
-        return e[0];
     }
 
     @Test
@@ -164,10 +111,10 @@ class VmFaultTest {
                 for (int i = 0; i < 8; i++) {
                     userStore(mk, BASE + i * PAGE_SIZE, i + 1);
                 }
-                long free = StructVmstats.v_free_count(km, k.vmMeter().vmstats());
+                long free = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
                 // Unmap the middle: the entry is clipped into two, the middle pages freed.
                 k.vmMap().vmMapRemove(StructVmspace.vm_map(vm), BASE + 2 * PAGE_SIZE, BASE + 6 * PAGE_SIZE);
-                assertEquals(free + 4, StructVmstats.v_free_count(km, k.vmMeter().vmstats()),
+                assertEquals(free + 4, TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET),
                         "the four unmapped pages of the one-mapping object were freed");
                 SegvException e = assertThrows(SegvException.class, () -> userLoad(mk, BASE + 3 * PAGE_SIZE));
                 assertEquals(SegvException.SEGV_MAPERR, e.siCode());
@@ -175,7 +122,7 @@ class VmFaultTest {
                 assertEquals(7, userLoad(mk, BASE + 6 * PAGE_SIZE));
                 checkPmap(k, vm);
                 k.vmMap().vmMapRemove(StructVmspace.vm_map(vm), 0, Vmparam.VM_MAX_USER_ADDRESS);
-                assertEquals(free + 8, StructVmstats.v_free_count(km, k.vmMeter().vmstats()),
+                assertEquals(free + 8, TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET),
                         "removing the last mappings terminated the object");
                 assertThrows(SegvException.class, () -> userLoad(mk, BASE));
                 exitProcess(k, p);
@@ -281,7 +228,7 @@ class VmFaultTest {
                 userStore(mk, BASE, 1);
                 taken.addAll(VmTestSupport.drainTo(k, severe - 10));
                 userStore(mk, BASE + PAGE_SIZE, 2);
-                freeAtReturn[0] = StructVmstats.v_free_count(km, vs);
+                freeAtReturn[0] = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
                 faulted[0] = true;
                 assertEquals(2, userLoad(mk, BASE + PAGE_SIZE));
                 exitProcess(k, p);
@@ -341,9 +288,9 @@ class VmFaultTest {
                 assertEquals(0x204, userLoad(mk, BASE + 4 * PAGE_SIZE));
                 checkPmap(k, vm1);
                 exitProcess(k, p);
-                long free = StructVmstats.v_free_count(km, k.vmMeter().vmstats());
+                long free = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
                 k.vmMap().vmspaceRel(vm2);
-                assertTrue(StructVmstats.v_free_count(km, k.vmMeter().vmstats()) >= free + 6,
+                assertTrue(TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET) >= free + 6,
                         "the last vmspace freed the six pre-fork pages");
             });
             mk.run();

@@ -41,14 +41,14 @@ class VmKernTest {
             long vs = t.kernel.vmMeter().vmstats();
             VmKern kern = t.kernel.vmKern();
             long map = t.kernel.vmMap().kernelMap();
-            long free0 = StructVmstats.v_free_count(km, vs);
-            long wired0 = StructVmstats.v_wire_count(km, vs);
+            long free0 = TestKernel.trueCount(t.kernel, StructVmstats.v_free_count$OFFSET);
+            long wired0 = TestKernel.trueCount(t.kernel, StructVmstats.v_wire_count$OFFSET);
             int entries0 = StructVmMap.nentries(km, map);
 
             long va = kern.kmemAlloc(map, 3 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
             assertNotEquals(0, va);
-            assertEquals(wired0 + 3, StructVmstats.v_wire_count(km, vs));
-            assertEquals(free0 - 3, StructVmstats.v_free_count(km, vs));
+            assertEquals(wired0 + 3, TestKernel.trueCount(t.kernel, StructVmstats.v_wire_count$OFFSET));
+            assertEquals(free0 - 3, TestKernel.trueCount(t.kernel, StructVmstats.v_free_count$OFFSET));
             for (long off = 0; off < 3 * PAGE; off += 8) {
                 assertEquals(0, km.load64(va + off));
             }
@@ -60,8 +60,8 @@ class VmKernTest {
             assertEquals(entries0 + 1, StructVmMap.nentries(km, map));
 
             kern.kmemFree(map, va, 3 * PAGE);
-            assertEquals(free0, StructVmstats.v_free_count(km, vs));
-            assertEquals(wired0, StructVmstats.v_wire_count(km, vs));
+            assertEquals(free0, TestKernel.trueCount(t.kernel, StructVmstats.v_free_count$OFFSET));
+            assertEquals(wired0, TestKernel.trueCount(t.kernel, StructVmstats.v_wire_count$OFFSET));
             assertEquals(entries0, StructVmMap.nentries(km, map));
             VmPageQueueCheck.assertConsistent(t.kernel);
         }
@@ -102,8 +102,8 @@ class VmKernTest {
             Pmap pmap = k.pmap();
             long end0 = pmap.kernelVmEnd();
             long prealloc = pmap.kvaStart() + pmap.nkptphys() * (2L << 20);
-            long free0 = StructVmstats.v_free_count(km, vs);
-            long wired0 = StructVmstats.v_wire_count(km, vs);
+            long free0 = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
+            long wired0 = TestKernel.trueCount(k, StructVmstats.v_wire_count$OFFSET);
 
             long size = 1536L << 20;
             long va = k.vmKern().kmemAllocPageable(k.vmMap().kernelMap(), size, StructVmMapEntry.VM_SUBSYS_KMALLOC);
@@ -112,8 +112,8 @@ class VmKernTest {
             assertTrue(Long.compareUnsigned(pmap.kernelVmEnd(), top) >= 0, "kernel_vm_end covers the new range");
             assertTrue(Long.compareUnsigned(end0, top) < 0);
             long newPts = (top - prealloc + (2L << 20) - 1) / (2L << 20);
-            long taken = free0 - StructVmstats.v_free_count(km, vs);
-            assertEquals(newPts, StructVmstats.v_wire_count(km, vs) - wired0, "one wired PT page per new 2 MiB");
+            long taken = free0 - TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
+            assertEquals(newPts, TestKernel.trueCount(k, StructVmstats.v_wire_count$OFFSET) - wired0, "one wired PT page per new 2 MiB");
             assertEquals(newPts + 1, taken, "plus one PD page for the second gigabyte (not wired, as in the C)");
             new PmapCheck(k).assertKernel();
 
@@ -139,7 +139,7 @@ class VmKernTest {
             Kernel k = t.kernel;
             KernelMemory km = k.km();
             long vs = k.vmMeter().vmstats();
-            while (StructVmstats.v_free_count(km, vs) > 0) {
+            while (TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET) > 0) {
                 assertNotEquals(0, k.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_INTERRUPT));
             }
             KernelPanic p = assertThrows(KernelPanic.class, () -> k.vmKern().kmemAllocPageable(
@@ -166,14 +166,14 @@ class VmKernTest {
             assertEquals(a + 2 * PAGE, b);
             assertEquals(entries0 + 1, StructVmMap.nentries(km, map), "merged");
             km.store64(b + 8, 77);
-            long free = StructVmstats.v_free_count(km, vs);
+            long free = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
             kern.kmemFree(map, a, 2 * PAGE);
-            assertEquals(free + 2, StructVmstats.v_free_count(km, vs));
+            assertEquals(free + 2, TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET));
             assertEquals(entries0 + 1, StructVmMap.nentries(km, map), "split, then the front part deleted");
             assertEquals(77, km.load64(b + 8), "the other half is still mapped and wired");
             new PmapCheck(k).assertKernel();
             kern.kmemFree(map, b, 2 * PAGE);
-            assertEquals(free + 4, StructVmstats.v_free_count(km, vs));
+            assertEquals(free + 4, TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET));
             assertEquals(entries0, StructVmMap.nentries(km, map));
             VmPageQueueCheck.assertConsistent(k);
         }

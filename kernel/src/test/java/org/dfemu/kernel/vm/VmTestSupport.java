@@ -2,6 +2,7 @@ package org.dfemu.kernel.vm;
 
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.dfemu.kernel.sys.Tree;
@@ -18,9 +19,14 @@ final class VmTestSupport {
 
     static long vs(Kernel k) { return k.vmMeter().vmstats(); }
 
-    static long free(Kernel k) { return StructVmstats.v_free_count(k.km(), vs(k)); }
+    /** The true free count (global plus the cpus' pending adjustments). */
+    static long free(Kernel k) { return k.vmMeter().trueCount(StructVmstats.v_free_count$OFFSET); }
 
-    static long cache(Kernel k) { return StructVmstats.v_cache_count(k.km(), vs(k)); }
+    /** The true cache count. */
+    static long cache(Kernel k) { return k.vmMeter().trueCount(StructVmstats.v_cache_count$OFFSET); }
+
+    /** A clock tick on every cpu (see {@link TestKernel#tick}): the cpus' copies become exact. */
+    static void tick(Kernel k) { TestKernel.tick(k); }
 
     static long reserved(Kernel k) { return StructVmstats.v_free_reserved(k.km(), vs(k)); }
 
@@ -49,15 +55,18 @@ final class VmTestSupport {
 
     /**
      * Allocates pages with VM_ALLOC_INTERRUPT (which never touches the cache) until v_free_count
-     * is {@code target}; returns them, busied.
+     * is {@code target}; returns them, busied. A tick before each allocation and after the last
+     * keeps the cpu's copy of the counts exact, so the caller can test a threshold at once.
      */
     static List<Long> drainTo(Kernel k, long target) {
         List<Long> taken = new ArrayList<>();
         while (free(k) > target) {
+            tick(k);
             long m = k.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_INTERRUPT);
             assertNotEquals(0, m, "INTERRUPT allocation failed with free pages left");
             taken.add(m);
         }
+        tick(k);
         assertEquals(target, free(k));
         return taken;
     }

@@ -50,6 +50,8 @@ class VmWaitTest {
         lwkt = k.lwkt();
         sched = machine.scheduler();
         lwkt.attachScheduler(sched);
+        // The cpus' hardclocks, which refresh their copies of the counts the wakeups test.
+        k.kernClock().attachClock(machine.clock(), config.hz());
     }
 
     @AfterEach

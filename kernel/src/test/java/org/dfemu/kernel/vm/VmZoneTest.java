@@ -26,7 +26,7 @@ class VmZoneTest {
     private static final long PAGE = 4096;
 
     private static long freeCount(Kernel k) {
-        return StructVmstats.v_free_count(k.km(), k.vmMeter().vmstats());
+        return TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
     }
 
     /** Allocates free pages with VM_ALLOC_INTERRUPT until only {@code leave} remain. */

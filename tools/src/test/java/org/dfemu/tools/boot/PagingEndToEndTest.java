@@ -152,4 +152,41 @@ class PagingEndToEndTest {
         assertEquals(a.out().replace(t1.toString(), "T"), b.out().replace(t2.toString(), "T"));
         assertArrayEquals(Files.readAllBytes(t1), Files.readAllBytes(t2));
     }
+    /** 16M of RAM; a 20M region written, read back (every page then has swap), written again. */
+    private static final String REWRITE = """
+            setting hw.physmem=16M
+            setting hw.ncpu=2
+            partition swap 64M
+            program rewriter copies 1
+              map r0 20M rw
+              write r0
+              verify r0
+              write r0
+              sleep 300ms
+              exit
+            end
+            """;
+
+    /**
+     * vm_fault's swap_pager_unswapped: the second write dirties pages that have swap, which frees
+     * their blocks, so swap in use (--report-every's swap-used column) falls from nearly all of the
+     * region's 5120 pages to about the pages not resident, where without it it would stay put.
+     */
+    @Test
+    void aRewriteOfSwappedPagesFreesTheirSwapBlocks() throws Exception {
+        Path image = image("rewrite", REWRITE);
+        DfemuRun boot = dfemu("boot", image.toString(), "--seed", "1", "--report-every", "0.05");
+        assertEquals(0, boot.status(), boot.out() + boot.err());
+        java.util.List<Long> swapUsed = new java.util.ArrayList<>();
+        Matcher m = Pattern.compile("(?m)^ +\\d+\\.\\d{3}(?: +\\d+){5} +(\\d+)$").matcher(boot.out());
+        while (m.find()) {
+            swapUsed.add(Long.parseLong(m.group(1)));
+        }
+        assertTrue(swapUsed.size() > 10, boot.out());
+        long max = swapUsed.stream().mapToLong(Long::longValue).max().orElseThrow();
+        long duringSleep = swapUsed.get(swapUsed.size() - 1);
+        assertTrue(max >= 5000, "after the verify nearly every page has swap: " + swapUsed);
+        assertTrue(duringSleep <= max - 2000, "the rewrite freed the blocks of its resident pages: " + swapUsed);
+        assertTrue(duringSleep > 0, "the pages not resident keep theirs: " + swapUsed);
+    }
 }

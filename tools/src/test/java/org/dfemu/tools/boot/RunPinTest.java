@@ -57,18 +57,18 @@ class RunPinTest {
     /** image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
     static Stream<Arguments> pinned() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 9550495644L, -3447876939914233743L, "76bc92e2651b780254bf53040322ccaabbac53fe1aa6d69fa49270612591ca2d"),
-                Arguments.of("default", null, 2L, "OK", 9571536560L, 3749051377533234004L, "68317bc736a398852e4802d6cce630c84aa34a49cbe3f26a4a4e075fdd9b6a0c"),
-                Arguments.of("default", null, 3L, "OK", 9562972872L, 4596600504168885355L, "b39af47e084086fe94327f9a0deb60d95717c88e72218386f19829628be226b8"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 8056406692L, -6981310426857207499L, "f99ae42db91c00222c04079a88bee239e47c17ad530fa61460b86ff7607aba69"),
-                Arguments.of("pressure", "zalloc", 2L, "OK", 8058713328L, -5262420421761405737L, "6400402ac561b9e170ea30fd9c74deb240929575640c338314049bbf4d6db0f0"),
-                Arguments.of("pressure", "zalloc", 3L, "OK", 8058547756L, -4149261948817790372L, "0cb3fce3024711744ead3079213c363524c5b384e1bf34d8125b7d25f60ebbd6"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000321000L, 6231183665234962432L, "8527c396e7a244468d98e85cf4d752c7e377d235903afd971763bf50b7ee1140"),
-                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000326400L, 2987911409079083998L, "b3e7aa9234415dc61ca1c20f7de973238e95c44dbb8d5b4a6a080a57e15bcb1e"),
-                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000320500L, 3180280216126204474L, "78c4c6305b0a17a1f90569b4beff976ca944d5cfd3e20f41a910d78281d37103"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 8057698880L, 8722902434201156102L, "43c667e9bbad3e5b179a6ad512ce9d87838228b687f2f8013f57895354656965"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 8064467496L, 4171704832324405490L, "3fc8e573be66a2bb7ccb39761db6c8ff11f1cc34de511508fc5712b74a003ebf"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 8059921360L, 8393510355697356791L, "a5232c3f208fe9d28188e76378f7eef4e1875b6d9244df1a819772e4900f6e07"));
+                Arguments.of("default", null, 1L, "OK", 7213512864L, -3745042018782061381L, "e0f55babae9a908c91ea89c97b7b44b8fe8514a18f532d74ff2d9411df658e13"),
+                Arguments.of("default", null, 2L, "OK", 7184901124L, -7944208312405959536L, "ff47a81154eea9683d89ba47de049cd85e24c3ec6aca15fffb034e9f12f81ade"),
+                Arguments.of("default", null, 3L, "OK", 7205372260L, -8637747848010562537L, "2612e854c84bc3a0754d60c3e247aaae74c43ee1ebd039e7810b3143e1934460"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6286402912L, 2603263521812999229L, "eebad2a25d9a08bd6330bbfb91c8fd4d5c0ece7b1c41ce6b4019fb77f86ab244"),
+                Arguments.of("pressure", "zalloc", 2L, "OK", 6291989172L, -577577761774937548L, "48d7d359a8c7c4d20be50e7b3404c6c91ae49e437b92630051b95985bafc35fe"),
+                Arguments.of("pressure", "zalloc", 3L, "OK", 6288225240L, 3132655317526966447L, "47261bc0194f569c33c92dce4c0718f37d30b83f15bacc50aceab37b84869f07"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000307400L, -1681258303171637158L, "5f36e4d864b33064e77dbc8179fe531c9b1d64a02cd7b974a1a5b7423d1657b0"),
+                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000307300L, 8146658147367941923L, "f8fe29a0194d57f996e7b68963825644c7e4b2f0a6ce81ef583c576973e5b212"),
+                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000307300L, -9073676367052079243L, "6a032529566df7960cb5dc586f3178596415827e317095ff6dcce491f2fe0143"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6290791148L, 2026435374564170226L, "77e5bd480383bb1e3d418d672950adce822fddc1f4b9f2778c2812ce8c7fd47e"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6293147096L, 6513937976725314140L, "fd36a72608012cebe256fe4f4b966535d7627eed407f76781b3dc7d279c6151e"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6292064092L, -5653704051905721550L, "845de36cbab0b3ac06c66bdde587543c4fa6d89ba24226c618e09705d37eefac"));
     }
 
     @ParameterizedTest(name = "{0} {1} seed {2}")

@@ -2,6 +2,7 @@ package org.dfemu.kernel.harness.check;
 
 import org.dfemu.kernel.vm.StructVmPage;
 import org.dfemu.kernel.vm.StructVpgqueues;
+import org.dfemu.kernel.vm.VmMeter;
 import org.dfemu.kernel.vm.VmPage;
 
 import org.dfemu.kernel.Kassert;
@@ -37,7 +38,8 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
  * <li>every page on queue i has {@code m->queue == i}, lies in vm_page_array (or is a PG_MARKER
  *     page, which is not counted), and is on exactly one queue;</li>
  * <li>each queue's length equals its lcnt;</li>
- * <li>the lengths per queue type equal vmstats: free = v_free_count, cache = v_cache_count,
+ * <li>the lengths per queue type equal the true vmstats counts (global plus every cpu's
+ *     unrolled gd_vmstats_adj): free = v_free_count, cache = v_cache_count,
  *     inactive = v_inactive_count, active + hold = v_active_count (PQ_HOLD feeds
  *     v_active_count, as its cnt_offset says);</li>
  * <li>free pages belong to no object and are unwired, unheld and clean;</li>
@@ -110,12 +112,15 @@ public final class VmPageQueueCheck {
             queuedPages += n;
         }
 
-        long vs = k.vmMeter().vmstats();
-        compare(errors, "v_free_count", StructVmstats.v_free_count(km, vs), perType[(PQ_FREE - 1) / PQ_L2_SIZE]);
-        compare(errors, "v_cache_count", StructVmstats.v_cache_count(km, vs), perType[(PQ_CACHE - 1) / PQ_L2_SIZE]);
-        compare(errors, "v_inactive_count", StructVmstats.v_inactive_count(km, vs),
+        // The true counts: the global vmstats plus every cpu's adjustments not yet rolled up.
+        VmMeter meter = k.vmMeter();
+        compare(errors, "v_free_count", meter.trueCount(StructVmstats.v_free_count$OFFSET),
+                perType[(PQ_FREE - 1) / PQ_L2_SIZE]);
+        compare(errors, "v_cache_count", meter.trueCount(StructVmstats.v_cache_count$OFFSET),
+                perType[(PQ_CACHE - 1) / PQ_L2_SIZE]);
+        compare(errors, "v_inactive_count", meter.trueCount(StructVmstats.v_inactive_count$OFFSET),
                 perType[(PQ_INACTIVE - 1) / PQ_L2_SIZE]);
-        compare(errors, "v_active_count", StructVmstats.v_active_count(km, vs),
+        compare(errors, "v_active_count", meter.trueCount(StructVmstats.v_active_count$OFFSET),
                 perType[(PQ_ACTIVE - 1) / PQ_L2_SIZE] + perType[(PQ_HOLD - 1) / PQ_L2_SIZE]);
 
         long onQueue = 0;
@@ -133,7 +138,7 @@ public final class VmPageQueueCheck {
         if (onQueue != queuedPages) {
             errors.add(onQueue + " pages claim a queue but " + queuedPages + " are on the lists");
         }
-        compare(errors, "v_wire_count", StructVmstats.v_wire_count(km, vs), wired);
+        compare(errors, "v_wire_count", meter.trueCount(StructVmstats.v_wire_count$OFFSET), wired);
         return errors;
     }
 
