@@ -131,7 +131,7 @@ public final class JfrGroups {
                 || c.startsWith("org.dfemu.emulator.cpu.") || c.startsWith("org.dfemu.emulator.mmu.")) return ACCESS;
         if (c.startsWith("org.dfemu.emulator.sched.") || c.equals("org.dfemu.kernel.kern.Lwkt")
                 || c.startsWith("org.dfemu.emulator.time.")) return SCHED;
-        if (c.startsWith("org.dfemu.emulator.trace.") || c.equals("org.dfemu.kernel.KernelTrace")) return TRACE;
+        if (c.startsWith("org.dfemu.emulator.trace.") || c.equals("org.dfemu.kernel.harness.trace.KernelTrace")) return TRACE;
         if (c.startsWith("org.dfemu.kernel.") || c.startsWith("org.dfemu.emulator.")) return PORTED;
         return BOOT;
     }

@@ -1,5 +1,7 @@
 package org.dfemu.kernel;
 
+import org.dfemu.kernel.harness.trace.KernelTrace;
+
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.api.Environment;
 import org.dfemu.emulator.api.TraceSink;
@@ -8,7 +10,7 @@ import org.dfemu.emulator.cpu.CpuSettings;
 import org.dfemu.emulator.cpu.Cpus;
 import org.dfemu.emulator.cpu.TrapHandler;
 import org.dfemu.emulator.memory.PhysicalMemory;
-import org.dfemu.kernel.kern.FailAlloc;
+import org.dfemu.kernel.harness.inject.FailAlloc;
 import org.dfemu.kernel.kern.Globaldata;
 import org.dfemu.kernel.kern.KernClock;
 import org.dfemu.kernel.kern.KernKmalloc;

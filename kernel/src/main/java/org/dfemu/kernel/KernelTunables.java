@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.dfemu.emulator.api.Tunable;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
-import org.dfemu.kernel.kern.FailAlloc;
+import org.dfemu.kernel.harness.inject.FailAlloc;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.vm.SwapPager;
 

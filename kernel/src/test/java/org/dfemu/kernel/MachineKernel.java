@@ -8,7 +8,7 @@ import org.dfemu.kernel.harness.check.KernelCheck;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.kern.KernProc;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Workload;
 import java.util.Set;
 
 /**

@@ -1,5 +1,7 @@
 package org.dfemu.kernel;
 
+import org.dfemu.kernel.harness.trace.KernelEvents;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.dfemu.emulator.api.TraceSink;

@@ -1,5 +1,7 @@
 package org.dfemu.tools;
 
+import org.dfemu.kernel.kern.KernSlaballoc;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -10,7 +10,7 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Workload;
 
 /**
  * init_main.c at 737b020b54: {@code mi_startup}, the one way a kernel boots. Everything that

@@ -1,5 +1,7 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.kernel.harness.report.ProcReport;
+
 import java.util.Locale;
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.api.Scheduler;
@@ -7,17 +9,17 @@ import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
-import org.dfemu.kernel.machine.SegvException;
+import org.dfemu.kernel.harness.workload.SegvException;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.StructProc;
 import org.dfemu.kernel.sys.StructThread;
-import org.dfemu.kernel.user.Action;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.PagePattern;
-import org.dfemu.kernel.user.Program;
-import org.dfemu.kernel.user.ProgramInterpreter;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Action;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.PagePattern;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.kernel.harness.workload.ProgramInterpreter;
+import org.dfemu.kernel.harness.workload.Workload;
 import org.dfemu.kernel.vm.StructVmMapEntry;
 import org.dfemu.kernel.vm.StructVmspace;
 import org.dfemu.kernel.vm.Vm;

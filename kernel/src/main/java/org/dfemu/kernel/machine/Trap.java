@@ -1,5 +1,7 @@
 package org.dfemu.kernel.machine;
 
+import org.dfemu.kernel.harness.workload.SegvException;
+
 import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.emulator.cpu.TrapHandler;
 import org.dfemu.emulator.mmu.PageFaultCode;

@@ -4,7 +4,7 @@ import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.sys.StructProc;

@@ -3,7 +3,7 @@ package org.dfemu.kernel.vm;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.kern.KernSlaballoc;

@@ -1,5 +1,7 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.kernel.harness.report.ProcReport;
+
 import org.dfemu.kernel.TestKernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,19 +13,19 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.harness.check.PmapCheck;
-import org.dfemu.kernel.machine.SegvException;
+import org.dfemu.kernel.harness.workload.SegvException;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.StructProc;
 import org.dfemu.kernel.sys.StructVmstats;
-import org.dfemu.kernel.user.Action;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.Instruction.Access;
-import org.dfemu.kernel.user.Instruction.Order;
-import org.dfemu.kernel.user.Instruction.Prot;
-import org.dfemu.kernel.user.PagePattern;
-import org.dfemu.kernel.user.Program;
-import org.dfemu.kernel.user.ProgramFormatException;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Action;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Instruction.Access;
+import org.dfemu.kernel.harness.workload.Instruction.Order;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.PagePattern;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.kernel.harness.workload.ProgramFormatException;
+import org.dfemu.kernel.harness.workload.Workload;
 import org.dfemu.kernel.vm.VmPage;
 import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,8 @@
 package org.dfemu.kernel.kern;
 
-import static org.dfemu.kernel.KernelEvents.*;
+import org.dfemu.kernel.harness.report.ProcReport;
+
+import static org.dfemu.kernel.harness.trace.KernelEvents.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,12 +25,12 @@ import org.dfemu.kernel.TraceRecords;
 import org.dfemu.kernel.TraceRecords.Rec;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.StructVmstats;
-import org.dfemu.kernel.user.Action;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.Instruction.Prot;
-import org.dfemu.kernel.user.Program;
-import org.dfemu.kernel.user.ProgramFormatException;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Action;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.kernel.harness.workload.ProgramFormatException;
+import org.dfemu.kernel.harness.workload.Workload;
 import org.junit.jupiter.api.Test;
 
 /**

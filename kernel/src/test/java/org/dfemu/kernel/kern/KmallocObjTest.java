@@ -1,5 +1,7 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.kernel.harness.report.MallocStats;
+
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;

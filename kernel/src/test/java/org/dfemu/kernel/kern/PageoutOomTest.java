@@ -1,5 +1,7 @@
 package org.dfemu.kernel.kern;
 
+import org.dfemu.kernel.harness.report.ProcReport;
+
 import org.dfemu.emulator.Machine;
 import org.dfemu.emulator.MachineConfig;
 import org.dfemu.emulator.disk.BlockDevice;
@@ -10,11 +12,11 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.kern.InitMain;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.Instruction.Prot;
-import org.dfemu.kernel.user.Program;
-import org.dfemu.kernel.user.ProgramFormatException;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.kernel.harness.workload.ProgramFormatException;
+import org.dfemu.kernel.harness.workload.Workload;
 import org.dfemu.kernel.harness.check.VmPageQueueCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -7,7 +7,7 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.emulator.sched.SchedulerSettings;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
-import org.dfemu.kernel.ddb.DdbDeadlock;
+import org.dfemu.kernel.harness.report.DdbDeadlock;
 import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.sys.StructVmstats;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package org.dfemu.kernel.vm;
 
-import static org.dfemu.kernel.KernelEvents.*;
+import static org.dfemu.kernel.harness.trace.KernelEvents.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

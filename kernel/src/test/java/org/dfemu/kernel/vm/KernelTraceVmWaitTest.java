@@ -1,6 +1,6 @@
 package org.dfemu.kernel.vm;
 
-import static org.dfemu.kernel.KernelEvents.VM_WAIT;
+import static org.dfemu.kernel.harness.trace.KernelEvents.VM_WAIT;
 import static org.dfemu.kernel.vm.VmTestSupport.drainTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

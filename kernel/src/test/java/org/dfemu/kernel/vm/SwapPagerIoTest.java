@@ -5,7 +5,7 @@ import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelSymbols;
 import org.dfemu.kernel.TraceRecords;

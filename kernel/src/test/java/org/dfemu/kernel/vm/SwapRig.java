@@ -11,7 +11,7 @@ import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.kern.InitMain;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Workload;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;

@@ -9,7 +9,7 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.MachineKernel;
 import org.dfemu.kernel.harness.check.PmapCheck;
-import org.dfemu.kernel.machine.SegvException;
+import org.dfemu.kernel.harness.workload.SegvException;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.StructProc;

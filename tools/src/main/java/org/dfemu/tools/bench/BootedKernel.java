@@ -7,7 +7,7 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.sys.StructThread;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Workload;
 
 /**
  * A one-CPU machine with the ported kernel booted on it, for the allocator benchmarks. The thread

@@ -14,7 +14,7 @@ import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.disk.LatencyModel;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
-import org.dfemu.kernel.ddb.DdbDeadlock;
+import org.dfemu.kernel.harness.report.DdbDeadlock;
 import org.dfemu.tools.image.MachineSettings;
 import org.dfemu.tools.image.Partition;
 import org.dfemu.tools.image.PartitionType;

@@ -15,7 +15,7 @@ import org.dfemu.emulator.api.Tunable;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.trace.TraceCategories;
 import org.dfemu.emulator.trace.TraceWriter;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.dfemu.tools.boot.BootPlan.BadInput;
 import org.dfemu.tools.image.BootSettings;
 import org.dfemu.tools.image.MachineSettings;

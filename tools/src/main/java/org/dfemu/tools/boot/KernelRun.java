@@ -16,10 +16,10 @@ import org.dfemu.kernel.harness.check.KernelCheck;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.kern.KernProc;
-import org.dfemu.kernel.kern.MallocStats;
-import org.dfemu.kernel.kern.ProcReport;
+import org.dfemu.kernel.harness.report.MallocStats;
+import org.dfemu.kernel.harness.report.ProcReport;
 import org.dfemu.kernel.sys.Sysctl;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Workload;
 import org.dfemu.tools.boot.RunRecord.Outcome;
 
 /**
@@ -226,7 +226,7 @@ final class KernelRun {
                 headline = headline(result.panicCause() instanceof KernelPanic p ? p.getMessage() : result.reason());
             }
             case DEADLOCK, LIVELOCK -> {
-                for (String line : org.dfemu.kernel.ddb.DdbDeadlock.report(kernel, result.deadlock())) out.println(line);
+                for (String line : org.dfemu.kernel.harness.report.DdbDeadlock.report(kernel, result.deadlock())) out.println(line);
                 out.println(result);
                 out.println("result: " + result.outcome().name().toLowerCase(Locale.ROOT));
                 outcome = result.outcome() == RunResult.Outcome.DEADLOCK ? Outcome.DEADLOCK : Outcome.LIVELOCK;

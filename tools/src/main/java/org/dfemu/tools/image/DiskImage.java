@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.dfemu.emulator.memory.PhysmemSize;
-import org.dfemu.kernel.user.ProgramCodec;
-import org.dfemu.kernel.user.ProgramFormatException;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.ProgramCodec;
+import org.dfemu.kernel.harness.workload.ProgramFormatException;
+import org.dfemu.kernel.harness.workload.Workload;
 
 /**
  * A validated disk image: its label, its boot settings and its workload (the user partition,

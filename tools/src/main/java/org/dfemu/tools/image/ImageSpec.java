@@ -5,9 +5,9 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dfemu.kernel.user.Program;
-import org.dfemu.kernel.user.ProgramCodec;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.kernel.harness.workload.ProgramCodec;
+import org.dfemu.kernel.harness.workload.Workload;
 
 /**
  * A parsed, validated image spec (see {@link SpecParser}): what {@link ImageWriter} builds.

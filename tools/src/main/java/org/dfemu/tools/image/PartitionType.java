@@ -13,7 +13,7 @@ public enum PartitionType {
     BOOT(1, "boot", true),
     /** Raw 512-byte sectors the swap pager writes pages to; never checksummed. */
     SWAP(2, "swap", false),
-    /** The workload programs, in the binary program format of {@link org.dfemu.kernel.user.ProgramCodec}. */
+    /** The workload programs, in the binary program format of {@link org.dfemu.kernel.harness.workload.ProgramCodec}. */
     USER(3, "user", true);
 
     private final int code;

@@ -3,15 +3,15 @@ package org.dfemu.tools.image;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dfemu.emulator.memory.PhysmemSize;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.Instruction.Access;
-import org.dfemu.kernel.user.Instruction.Order;
-import org.dfemu.kernel.user.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Instruction.Access;
+import org.dfemu.kernel.harness.workload.Instruction.Order;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
 
 /**
  * Compiles one line of a spec's program block into an {@link Instruction} (the text syntax in
  * disk-images/README.md). One line is one instruction; how the lines fit together is checked
- * afterwards, on the whole program, by {@link org.dfemu.kernel.user.ProgramCheck}, the same
+ * afterwards, on the whole program, by {@link org.dfemu.kernel.harness.workload.ProgramCheck}, the same
  * check the kernel's decoder runs.
  *
  * <pre>

@@ -16,12 +16,12 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.dfemu.emulator.api.TunableException;
 import org.dfemu.emulator.memory.PhysmemSize;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.Program;
-import org.dfemu.kernel.user.ProgramCheck;
-import org.dfemu.kernel.user.ProgramCodec;
-import org.dfemu.kernel.user.ProgramFormatException;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.kernel.harness.workload.ProgramCheck;
+import org.dfemu.kernel.harness.workload.ProgramCodec;
+import org.dfemu.kernel.harness.workload.ProgramFormatException;
+import org.dfemu.kernel.harness.workload.Workload;
 
 /**
  * Reads an image spec, the text {@code dfemu mkimage} builds an image from (grammar in

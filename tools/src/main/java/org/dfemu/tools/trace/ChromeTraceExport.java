@@ -13,7 +13,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.dfemu.emulator.trace.TraceCursor;
 import org.dfemu.emulator.trace.TraceReader;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 
 /**
  * {@code dfemu trace export}: writes a trace as Chrome trace-event JSON (the format of

@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import org.dfemu.emulator.trace.TraceCursor;
 import org.dfemu.emulator.trace.TraceReader;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 
 /**
  * {@code dfemu trace faults}: one line per page fault, in the spirit of {@code perf trace -F}:

@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.dfemu.emulator.trace.TraceCursor;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 
 /**
  * What a trace says about names, gathered as its records go by: thread names, processes (pid, its

@@ -13,7 +13,7 @@ import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 import org.dfemu.emulator.trace.TraceCursor;
 import org.dfemu.emulator.trace.TraceReader;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 
 /**
  * {@code dfemu trace summary}: reads a trace once, start to end, and prints what the memory

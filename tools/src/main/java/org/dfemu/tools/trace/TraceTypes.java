@@ -2,7 +2,7 @@ package org.dfemu.tools.trace;
 
 import java.util.List;
 import org.dfemu.emulator.trace.EmulatorEvents;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 
 /**
  * The event types of one trace file, found by name in its header (the header, not the numbering

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import org.dfemu.emulator.trace.TraceCursor;
 import org.dfemu.emulator.trace.TraceReader;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecParser;
 import org.junit.jupiter.api.Test;

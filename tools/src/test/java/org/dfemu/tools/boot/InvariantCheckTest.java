@@ -16,7 +16,7 @@ import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.trace.TraceWriter;
 import org.dfemu.kernel.Kernel;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.kern.StructBlist;
 import org.dfemu.kernel.machine.StructPmap;

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.emulator.trace.TraceWriter;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecParser;
 import org.junit.jupiter.api.BeforeAll;

@@ -18,8 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import org.dfemu.kernel.user.ProgramCodec;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.ProgramCodec;
+import org.dfemu.kernel.harness.workload.Workload;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.Instruction.Access;
-import org.dfemu.kernel.user.Instruction.Order;
-import org.dfemu.kernel.user.Instruction.Prot;
-import org.dfemu.kernel.user.Program;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Instruction.Access;
+import org.dfemu.kernel.harness.workload.Instruction.Order;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Program;
 import org.junit.jupiter.api.Test;
 
 class ProgramCompilerTest {

@@ -7,10 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.dfemu.kernel.user.Instruction;
-import org.dfemu.kernel.user.Program;
-import org.dfemu.kernel.user.ProgramCodec;
-import org.dfemu.kernel.user.Workload;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.kernel.harness.workload.ProgramCodec;
+import org.dfemu.kernel.harness.workload.Workload;
 import org.junit.jupiter.api.Test;
 
 class SpecParserTest {

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.dfemu.emulator.trace.EmulatorEvents;
 import org.dfemu.emulator.trace.TraceWriter;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,6 @@
 package org.dfemu.tools.trace;
 
-import static org.dfemu.kernel.KernelEvents.*;
+import static org.dfemu.kernel.harness.trace.KernelEvents.*;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,7 +10,7 @@ import java.util.PriorityQueue;
 import java.util.Random;
 import org.dfemu.emulator.trace.EmulatorEvents;
 import org.dfemu.emulator.trace.TraceWriter;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 
 /**
  * Writes a realistic trace with the kernel's events (KernelEvents.names()) for the trace readers'

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import org.dfemu.emulator.trace.EmulatorEvents;
 import org.dfemu.emulator.trace.TraceWriter;
-import org.dfemu.kernel.KernelEvents;
+import org.dfemu.kernel.harness.trace.KernelEvents;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

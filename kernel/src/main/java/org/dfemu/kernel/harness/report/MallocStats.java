@@ -1,4 +1,6 @@
-package org.dfemu.kernel.kern;
+package org.dfemu.kernel.harness.report;
+
+import org.dfemu.kernel.kern.KernSlaballoc;
 
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
@@ -103,7 +105,7 @@ public final class MallocStats {
     }
 
     /** vmstat's formatnum(value, 5, 1): five characters, 1024-based suffixes, tenths below 100. */
-    static String formatnum(long value) {
+    public static String formatnum(long value) {
         double d = value;
         String fmt;
         final double k = 1024;

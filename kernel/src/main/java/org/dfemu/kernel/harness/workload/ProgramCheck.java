@@ -1,22 +1,22 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.dfemu.kernel.user.Instruction.EndFork;
-import org.dfemu.kernel.user.Instruction.EndLoop;
-import org.dfemu.kernel.user.Instruction.Exit;
-import org.dfemu.kernel.user.Instruction.Fork;
-import org.dfemu.kernel.user.Instruction.Loop;
-import org.dfemu.kernel.user.Instruction.Mmap;
-import org.dfemu.kernel.user.Instruction.Munmap;
-import org.dfemu.kernel.user.Instruction.Prot;
-import org.dfemu.kernel.user.Instruction.Sleep;
-import org.dfemu.kernel.user.Instruction.Touch;
-import org.dfemu.kernel.user.Instruction.Verify;
-import org.dfemu.kernel.user.Instruction.Write;
+import org.dfemu.kernel.harness.workload.Instruction.EndFork;
+import org.dfemu.kernel.harness.workload.Instruction.EndLoop;
+import org.dfemu.kernel.harness.workload.Instruction.Exit;
+import org.dfemu.kernel.harness.workload.Instruction.Fork;
+import org.dfemu.kernel.harness.workload.Instruction.Loop;
+import org.dfemu.kernel.harness.workload.Instruction.Mmap;
+import org.dfemu.kernel.harness.workload.Instruction.Munmap;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Instruction.Sleep;
+import org.dfemu.kernel.harness.workload.Instruction.Touch;
+import org.dfemu.kernel.harness.workload.Instruction.Verify;
+import org.dfemu.kernel.harness.workload.Instruction.Write;
 
 /**
  * Checks how a program's instructions fit together; the operands of each one were checked when

@@ -1,4 +1,4 @@
-package org.dfemu.kernel.ddb;
+package org.dfemu.kernel.harness.report;
 
 import org.dfemu.emulator.sched.DeadlockReport;
 import org.dfemu.emulator.sched.LockMode;

@@ -1,6 +1,6 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
-import org.dfemu.kernel.user.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
 
 /**
  * One memory operation of a process, as {@link ProgramInterpreter#next} hands it to the kernel.

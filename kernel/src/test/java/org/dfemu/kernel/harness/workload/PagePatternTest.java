@@ -1,4 +1,4 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 /**
  * The data a workload program writes into its pages and verifies, so that a page lost, swapped

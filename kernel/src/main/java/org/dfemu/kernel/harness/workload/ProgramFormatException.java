@@ -1,4 +1,4 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 /**
  * Workload program data is not what the format in disk-images/README.md allows: bad magic or

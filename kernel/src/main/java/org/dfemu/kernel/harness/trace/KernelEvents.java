@@ -1,4 +1,4 @@
-package org.dfemu.kernel;
+package org.dfemu.kernel.harness.trace;
 
 import org.dfemu.emulator.trace.EmulatorEvents;
 

@@ -1,4 +1,4 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -6,20 +6,20 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.dfemu.kernel.user.Instruction.Access;
-import org.dfemu.kernel.user.Instruction.EndFork;
-import org.dfemu.kernel.user.Instruction.EndLoop;
-import org.dfemu.kernel.user.Instruction.Exit;
-import org.dfemu.kernel.user.Instruction.Fork;
-import org.dfemu.kernel.user.Instruction.Loop;
-import org.dfemu.kernel.user.Instruction.Mmap;
-import org.dfemu.kernel.user.Instruction.Munmap;
-import org.dfemu.kernel.user.Instruction.Order;
-import org.dfemu.kernel.user.Instruction.Prot;
-import org.dfemu.kernel.user.Instruction.Sleep;
-import org.dfemu.kernel.user.Instruction.Touch;
-import org.dfemu.kernel.user.Instruction.Verify;
-import org.dfemu.kernel.user.Instruction.Write;
+import org.dfemu.kernel.harness.workload.Instruction.Access;
+import org.dfemu.kernel.harness.workload.Instruction.EndFork;
+import org.dfemu.kernel.harness.workload.Instruction.EndLoop;
+import org.dfemu.kernel.harness.workload.Instruction.Exit;
+import org.dfemu.kernel.harness.workload.Instruction.Fork;
+import org.dfemu.kernel.harness.workload.Instruction.Loop;
+import org.dfemu.kernel.harness.workload.Instruction.Mmap;
+import org.dfemu.kernel.harness.workload.Instruction.Munmap;
+import org.dfemu.kernel.harness.workload.Instruction.Order;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Instruction.Sleep;
+import org.dfemu.kernel.harness.workload.Instruction.Touch;
+import org.dfemu.kernel.harness.workload.Instruction.Verify;
+import org.dfemu.kernel.harness.workload.Instruction.Write;
 
 /**
  * The binary encoding of a {@link Workload}: the content of an image's user partition.

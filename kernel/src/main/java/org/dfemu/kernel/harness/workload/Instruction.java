@@ -1,4 +1,4 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 /**
  * One instruction of a workload program, as decoded from the user partition (encoding and text

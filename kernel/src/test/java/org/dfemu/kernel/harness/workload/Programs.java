@@ -1,9 +1,9 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 import java.util.List;
-import org.dfemu.kernel.user.Instruction.Access;
-import org.dfemu.kernel.user.Instruction.Order;
-import org.dfemu.kernel.user.Instruction.Prot;
+import org.dfemu.kernel.harness.workload.Instruction.Access;
+import org.dfemu.kernel.harness.workload.Instruction.Order;
+import org.dfemu.kernel.harness.workload.Instruction.Prot;
 
 /** Short constructors for instructions, so a test's program reads like its text. */
 final class Programs {

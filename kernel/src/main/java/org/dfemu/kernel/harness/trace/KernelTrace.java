@@ -1,6 +1,12 @@
-package org.dfemu.kernel;
+package org.dfemu.kernel.harness.trace;
 
-import static org.dfemu.kernel.KernelEvents.*;
+import org.dfemu.kernel.Kernel;
+
+import org.dfemu.kernel.Kassert;
+
+import org.dfemu.kernel.KernelMemory;
+
+import static org.dfemu.kernel.harness.trace.KernelEvents.*;
 
 import java.util.Arrays;
 import java.util.function.IntSupplier;
@@ -66,7 +72,7 @@ public final class KernelTrace {
     private long swapIoSeq;
 
     /** A recorder for {@code kernel} that records nothing until {@link #attach}. */
-    KernelTrace(Kernel kernel, int swbufSlots) {
+    public KernelTrace(Kernel kernel, int swbufSlots) {
         this.kernel = kernel;
         this.km = kernel.km();
         this.swapIoId = new long[swbufSlots];

@@ -1,19 +1,19 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
-import static org.dfemu.kernel.user.Programs.endfork;
-import static org.dfemu.kernel.user.Programs.endloop;
-import static org.dfemu.kernel.user.Programs.exit;
-import static org.dfemu.kernel.user.Programs.fork;
-import static org.dfemu.kernel.user.Programs.loop;
-import static org.dfemu.kernel.user.Programs.map;
-import static org.dfemu.kernel.user.Programs.mapRo;
-import static org.dfemu.kernel.user.Programs.random;
-import static org.dfemu.kernel.user.Programs.seq;
-import static org.dfemu.kernel.user.Programs.sleep;
-import static org.dfemu.kernel.user.Programs.stride;
-import static org.dfemu.kernel.user.Programs.unmap;
-import static org.dfemu.kernel.user.Programs.verify;
-import static org.dfemu.kernel.user.Programs.write;
+import static org.dfemu.kernel.harness.workload.Programs.endfork;
+import static org.dfemu.kernel.harness.workload.Programs.endloop;
+import static org.dfemu.kernel.harness.workload.Programs.exit;
+import static org.dfemu.kernel.harness.workload.Programs.fork;
+import static org.dfemu.kernel.harness.workload.Programs.loop;
+import static org.dfemu.kernel.harness.workload.Programs.map;
+import static org.dfemu.kernel.harness.workload.Programs.mapRo;
+import static org.dfemu.kernel.harness.workload.Programs.random;
+import static org.dfemu.kernel.harness.workload.Programs.seq;
+import static org.dfemu.kernel.harness.workload.Programs.sleep;
+import static org.dfemu.kernel.harness.workload.Programs.stride;
+import static org.dfemu.kernel.harness.workload.Programs.unmap;
+import static org.dfemu.kernel.harness.workload.Programs.verify;
+import static org.dfemu.kernel.harness.workload.Programs.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,7 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import org.dfemu.kernel.user.Instruction.Access;
+import org.dfemu.kernel.harness.workload.Instruction.Access;
 import org.junit.jupiter.api.Test;
 
 class ProgramCodecTest {

@@ -1,4 +1,4 @@
-package org.dfemu.kernel.user;
+package org.dfemu.kernel.harness.workload;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package org.dfemu.kernel.machine;
+package org.dfemu.kernel.harness.workload;
 
 /**
  * SIGSEGV delivered to the process whose access faulted: thrown by {@link Trap} out of the

@@ -1,4 +1,4 @@
-package org.dfemu.kernel.kern;
+package org.dfemu.kernel.harness.inject;
 
 import org.dfemu.emulator.api.Environment;
 import org.dfemu.emulator.api.Tunable;

@@ -1,4 +1,4 @@
-package org.dfemu.kernel.kern;
+package org.dfemu.kernel.harness.report;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -68,29 +68,29 @@ public final class ProcReport {
     private final List<DataLoss> losses = new ArrayList<>();
     private long dataLossPages;
 
-    Proc add(int pid, String name) {
+    public Proc add(int pid, String name) {
         Proc p = new Proc(pid, name);
         procs.add(p);
         return p;
     }
 
-    void exited(Proc p) {
+    public void exited(Proc p) {
         p.status = Status.EXITED;
         p.fate = "exited";
     }
 
-    void killed(Proc p, String fate) {
+    public void killed(Proc p, String fate) {
         p.status = Status.KILLED;
         p.fate = fate;
     }
 
     /** The pageout daemon killed {@code p} for lack of memory; {@code fate} says why, for the report. */
-    void oomKilled(Proc p, String fate) {
+    public void oomKilled(Proc p, String fate) {
         p.status = Status.OOM_KILLED;
         p.fate = fate;
     }
 
-    void dataLoss(Proc p, DataLoss loss) {
+    public void dataLoss(Proc p, DataLoss loss) {
         p.dataLossPages++;
         dataLossPages++;
         if (losses.size() < LOSSES_KEPT) losses.add(loss);
