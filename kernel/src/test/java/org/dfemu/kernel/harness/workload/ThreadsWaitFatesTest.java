@@ -88,7 +88,7 @@ class ThreadsWaitFatesTest {
                 refused(data(1, -1, 1, 0x20, 0, 2, 1, 0, 0, 0)));
         assertEquals("truncated program data: ends at byte 23, inside program 'p' instruction 0",
                 refused(data(1, -1, 1, 0x20, 0, 3)));
-        assertEquals("program 'p' instruction 0: unknown opcode 0x24 at byte 22", refused(data(1, -1, 1, 0x24)));
+        assertEquals("program 'p' instruction 0: unknown opcode 0x24 at byte 20", refused(data(1, -1, 1, 0x24)));
         // A ro write is only allowed to a program that expects SIGSEGV.
         assertEquals("program 'p' instruction 1 (touch r0 seq write): r0 is mapped read-only",
                 refused(data(1, -1, 2, 0x01, 0, 1, 1, 0, 0, 0, 0x05, 0, 0, 1, 0, 0, 0, 0)));
