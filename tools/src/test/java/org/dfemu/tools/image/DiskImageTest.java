@@ -157,7 +157,7 @@ class DiskImageTest {
         Path image = build(SMALL);
         poke(image, DiskLabel.OFF_VERSION, le32(2));
         resealLabel(image);
-        assertEquals("unsupported label version 2 (this dfemu reads versions 1 and 2)", refused(image));
+        assertEquals("unsupported label version 2 (this dfemu reads version 1)", refused(image));
     }
 
     @Test
