@@ -120,7 +120,8 @@ public final class KernProc implements VmPageout.Killproc {
             for (int copy = 0; copy < program.copies(); copy++) {
                 ProgramInterpreter interp = ProgramInterpreter.boot(program, index, copy, runSeed);
                 long vm = kernel.vmMap().vmspaceAlloc(Vmparam.VM_MIN_USER_ADDRESS, Vmparam.VM_MAX_USER_ADDRESS);
-                spawn(program.name(), vm, new long[Instruction.REGISTERS], new long[Instruction.REGISTERS], interp::next);
+                spawn(program.name(), vm, new long[Instruction.REGISTERS], new long[Instruction.REGISTERS], interp::next,
+                        program.expect(), null);
             }
             index++;
         }
@@ -134,60 +135,203 @@ public final class KernProc implements VmPageout.Killproc {
      * thread. Returns its pid. May block (kmalloc M_WAITOK) in thread context.
      */
     int spawn(String name, long vm, long[] regionVa, long[] regionPages, ActionSource actions) {
+        return spawn(name, vm, regionVa, regionPages, actions, Program.Fate.EXIT, null);
+    }
+
+    /**
+     * {@link #spawn(String, long, long[], long[], ActionSource)} for a process expected to meet
+     * {@code expect}, forked by {@code parent} (null: started at boot).
+     */
+    int spawn(String name, long vm, long[] regionVa, long[] regionPages, ActionSource actions, Program.Fate expect,
+              Process parent) {
         long p = kernel.kernSlaballoc().kmalloc(StructProc.SIZEOF, kernel.kernSlaballoc().mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
         StructProc.p_vmspace(km, p, vm);
         StructProc.p_comm(km, p, name);
         procs.procAddAllproc(p);
         procs.nprocsAdd(1);
         int pid = StructProc.p_pid(km, p);
-        ProcReport.Proc rp = report.add(pid, name);
+        ProcReport.Proc rp = report.add(pid, name, expect);
         int cpu = nextCpu;
         nextCpu = (nextCpu + 1) % machine.cpus().count();
-        Process proc = new Process(pid, name, p, vm, regionVa, regionPages, rp);
+        Process proc = new Process(pid, name, p, vm, regionVa, regionPages, rp, cpu, expect, parent);
+        if (parent != null) parent.children++;
         programs.put(p, proc);
-        kernel.lwkt().lwktCreate(name + "." + pid, cpu, 0, () -> run(proc, actions));
+        lwpCreate(proc, actions);
         return pid;
     }
 
-    /** A process as its thread knows it: pid, struct proc, vmspace and where its regions are. */
-    record Process(int pid, String name, long p, long vm, long[] regionVa, long[] regionPages, ProcReport.Proc entry) {
+    /**
+     * A process as its threads know it: pid, struct proc, vmspace and where its regions are, and
+     * the bookkeeping of its end (the trace's exit record, its parent and live children).
+     *
+     * <p>PORT: struct proc's p_pptr, p_children and p_sibling are not in the port's struct
+     * proc (growing it would move every process to another kmalloc zone); the parent link and
+     * the count of live children are kept here, and kern_wait/exit1 use them as the C uses the
+     * lists. Only a forked process's own threads and its parent's read them.
+     */
+    static final class Process {
+        private final int pid;
+        private final String name;
+        private final long p;
+        private final long vm;
+        private final long[] regionVa;
+        private final long[] regionPages;
+        private final ProcReport.Proc entry;
+        /** The CPU all of the process's threads are bound to (its pmap is active only there). */
+        final int cpu;
+        final Program.Fate expect;
+        /** The process that forked this one, or null. */
+        final Process parent;
+        /** Forked children not yet exited. */
+        int children;
+        /** In kern_wait's sleep (so a child's exit wakes it; see exit()). */
+        boolean waiting;
+        /** exit1 has run: children no longer wake this process. */
+        boolean exited;
+        /** LWPs created so far (names the threads). */
+        int lwps;
+        /** The trace's exit record (how, arg), set by the first event that ends the process; -1: none yet. */
+        int exitHow = -1;
+        long exitArg;
+
+        Process(int pid, String name, long p, long vm, long[] regionVa, long[] regionPages, ProcReport.Proc entry, int cpu,
+                Program.Fate expect, Process parent) {
+            this.pid = pid;
+            this.name = name;
+            this.p = p;
+            this.vm = vm;
+            this.regionVa = regionVa;
+            this.regionPages = regionPages;
+            this.entry = entry;
+            this.cpu = cpu;
+            this.expect = expect;
+            this.parent = parent;
+        }
+
+        int pid() { return pid; }
+        String name() { return name; }
+        long p() { return p; }
+        long vm() { return vm; }
+        long[] regionVa() { return regionVa; }
+        long[] regionPages() { return regionPages; }
+        ProcReport.Proc entry() { return entry; }
         long pmap() { return StructVmspace.vm_pmap(vm); }
         long map() { return StructVmspace.vm_map(vm); }
+
+        /** Records how the process ends, unless an earlier event did. */
+        void ending(int how, long arg) {
+            if (exitHow < 0) {
+                exitHow = how;
+                exitArg = arg;
+            }
+        }
     }
 
-    /** The body of a process's thread: actions until exit or a fatal signal, then exit1(). */
-    private void run(Process proc, ActionSource actions) {
+    /**
+     * lwp_create() (kern_fork.c), with the thread start of lwp_fork: {@code proc} gets another
+     * thread running {@code actions} (the process's first one when it has none yet):
+     * p_nthreads goes up and a kernel thread is created through lwkt_create, bound to the
+     * process's CPU. The only place a process thread is made. May block in thread context.
+     *
+     * <p>PORT: the new thread is bound to the CPU of the process's other threads, so the
+     * process's pmap is active on one CPU only and the context-switch rule (class comment) holds.
+     */
+    private void lwpCreate(Process proc, ActionSource actions) {
+        int n = proc.lwps++;
+        StructProc.p_nthreads(km, proc.p(), StructProc.p_nthreads(km, proc.p()) + 1);
+        String tname = n == 0 ? proc.name() + "." + proc.pid() : proc.name() + "." + proc.pid() + "." + n;
+        kernel.lwkt().lwktCreate(tname, proc.cpu, 0, () -> run(proc, actions, n == 0));
+    }
+
+    /**
+     * The body of a process's thread: actions until its end or a fatal signal, then lwp_exit();
+     * the last thread out runs exit1(). A fatal signal in any thread ends the whole process
+     * (killlwps: P_WEXIT, the others stop at their next step).
+     */
+    private void run(Process proc, ActionSource actions, boolean first) {
         StructThread.td_proc(km, kernel.lwkt().curthread(), proc.p());
-        kernel.trace().procStart(proc.pid(), proc.name());
+        if (first) kernel.trace().procStart(proc.pid(), proc.name());
         try {
             boolean running = true;
             while (running && !killed(proc)) {
                 running = perform(proc, actions.next());
             }
             if (!killed(proc)) {
-                report.exited(proc.entry());
-                kernel.trace().procExit(proc.pid(), 0, 0);
+                // A thread's end ends only the thread; the first thread's is the process's exit.
+                if (first) {
+                    report.exited(proc.entry());
+                    proc.ending(0, 0);
+                }
             } else {
-                kernel.trace().procExit(proc.pid(), 2, 0);
+                proc.ending(2, 0);
             }
         } catch (SegvException e) {
             if (killed(proc)) {
                 // The fault failed because the process is being killed (P_LOWMEMKILL): the
                 // pending SIGKILL ends it, the report keeps killproc's reason.
-                kernel.trace().procExit(proc.pid(), 2, e.va());
-                exit(proc);
-                return;
+                proc.ending(2, e.va());
+            } else {
+                proc.ending(1, e.va());
+                String fate = String.format(Locale.ROOT, "SIGSEGV at va 0x%x (code %d)", e.va(), e.siCode());
+                kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed by %s", proc.pid(), proc.name(), fate));
+                report.killed(proc.entry(), fate, Program.Fate.SEGV);
+                killlwps(proc);
             }
-            kernel.trace().procExit(proc.pid(), 1, e.va());
-            String fate = String.format(Locale.ROOT, "SIGSEGV at va 0x%x (code %d)", e.va(), e.siCode());
-            kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed by %s", proc.pid(), proc.name(), fate));
-            report.killed(proc.entry(), fate);
         } catch (MapFailed e) {
             kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s) killed: %s", proc.pid(), proc.name(), e.getMessage()));
-            report.killed(proc.entry(), e.getMessage());
-            kernel.trace().procExit(proc.pid(), 0, 1);   // as a program whose mmap failed: exit(1)
+            report.killed(proc.entry(), e.getMessage(), Program.Fate.KILLED);
+            proc.ending(0, 1);   // as a program whose mmap failed: exit(1)
+            killlwps(proc);
         }
+        lwpExit(proc);
+    }
+
+    /**
+     * The part of killlwps() a dying thread does: P_WEXIT marks the process as exiting, and the
+     * other threads, woken from a workload sleep or a wait, stop at their next step. PORT: the
+     * C's caller then sleeps until p_nthreads is 1; here the last thread out runs exit1
+     * ({@link #lwpExit}). Never blocks.
+     */
+    private void killlwps(Process proc) {
+        if (StructProc.p_nthreads(km, proc.p()) <= 1) return;
+        km.atomicSet32(proc.p() + StructProc.p_flags$OFFSET, StructProc.P_WEXIT);
+        sched.wakeup(proc.p());
+    }
+
+    /**
+     * lwp_exit(): the thread leaves its process (p_nthreads drops; whoever waits for that is
+     * woken); the last one runs the rest of exit1 ({@link #exit}). May block.
+     */
+    private void lwpExit(Process proc) {
+        int left = StructProc.p_nthreads(km, proc.p()) - 1;
+        StructProc.p_nthreads(km, proc.p(), left);
+        if (left > 0) {
+            kernel.lwkt().wakeup(proc.p() + StructProc.p_nthreads$OFFSET);
+            StructThread.td_proc(km, kernel.lwkt().curthread(), 0);
+            return;
+        }
+        kernel.trace().procExit(proc.pid(), proc.exitHow < 0 ? 0 : proc.exitHow, proc.exitArg);
         exit(proc);
+    }
+
+    /**
+     * The {@code wait} instruction: the thread joins every other thread of the process (as the
+     * C's exit1 waits for p_nthreads to drop to 1 on {@code &p->p_nthreads}), then kern_wait()
+     * for every forked child: while one is alive, tsleep on the proc, which a child's exit1
+     * wakes (wakeup(p->p_pptr)). Returns early if the process is being killed. May block.
+     *
+     * <p>PORT: the C reaps one zombie per wait4 call; the port's children free themselves at
+     * exit (see {@link #exit}), so waiting for all of them is waiting for the count to reach 0.
+     */
+    private void kernWait(Process proc) {
+        while (StructProc.p_nthreads(km, proc.p()) > 1 && !killed(proc)) {
+            kernel.lwkt().tsleep(proc.p() + StructProc.p_nthreads$OFFSET, "lwpwait", 0);
+        }
+        while (proc.children > 0 && !killed(proc)) {
+            proc.waiting = true;
+            kernel.lwkt().tsleep(proc.p(), "wait", 0);
+            proc.waiting = false;
+        }
     }
 
     /**
@@ -240,9 +384,14 @@ public final class KernProc implements VmPageout.Killproc {
             case Action.Sleep s -> kernel.lwkt().sleepNs(proc.p(), "pause", Math.max(1, s.ns()));
             case Action.Fork f -> {
                 long vm2 = kernel.vmMap().vmspaceFork(proc.vm());
-                spawn(proc.name(), vm2, proc.regionVa().clone(), proc.regionPages().clone(), f.child()::next);
+                spawn(proc.name(), vm2, proc.regionVa().clone(), proc.regionPages().clone(), f.child()::next, proc.expect, proc);
                 kernel.lwkt().consume(MAP_OP_NS);
             }
+            case Action.Thread t -> {
+                lwpCreate(proc, t.thread()::next);
+                kernel.lwkt().consume(MAP_OP_NS);
+            }
+            case Action.Wait w -> kernWait(proc);
             case Action.Exit e -> {
                 return false;
             }
@@ -250,7 +399,11 @@ public final class KernProc implements VmPageout.Killproc {
         return true;
     }
 
-    /** mmap(MAP_ANON) of the region at the lowest free address from {@link #USER_BASE}. May block. */
+    /**
+     * mmap(MAP_ANON) of the region at the lowest free address from {@link #USER_BASE}, as
+     * vm_mmap does it for an anonymous mapping (no object yet, docow 0); a MAP_SHARED one is then
+     * given VM_INHERIT_SHARE (vm_map_inherit), so vmspace_fork shares it. May block.
+     */
     private void mmap(Process proc, Action.Mmap m) {
         long[] addr = {USER_BASE};
         int prot = m.prot() == Instruction.Prot.RW ? Vm.VM_PROT_RW : Vm.VM_PROT_READ;
@@ -258,6 +411,14 @@ public final class KernProc implements VmPageout.Killproc {
                 StructVmMapEntry.VM_MAPTYPE_NORMAL, StructVmMapEntry.VM_SUBSYS_MMAP, prot, Vm.VM_PROT_ALL, 0);
         if (rv != VmMap.KERN_SUCCESS) {
             throw new MapFailed(String.format(Locale.ROOT, "mmap of %d pages failed (vm_map_find %d)", m.pages(), rv));
+        }
+        if (m.shared()) {
+            // vm_mmap: shared memory is also shared with children.
+            rv = kernel.vmMap().vmMapInherit(proc.map(), addr[0], addr[0] + Param.ptoa(m.pages()), StructVmMapEntry.VM_INHERIT_SHARE);
+            if (rv != VmMap.KERN_SUCCESS) {
+                kernel.vmMap().vmMapRemove(proc.map(), addr[0], addr[0] + Param.ptoa(m.pages()));
+                throw new MapFailed(String.format(Locale.ROOT, "mmap of %d pages failed (vm_map_inherit %d)", m.pages(), rv));
+            }
         }
         proc.regionVa()[m.reg()] = addr[0];
         proc.regionPages()[m.reg()] = m.pages();
@@ -280,9 +441,10 @@ public final class KernProc implements VmPageout.Killproc {
         return cpu;
     }
 
-    // P_LOWMEMKILL stands for the pending SIGKILL: the thread exits at its next step.
+    // P_LOWMEMKILL stands for the pending SIGKILL, P_WEXIT for another thread's exit1: the
+    // thread ends at its next step.
     private boolean killed(Process proc) {
-        return (StructProc.p_flags(km, proc.p()) & StructProc.P_LOWMEMKILL) != 0;
+        return (StructProc.p_flags(km, proc.p()) & (StructProc.P_LOWMEMKILL | StructProc.P_WEXIT)) != 0;
     }
 
     /**
@@ -319,6 +481,14 @@ public final class KernProc implements VmPageout.Killproc {
     private void exit(Process proc) {
         procs.procRemoveZombie(proc.p());
         programs.remove(proc.p());
+        proc.exited = true;
+        Process pp = proc.parent;
+        if (pp != null && !pp.exited) {
+            pp.children--;
+            // wakeup(p->p_pptr), issued only while the parent is in kern_wait: the port's
+            // workload sleep also sleeps on the proc, and a child's exit must not cut it short.
+            if (pp.waiting) kernel.lwkt().wakeup(pp.p());
+        }
         kernel.pmap().pmapDeactivate(proc.pmap());
         StructThread.td_proc(km, kernel.lwkt().curthread(), 0);
         kernel.vmMap().vmspaceRel(proc.vm());

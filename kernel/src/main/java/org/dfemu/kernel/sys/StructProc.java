@@ -24,13 +24,15 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  *     char p_comm[MAXCOMLEN+1];  // 32  command name
  *     char p_pad3;               // 49
  *     char p_nice;               // 50  process "nice" value
+ *     int  p_nthreads;           // 52  number of threads (LWPs) in the process
  * };                             // sizeof 56
  * </pre>
  *
  * PORT: the real struct proc is large and mostly about signals, credentials and process groups;
  * the port keeps the fields the process list (p_list, p_pid, p_comm), vm_wait()/vm_wait_pfault(),
- * the OOM killer and the trap (p_vmspace) need. Its size is the port's own. The process port
- * extends it.
+ * the OOM killer and the trap (p_vmspace) need, and p_nthreads for lwp_create/lwp_exit. Its size
+ * is the port's own. The process port extends it. PORT: p_nthreads sits in what was the
+ * structure's tail padding, so its size (and so the kmalloc zone a proc comes from) is unchanged.
  */
 public final class StructProc {
     private StructProc() {}
@@ -39,6 +41,8 @@ public final class StructProc {
 
     /** Trying to kill due to low memory: vm_wait_pfault() stops stalling such a process. */
     public static final int P_LOWMEMKILL = 0x00010000;
+    /** Working on exiting (master exit): the other threads of the process end at their next step. */
+    public static final int P_WEXIT = 0x00002000;
 
     private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
             Queue.LIST_ENTRY.withName("p_list"),
@@ -48,7 +52,8 @@ public final class StructProc {
             MemoryLayout.sequenceLayout(Param.MAXCOMLEN + 1, C_CHAR).withName("p_comm"),
             C_CHAR.withName("p_pad3"),
             C_CHAR.withName("p_nice"),
-            Ctypes.pad(5)).withName("proc"), SIZEOF);
+            Ctypes.pad(1),
+            C_INT.withName("p_nthreads")).withName("proc"), SIZEOF);
 
     public static final long p_list$OFFSET = Ctypes.offset(LAYOUT, "p_list");
     public static final long p_flags$OFFSET = Ctypes.offset(LAYOUT, "p_flags");
@@ -56,6 +61,7 @@ public final class StructProc {
     public static final long p_vmspace$OFFSET = Ctypes.offset(LAYOUT, "p_vmspace");
     public static final long p_comm$OFFSET = Ctypes.offset(LAYOUT, "p_comm");
     public static final long p_nice$OFFSET = Ctypes.offset(LAYOUT, "p_nice");
+    public static final long p_nthreads$OFFSET = Ctypes.offset(LAYOUT, "p_nthreads");
 
     public static StructLayout layout() { return LAYOUT; }
 
@@ -68,6 +74,9 @@ public final class StructProc {
     /** p_nice, sign-extended (-20..20). */
     public static int p_nice(KernelMemory km, long p) { return (byte) km.load8(p + p_nice$OFFSET); }
     public static void p_nice(KernelMemory km, long p, int v) { km.store8(p + p_nice$OFFSET, v); }
+
+    public static int p_nthreads(KernelMemory km, long p) { return km.load32(p + p_nthreads$OFFSET); }
+    public static void p_nthreads(KernelMemory km, long p, int v) { km.store32(p + p_nthreads$OFFSET, v); }
 
     public static long p_vmspace(KernelMemory km, long p) { return km.load64(p + p_vmspace$OFFSET); }
     public static void p_vmspace(KernelMemory km, long p, long vm) { km.store64(p + p_vmspace$OFFSET, vm); }

@@ -992,6 +992,48 @@ public final class VmMap {
     }
 
     /**
+     * vm_map_inherit(): sets the inheritance of [start, end) (what vmspace_fork gives a child:
+     * VM_INHERIT_SHARE, _COPY or _NONE), clipping the entries at the range's ends and merging
+     * each changed entry with its neighbours where they now match (vm_map_simplify_entry).
+     * Returns KERN_SUCCESS, or KERN_INVALID_ARGUMENT for an unknown inheritance. Reserves map
+     * entries itself; the map must not be locked. May block.
+     */
+    public int vmMapInherit(long map, long start, long end, int newInheritance) {
+        switch (newInheritance) {
+            case StructVmMapEntry.VM_INHERIT_NONE, StructVmMapEntry.VM_INHERIT_COPY, StructVmMapEntry.VM_INHERIT_SHARE -> { }
+            default -> {
+                return KERN_INVALID_ARGUMENT;
+            }
+        }
+        int[] count = {vmMapEntryReserve(MAP_RESERVE_COUNT)};
+        vmMapLock(map);
+        // VM_MAP_RANGE_CHECK
+        if (ult(start, vmMapMin(map))) start = vmMapMin(map);
+        if (ugt(end, vmMapMax(map))) end = vmMapMax(map);
+        if (ugt(start, end)) start = end;
+
+        long[] temp = new long[1];
+        long entry;
+        if (vmMapLookupEntry(map, start, temp)) {
+            entry = temp[0];
+            vmMapClipStart(map, entry, start, count);
+        } else if (temp[0] != 0) {
+            entry = vmMapRbTree.rbNext(temp[0]);
+        } else {
+            entry = vmMapRbTree.rbMin(StructVmMap.rb_root(map));
+        }
+        while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+            vmMapClipEnd(map, entry, end, count);
+            StructVmMapEntry.inheritance(km, entry, newInheritance);
+            vmMapSimplifyEntry(map, entry, count);
+            entry = vmMapRbTree.rbNext(entry);
+        }
+        vmMapUnlock(map);
+        vmMapEntryRelease(count[0]);
+        return KERN_SUCCESS;
+    }
+
+    /**
      * vm_map_wire(): wires [start, realEnd) (KM_PAGEABLE clear) or unwires it (KM_PAGEABLE set).
      * Newly wired entries get their pages faulted in wired (vm_fault_wire); entries whose wiring
      * drops to 0 are unwired (vm_fault_unwire). Returns KERN_SUCCESS, KERN_INVALID_ADDRESS (a

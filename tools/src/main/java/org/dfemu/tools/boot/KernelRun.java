@@ -25,8 +25,8 @@ import org.dfemu.tools.boot.RunRecord.Outcome;
 /**
  * Boots the ported kernel on a powered-on machine ({@link InitMain#miStartup}), runs it until
  * shutdown, and prints the console and the reports. Returns the run's {@link RunRecord}, whose
- * exit status is 0 for a clean run, 1 for a kernel panic, deadlock, livelock, data loss or invariant
- * violation (debug.check_interval: {@link PeriodicCheck}, armed by the boot).
+ * exit status is 0 for a clean run, 1 for a kernel panic, deadlock, livelock, data loss, invariant
+ * violation or a process meeting another fate than its program expects (debug.check_interval: {@link PeriodicCheck}, armed by the boot).
  */
 final class KernelRun {
     private KernelRun() {}
@@ -212,6 +212,13 @@ final class KernelRun {
                     out.println("result: data loss");
                     outcome = Outcome.DATA_LOSS;
                     headline = "data loss: " + report.dataLossPages() + " page(s), first: " + report.losses().getFirst();
+                } else if (!report.unexpected().isEmpty()) {
+                    for (ProcReport.Proc p : report.unexpected()) {
+                        out.println(unexpectedFate(p));
+                    }
+                    out.println("result: unexpected fate");
+                    outcome = Outcome.UNEXPECTED_FATE;
+                    headline = unexpectedFate(report.unexpected().getFirst());
                 } else {
                     long running = report.running();
                     out.println(running == 0 ? "result: ok"
@@ -238,6 +245,12 @@ final class KernelRun {
         return new RunRecord(seed, outcome.failure() ? 1 : 0, outcome, report.oomKills(), report.dataLossPages(), freeLow,
                 freeLowTime, result.timeNs(), headline, result.scheduleDigest(), sysctl.read("vm.stats.vm.v_vm_faults"),
                 sysctl.read("vm.stats.vm.v_swappgsout") + sysctl.read("vm.stats.vm.v_swappgsin"));
+    }
+
+    /** "unexpected fate: pid N (name) expected exit, met segv: SIGSEGV at ...". */
+    private static String unexpectedFate(ProcReport.Proc p) {
+        return String.format(Locale.ROOT, "unexpected fate: pid %d (%s) expected %s, met %s: %s", p.pid(), p.name(),
+                p.expect().word(), p.met().word(), p.fate());
     }
 
     /** dfemu's low-water mark of v_free_count and its time (kernel/vm/VmMeter). */

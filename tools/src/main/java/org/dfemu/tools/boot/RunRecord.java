@@ -6,8 +6,8 @@ package org.dfemu.tools.boot;
  * records.
  *
  * @param seed           the run's master seed
- * @param exitStatus     what {@code dfemu boot} exits with: 0 ok, 1 panic, deadlock, livelock, data loss or
- *                       invariant violation
+ * @param exitStatus     what {@code dfemu boot} exits with: 0 ok, 1 panic, deadlock, livelock, data loss,
+ *                       invariant violation or unexpected fate
  * @param outcome        how the run ended
  * @param oomKills       processes the pageout daemon killed for lack of memory
  * @param dataLossPages  pages that read back other data than their process wrote
@@ -28,8 +28,12 @@ public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKill
                         long swapPagesMoved) {
     /** How a run ended, as the {@code result:} line says. */
     public enum Outcome {
-        /** INVARIANT: a {@code debug.check_interval} check found the kernel's structures inconsistent. */
-        OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK, INVARIANT;
+        /**
+         * INVARIANT: a {@code debug.check_interval} check found the kernel's structures
+         * inconsistent. UNEXPECTED_FATE: a process ended otherwise than its program's
+         * {@code expect} says (the headline names the first).
+         */
+        OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK, INVARIANT, UNEXPECTED_FATE;
 
         /** True for outcomes that make {@code dfemu boot} exit with 1. */
         public boolean failure() { return this != OK; }

@@ -19,6 +19,7 @@ import org.dfemu.kernel.harness.workload.Instruction.Prot;
  *   touch rN seq read|write    touch rN stride N read|write    touch rN random N read|write
  *   sleep DURATION             (a number and ns, us, ms or s: 10ms)
  *   loop N ... endloop         fork ... endfork                exit
+ *   map rN SIZE rw|ro shared   thread ... endthread            wait
  * </pre>
  */
 final class ProgramCompiler {
@@ -40,7 +41,13 @@ final class ProgramCompiler {
         String op = words[0];
         return switch (op) {
             case "map" -> {
-                operands(words, 3, "map rN SIZE rw|ro");
+                if (words.length == 5 && words[4].equals("shared")) {
+                    yield new Instruction.Mmap(register(words[1]), pages(words[2]), prot(words[3]), true);
+                }
+                if (words.length == 5) {
+                    throw new IllegalArgumentException("map: unknown option '" + words[4] + "' (expected shared)");
+                }
+                operands(words, 3, "map rN SIZE rw|ro [shared]");
                 yield new Instruction.Mmap(register(words[1]), pages(words[2]), prot(words[3]));
             }
             case "unmap" -> new Instruction.Munmap(register(operands(words, 1, "unmap rN")[1]));
@@ -65,8 +72,21 @@ final class ProgramCompiler {
                 operands(words, 0, "exit");
                 yield new Instruction.Exit();
             }
+            case "thread" -> {
+                operands(words, 0, "thread");
+                yield new Instruction.StartThread();
+            }
+            case "endthread" -> {
+                operands(words, 0, "endthread");
+                yield new Instruction.EndThread();
+            }
+            case "wait" -> {
+                operands(words, 0, "wait");
+                yield new Instruction.Wait();
+            }
             default -> throw new IllegalArgumentException("unknown instruction '" + op
-                    + "' (expected map, unmap, write, verify, touch, sleep, loop, endloop, fork, endfork or exit)");
+                    + "' (expected map, unmap, write, verify, touch, sleep, loop, endloop, fork, endfork, thread, endthread,"
+                    + " wait or exit)");
         };
     }
 

@@ -171,17 +171,37 @@ public final class SpecParser {
          * length) at the directive's.
          */
         private int program(int lineNo, String[] words, List<String> lines, int next) throws SpecException {
-            boolean plain = words.length == 2;
-            boolean counted = words.length == 4 && words[2].equals("copies");
             String name = words.length > 1 ? words[1] : "";
-            if ((!plain && !counted) || !validName(name)) {
-                throw error(lineNo, "expected 'program NAME [copies N]' (NAME of 1.." + Program.NAME_MAX
-                        + " letters, digits, '_', '.', '-')");
-            }
+            String usage = "expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1.." + Program.NAME_MAX
+                    + " letters, digits, '_', '.', '-')";
+            if (words.length < 2 || words.length % 2 != 0 || !validName(name)) throw error(lineNo, usage);
             int copies = 1;
-            if (counted) {
-                if (!NUMBER.matcher(words[3]).matches()) throw error(lineNo, "copies '" + words[3] + "' is not a decimal number");
-                copies = Integer.parseInt(words[3]);
+            Program.Fate expect = Program.Fate.EXIT;
+            boolean seenCopies = false;
+            boolean seenExpect = false;
+            for (int w = 2; w < words.length; w += 2) {
+                switch (words[w]) {
+                    case "copies" -> {
+                        if (seenCopies || seenExpect) throw error(lineNo, usage);
+                        seenCopies = true;
+                        if (!NUMBER.matcher(words[w + 1]).matches()) {
+                            throw error(lineNo, "copies '" + words[w + 1] + "' is not a decimal number");
+                        }
+                        copies = Integer.parseInt(words[w + 1]);
+                    }
+                    case "expect" -> {
+                        if (seenExpect) throw error(lineNo, usage);
+                        seenExpect = true;
+                        expect = null;
+                        for (Program.Fate f : Program.Fate.values()) {
+                            if (f.word().equals(words[w + 1])) expect = f;
+                        }
+                        if (expect == null) {
+                            throw error(lineNo, "expect: unknown fate '" + words[w + 1] + "' (expected exit, segv or killed)");
+                        }
+                    }
+                    default -> throw error(lineNo, usage);
+                }
             }
             Integer first = programLine.putIfAbsent(name, lineNo);
             if (first != null) throw error(lineNo, "program " + name + " is already defined on line " + first);
@@ -195,7 +215,7 @@ public final class SpecParser {
                 if (w.length == 0) continue;
                 if (w[0].equals("end") && w.length == 1) {
                     try {
-                        programs.add(Program.of(name, copies, code));
+                        programs.add(Program.of(name, copies, code, expect));
                     } catch (ProgramFormatException e) {
                         throw error(e.instruction() < 0 ? lineNo : codeLines.get(e.instruction()), e.problem());
                     }

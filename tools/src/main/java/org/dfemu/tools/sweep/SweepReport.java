@@ -66,7 +66,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
      * @param freeLowTimeNs when in that run
      */
     record VariantSummary(String variant, Map<String, String> settings, int runs, int ok, int deadlocks, int panics,
-                          int dataLoss, int invariants, long oomKills, long freeLow, Long freeLowSeed, Long freeLowTimeNs,
+                          int dataLoss, int invariants, int unexpectedFates, long oomKills, long freeLow, Long freeLowSeed, Long freeLowTimeNs,
                           List<Failure> failures) {}
 
     /** Builds the report: sorts {@code runs} by variant (product order) then seed, and summarizes. */
@@ -92,7 +92,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
     }
 
     private static VariantSummary summarize(Variant v, List<Run> runs) {
-        int n = 0, ok = 0, deadlocks = 0, panics = 0, dataLoss = 0, invariants = 0;
+        int n = 0, ok = 0, deadlocks = 0, panics = 0, dataLoss = 0, invariants = 0, fates = 0;
         long oom = 0, low = -1;
         Long lowSeed = null, lowTime = null;
         List<Failure> failures = new ArrayList<>();
@@ -105,6 +105,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
                 case PANIC -> panics++;
                 case DATA_LOSS -> dataLoss++;
                 case INVARIANT -> invariants++;
+                case UNEXPECTED_FATE -> fates++;
             }
             oom += r.oomKills();
             if (r.freeLow() >= 0 && (low < 0 || r.freeLow() < low)) {
@@ -114,7 +115,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
             }
             if (r.failed()) failures.add(new Failure(r.seed(), r.outcome(), r.headline(), r.reproduce()));
         }
-        return new VariantSummary(v.label(), v.settings(), n, ok, deadlocks, panics, dataLoss, invariants, oom, low, lowSeed, lowTime, failures);
+        return new VariantSummary(v.label(), v.settings(), n, ok, deadlocks, panics, dataLoss, invariants, fates, oom, low, lowSeed, lowTime, failures);
     }
 
     /** Runs this sweep has in all (every variant times every seed), over all shards. */
@@ -140,10 +141,10 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
         for (VariantSummary v : variants) {
             out.println();
             out.println("variant " + (v.variant().isEmpty() ? "(the image's settings)" : v.variant()));
-            out.printf(Locale.ROOT, "  %6s %6s %9s %6s %10s %10s %10s %9s  %s%n",
-                    "runs", "ok", "deadlock", "panic", "data-loss", "invariant", "oom-kills", "free-low", "(seed, time)");
-            out.printf(Locale.ROOT, "  %6d %6d %9d %6d %10d %10d %10d %9s  %s%n",
-                    v.runs(), v.ok(), v.deadlocks(), v.panics(), v.dataLoss(), v.invariants(), v.oomKills(),
+            out.printf(Locale.ROOT, "  %6s %6s %9s %6s %10s %10s %6s %10s %9s  %s%n",
+                    "runs", "ok", "deadlock", "panic", "data-loss", "invariant", "fate", "oom-kills", "free-low", "(seed, time)");
+            out.printf(Locale.ROOT, "  %6d %6d %9d %6d %10d %10d %6d %10d %9s  %s%n",
+                    v.runs(), v.ok(), v.deadlocks(), v.panics(), v.dataLoss(), v.invariants(), v.unexpectedFates(), v.oomKills(),
                     v.freeLow() < 0 ? "-" : Long.toString(v.freeLow()),
                     v.freeLowSeed() == null ? "" : String.format(Locale.ROOT, "(seed %d, %.6f s)", v.freeLowSeed(), v.freeLowTimeNs() / 1e9));
             for (Failure f : v.failures()) {

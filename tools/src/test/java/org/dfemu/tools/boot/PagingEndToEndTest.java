@@ -63,8 +63,8 @@ class PagingEndToEndTest {
         assertEquals(0, sweep.status(), sweep.out() + sweep.err());
         for (String variant : new String[] {"zalloc", "kmalloc_obj_reserve"}) {
             assertTrue(sweep.out().contains("variant vm.swapmeta_alloc=" + variant + "\n"
-                    + "    runs     ok  deadlock  panic  data-loss  invariant  oom-kills  free-low  (seed, time)\n"
-                    + "       5      5         0      0          0          0          0 "), sweep.out());
+                    + "    runs     ok  deadlock  panic  data-loss  invariant   fate  oom-kills  free-low  (seed, time)\n"
+                    + "       5      5         0      0          0          0      0          0 "), sweep.out());
         }
         // One of them in full: every page went out and came back.
         DfemuRun boot = dfemu("boot", image.toString(), "--seed", "2");
@@ -123,7 +123,7 @@ class PagingEndToEndTest {
                   verify r0
                   exit
                 end
-                program large copies 1
+                program large copies 1 expect killed
                   map r0 24M rw
                   write r0
                   verify r0

@@ -273,7 +273,8 @@ final class ImageMutations {
                 // program's name, copies and count; any byte past 12 may be one.
                 if (c.length > 12) {
                     int at = 12 + m.below(c.length - 12);
-                    int op = 1 + m.below(12);
+                    // 0x01..0x0b, and the thread/wait ones 0x20..0x24 (0x24: unknown).
+                    int op = m.below(4) == 0 ? 0x20 + m.below(5) : 1 + m.below(12);
                     c[at] = (byte) op;
                     m.note("program data byte " + at + " = opcode " + op);
                 }

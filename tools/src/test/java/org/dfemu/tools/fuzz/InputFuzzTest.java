@@ -114,6 +114,33 @@ class InputFuzzTest {
             end
             """;
 
+    /** Shared mappings, threads, wait and expected fates (program format version 2). */
+    private static final String SHARED = """
+            setting hw.physmem=16M
+            setting hw.ncpu=2
+            partition swap 8M
+            program s copies 2 expect exit
+              map r0 64K rw shared
+              map r1 32K rw
+              write r0
+              fork
+                verify r0
+                write r0
+              endfork
+              thread
+                write r1
+                touch r1 random 4 write
+              endthread
+              wait
+              verify r0
+              verify r1
+            end
+            program bad expect segv
+              map r0 4K ro
+              touch r0 seq write
+            end
+            """;
+
     @TempDir
     Path dir;
 
@@ -216,8 +243,8 @@ class InputFuzzTest {
             specNames.add(name);
             specs.add(Files.readAllBytes(specDir.resolve(name)));
         }
-        specNames.addAll(List.of("small.spec", "bare.spec", "touchy.spec", "failing.spec"));
-        for (String text : List.of(SMALL, BARE, TOUCHY, FAILING)) specs.add(text.getBytes(StandardCharsets.UTF_8));
+        specNames.addAll(List.of("small.spec", "bare.spec", "touchy.spec", "failing.spec", "shared.spec"));
+        for (String text : List.of(SMALL, BARE, TOUCHY, FAILING, SHARED)) specs.add(text.getBytes(StandardCharsets.UTF_8));
         for (int s = 0; s < specs.size(); s++) {
             Path image = dir.resolve("base-" + s + ".img");
             ImageWriter.write(SpecParser.parse(specNames.get(s), specs.get(s)), image, false);

@@ -32,7 +32,10 @@ final class SpecMutations {
         "end", "endloop", "endfork", "loop 1000000000", "fork", "exit", "map r15 1T rw", "map r16 4K rw",
         "map r0 4K wx", "touch r0 random 1000000000 write", "touch r0 stride 268435456 read", "touch r0 seq read",
         "sleep 3600s", "unmap r0", "write r0", "verify r0", "\u00e9", "\t", "#", "setting vm.swapmeta_alloc=kmalloc_obj",
-        "setting debug.fail_zalloc.zones=PV_ENTRY,SWAPMETA", "setting debug.fail_page_alloc.classes=", "r0"};
+        "setting debug.fail_zalloc.zones=PV_ENTRY,SWAPMETA", "setting debug.fail_page_alloc.classes=", "r0",
+        "map r0 4K rw shared", "map r1 8K ro shared", "map r0 4K rw sharde", "thread", "endthread", "wait", "wait 1",
+        "program x expect segv", "program x copies 1 expect killed", "program x expect", "program x expect exit copies 2",
+        "program x expect never"};
 
     /** Mutates {@code spec} (UTF-8 text); notes what was done in {@code m.what}. */
     static byte[] mutate(byte[] spec, Mutator m) {

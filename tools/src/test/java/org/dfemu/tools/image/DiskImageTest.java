@@ -125,7 +125,7 @@ class DiskImageTest {
         byte[] version = user.clone();
         version[8] = 9;
         rewriteUser(image, version);
-        assertEquals("partition user: unsupported program format version 9 (this dfemu reads version 1)", refused(image));
+        assertEquals("partition user: unsupported program format version 9 (this dfemu reads versions 1 and 2)", refused(image));
     }
 
     @Test

@@ -112,8 +112,8 @@ class ProgramCompilerTest {
     @Test
     void badInstructionsAreReportedAtTheirLine() {
         assertEquals("w.spec:4: unknown instruction 'mapp' (expected map, unmap, write, verify, touch, sleep, loop, endloop,"
-                + " fork, endfork or exit)", error("  sleep 1s\n  mapp r0 4K rw\n"));
-        assertEquals("w.spec:3: expected 'map rN SIZE rw|ro'", error("  map r0 4K\n"));
+                + " fork, endfork, thread, endthread, wait or exit)", error("  sleep 1s\n  mapp r0 4K rw\n"));
+        assertEquals("w.spec:3: expected 'map rN SIZE rw|ro [shared]'", error("  map r0 4K\n"));
         assertEquals("w.spec:3: bad register 'x0' (expected r0..r15)", error("  map x0 4K rw\n"));
         assertEquals("w.spec:3: no register r16 (registers are r0..r15)", error("  map r16 4K rw\n"));
         assertEquals("w.spec:3: map: size 6000 is not a multiple of 4K", error("  map r0 6000 rw\n"));
@@ -164,9 +164,9 @@ class ProgramCompilerTest {
     void badProgramDirectives() {
         assertEquals("w.spec:1: copies 257 is out of range 0..256", parseError("program p copies 257\nend\n"));
         assertEquals("w.spec:1: copies 'many' is not a decimal number", parseError("program p copies many\nend\n"));
-        assertEquals("w.spec:1: expected 'program NAME [copies N]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
                 parseError("program p copy 2\nend\n"));
-        assertEquals("w.spec:1: expected 'program NAME [copies N]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
                 parseError("program a-name-of-17-chars\nend\n"));
         assertEquals("w.spec:1: program p has no 'end' line before the 'program' on line 3",
                 parseError("program p\n  sleep 1s\nprogram q\nend\n"));
@@ -176,6 +176,47 @@ class ProgramCompilerTest {
         for (int i = 0; i <= 256; i++) many.append("program p").append(i).append(" copies 0\nend\n");
         assertEquals("w.spec:513: more than 256 programs", parseError(many.toString()));
         assertEquals("w.spec:1: 65537 instructions, more than the 65536 allowed", parseError("program p\n" + "  sleep 1s\n".repeat(65537) + "end\n"));
+    }
+
+    @Test
+    void sharedThreadsWaitAndExpect() throws Exception {
+        Program p = compile("  map r0 8K rw shared\n  thread\n    write r0\n  endthread\n  wait\n  verify r0\n");
+        assertEquals(List.of("map r0 8K rw shared", "thread", "write r0", "endthread", "wait", "verify r0"),
+                p.code().stream().map(Instruction::text).toList());
+        Program q = SpecParser.parse("w.spec", "program q copies 3 expect segv\n  map r0 4K ro\n  touch r0 seq write\nend\n"
+                .getBytes(StandardCharsets.UTF_8)).programs().get(0);
+        assertEquals(Program.Fate.SEGV, q.expect());
+        assertEquals(3, q.copies());
+        assertEquals(Program.Fate.KILLED, SpecParser.parse("w.spec", "program q expect killed\nend\n"
+                .getBytes(StandardCharsets.UTF_8)).programs().get(0).expect());
+    }
+
+    @Test
+    void badSharedThreadsWaitAndExpect() {
+        assertEquals("w.spec:3: map: unknown option 'sharde' (expected shared)", error("  map r0 4K rw sharde\n"));
+        assertEquals("w.spec:3: expected 'map rN SIZE rw|ro [shared]'", error("  map r0 4K rw shared x\n"));
+        assertEquals("w.spec:3: expected 'thread'", error("  thread 2\n"));
+        assertEquals("w.spec:3: expected 'endthread'", error("  endthread now\n"));
+        assertEquals("w.spec:3: expected 'wait'", error("  wait 1s\n"));
+        assertEquals("w.spec:3: 'endthread' without 'thread'", error("  endthread\n"));
+        assertEquals("w.spec:3: 'thread' has no matching 'endthread'", error("  thread\n  sleep 1s\n"));
+        assertEquals("w.spec:5: 'unmap' inside a thread block (a thread only writes, verifies, touches, sleeps and loops)",
+                error("  map r0 4K rw\n  thread\n  unmap r0\n  endthread\n  wait\n"));
+        assertEquals("w.spec:5: 'wait' inside a thread block (a thread only writes, verifies, touches, sleeps and loops)",
+                error("  map r0 4K rw\n  thread\n  wait\n  endthread\n  wait\n"));
+        assertEquals("w.spec:4: 'thread' has no matching 'endthread'", error("  sleep 1s\n  thread\n"));
+        assertEquals("w.spec:7: r0 is shared with the thread started at instruction 1, which writes it: not before 'wait'",
+                error("  map r0 4K rw\n  thread\n  write r0\n  endthread\n  touch r0 seq read\n  wait\n"));
+        assertEquals("w.spec:4: the thread is not waited for: 'wait' before the program ends",
+                error("  map r0 4K rw\n  thread\n  write r0\n  endthread\n"));
+        assertEquals("w.spec:1: expect: unknown fate 'death' (expected exit, segv or killed)",
+                parseError("program p expect death\nend\n"));
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits,"
+                + " '_', '.', '-')", parseError("program p expect\nend\n"));
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits,"
+                + " '_', '.', '-')", parseError("program p expect exit expect segv\nend\n"));
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits,"
+                + " '_', '.', '-')", parseError("program p expect exit copies 2\nend\n"));
     }
 
     private static String parseError(String text) {

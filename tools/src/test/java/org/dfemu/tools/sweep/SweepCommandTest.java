@@ -111,8 +111,8 @@ class SweepCommandTest {
         assertEquals(2, referenceJson.variants().get(1).ok());
         assertTrue(reference.out().contains("""
                 variant hw.physmem=16M
-                    runs     ok  deadlock  panic  data-loss  invariant  oom-kills  free-low  (seed, time)
-                       2      0         0      2          0          0          0"""), reference.out());
+                    runs     ok  deadlock  panic  data-loss  invariant   fate  oom-kills  free-low  (seed, time)
+                       2      0         0      2          0          0      0          0"""), reference.out());
     }
 
     @Test
@@ -129,8 +129,8 @@ class SweepCommandTest {
         r.print(new PrintWriter(text));
         assertTrue(text.toString().contains("""
                 variant (the image's settings)
-                    runs     ok  deadlock  panic  data-loss  invariant  oom-kills  free-low  (seed, time)
-                       2      1         0      0          0          1          0        40  (seed 2, 0.000000 s)
+                    runs     ok  deadlock  panic  data-loss  invariant   fate  oom-kills  free-low  (seed, time)
+                       2      1         0      0          0          1      0          0        40  (seed 2, 0.000000 s)
                   seed 2: invariant swap: blist: bl_free 9, tree holds 10 free blocks
                     dfemu boot x --seed 2 -e debug.check_interval=0.05"""), text.toString());
         Path json = dir.resolve("invariant.json");

@@ -3,6 +3,7 @@ package org.dfemu.kernel.harness.report;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.dfemu.kernel.harness.workload.Program.Fate;
 
 /**
  * What became of the workload's processes (kern_exec.c/kern_exit.c at commit 737b020b54 have no
@@ -31,11 +32,23 @@ public final class ProcReport {
         private Status status = Status.RUNNING;
         private String fate = "running";
         private long dataLossPages;
+        private final Fate expect;
+        private Fate met;
 
-        Proc(int pid, String name) {
+        Proc(int pid, String name, Fate expect) {
             this.pid = pid;
             this.name = name;
+            this.expect = expect;
         }
+
+        /** The fate its program's {@code expect} asks for. */
+        public Fate expect() { return expect; }
+
+        /** The fate it met: null while running. */
+        public Fate met() { return met; }
+
+        /** It ended and met another fate than expected. */
+        public boolean unexpected() { return met != null && met != expect; }
 
         public int pid() { return pid; }
         public String name() { return name; }
@@ -69,7 +82,12 @@ public final class ProcReport {
     private long dataLossPages;
 
     public Proc add(int pid, String name) {
-        Proc p = new Proc(pid, name);
+        return add(pid, name, Fate.EXIT);
+    }
+
+    /** A process whose program expects it to meet {@code expect}. */
+    public Proc add(int pid, String name, Fate expect) {
+        Proc p = new Proc(pid, name, expect);
         procs.add(p);
         return p;
     }
@@ -77,18 +95,29 @@ public final class ProcReport {
     public void exited(Proc p) {
         p.status = Status.EXITED;
         p.fate = "exited";
+        p.met = Fate.EXIT;
     }
 
     public void killed(Proc p, String fate) {
+        killed(p, fate, Fate.KILLED);
+    }
+
+    /** {@code p} was killed for its own doing: {@code met} is {@link Fate#SEGV} or {@link Fate#KILLED}. */
+    public void killed(Proc p, String fate, Fate met) {
         p.status = Status.KILLED;
         p.fate = fate;
+        p.met = met;
     }
 
     /** The pageout daemon killed {@code p} for lack of memory; {@code fate} says why, for the report. */
     public void oomKilled(Proc p, String fate) {
         p.status = Status.OOM_KILLED;
         p.fate = fate;
+        p.met = Fate.KILLED;
     }
+
+    /** Processes that ended with another fate than their program expects, in pid order. */
+    public List<Proc> unexpected() { return procs.stream().filter(Proc::unexpected).toList(); }
 
     public void dataLoss(Proc p, DataLoss loss) {
         p.dataLossPages++;

@@ -12,9 +12,15 @@ import org.dfemu.kernel.harness.workload.Instruction.Prot;
 public sealed interface Action {
     /**
      * Map {@code pages} pages of zero-filled anonymous memory with protection {@code prot} and
-     * remember the region as register {@code reg}, which is unmapped now.
+     * remember the region as register {@code reg}, which is unmapped now; {@code shared}:
+     * MAP_SHARED, so forked children share the region instead of copying it.
      */
-    record Mmap(int reg, long pages, Prot prot) implements Action {}
+    record Mmap(int reg, long pages, Prot prot, boolean shared) implements Action {
+        /** A private mapping. */
+        public Mmap(int reg, long pages, Prot prot) {
+            this(reg, pages, prot, false);
+        }
+    }
 
     /** Unmap the region of register {@code reg}, which is mapped now. */
     record Munmap(int reg) implements Action {}
@@ -52,6 +58,18 @@ public sealed interface Action {
      */
     record Fork(ProgramInterpreter child) implements Action {}
 
-    /** Exit: tear down the address space. The interpreter returns no further action. */
+    /**
+     * Start another thread (LWP) of this process, in the same address space, running
+     * {@code thread}; this thread goes on with its own {@link ProgramInterpreter#next}.
+     */
+    record Thread(ProgramInterpreter thread) implements Action {}
+
+    /** Wait until every child this process forked and every thread this thread started has ended. */
+    record Wait() implements Action {}
+
+    /**
+     * Exit: tear down the address space (a thread started by {@link Thread}: that thread ends).
+     * The interpreter returns no further action.
+     */
     record Exit() implements Action {}
 }

@@ -4,7 +4,8 @@ package org.dfemu.kernel.harness.workload;
  * One instruction of a workload program, as decoded from the user partition (encoding and text
  * syntax in disk-images/README.md). A program's code is a flat list: blocks are opened by
  * {@link Loop} and {@link Fork} and closed by {@link EndLoop} and {@link EndFork}, exactly as the
- * text lines and the encoded records follow each other, so "instruction i" means the same thing
+ * text lines and the encoded records follow each other (a {@link StartThread} block likewise, closed
+ * by {@link EndThread}), so "instruction i" means the same thing
  * in the text, the binary and an error message.
  *
  * <p>Each record checks its own operands when constructed and throws
@@ -95,8 +96,12 @@ public sealed interface Instruction {
         public String word() { return word; }
     }
 
-    /** {@code map rN SIZE rw|ro}: maps {@code pages} pages of zero-filled anonymous memory into {@code reg}. */
-    record Mmap(int reg, long pages, Prot prot) implements Instruction {
+    /**
+     * {@code map rN SIZE rw|ro [shared]}: maps {@code pages} pages of zero-filled anonymous memory
+     * into {@code reg}; {@code shared} is mmap's MAP_SHARED|MAP_ANON (inherited shared by forked
+     * children) instead of MAP_PRIVATE|MAP_ANON.
+     */
+    record Mmap(int reg, long pages, Prot prot, boolean shared) implements Instruction {
         public Mmap {
             checkRegister(reg);
             if (pages < 1 || pages > PAGES_MAX) {
@@ -106,8 +111,15 @@ public sealed interface Instruction {
             if (prot == null) throw new IllegalArgumentException("map: no protection");
         }
 
+        /** A private mapping (MAP_PRIVATE|MAP_ANON). */
+        public Mmap(int reg, long pages, Prot prot) {
+            this(reg, pages, prot, false);
+        }
+
         @Override
-        public String text() { return "map r" + reg + " " + Units.size(pages) + " " + prot.word(); }
+        public String text() {
+            return "map r" + reg + " " + Units.size(pages) + " " + prot.word() + (shared ? " shared" : "");
+        }
     }
 
     /** {@code unmap rN}: unmaps the region in {@code reg}. */
@@ -223,6 +235,30 @@ public sealed interface Instruction {
     record Exit() implements Instruction {
         @Override
         public String text() { return "exit"; }
+    }
+
+    // ---- threads and wait (opcodes 0x21..0x23) ----------------------------------------------
+
+    /**
+     * {@code thread}: the process starts another thread (LWP) that runs the instructions up to the
+     * matching {@link EndThread} in the same address space and ends there; the starting thread
+     * skips them and continues after it.
+     */
+    record StartThread() implements Instruction {
+        @Override
+        public String text() { return "thread"; }
+    }
+
+    /** {@code endthread}: closes the innermost open {@link StartThread}; the thread ends on reaching it. */
+    record EndThread() implements Instruction {
+        @Override
+        public String text() { return "endthread"; }
+    }
+
+    /** {@code wait}: waits until every child this process forked and every thread it started has ended. */
+    record Wait() implements Instruction {
+        @Override
+        public String text() { return "wait"; }
     }
 
     private static void checkRegister(int reg) {

@@ -13,8 +13,34 @@ import java.util.List;
  * @param copies processes started from it at boot, 0..{@link #COPIES_MAX} (0 keeps it in the
  *               image without running it)
  * @param code   at most {@link #CODE_MAX} instructions; may be empty (the process exits at once)
+ * @param expect the fate every copy (and every process forked from one) must meet for the run to
+ *               end {@code result: ok}; {@link Fate#EXIT} unless the spec says otherwise
  */
-public record Program(String name, int copies, List<Instruction> code) {
+public record Program(String name, int copies, List<Instruction> code, Fate expect) {
+    /** How a process of the program ends: {@code program NAME ... expect exit|segv|killed}. */
+    public enum Fate {
+        /** It runs to its end (its {@code exit}, the program's end, or its fork block's end). */
+        EXIT(0, "exit"),
+        /** A user access fails and SIGSEGV kills it (a store to a ro region, ...). */
+        SEGV(1, "segv"),
+        /** Anything else ends it early: the pageout daemon kills it for lack of memory, or its mmap fails. */
+        KILLED(2, "killed");
+
+        private final int code;
+        private final String word;
+
+        Fate(int code, String word) {
+            this.code = code;
+            this.word = word;
+        }
+
+        /** The encoded value (program format version 2). */
+        public int code() { return code; }
+
+        /** The spec's word. */
+        public String word() { return word; }
+    }
+
     /** Longest name: DragonFly's MAXCOMLEN, the size of a process's command name. */
     public static final int NAME_MAX = 16;
     /** Most copies of one program started at boot. */
@@ -29,12 +55,24 @@ public record Program(String name, int copies, List<Instruction> code) {
      *         valid; use {@link #of} to get the checked {@link ProgramFormatException} instead.
      */
     public Program {
+        if (expect == null) throw new IllegalArgumentException("program " + name + ": no expected fate");
         code = List.copyOf(code);
         try {
-            ProgramCheck.check(name, copies, code);
+            ProgramCheck.check(name, copies, code, expect);
         } catch (ProgramFormatException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+    }
+
+    /** A program whose processes are expected to exit. */
+    public Program(String name, int copies, List<Instruction> code) {
+        this(name, copies, code, Fate.EXIT);
+    }
+
+    /** {@link #of(String, int, List)} with an expected fate other than the default. */
+    public static Program of(String name, int copies, List<Instruction> code, Fate expect) throws ProgramFormatException {
+        ProgramCheck.check(name, copies, code, expect);
+        return new Program(name, copies, code, expect);
     }
 
     /**

@@ -1,7 +1,9 @@
 package org.dfemu.kernel.harness.workload;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Deque;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -17,6 +19,9 @@ import org.dfemu.kernel.harness.workload.Instruction.Sleep;
 import org.dfemu.kernel.harness.workload.Instruction.Touch;
 import org.dfemu.kernel.harness.workload.Instruction.Verify;
 import org.dfemu.kernel.harness.workload.Instruction.Write;
+import org.dfemu.kernel.harness.workload.Instruction.StartThread;
+import org.dfemu.kernel.harness.workload.Instruction.EndThread;
+import org.dfemu.kernel.harness.workload.Instruction.Wait;
 
 /**
  * Checks how a program's instructions fit together; the operands of each one were checked when
@@ -29,7 +34,8 @@ import org.dfemu.kernel.harness.workload.Instruction.Write;
  *   <li>Registers: since the code has no conditionals and every loop pass starts alike (rule 3),
  *       which regions are mapped at each instruction is known before it runs. {@code map} needs
  *       its register unmapped; {@code unmap}, {@code write}, {@code verify} and {@code touch}
- *       need it mapped; {@code write} and {@code touch ... write} need it {@code rw}. A fork
+ *       need it mapped; {@code write} and {@code touch ... write} need it {@code rw} (unless the
+ *       program expects {@code segv}: then such a write is how it meets its fate). A fork
  *       block starts with the parent's registers (the child's copy-on-write copies) and the
  *       parent continues after {@code endfork} with its registers as they were at {@code fork}.</li>
  *   <li>A loop body ends with the same regions mapped (same sizes and protections) as it began,
@@ -38,6 +44,17 @@ import org.dfemu.kernel.harness.workload.Instruction.Write;
  *       nested loop, so every pass produces an action: the interpreter never spins.</li>
  *   <li>{@code exit} is the last instruction of the program or of a fork block: with no
  *       conditionals, anything after it would never run.</li>
+ *   <li>Threads: a {@code thread} block closes with {@code endthread} (nesting as rule 1) and
+ *       holds no map, unmap, fork, thread, wait or exit; it starts with the process's
+ *       registers. Every thread is waited for ({@code wait}) before the end of the block that
+ *       started it (the program, a fork block, a loop body's pass).</li>
+ *   <li>Concurrency: from a {@code fork} or {@code thread} to the next {@code wait} of the
+ *       same block, its body runs beside the rest. A region it can reach (every region for a
+ *       thread, the {@code shared} ones for a fork) that one side writes ({@code write}, or
+ *       {@code unmap} by the starter) is used (write, verify, touch, unmap) by no other side:
+ *       not by the starter, nor by another fork or thread body running then. A fork block that
+ *       forks children writing shared regions waits for them before its end. So what each
+ *       region holds at every {@code verify} is known before the program runs.</li>
  * </ol>
  */
 public final class ProgramCheck {
@@ -53,6 +70,14 @@ public final class ProgramCheck {
      *         from 0) if it is about one. No requirements.
      */
     public static void check(String name, int copies, List<Instruction> code) throws ProgramFormatException {
+        check(name, copies, code, Program.Fate.EXIT);
+    }
+
+    /**
+     * {@link #check(String, int, List)} for a program expected to meet {@code expect}: one that
+     * expects {@link Program.Fate#SEGV} may write its {@code ro} regions (that is how it meets it).
+     */
+    public static void check(String name, int copies, List<Instruction> code, Program.Fate expect) throws ProgramFormatException {
         checkName(name);
         if (copies < 0 || copies > Program.COPIES_MAX) {
             throw new ProgramFormatException(name, "copies " + copies + " is out of range 0.." + Program.COPIES_MAX);
@@ -60,7 +85,7 @@ public final class ProgramCheck {
         if (code.size() > Program.CODE_MAX) {
             throw new ProgramFormatException(name, code.size() + " instructions, more than the " + Program.CODE_MAX + " allowed");
         }
-        new Walk(name, code).run();
+        new Walk(name, code, expect == Program.Fate.SEGV).run();
     }
 
     /**
@@ -87,8 +112,10 @@ public final class ProgramCheck {
             switch (code.get(i)) {
                 case Loop l -> open.push(i);
                 case Fork f -> open.push(i);
+                case StartThread t -> open.push(i);
                 case EndLoop e -> open.pop();
                 case EndFork e -> ends[open.pop()] = i;
+                case EndThread e -> ends[open.pop()] = i;
                 default -> { }
             }
         }
@@ -97,33 +124,69 @@ public final class ProgramCheck {
 
     /** One pass over the code with the register state and the open blocks. */
     private static final class Walk {
+        private enum Kind { LOOP, FORK, THREAD }
+
         private final String name;
         private final List<Instruction> code;
         /** Pages of the region in each register; 0 when unmapped. */
         private long[] pages = new long[Instruction.REGISTERS];
         private Prot[] prot = new Prot[Instruction.REGISTERS];
+        /** Per register: mapped {@code shared}, and an id for the region it names (0: none). */
+        private boolean[] shared = new boolean[Instruction.REGISTERS];
+        private int[] region = new int[Instruction.REGISTERS];
+        private int regions;
         private final Deque<Block> open = new ArrayDeque<>();
+        /** The code running as one process thread: the program, then each open fork or thread body. */
+        private final Deque<Frame> frames = new ArrayDeque<>();
+        private int threadDepth;
 
         /** An open block and the registers as they were when it opened. */
         private static final class Block {
             final int opener;
-            final boolean loop;
+            final Kind kind;
             final long[] pages;
             final Prot[] prot;
+            final boolean[] shared;
+            final int[] region;
             /** Something in the body (nested loops included) produces an action. */
             boolean acts;
 
-            Block(int opener, boolean loop, long[] pages, Prot[] prot) {
+            Block(int opener, Kind kind, long[] pages, Prot[] prot, boolean[] shared, int[] region) {
                 this.opener = opener;
-                this.loop = loop;
+                this.kind = kind;
                 this.pages = pages.clone();
                 this.prot = prot.clone();
+                this.shared = shared.clone();
+                this.region = region.clone();
             }
         }
 
-        Walk(String name, List<Instruction> code) {
+        /** A fork or thread body still running beside its starter (until a wait). */
+        private record Party(int opener, boolean thread, BitSet uses, BitSet writes) {
+            String what() { return (thread ? "the thread started" : "the child forked") + " at instruction " + opener; }
+        }
+
+        /** One thread of control: its own region uses, and the bodies it started that may still run. */
+        private static final class Frame {
+            /** Regions this code can share with its starter (for the program: none). */
+            final BitSet reach;
+            final BitSet uses = new BitSet();
+            final BitSet writes = new BitSet();
+            final List<Party> running = new ArrayList<>();
+
+            Frame(BitSet reach) {
+                this.reach = reach;
+            }
+        }
+
+        /** The program expects SIGSEGV: writes to ro regions are allowed. */
+        private final boolean roWrites;
+
+        Walk(String name, List<Instruction> code, boolean roWrites) {
             this.name = name;
             this.code = code;
+            this.roWrites = roWrites;
+            frames.push(new Frame(new BitSet()));
         }
 
         void run() throws ProgramFormatException {
@@ -131,32 +194,70 @@ public final class ProgramCheck {
                 Instruction in = code.get(i);
                 // Before a fork pushes its own block, so the fork counts for the enclosing body.
                 if (acts(in) && !open.isEmpty()) open.peek().acts = true;
+                if (threadDepth > 0 && (in instanceof Mmap || in instanceof Munmap || in instanceof Fork
+                        || in instanceof StartThread || in instanceof Wait || in instanceof Exit)) {
+                    throw error(i, "'" + in.text().split(" ")[0] + "' inside a thread block (a thread only writes, verifies, "
+                            + "touches, sleeps and loops)");
+                }
                 switch (in) {
                     case Mmap m -> {
                         if (pages[m.reg()] != 0) throw error(i, "r" + m.reg() + " is already mapped");
                         pages[m.reg()] = m.pages();
                         prot[m.reg()] = m.prot();
+                        shared[m.reg()] = m.shared();
+                        region[m.reg()] = ++regions;
                     }
                     case Munmap u -> {
                         mapped(i, u.reg());
+                        use(i, u.reg(), true);
                         pages[u.reg()] = 0;
                         prot[u.reg()] = null;
+                        shared[u.reg()] = false;
+                        region[u.reg()] = 0;
                     }
-                    case Write w -> writable(i, w.reg());
-                    case Verify v -> mapped(i, v.reg());
+                    case Write w -> {
+                        writable(i, w.reg());
+                        use(i, w.reg(), true);
+                    }
+                    case Verify v -> {
+                        mapped(i, v.reg());
+                        use(i, v.reg(), false);
+                    }
                     case Touch t -> {
                         if (t.access() == Instruction.Access.WRITE) writable(i, t.reg());
                         else mapped(i, t.reg());
+                        // A touch that writes stores what the page holds already: a read for sharing.
+                        use(i, t.reg(), false);
                     }
                     case Sleep s -> { }
-                    case Loop l -> openBlock(i, true);
-                    case Fork f -> openBlock(i, false);
+                    case Loop l -> openBlock(i, Kind.LOOP);
+                    case Fork f -> {
+                        openBlock(i, Kind.FORK);
+                        BitSet reach = new BitSet();
+                        for (int r = 0; r < Instruction.REGISTERS; r++) {
+                            if (region[r] == 0) continue;
+                            if (shared[r]) reach.set(region[r]);
+                            else region[r] = ++regions;   // the child's copy-on-write copy
+                        }
+                        frames.push(new Frame(reach));
+                    }
+                    case StartThread t -> {
+                        openBlock(i, Kind.THREAD);
+                        BitSet reach = new BitSet();
+                        for (int r = 0; r < Instruction.REGISTERS; r++) {
+                            if (region[r] != 0) reach.set(region[r]);
+                        }
+                        frames.push(new Frame(reach));
+                        threadDepth++;
+                    }
+                    case Wait w -> frames.peek().running.clear();
                     case EndLoop e -> endLoop(i);
-                    case EndFork e -> endFork(i);
+                    case EndFork e -> endBody(i, Kind.FORK);
+                    case EndThread e -> endBody(i, Kind.THREAD);
                     case Exit x -> {
                         boolean last = i == code.size() - 1 && open.isEmpty();
                         boolean endsFork = i + 1 < code.size() && code.get(i + 1) instanceof EndFork
-                                && !open.isEmpty() && !open.peek().loop;
+                                && !open.isEmpty() && open.peek().kind == Kind.FORK;
                         if (!last && !endsFork) {
                             throw error(i, "'exit' must be the last instruction of the program or of a fork block");
                         }
@@ -165,32 +266,63 @@ public final class ProgramCheck {
             }
             if (!open.isEmpty()) {
                 Block b = open.peek();
-                throw error(b.opener, b.loop ? "'loop' has no matching 'endloop'" : "'fork' has no matching 'endfork'");
+                throw error(b.opener, switch (b.kind) {
+                    case LOOP -> "'loop' has no matching 'endloop'";
+                    case FORK -> "'fork' has no matching 'endfork'";
+                    case THREAD -> "'thread' has no matching 'endthread'";
+                });
+            }
+            for (Party p : frames.peek().running) {
+                if (p.thread()) throw error(p.opener(), "the thread is not waited for: 'wait' before the program ends");
             }
         }
 
         private static boolean acts(Instruction in) {
-            return !(in instanceof Loop || in instanceof EndLoop || in instanceof EndFork || in instanceof Exit);
+            return !(in instanceof Loop || in instanceof EndLoop || in instanceof EndFork || in instanceof Exit
+                    || in instanceof EndThread);
         }
 
-        private void openBlock(int i, boolean loop) throws ProgramFormatException {
+        private void openBlock(int i, Kind kind) throws ProgramFormatException {
             if (open.size() == Program.DEPTH_MAX) {
                 throw error(i, "blocks nested deeper than " + Program.DEPTH_MAX);
             }
-            open.push(new Block(i, loop, pages, prot));
+            open.push(new Block(i, kind, pages, prot, shared, region));
+        }
+
+        /** The register's region is used (written when {@code write}) by the code running now. */
+        private void use(int i, int reg, boolean write) throws ProgramFormatException {
+            int id = region[reg];
+            Frame f = frames.peek();
+            for (Party p : f.running) {
+                if (p.uses().get(id) && (write || p.writes().get(id))) {
+                    throw error(i, "r" + reg + " is shared with " + p.what() + ", which "
+                            + (p.writes().get(id) ? "writes" : "uses") + " it: not before 'wait'");
+                }
+            }
+            f.uses.set(id);
+            if (write) f.writes.set(id);
         }
 
         private void endLoop(int i) throws ProgramFormatException {
             if (open.isEmpty()) throw error(i, "'endloop' without 'loop'");
             Block b = open.peek();
-            if (!b.loop) throw error(i, "'endloop' inside an open fork block (close it with 'endfork' first)");
+            if (b.kind != Kind.LOOP) {
+                throw error(i, "'endloop' inside an open " + (b.kind == Kind.FORK ? "fork" : "thread") + " block (close it with '"
+                        + (b.kind == Kind.FORK ? "endfork" : "endthread") + "' first)");
+            }
             if (!b.acts) {
                 throw error(b.opener, "loop body does nothing (it needs a map, unmap, write, verify, touch, sleep or fork)");
             }
             for (int r = 0; r < Instruction.REGISTERS; r++) {
-                if (pages[r] != b.pages[r] || prot[r] != b.prot[r]) {
+                if (pages[r] != b.pages[r] || prot[r] != b.prot[r] || shared[r] != b.shared[r]) {
                     throw error(i, "each pass of a loop must end with the regions it began with: r" + r + " was "
-                            + state(b.pages[r], b.prot[r]) + " at 'loop' and is " + state(pages[r], prot[r]) + " here");
+                            + state(b.pages[r], b.prot[r], b.shared[r]) + " at 'loop' and is " + state(pages[r], prot[r], shared[r])
+                            + " here");
+                }
+            }
+            for (Party p : frames.peek().running) {
+                if (p.opener() > b.opener && (p.thread() || !p.writes().isEmpty())) {
+                    throw error(p.opener(), p.what() + " inside a loop body is not waited for in the same pass ('wait' before 'endloop')");
                 }
             }
             open.pop();
@@ -198,14 +330,61 @@ public final class ProgramCheck {
             if (!open.isEmpty()) open.peek().acts = true;
         }
 
-        private void endFork(int i) throws ProgramFormatException {
-            if (open.isEmpty()) throw error(i, "'endfork' without 'fork'");
+        private void endBody(int i, Kind kind) throws ProgramFormatException {
+            String opener = kind == Kind.FORK ? "fork" : "thread";
+            String closer = kind == Kind.FORK ? "endfork" : "endthread";
+            if (open.isEmpty()) throw error(i, "'" + closer + "' without '" + opener + "'");
             Block b = open.peek();
-            if (b.loop) throw error(i, "'endfork' inside an open loop block (close it with 'endloop' first)");
+            if (b.kind != kind) {
+                String other = switch (b.kind) {
+                    case LOOP -> "loop block (close it with 'endloop' first)";
+                    case FORK -> "fork block (close it with 'endfork' first)";
+                    case THREAD -> "thread block (close it with 'endthread' first)";
+                };
+                throw error(i, "'" + closer + "' inside an open " + other);
+            }
+            Frame body = frames.pop();
+            for (Party p : body.running) {
+                if (p.thread() || !p.writes().isEmpty()) {
+                    throw error(p.opener(), p.what() + (p.thread() ? "" : " writes shared regions and")
+                            + " is not waited for before the end of the fork block");
+                }
+            }
             open.pop();
-            // The child exits here; the parent goes on with the registers it had at 'fork'.
+            if (kind == Kind.THREAD) threadDepth--;
+            // The child or thread ends here; the starter goes on with the registers it had.
             pages = b.pages;
             prot = b.prot;
+            shared = b.shared;
+            region = b.region;
+            BitSet uses = (BitSet) body.uses.clone();
+            uses.and(body.reach);
+            BitSet writes = (BitSet) body.writes.clone();
+            writes.and(body.reach);
+            Party party = new Party(b.opener, kind == Kind.THREAD, uses, writes);
+            Frame f = frames.peek();
+            for (Party q : f.running) {
+                if (party.writes().intersects(q.uses()) || q.writes().intersects(party.uses())) {
+                    BitSet both = (BitSet) party.writes().clone();
+                    both.and(q.uses());
+                    if (both.isEmpty()) {
+                        both = (BitSet) q.writes().clone();
+                        both.and(party.uses());
+                    }
+                    throw error(i, registerOf(both.nextSetBit(0)) + " is shared by " + party.what() + " and " + q.what()
+                            + ", and one of them writes it: 'wait' between them");
+                }
+            }
+            f.running.add(party);
+            f.uses.or(uses);
+            f.writes.or(writes);
+        }
+
+        private String registerOf(int id) {
+            for (int r = 0; r < Instruction.REGISTERS; r++) {
+                if (region[r] == id) return "r" + r;
+            }
+            return "a region";
         }
 
         private void mapped(int i, int reg) throws ProgramFormatException {
@@ -214,11 +393,13 @@ public final class ProgramCheck {
 
         private void writable(int i, int reg) throws ProgramFormatException {
             mapped(i, reg);
-            if (prot[reg] != Prot.RW) throw error(i, "r" + reg + " is mapped read-only");
+            if (prot[reg] != Prot.RW && !roWrites) {
+                throw error(i, "r" + reg + " is mapped read-only");
+            }
         }
 
-        private static String state(long pages, Prot prot) {
-            return pages == 0 ? "unmapped" : "mapped " + Units.size(pages) + " " + prot.word();
+        private static String state(long pages, Prot prot, boolean shared) {
+            return pages == 0 ? "unmapped" : "mapped " + Units.size(pages) + " " + prot.word() + (shared ? " shared" : "");
         }
 
         private ProgramFormatException error(int i, String problem) {

@@ -20,6 +20,9 @@ import org.dfemu.kernel.harness.workload.Instruction.Sleep;
 import org.dfemu.kernel.harness.workload.Instruction.Touch;
 import org.dfemu.kernel.harness.workload.Instruction.Verify;
 import org.dfemu.kernel.harness.workload.Instruction.Write;
+import org.dfemu.kernel.harness.workload.Instruction.StartThread;
+import org.dfemu.kernel.harness.workload.Instruction.EndThread;
+import org.dfemu.kernel.harness.workload.Instruction.Wait;
 
 /**
  * The binary encoding of a {@link Workload}: the content of an image's user partition.
@@ -49,13 +52,22 @@ import org.dfemu.kernel.harness.workload.Instruction.Write;
  *     0x09 fork     -                                              fork
  *     0x0a endfork  -                                              endfork
  *     0x0b exit     -                                              exit
+ *     0x20 map      as 0x01, the mapping MAP_SHARED                map rN SIZE ro|rw shared
+ *     0x21 thread   -                                              thread
+ *     0x22 endthread -                                             endthread
+ *     0x23 wait     -                                              wait
  * </pre>
- * Nothing may follow the last program.
+ * Nothing may follow the last program. Version 2 is version 1 with one more byte in each
+ * program's header, after the copies: u8 expected fate (0 exit, 1 segv, 2 killed). The encoder
+ * writes version 1 when every program expects exit, so such data reads the same in a dfemu that
+ * predates version 2; the decoder reads both.
  */
 public final class ProgramCodec {
     private ProgramCodec() {}
 
     public static final int VERSION = 1;
+    /** The version whose program headers carry the expected fate; written only when one is not exit. */
+    public static final int VERSION_FATES = 2;
     public static final int HEADER_SIZE = 12;
     static final byte[] MAGIC = "DFEMUPRG".getBytes(StandardCharsets.US_ASCII);
 
@@ -70,23 +82,29 @@ public final class ProgramCodec {
     static final int OP_FORK = 0x09;
     static final int OP_ENDFORK = 0x0a;
     static final int OP_EXIT = 0x0b;
+    static final int OP_MAP_SHARED = 0x20;
+    static final int OP_THREAD = 0x21;
+    static final int OP_ENDTHREAD = 0x22;
+    static final int OP_WAIT = 0x23;
 
     /** Encodes {@code workload}; a valid workload always encodes. No requirements. */
     public static byte[] encode(Workload workload) {
         Out out = new Out();
         out.bytes(MAGIC);
-        out.u16(VERSION);
+        boolean fates = workload.programs().stream().anyMatch(p -> p.expect() != Program.Fate.EXIT);
+        out.u16(fates ? VERSION_FATES : VERSION);
         out.u16(workload.programs().size());
         for (Program p : workload.programs()) {
             byte[] name = p.name().getBytes(StandardCharsets.US_ASCII);
             out.u8(name.length);
             out.bytes(name);
             out.u16(p.copies());
+            if (fates) out.u8(p.expect().code());
             out.u32(p.code().size());
             for (Instruction in : p.code()) {
                 switch (in) {
                     case Mmap m -> {
-                        out.u8(OP_MAP);
+                        out.u8(m.shared() ? OP_MAP_SHARED : OP_MAP);
                         out.u8(m.reg());
                         out.u8(m.prot().bits());
                         out.u32(m.pages());
@@ -122,6 +140,9 @@ public final class ProgramCodec {
                     case Fork f -> out.u8(OP_FORK);
                     case EndFork e -> out.u8(OP_ENDFORK);
                     case Exit x -> out.u8(OP_EXIT);
+                    case StartThread t -> out.u8(OP_THREAD);
+                    case EndThread e -> out.u8(OP_ENDTHREAD);
+                    case Wait w -> out.u8(OP_WAIT);
                 }
             }
         }
@@ -150,9 +171,9 @@ public final class ProgramCodec {
         }
         in.pos = MAGIC.length;
         int version = in.u16("the header");
-        if (version != VERSION) {
-            throw new ProgramFormatException("unsupported program format version " + version + " (this dfemu reads version "
-                    + VERSION + ")");
+        if (version != VERSION && version != VERSION_FATES) {
+            throw new ProgramFormatException("unsupported program format version " + version + " (this dfemu reads versions "
+                    + VERSION + " and " + VERSION_FATES + ")");
         }
         int count = in.u16("the header");
         if (count > Workload.PROGRAMS_MAX) {
@@ -161,7 +182,7 @@ public final class ProgramCodec {
         List<Program> programs = new ArrayList<>();
         Map<String, Integer> index = new HashMap<>();
         for (int p = 0; p < count; p++) {
-            Program program = program(in, p);
+            Program program = program(in, p, version == VERSION_FATES);
             Integer first = index.putIfAbsent(program.name(), p);
             if (first != null) {
                 throw new ProgramFormatException("program '" + program.name() + "' is defined twice (programs " + first
@@ -176,7 +197,7 @@ public final class ProgramCodec {
         return new Workload(programs);
     }
 
-    private static Program program(In in, int p) throws ProgramFormatException {
+    private static Program program(In in, int p, boolean fates) throws ProgramFormatException {
         String header = "program " + p + "'s header";
         int nameLength = in.u8(header);
         byte[] raw = in.bytes(nameLength, header);
@@ -187,6 +208,17 @@ public final class ProgramCodec {
             throw new ProgramFormatException("program " + p + ": " + e.getMessage());
         }
         int copies = in.u16(header);
+        Program.Fate expect = Program.Fate.EXIT;
+        if (fates) {
+            int code = in.u8(header);
+            expect = null;
+            for (Program.Fate f : Program.Fate.values()) {
+                if (f.code() == code) expect = f;
+            }
+            if (expect == null) {
+                throw new ProgramFormatException(name, "expected fate " + code + " is not 0 (exit), 1 (segv) or 2 (killed)");
+            }
+        }
         long length = in.u32(header);
         if (length > Program.CODE_MAX) {
             throw new ProgramFormatException(name, length + " instructions, more than the " + Program.CODE_MAX + " allowed");
@@ -195,7 +227,7 @@ public final class ProgramCodec {
         for (int i = 0; i < length; i++) {
             code.add(instruction(in, name, i));
         }
-        return Program.of(name, copies, code);
+        return Program.of(name, copies, code, expect);
     }
 
     private static Instruction instruction(In in, String program, int i) throws ProgramFormatException {
@@ -204,7 +236,7 @@ public final class ProgramCodec {
         int op = in.u8(where);
         try {
             return switch (op) {
-                case OP_MAP -> {
+                case OP_MAP, OP_MAP_SHARED -> {
                     int reg = in.u8(where);
                     int bits = in.u8(where);
                     long pages = in.u32(where);
@@ -213,7 +245,7 @@ public final class ProgramCodec {
                         case 3 -> Prot.RW;
                         default -> throw new IllegalArgumentException("map: protection " + bits + " is neither 1 (ro) nor 3 (rw)");
                     };
-                    yield new Mmap(reg, pages, prot);
+                    yield new Mmap(reg, pages, prot, op == OP_MAP_SHARED);
                 }
                 case OP_UNMAP -> new Munmap(in.u8(where));
                 case OP_WRITE -> new Write(in.u8(where));
@@ -237,6 +269,9 @@ public final class ProgramCodec {
                 case OP_FORK -> new Fork();
                 case OP_ENDFORK -> new EndFork();
                 case OP_EXIT -> new Exit();
+                case OP_THREAD -> new StartThread();
+                case OP_ENDTHREAD -> new EndThread();
+                case OP_WAIT -> new Wait();
                 default -> throw new ProgramFormatException(program, i, null,
                         String.format("unknown opcode 0x%02x at byte %d", op, at));
             };

@@ -1,5 +1,6 @@
 package org.dfemu.kernel.harness.workload;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.dfemu.kernel.harness.workload.Instruction.Access;
@@ -15,6 +16,9 @@ import org.dfemu.kernel.harness.workload.Instruction.Sleep;
 import org.dfemu.kernel.harness.workload.Instruction.Touch;
 import org.dfemu.kernel.harness.workload.Instruction.Verify;
 import org.dfemu.kernel.harness.workload.Instruction.Write;
+import org.dfemu.kernel.harness.workload.Instruction.StartThread;
+import org.dfemu.kernel.harness.workload.Instruction.EndThread;
+import org.dfemu.kernel.harness.workload.Instruction.Wait;
 
 /**
  * Runs one process's program as a sequence of {@link Action}s, without touching memory: the
@@ -47,6 +51,16 @@ import org.dfemu.kernel.harness.workload.Instruction.Write;
  * random generator split from the parent's, and stream
  * {@link PagePattern#childStream}{@code (parent, n)} for the parent's n-th fork (from 0).
  *
+ * <p>{@code thread} yields one {@link Action.Thread} carrying the thread's interpreter, made as a
+ * fork child's is (stream {@code childStream(parent, n)}, n counting forks and threads), and the
+ * starter skips to after {@code endthread}, where the thread's own interpreter exits.
+ * {@code wait} yields one {@link Action.Wait}; once the kernel has carried it out (every child and
+ * thread started since the last wait has ended) the starter takes over, for each register, what
+ * they last wrote there in the region it shares with them (every region for a thread, the
+ * {@code shared} ones for a child; in start order; the rule of {@link ProgramCheck} makes at most
+ * one of them the writer). A {@code map ... shared} yields an {@link Action.Mmap} with
+ * {@code shared} set.
+ *
  * <p>Because {@link ProgramCheck} requires every loop body to act, {@link #next} returns after
  * at most a few steps per instruction of the program. Not thread-safe: one process's thread
  * drives it.
@@ -58,6 +72,16 @@ public final class ProgramInterpreter {
     private final SplittableRandom random;
     /** A forked child: its block's {@code endfork} is its exit. */
     private final boolean child;
+    /** A thread: its block's {@code endthread} is its end. */
+    private boolean thread;
+    /** Per register: mapped shared; names its starter's region too; wrote there what the starter takes at wait. */
+    private final boolean[] shared = new boolean[Instruction.REGISTERS];
+    private final boolean[] linked = new boolean[Instruction.REGISTERS];
+    private final boolean[] exported = new boolean[Instruction.REGISTERS];
+    /** Children and threads started since the last wait, in start order. */
+    private final List<ProgramInterpreter> started = new ArrayList<>();
+    /** The last action was a {@link Action.Wait}: take over the waited-for writes first. */
+    private boolean waited;
 
     /** Per register: pages (0 when unmapped), protection, and the stream and generation it holds. */
     private final long[] pages = new long[Instruction.REGISTERS];
@@ -116,6 +140,7 @@ public final class ProgramInterpreter {
     public Action next() {
         if (exited) throw new IllegalStateException("program '" + program.name() + "' has exited");
         List<Instruction> code = program.code();
+        if (waited) adopt();
         while (true) {
             if (current >= 0) return pageAction();
             if (pc == code.size()) return exit(pc);
@@ -126,13 +151,19 @@ public final class ProgramInterpreter {
                     prot[m.reg()] = m.prot();
                     writer[m.reg()] = stream;
                     generation[m.reg()] = 0;
+                    shared[m.reg()] = m.shared();
+                    linked[m.reg()] = false;
+                    exported[m.reg()] = false;
                     pc++;
                     last = i;
-                    return new Action.Mmap(m.reg(), m.pages(), m.prot());
+                    return new Action.Mmap(m.reg(), m.pages(), m.prot(), m.shared());
                 }
                 case Munmap u -> {
                     pages[u.reg()] = 0;
                     prot[u.reg()] = null;
+                    shared[u.reg()] = false;
+                    linked[u.reg()] = false;
+                    exported[u.reg()] = false;
                     pc++;
                     last = i;
                     return new Action.Munmap(u.reg());
@@ -140,6 +171,7 @@ public final class ProgramInterpreter {
                 case Write w -> {
                     writer[w.reg()] = stream;
                     generation[w.reg()] = ++generations;
+                    if (linked[w.reg()]) exported[w.reg()] = true;
                     start(i, w.reg(), true, false, 1, pages[w.reg()]);
                 }
                 case Verify v -> start(i, v.reg(), false, false, 1, pages[v.reg()]);
@@ -185,6 +217,25 @@ public final class ProgramInterpreter {
                 case Exit x -> {
                     return exit(i);
                 }
+                case StartThread t -> {
+                    ProgramInterpreter c = forkChild(i);
+                    c.thread = true;
+                    for (int r = 0; r < Instruction.REGISTERS; r++) c.linked[r] = pages[r] != 0;
+                    if (!started.contains(c)) started.add(c);
+                    pc = forkEnds[i] + 1;
+                    last = i;
+                    return new Action.Thread(c);
+                }
+                case EndThread e -> {
+                    if (!thread) throw new IllegalStateException("program '" + program.name() + "' reached endthread outside a thread");
+                    return exit(i);
+                }
+                case Wait w -> {
+                    pc++;
+                    last = i;
+                    waited = true;
+                    return new Action.Wait();
+                }
             }
         }
     }
@@ -225,8 +276,31 @@ public final class ProgramInterpreter {
         System.arraycopy(prot, 0, c.prot, 0, prot.length);
         System.arraycopy(writer, 0, c.writer, 0, writer.length);
         System.arraycopy(generation, 0, c.generation, 0, generation.length);
+        System.arraycopy(shared, 0, c.shared, 0, shared.length);
+        for (int r = 0; r < Instruction.REGISTERS; r++) c.linked[r] = shared[r];
         c.generations = generations;
+        // Only a child that shares a region can leave something to take over at wait.
+        for (boolean l : c.linked) {
+            if (l) {
+                started.add(c);
+                break;
+            }
+        }
         return c;
+    }
+
+    /** After a wait: what the children and threads wrote in the regions shared with them. */
+    private void adopt() {
+        waited = false;
+        for (ProgramInterpreter c : started) {
+            for (int r = 0; r < Instruction.REGISTERS; r++) {
+                if (!c.exported[r]) continue;
+                writer[r] = c.writer[r];
+                generation[r] = c.generation[r];
+                if (linked[r]) exported[r] = true;
+            }
+        }
+        started.clear();
     }
 
     private Action exit(int i) {
@@ -240,6 +314,9 @@ public final class ProgramInterpreter {
 
     /** The process's stream, as {@link PagePattern#word} takes it. */
     public long stream() { return stream; }
+
+    /** Whether this interpreter runs a thread's body (its exit ends the thread, not the process). */
+    public boolean thread() { return thread; }
 
     /** Whether the last action returned was {@link Action.Exit}. */
     public boolean exited() { return exited; }

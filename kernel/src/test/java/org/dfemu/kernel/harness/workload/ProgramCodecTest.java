@@ -111,7 +111,7 @@ class ProgramCodecTest {
         byte[] bad = ProgramCodec.encode(EVERYTHING);
         bad[0] = 'X';
         assertEquals("bad magic: not dfemu program data (does not start with DFEMUPRG)", refused(bad));
-        assertEquals("unsupported program format version 2 (this dfemu reads version 1)", refused(new Bytes().header(2, 0).get()));
+        assertEquals("unsupported program format version 3 (this dfemu reads versions 1 and 2)", refused(new Bytes().header(3, 0).get()));
         assertEquals("program count 257 is out of range 0..256", refused(new Bytes().header(1, 257).get()));
     }
 

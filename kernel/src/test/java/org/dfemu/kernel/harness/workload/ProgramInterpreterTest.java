@@ -58,6 +58,8 @@ class ProgramInterpreterTest {
                 case Action.VerifyPage v -> "V r" + v.reg() + " p" + v.page() + " g" + v.generation() + " " + stream(v.stream(), v.generation());
                 case Action.Sleep s -> "sleep " + s.ns();
                 case Action.Fork f -> "fork " + names.get(f.child().stream());
+                case Action.Thread t -> "thread " + names.get(t.thread().stream());
+                case Action.Wait w -> "wait";
                 case Action.Exit x -> "exit";
             };
         }
