@@ -113,4 +113,35 @@ class SwapmetaPressureTest {
             assertEquals(0, v.freeLow(), "lowest free count");
         }
     }
+
+    @Test
+    void theReclaimCheckFlagsKmallocObjAtTheFirstSwapOutOnEverySeedAndNothingUnderZalloc() {
+        String slabSite = "pageout path may block: vm_pageout_scan_inactive -> vm_pageout_clean_helper -> vm_pageout_flush"
+                + " -> swap_pager_putpages -> swp_pager_meta_build -> _kmalloc_obj(SWAPMETA) -> kmem_slab_alloc(M_WAITOK)"
+                + " needs 32 pages";
+        for (SweepReport.Run r : plain.runs()) {
+            if (r.variant().equals("vm.swapmeta_alloc=zalloc")) {
+                assertEquals(List.of(), r.reclaimSites(), "seed " + r.seed());
+                assertEquals(0, r.swapmetaPaths().get("blocking_slab_allocs"), "seed " + r.seed());
+            } else {
+                assertTrue(r.reclaimSites().getFirst().startsWith(slabSite), "seed " + r.seed() + ": " + r.reclaimSites());
+                assertTrue(r.swapmetaPaths().get("blocking_slab_allocs") > 0, "seed " + r.seed());
+            }
+        }
+        SweepReport.VariantSummary k = variant(plain, "vm.swapmeta_alloc=kmalloc_obj");
+        assertEquals(3, k.reclaimSites().entrySet().stream()
+                .filter(e -> e.getKey().startsWith(slabSite)).findFirst().orElseThrow().getValue());
+        assertTrue(k.swapmetaPaths().get("blocking_slab_allocs") >= 3, k.swapmetaPaths().toString());
+        assertTrue(variant(plain, "vm.swapmeta_alloc=zalloc").reclaimSites().isEmpty());
+    }
+
+    @Test
+    void theReserveNeverReachesTheBlockingFallbackWithOneThreeOrEightSlabs() {
+        for (SweepReport.Run r : reserve.runs()) {
+            assertEquals(0, r.swapmetaPaths().get("blocking_slab_allocs"), r.variant() + " seed " + r.seed());
+            assertTrue(r.swapmetaPaths().get("reserve_takes") > 0, r.variant() + " seed " + r.seed());
+            assertTrue(r.reclaimSites().stream().noneMatch(s -> s.contains("-> kmem_slab_alloc(M_WAITOK)")),
+                    r.variant() + " seed " + r.seed() + ": " + r.reclaimSites());
+        }
+    }
 }
