@@ -73,18 +73,32 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
      * @param freeLowTimeNs when in that run
      * @param reclaimChecks runs stopped by the reclaim-context checker ({@code debug.reclaim_check=2})
      * @param swapmetaPaths each SWAPMETA path counter summed over the runs
-     * @param reclaimSites  each distinct reclaim-check site (without its first thread and time) and
-     *                      the number of runs that found it, in the order first found
+     * @param reclaimSites  each distinct reclaim-check site (without its first thread and time; the
+     *                      pages guaranteed, or free+cache, as the range the runs saw) and the
+     *                      number of runs that found it, in the order first found
      */
     record VariantSummary(String variant, Map<String, String> settings, int runs, int ok, int deadlocks, int panics,
                           int dataLoss, int invariants, long oomKills, long freeLow, Long freeLowSeed, Long freeLowTimeNs,
                           List<Failure> failures, int reclaimChecks, Map<String, Long> swapmetaPaths,
                           Map<String, Integer> reclaimSites) {}
 
-    /** A reclaim-check line without its "(first: thread at time)" tail: the same site in every run. */
+    /**
+     * A reclaim-check line as the same site in every run: without its "(first: thread at time)"
+     * tail, and with the counts that depend on the moment ("guaranteed N", "free+cache N") as N.
+     */
     static String siteOf(String line) {
         int i = line.lastIndexOf(" (first: ");
-        return i < 0 ? line : line.substring(0, i);
+        String s = i < 0 ? line : line.substring(0, i);
+        return SITE_COUNTS.matcher(s).replaceAll("$1 N");
+    }
+
+    private static final java.util.regex.Pattern SITE_COUNTS = java.util.regex.Pattern.compile("(guaranteed|free\\+cache) \\d+");
+
+    /** The site's counts that {@link #siteOf} replaced by N: the first one (guaranteed, or free+cache), or -1. */
+    private static long siteCount(String line) {
+        int i = line.lastIndexOf(" (first: ");
+        java.util.regex.Matcher m = SITE_COUNTS.matcher(i < 0 ? line : line.substring(0, i));
+        return m.find() ? Long.parseLong(m.group().substring(m.group().lastIndexOf(' ') + 1)) : -1;
     }
 
     /** Builds the report: sorts {@code runs} by variant (product order) then seed, and summarizes. */
@@ -113,6 +127,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
         int n = 0, ok = 0, deadlocks = 0, panics = 0, dataLoss = 0, invariants = 0, reclaimChecks = 0;
         Map<String, Long> paths = new LinkedHashMap<>();
         Map<String, Integer> sites = new LinkedHashMap<>();
+        Map<String, long[]> siteRange = new LinkedHashMap<>();
         long oom = 0, low = -1;
         Long lowSeed = null, lowTime = null;
         List<Failure> failures = new ArrayList<>();
@@ -128,7 +143,12 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
                 case RECLAIM_CHECK -> reclaimChecks++;
             }
             r.swapmetaPaths().forEach((k, x) -> paths.merge(k, x, Long::sum));
-            for (String line : r.reclaimSites()) sites.merge(siteOf(line), 1, Integer::sum);
+            for (String line : r.reclaimSites()) {
+                String key = siteOf(line);
+                sites.merge(key, 1, Integer::sum);
+                long c = siteCount(line);
+                siteRange.merge(key, new long[] {c, c}, (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
+            }
             oom += r.oomKills();
             if (r.freeLow() >= 0 && (low < 0 || r.freeLow() < low)) {
                 low = r.freeLow();
@@ -137,8 +157,15 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
             }
             if (r.failed()) failures.add(new Failure(r.seed(), r.outcome(), r.headline(), r.reproduce()));
         }
+        // Each site with its N shown as the range the runs saw (one value if they agree).
+        Map<String, Integer> ranged = new LinkedHashMap<>();
+        sites.forEach((key, count) -> {
+            long[] r = siteRange.get(key);
+            String range = r[0] < 0 ? "N" : r[0] == r[1] ? Long.toString(r[0]) : r[0] + ".." + r[1];
+            ranged.put(key.replace("guaranteed N", "guaranteed " + range).replace("free+cache N", "free+cache " + range), count);
+        });
         return new VariantSummary(v.label(), v.settings(), n, ok, deadlocks, panics, dataLoss, invariants, oom, low, lowSeed, lowTime,
-                failures, reclaimChecks, paths, sites);
+                failures, reclaimChecks, paths, ranged);
     }
 
     /** Runs this sweep has in all (every variant times every seed), over all shards. */
