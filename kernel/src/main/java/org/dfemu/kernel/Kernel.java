@@ -10,7 +10,9 @@ import org.dfemu.emulator.cpu.CpuSettings;
 import org.dfemu.emulator.cpu.Cpus;
 import org.dfemu.emulator.cpu.TrapHandler;
 import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.kernel.harness.check.ReclaimCheck;
 import org.dfemu.kernel.harness.inject.FailAlloc;
+import org.dfemu.kernel.harness.report.SwapmetaPaths;
 import org.dfemu.kernel.kern.Globaldata;
 import org.dfemu.kernel.kern.KernClock;
 import org.dfemu.kernel.kern.KernKmalloc;
@@ -104,6 +106,8 @@ public final class Kernel {
     private final VmSwap vmSwap;
     private final SwapPager swapPager;
     private final FailAlloc failAlloc;
+    private final SwapmetaPaths swapmetaPaths;
+    private final ReclaimCheck reclaimCheck;
     private final KernProcTable kernProcTable;
     private final KernelSymbols symbols;
     private final KernelTrace trace;
@@ -162,6 +166,9 @@ public final class Kernel {
         this.failAlloc = new FailAlloc(this, data, sysctl);
         this.kernProcTable = new KernProcTable(this, data);
         this.vmFault = new VmFault(this, data, sysctl);
+        // dfemu instruments, laid out last so that no ported global moves.
+        this.swapmetaPaths = new SwapmetaPaths(this, data, sysctl);
+        this.reclaimCheck = new ReclaimCheck(this);
         vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
         this.symbols = data.symbols();
@@ -312,6 +319,12 @@ public final class Kernel {
     /** (dfemu only) Low-memory fault injection: the debug.fail_* settings' hooks and counters. */
     public FailAlloc failAlloc() { return failAlloc; }
 
+    /** (dfemu only) The SWAPMETA path counters (debug.swapmeta.*). */
+    public SwapmetaPaths swapmetaPaths() { return swapmetaPaths; }
+
+    /** (dfemu only) The reclaim-context checker (debug.reclaim_check). */
+    public ReclaimCheck reclaimCheck() { return reclaimCheck; }
+
     /** (dfemu only) The data segment's symbol table, for reports that name kernel addresses. */
     public KernelSymbols symbols() { return symbols; }
     /**
@@ -340,6 +353,7 @@ public final class Kernel {
         machine.setTrapHandler(new org.dfemu.kernel.machine.Trap(this));
         kernClock.attachClock(machine.clock(), machine.scheduler().hz());
         failAlloc.seed(machine.subSeed());
+        reclaimCheck.attach(machine.scheduler(), machine.scheduler()::traceTid);
     }
 
     /** Console size bound in characters (the C's message buffer is a fixed MSGBUF_SIZE ring too). */

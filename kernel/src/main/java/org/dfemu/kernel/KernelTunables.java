@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.dfemu.emulator.api.Tunable;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
+import org.dfemu.kernel.harness.check.ReclaimCheck;
 import org.dfemu.kernel.harness.inject.FailAlloc;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.vm.SwapPager;
@@ -19,10 +20,12 @@ public final class KernelTunables {
 
     /**
      * The kernel proper, the swap pager's variant, kmalloc_obj's reserve, the harness's invariant
-     * checks (debug.check_interval, fetched by the boot entry point), fault injection.
+     * checks (debug.check_interval, fetched by the boot entry point), the reclaim-context checker,
+     * fault injection.
      */
     public static final List<Tunable> ALL = concat(
-            Kernel.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES, FailAlloc.TUNABLES);
+            Kernel.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES, ReclaimCheck.TUNABLES,
+            FailAlloc.TUNABLES);
 
     @SafeVarargs
     private static List<Tunable> concat(List<Tunable>... lists) {

@@ -160,6 +160,13 @@ public interface Scheduler {
     void popFrame();
 
     /**
+     * The running thread's kernel frames (in an event action, the interrupt stack's), innermost
+     * first, as a new list: for checkers that record where the kernel was. Any context. Not a
+     * scheduling point; reads only.
+     */
+    java.util.List<String> frames();
+
+    /**
      * Tells the watchdog that the system made forward progress (a page freed, a fault completed,
      * an I/O finished). A run that waits for memory with no progress for the watchdog interval is
      * stopped and reported as a livelock. Any context.

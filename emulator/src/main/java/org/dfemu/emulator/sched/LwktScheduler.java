@@ -541,6 +541,12 @@ public final class LwktScheduler implements Scheduler {
         if (!f.pop()) throw new SchedulerPanic("popFrame: no kernel frame to pop", List.of());
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public List<String> frames() {
+        return frames("frames").snapshot();
+    }
+
     // ---- thread bodies ----------------------------------------------------------------------
 
     /** What each carrier virtual thread runs. Started by the hand-off that first chose it. */

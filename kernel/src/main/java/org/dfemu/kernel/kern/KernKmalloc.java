@@ -123,8 +123,19 @@ public final class KernKmalloc {
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_SLABS = Tunable.integer("kern.kmalloc_obj_reserve_slabs", "3", 0, 64,
             "empty slabs kmalloc_obj_reserve keeps ready per zone (read by that variant only)");
 
+    /**
+     * VARIANT: whether _kmalloc_obj tops a KSF_OBJRESERVE zone's ready slabs up again (1, the
+     * mail's proposal) or the zone keeps only the slabs built at swap init (0).
+     */
+    public static final Tunable KERN_KMALLOC_OBJ_RESERVE_REFILL = Tunable.flag("kern.kmalloc_obj_reserve_refill", "1",
+            "kmalloc_obj_reserve refills its ready slabs with non-blocking allocations (0: only the slabs built at swap init)");
+
     /** The tunables kern_kmalloc.c fetches, in the order reports list them. */
-    public static final List<Tunable> TUNABLES = List.of(KERN_KMALLOC_OBJ_RESERVE_SLABS);
+    public static final List<Tunable> TUNABLES = List.of(KERN_KMALLOC_OBJ_RESERVE_SLABS, KERN_KMALLOC_OBJ_RESERVE_REFILL);
+
+    // VARIANT: kern.kmalloc_obj_reserve_refill, boot configuration (a Java field, as SwapPager's
+    // allocator choice, so that kern_kmalloc.c's globals keep their layout).
+    private final boolean reserveRefill;
 
     public KernKmalloc(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
@@ -144,6 +155,9 @@ public final class KernKmalloc {
         km.store32(globals + KMALLOC_OBJ_RESERVE_SLABS, kernel.kenv().fetchInt(KERN_KMALLOC_OBJ_RESERVE_SLABS));
         sysctl.sysctlInt("kern.kmalloc_obj_reserve_slabs", globals + KMALLOC_OBJ_RESERVE_SLABS,
                 "VARIANT: ready slabs kept per KSF_OBJRESERVE zone");
+        this.reserveRefill = kernel.kenv().fetchFlag(KERN_KMALLOC_OBJ_RESERVE_REFILL);
+        sysctl.sysctlProc("kern.kmalloc_obj_reserve_refill", () -> reserveRefill ? 1 : 0,
+                "VARIANT: KSF_OBJRESERVE zones refill their ready slabs");
     }
 
     /** {@code &kslab_dummy}: the slab without objects that stands in for "no slab". */
@@ -702,6 +716,9 @@ public final class KernKmalloc {
                 if (rotated) {
                     // ---- VARIANT kmalloc_obj_reserve (begin) ----
                     if (tookReady && reserveZone(type)) {
+                        kernel.swapmetaPaths().reserveTake();    // dfemu: SWAPMETA path counters
+                    }
+                    if (tookReady && reserveZone(type) && kmallocObjReserveRefill()) {
                         kmallocObjReserveFill(type, M_INTNOWAIT);
                     }
                     // ---- VARIANT kmalloc_obj_reserve (end) ----
@@ -713,6 +730,7 @@ public final class KernKmalloc {
                 lwkt.spinUnlock(ggmSpin);
 
                 if (StructKMGlobalData.free_count(km, gd) == 0 || (slab = gslabAlloc(gd)) == 0) {
+                    kernel.swapmetaPaths().blockingSlabAlloc(type);    // dfemu: SWAPMETA path counters
                     slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, M_WAITOK);
                 }
 
@@ -732,7 +750,7 @@ public final class KernKmalloc {
                 // ---- VARIANT kmalloc_obj_reserve (begin) ----
                 // The ready slabs ran out and the blocking allocation above had to be used:
                 // rebuild the reserve now, without blocking for pages.
-                if (reserveZone(type)) {
+                if (reserveZone(type) && kmallocObjReserveRefill()) {
                     kmallocObjReserveFill(type, M_INTNOWAIT);
                 }
                 // ---- VARIANT kmalloc_obj_reserve (end) ----
@@ -785,6 +803,9 @@ public final class KernKmalloc {
         StructMallocType.ks_flags(km, type, StructMallocType.ks_flags(km, type) | StructMallocType.KSF_OBJRESERVE);
     }
 
+    /** VARIANT: {@code kern.kmalloc_obj_reserve_refill}: _kmalloc_obj refills the ready slabs. */
+    public boolean kmallocObjReserveRefill() { return reserveRefill; }
+
     /** VARIANT: {@code kern.kmalloc_obj_reserve_slabs}. */
     public int kmallocObjReserveSlabs() { return km.load32(globals + KMALLOC_OBJ_RESERVE_SLABS); }
 
@@ -820,6 +841,7 @@ public final class KernKmalloc {
                     break;
                 }
                 long slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, flags);
+                kernel.swapmetaPaths().reserveRefill(flags, slab);    // dfemu: SWAPMETA path counters
                 if (slab == 0) {
                     break;
                 }

@@ -845,6 +845,7 @@ public final class KernSlaballoc {
      */
     public long kmalloc(long size, long type, int flags) {
         long traceT0 = kernel.trace().start(KernelEvents.ALLOC_KMALLOC);
+        kernel.reclaimCheck().kmalloc(size, type, flags);    // dfemu: reclaim-context checker
         long p = _kmalloc(size, type, flags);
         kernel.trace().kmalloc(type, size, flags, p, traceT0);
         return p;
@@ -1471,12 +1472,14 @@ public final class KernSlaballoc {
 
         size = Param.roundPage(size);
         long addr = vmMap.vmMapMin(kernelMap);
+        kernel.reclaimCheck().slab(size, flags);    // dfemu: reclaim-context checker
 
         int[] count = {vmMap.vmMapEntryReserve(MAP_RESERVE_COUNT)};
         lwkt.critEnter();
         vmMap.vmMapLock(kernelMap);
         long[] addrp = {addr};
         if (vmMap.vmMapFindspace(kernelMap, addr, size, align, 0, addrp) != 0) {
+            kernel.swapmetaPaths().kvaFailure(kernelMap);    // dfemu: SWAPMETA path counters
             vmMap.vmMapUnlock(kernelMap);
             if ((flags & M_NULLOK) == 0) {
                 throw Kassert.panic("kmem_slab_alloc(): kernel_map ran out of space!");

@@ -183,6 +183,14 @@ public final class Lwkt {
     }
 
     /**
+     * (dfemu only) True if the lockmgr lock at {@code lk} is held, shared or exclusive, by anyone:
+     * an exclusive request by another thread would sleep. Reads only; for instruments.
+     */
+    public boolean lockmgrHeld(long lk) {
+        return km.ram().load64(lockWordPa(lk)) != 0;
+    }
+
+    /**
      * {@code lockmgr(lk, LK_EXCLUSIVE | LK_SLEEPFAIL)}: takes the lock and returns true if it is
      * free; otherwise sleeps until it is released and returns false without it (the C returns
      * ENOLCK), so the caller re-checks whatever it was about to do. May block.

@@ -1089,9 +1089,12 @@ public final class Pmap {
             lwkt.pushFrame("pmap_allocpte");
             try {
                 for (;;) {
+                    kernel.reclaimCheck().pageAlloc("pmap_allocpte",
+                            VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_SYSTEM | VmPage.VM_ALLOC_INTERRUPT);    // dfemu
                     m = vmPage().vmPageAlloc(0, StructPvEntry.pv_pindex(km, pv),
                             VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_SYSTEM | VmPage.VM_ALLOC_INTERRUPT);
                     if (m != 0) {
+                        kernel.swapmetaPaths().ptpAlloc();    // dfemu: SWAPMETA path counters
                         break;
                     }
                     vmPage().vmWait(0);
@@ -1529,6 +1532,7 @@ public final class Pmap {
         }
         if (pnew == 0) {
             pnew = vmZone().zalloc(pvzone());
+            kernel.swapmetaPaths().pvAlloc(pnew);    // dfemu: SWAPMETA path counters
         }
         long spin = pmap + StructPmap.pm_spin$OFFSET;
         lwkt.spinLock(spin);

@@ -132,6 +132,7 @@ public final class VmKern {
         long[] addr = new long[1];
         vm.vmMapLock(map);
         if (vm.vmMapFindspace(map, vm.vmMapMin(map), size, PAGE_SIZE, 0, addr) != 0) {
+            kernel.swapmetaPaths().kvaFailure(map);    // dfemu: SWAPMETA path counters
             vm.vmMapUnlock(map);
             release(kmflags, count[0]);
             return 0;

@@ -198,6 +198,7 @@ public final class VmMap {
      * vm_map_lock(): takes the map's lock exclusively and bumps its timestamp. May block.
      */
     public void vmMapLock(long map) {
+        kernel.swapmetaPaths().mapLock(map, lwkt.lockmgrHeld(StructVmMap.lock(map)));    // dfemu: SWAPMETA path counters
         lwkt.lockmgrExclusive(StructVmMap.lock(map), "vm_maplk");
         StructVmMap.timestamp(km, map, StructVmMap.timestamp(km, map) + 1);
     }
@@ -293,7 +294,9 @@ public final class VmMap {
      */
     public int vmMapEntryReserve(int count) {
         long gd = kernel.globaldata().mycpu();
+        kernel.reclaimCheck().mapEntryReserve(count);    // dfemu: reclaim-context checker
         if (StructGlobaldata.gd_vme_avail(km, gd) < count) {
+            kernel.swapmetaPaths().mapEntryReserveShort();    // dfemu: SWAPMETA path counters
             // A critical section protects the per-cpu list against preemption.
             lwkt.critEnter();
             try {

@@ -1433,6 +1433,8 @@ public final class VmPage {
         VmPageout po = pageout();
         long td = lwkt.curthread();
         lwkt.pushFrame("vm_wait");
+        kernel.swapmetaPaths().vmWait();    // dfemu: SWAPMETA path counters
+        kernel.reclaimCheck().vmWait();     // dfemu: reclaim-context checker
         try {
             if (td == po.pagethread() || td == po.emergpager()) {
                 // The pageout daemon itself needs pages: this is bad.
@@ -1936,6 +1938,7 @@ public final class VmPage {
                     }
                     if ((allocflags & VM_ALLOC_RETRY) != 0) {
                         allocflags |= VM_ALLOC_NULL_OK;
+                        kernel.reclaimCheck().pageAlloc("vm_page_grab(VM_ALLOC_RETRY)", allocflags);    // dfemu
                     }
                     m = vmPageAlloc(object, pindex, allocflags & ~VM_ALLOC_RETRY);
                     if (m != 0) {

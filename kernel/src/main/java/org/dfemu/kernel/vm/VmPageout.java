@@ -1056,29 +1056,38 @@ public final class VmPageout {
         StructThread.td_flags(km, td, StructThread.td_flags(km, td) | StructThread.TDF_SYSTHREAD);
         State state = State.PAGING_IDLE;
 
-        // Markers for the incremental hold, stats (active) and paging active-queue scans.
-        // PORT: from M_TEMP, not the C's own M_PAGEOUT type (the port's link-time type list is fixed).
-        long markers = slab.kmalloc(MARKERS_SIZEOF * StructVpgqueues.PQ_L2_SIZE, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
-        long inactiveMarker = slab.kmalloc(StructVmPage.SIZEOF, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
-        for (int q = 0; q < StructVpgqueues.PQ_L2_SIZE; ++q) {
-            long mark = markers + q * MARKERS_SIZEOF;
-            initMarker(mark + MARK_HOLD, StructVpgqueues.PQ_HOLD + q);
-            initMarker(mark + MARK_STAT, StructVpgqueues.PQ_ACTIVE + q);
-            initMarker(mark + MARK_PACT, StructVpgqueues.PQ_ACTIVE + q);
-        }
-
-        // The setup is done once, by the primary.
+        long markers;
+        long inactiveMarker;
         boolean isep = false;
-        if (td == emergpager()) {
-            isep = true;
-        } else {
-            vmPageoutPrimarySetup();
-        }
-        // The emergency pager starts once the primary is set up.
-        if (isep) {
-            while (g32(SEQUENCE_EMERG_PAGER) == 0) {
-                lwkt.tsleep(globals + SEQUENCE_EMERG_PAGER, "pstartup", lwkt.hz());
+        // dfemu: the frame tells deadlock reports and the reclaim-context checker
+        // (harness/check/ReclaimCheck) that the daemon is in its one-time setup, not freeing pages.
+        lwkt.pushFrame("vm_pageout_thread(setup)");
+        try {
+            // Markers for the incremental hold, stats (active) and paging active-queue scans.
+            // PORT: from M_TEMP, not the C's own M_PAGEOUT type (the port's link-time type list is fixed).
+            markers = slab.kmalloc(MARKERS_SIZEOF * StructVpgqueues.PQ_L2_SIZE, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
+            inactiveMarker = slab.kmalloc(StructVmPage.SIZEOF, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
+            for (int q = 0; q < StructVpgqueues.PQ_L2_SIZE; ++q) {
+                long mark = markers + q * MARKERS_SIZEOF;
+                initMarker(mark + MARK_HOLD, StructVpgqueues.PQ_HOLD + q);
+                initMarker(mark + MARK_STAT, StructVpgqueues.PQ_ACTIVE + q);
+                initMarker(mark + MARK_PACT, StructVpgqueues.PQ_ACTIVE + q);
             }
+
+            // The setup is done once, by the primary.
+            if (td == emergpager()) {
+                isep = true;
+            } else {
+                vmPageoutPrimarySetup();
+            }
+            // The emergency pager starts once the primary is set up.
+            if (isep) {
+                while (g32(SEQUENCE_EMERG_PAGER) == 0) {
+                    lwkt.tsleep(globals + SEQUENCE_EMERG_PAGER, "pstartup", lwkt.hz());
+                }
+            }
+        } finally {
+            lwkt.popFrame();
         }
 
         int pass = 0;

@@ -137,6 +137,7 @@ public final class VmZone {
             zerror(ZONE_ERROR_INVALID);
         }
         long traceT0 = kernel.trace().start(KernelEvents.ALLOC_ZALLOC);
+        kernel.reclaimCheck().zalloc(z);    // dfemu: reclaim-context checker
         int cpu = lwkt.mycpuid();
         long zpcpu = StructVmZone.zpcpu(z, cpu);
         long spin = StructVmZone.zspin(z);
@@ -295,6 +296,7 @@ public final class VmZone {
         StructVmZone.zkmcur(km, z, 0);
         StructVmZone.zkmmax(km, z, 0);
         StructVmZone.zflags(km, z, StructVmZone.zflags(km, z) | flags);
+        kernel.swapmetaPaths().zinitna(z);    // dfemu: SWAPMETA path counters
 
         long zsize = StructVmZone.zsize(km, z);
         if ((StructVmZone.zflags(km, z) & ZONE_INTERRUPT) != 0) {
@@ -337,6 +339,7 @@ public final class VmZone {
             if (buf != 0) {
                 zfree(z, buf);
             }
+            kernel.swapmetaPaths().zinitnaPopulated(z);    // dfemu: SWAPMETA path counters
         }
         kernel.trace().zoneName(z);
         kernel.kprintf(String.format("zone %s: %d-byte items, %s", zname(z), zsize,
@@ -434,6 +437,7 @@ public final class VmZone {
         long spin = StructVmZone.zspin(z);
         long item;
         long nitems;
+        kernel.swapmetaPaths().zget(z);    // dfemu: SWAPMETA path counters
         lwkt.pushFrame("zget");
         try {
             if ((zflags & ZONE_INTERRUPT) != 0) {
@@ -447,6 +451,7 @@ public final class VmZone {
                 for (i = 0; i < ZONE_MAXPGLOAD && i < zalloc; ++i) {
                     int req = i < 4 ? StructVmZone.zallocflag(km, z) : VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_SYSTEM;
                     long m = vmPage.vmPageAlloc(0, StructGlobaldata.gd_rand_incr_next(km, gd), req);
+                    kernel.swapmetaPaths().zgetPage(z, m);    // dfemu: SWAPMETA path counters
                     if (m == 0) {
                         break;
                     }
@@ -531,6 +536,7 @@ public final class VmZone {
                 StructVmZone.zfreecnt(km, z, StructVmZone.zfreecnt(km, z) + nitems);
                 StructVmZone.znalloc(km, z, StructVmZone.znalloc(km, z) + 1);
             } else if (StructVmZone.zfreecnt(km, z) > 0) {
+                kernel.swapmetaPaths().zfreeminHandout(z);    // dfemu: SWAPMETA path counters
                 item = StructVmZone.zitems(km, z);
                 StructVmZone.zitems(km, z, next(item));
                 if (invariants) {
@@ -554,6 +560,7 @@ public final class VmZone {
                 lwkt.lockmgrRelease(zgetlk);
             }
         }
+        kernel.swapmetaPaths().zgetDone(z, item);    // dfemu: SWAPMETA path counters
         return item;
     }
 

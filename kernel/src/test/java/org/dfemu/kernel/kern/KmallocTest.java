@@ -262,6 +262,8 @@ class KmallocTest {
             KernelPanic q = assertThrows(KernelPanic.class,
                     () -> sa.kmalloc(48 * MB, devbuf, M_WAITOK | M_USE_RESERVE));
             assertEquals("kmem_slab_alloc(): kernel_map ran out of space!", q.panicString());
+            // Each of the four found no room in kernel_map (debug.swapmeta.kva_failures).
+            assertEquals(4, t.kernel.swapmetaPaths().get(org.dfemu.kernel.harness.report.SwapmetaPaths.KVA_FAILURES));
         }
     }
 

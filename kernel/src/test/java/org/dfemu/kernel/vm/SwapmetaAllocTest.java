@@ -6,6 +6,7 @@ import org.dfemu.emulator.sched.ThreadState;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.vm.SwapPager.SwapmetaAlloc;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.harness.report.SwapmetaPaths;
 import org.dfemu.kernel.kern.KernSlaballoc;
 import org.dfemu.kernel.sys.StructKmallocMgt;
 import org.dfemu.kernel.sys.StructKmallocUse;
@@ -95,6 +96,13 @@ class SwapmetaAllocTest {
             });
             rig.mk.run();
             assertTrue(done[0]);
+            // The SWAPMETA path counters saw zget take pages below v_free_reserved and at
+            // v_interrupt_free_min and below (docs/swapmeta-paths.md).
+            SwapmetaPaths paths = k.swapmetaPaths();
+            assertTrue(paths.get(SwapmetaPaths.ZGET_LOW_PAGES) >= 2, paths.values().toString());
+            assertTrue(paths.get(SwapmetaPaths.ZGET_INTERRUPT_PAGES) >= 2, paths.values().toString());
+            assertTrue(paths.get(SwapmetaPaths.ZALLOC_PREFILL_ITEMS) > 0, paths.values().toString());
+            assertEquals(0, paths.get(SwapmetaPaths.ZGET_FAILURES), paths.values().toString());
         }
     }
 
@@ -155,6 +163,8 @@ class SwapmetaAllocTest {
             });
             rig.mk.run();
             assertEquals(StructVmObject.swblock_count(km, obj), built[0]);
+            // zget found no page and no item: debug.swapmeta.zget_failures.
+            assertTrue(k.swapmetaPaths().get(SwapmetaPaths.ZGET_FAILURES) > 0, k.swapmetaPaths().values().toString());
         }
     }
 

@@ -14,6 +14,7 @@ import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.harness.check.KernelCheck;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
+import org.dfemu.kernel.harness.check.ReclaimCheck;
 import org.dfemu.kernel.kern.InitMain;
 import org.dfemu.kernel.kern.KernProc;
 import org.dfemu.kernel.harness.report.MallocStats;
@@ -181,6 +182,8 @@ final class KernelRun {
             }
         }
         for (String line : kernel.failAlloc().report()) out.println(line);
+        for (String line : kernel.swapmetaPaths().report()) out.println(line);
+        for (String line : kernel.reclaimCheck().report()) out.println(line);
         out.printf(Locale.ROOT, "virtual time: %.3f s%n", result.timeNs() / 1e9);
         if (PhysicalMemory.COUNT_ACCESSES) {
             long[] n = machine.ram().accessCounts();
@@ -202,7 +205,14 @@ final class KernelRun {
         }
         switch (result.outcome()) {
             case ALL_EXITED, STOPPED -> {
-                if (violation != null) {
+                ReclaimCheck.Site stop = kernel.reclaimCheck().failure();
+                if (stop != null) {
+                    out.println("reclaim check failed (debug.reclaim_check=2): " + stop.line());
+                    out.println("reproduce: " + reproduce);
+                    out.println("result: reclaim check");
+                    outcome = Outcome.RECLAIM_CHECK;
+                    headline = "reclaim check: " + stop.line();
+                } else if (violation != null) {
                     out.printf(Locale.ROOT, "invariant violated at %.9f s: %s%n", checks.violationNs() / 1e9, violation);
                     out.println("reproduce: " + reproduce);
                     out.println("result: invariant");
@@ -244,7 +254,8 @@ final class KernelRun {
         }
         return new RunRecord(seed, outcome.failure() ? 1 : 0, outcome, report.oomKills(), report.dataLossPages(), freeLow,
                 freeLowTime, result.timeNs(), headline, result.scheduleDigest(), sysctl.read("vm.stats.vm.v_vm_faults"),
-                sysctl.read("vm.stats.vm.v_swappgsout") + sysctl.read("vm.stats.vm.v_swappgsin"));
+                sysctl.read("vm.stats.vm.v_swappgsout") + sysctl.read("vm.stats.vm.v_swappgsin"),
+                kernel.swapmetaPaths().values(), kernel.reclaimCheck().sites().stream().map(ReclaimCheck.Site::line).toList());
     }
 
     /** "unexpected fate: pid N (name) expected exit, met segv: SIGSEGV at ...". */

@@ -22,18 +22,38 @@ package org.dfemu.tools.boot;
  *                       during boot): equal digests mean the same interleaving
  * @param faults         page faults the kernel took (v_vm_faults; 0 if the run ended during boot)
  * @param swapPagesMoved pages written to and read from swap (v_swappgsout + v_swappgsin)
+ * @param swapmetaPaths  the SWAPMETA path counters ({@code debug.swapmeta.*}, docs/swapmeta-paths.md)
+ *                       by name, in their order; empty if the run ended during boot
+ * @param reclaimSites   the reclaim-context checker's sites ({@code debug.reclaim_check}), one
+ *                       "pageout path may block: ..." line each, in the order found
  */
 public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
                         long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
-                        long swapPagesMoved) {
+                        long swapPagesMoved, java.util.Map<String, Long> swapmetaPaths, java.util.List<String> reclaimSites) {
+    public RunRecord {
+        swapmetaPaths = swapmetaPaths == null ? java.util.Map.of()
+                : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(swapmetaPaths));
+        reclaimSites = reclaimSites == null ? java.util.List.of() : java.util.List.copyOf(reclaimSites);
+    }
+
+    /** A record without SWAPMETA path counters or reclaim sites (a run that ended during boot, tests). */
+    public RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
+                     long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
+                     long swapPagesMoved) {
+        this(seed, exitStatus, outcome, oomKills, dataLossPages, freeLow, freeLowTimeNs, timeNs, headline, scheduleDigest,
+                faults, swapPagesMoved, null, null);
+    }
+
     /** How a run ended, as the {@code result:} line says. */
     public enum Outcome {
         /**
          * INVARIANT: a {@code debug.check_interval} check found the kernel's structures
          * inconsistent. UNEXPECTED_FATE: a process ended otherwise than its program's
-         * {@code expect} says (the headline names the first).
+         * {@code expect} says (the headline names the first). RECLAIM_CHECK: with
+         * {@code debug.reclaim_check=2}, an allocation that may sleep for memory on the
+         * page-freeing path stopped the run.
          */
-        OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK, INVARIANT, UNEXPECTED_FATE;
+        OK, DATA_LOSS, PANIC, DEADLOCK, LIVELOCK, INVARIANT, UNEXPECTED_FATE, RECLAIM_CHECK;
 
         /** True for outcomes that make {@code dfemu boot} exit with 1. */
         public boolean failure() { return this != OK; }

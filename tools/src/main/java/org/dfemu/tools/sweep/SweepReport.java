@@ -38,15 +38,22 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
 
     /**
      * One run: the variant's label, the {@link RunRecord}'s fields, the command that reproduces
-     * it, and for a failure the last lines of its console.
+     * it, for a failure the last lines of its console, its SWAPMETA path counters
+     * ({@code debug.swapmeta.*}) and its reclaim-check sites.
      */
     record Run(String variant, long seed, int exitStatus, RunRecord.Outcome outcome, long oomKills, long dataLossPages,
                long freeLow, long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
-               long swapPagesMoved, String reproduce, List<String> consoleTail) {
+               long swapPagesMoved, String reproduce, List<String> consoleTail, Map<String, Long> swapmetaPaths,
+               List<String> reclaimSites) {
+        Run {
+            swapmetaPaths = swapmetaPaths == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(swapmetaPaths));
+            reclaimSites = reclaimSites == null ? List.of() : List.copyOf(reclaimSites);
+        }
+
         static Run of(String variant, RunRecord r, String reproduce, List<String> tail) {
             return new Run(variant, r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
                     r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(), reproduce,
-                    r.failed() ? tail : null);
+                    r.failed() ? tail : null, r.swapmetaPaths(), r.reclaimSites());
         }
 
         boolean failed() { return outcome.failure(); }
@@ -64,10 +71,35 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
      * @param freeLow       the lowest v_free_count any run reached (-1: none recorded)
      * @param freeLowSeed   the first seed that reached it (null: none)
      * @param freeLowTimeNs when in that run
+     * @param reclaimChecks runs stopped by the reclaim-context checker ({@code debug.reclaim_check=2})
+     * @param swapmetaPaths each SWAPMETA path counter summed over the runs
+     * @param reclaimSites  each distinct reclaim-check site (without its first thread and time; the
+     *                      pages guaranteed, or free+cache, as the range the runs saw) and the
+     *                      number of runs that found it, in the order first found
      */
     record VariantSummary(String variant, Map<String, String> settings, int runs, int ok, int deadlocks, int panics,
                           int dataLoss, int invariants, int unexpectedFates, long oomKills, long freeLow, Long freeLowSeed, Long freeLowTimeNs,
-                          List<Failure> failures) {}
+                          List<Failure> failures, int reclaimChecks, Map<String, Long> swapmetaPaths,
+                          Map<String, Integer> reclaimSites) {}
+
+    /**
+     * A reclaim-check line as the same site in every run: without its "(first: thread at time)"
+     * tail, and with the counts that depend on the moment ("guaranteed N", "free+cache N") as N.
+     */
+    static String siteOf(String line) {
+        int i = line.lastIndexOf(" (first: ");
+        String s = i < 0 ? line : line.substring(0, i);
+        return SITE_COUNTS.matcher(s).replaceAll("$1 N");
+    }
+
+    private static final java.util.regex.Pattern SITE_COUNTS = java.util.regex.Pattern.compile("(guaranteed|free\\+cache) \\d+");
+
+    /** The site's counts that {@link #siteOf} replaced by N: the first one (guaranteed, or free+cache), or -1. */
+    private static long siteCount(String line) {
+        int i = line.lastIndexOf(" (first: ");
+        java.util.regex.Matcher m = SITE_COUNTS.matcher(i < 0 ? line : line.substring(0, i));
+        return m.find() ? Long.parseLong(m.group().substring(m.group().lastIndexOf(' ') + 1)) : -1;
+    }
 
     /** Builds the report: sorts {@code runs} by variant (product order) then seed, and summarizes. */
     static SweepReport of(String image, SeedSet seeds, String time, List<Variant.Axis> axes, int shardCount,
@@ -92,7 +124,10 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
     }
 
     private static VariantSummary summarize(Variant v, List<Run> runs) {
-        int n = 0, ok = 0, deadlocks = 0, panics = 0, dataLoss = 0, invariants = 0, fates = 0;
+        int n = 0, ok = 0, deadlocks = 0, panics = 0, dataLoss = 0, invariants = 0, fates = 0, reclaimChecks = 0;
+        Map<String, Long> paths = new LinkedHashMap<>();
+        Map<String, Integer> sites = new LinkedHashMap<>();
+        Map<String, long[]> siteRange = new LinkedHashMap<>();
         long oom = 0, low = -1;
         Long lowSeed = null, lowTime = null;
         List<Failure> failures = new ArrayList<>();
@@ -106,6 +141,14 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
                 case DATA_LOSS -> dataLoss++;
                 case INVARIANT -> invariants++;
                 case UNEXPECTED_FATE -> fates++;
+                case RECLAIM_CHECK -> reclaimChecks++;
+            }
+            r.swapmetaPaths().forEach((k, x) -> paths.merge(k, x, Long::sum));
+            for (String line : r.reclaimSites()) {
+                String key = siteOf(line);
+                sites.merge(key, 1, Integer::sum);
+                long c = siteCount(line);
+                siteRange.merge(key, new long[] {c, c}, (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
             }
             oom += r.oomKills();
             if (r.freeLow() >= 0 && (low < 0 || r.freeLow() < low)) {
@@ -115,7 +158,15 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
             }
             if (r.failed()) failures.add(new Failure(r.seed(), r.outcome(), r.headline(), r.reproduce()));
         }
-        return new VariantSummary(v.label(), v.settings(), n, ok, deadlocks, panics, dataLoss, invariants, fates, oom, low, lowSeed, lowTime, failures);
+        // Each site with its N shown as the range the runs saw (one value if they agree).
+        Map<String, Integer> ranged = new LinkedHashMap<>();
+        sites.forEach((key, count) -> {
+            long[] r = siteRange.get(key);
+            String range = r[0] < 0 ? "N" : r[0] == r[1] ? Long.toString(r[0]) : r[0] + ".." + r[1];
+            ranged.put(key.replace("guaranteed N", "guaranteed " + range).replace("free+cache N", "free+cache " + range), count);
+        });
+        return new VariantSummary(v.label(), v.settings(), n, ok, deadlocks, panics, dataLoss, invariants, fates, oom, low, lowSeed, lowTime,
+                failures, reclaimChecks, paths, ranged);
     }
 
     /** Runs this sweep has in all (every variant times every seed), over all shards. */
@@ -151,6 +202,16 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
                 out.printf(Locale.ROOT, "  seed %d: %s%n", f.seed(), f.headline());
                 out.println("    " + f.reproduce());
             }
+            if (v.reclaimChecks() > 0) {
+                out.printf(Locale.ROOT, "  %d run(s) stopped by the reclaim check%n", v.reclaimChecks());
+            }
+            StringBuilder nonzero = new StringBuilder();
+            v.swapmetaPaths().forEach((k, x) -> {
+                if (x != 0) nonzero.append(nonzero.isEmpty() ? "" : ", ").append(k).append(' ').append(x);
+            });
+            if (!nonzero.isEmpty()) out.println("  swapmeta paths (summed, nonzero): " + nonzero);
+            v.reclaimSites().forEach((site, runsWith) ->
+                    out.printf(Locale.ROOT, "  %s [%d of %d runs]%n", site, runsWith, v.runs()));
         }
         out.flush();
     }

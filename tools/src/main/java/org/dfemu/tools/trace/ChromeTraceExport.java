@@ -256,6 +256,9 @@ final class ChromeTraceExport {
                 instants.add(new Instant(now, tid, "PANIC", "g", KernelEvents.unpackName(c.a1(), c.a2(), c.a3())));
             } else if (type == t.schedDeadlock) {
                 instants.add(new Instant(now, tid, "DEADLOCK", "g", c.a0() + " threads stuck"));
+            } else if (type == t.swapmetaPath) {
+                instants.add(new Instant(now, tid, "swapmeta path " + TraceTypes.swapmetaPathName(c.a0()), "t",
+                        "value " + c.a1() + ", " + c.a2() + " free pages"));
             }
         }
 

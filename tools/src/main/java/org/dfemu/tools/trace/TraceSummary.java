@@ -66,6 +66,9 @@ final class TraceSummary {
     private final LongLongMap pageoutNs = new LongLongMap();
     private long[] thresholds;
     private long[] targets;
+    // vm_swapmeta_path: per counter index, its last value and the time it first went up (-1: never)
+    private final LongLongMap pathValue = new LongLongMap();
+    private final LongLongMap pathFirstNs = new LongLongMap();
 
     // swap
     private final long[] swapIos = new long[2];
@@ -204,6 +207,9 @@ final class TraceSummary {
                     c.a0(), names.thread(c.thread())));
         } else if (type == t.thresholds) {
             thresholds = new long[] {c.a0(), c.a1(), c.a2(), c.a3()};
+        } else if (type == t.swapmetaPath) {
+            if (pathFirstNs.get(c.a0(), -1) < 0) pathFirstNs.put(c.a0(), now);
+            pathValue.put(c.a0(), c.a1());
         } else if (type == t.targets) {
             targets = new long[] {c.a0(), c.a1() & 0xFFFFFFFFL, c.a1() >>> 32, c.a2() & 0xFFFFFFFFL, c.a2() >>> 32, c.a3()};
         }
@@ -278,6 +284,7 @@ final class TraceSummary {
         vmReport(out);
         swapReport(out);
         allocReport(out);
+        swapmetaReport(out);
 
         out.println();
         out.printf(Locale.ROOT, "scheduler: %d context switches, %d sleeps, %d TLB shootdowns, %d block I/Os%n",
@@ -345,6 +352,18 @@ final class TraceSummary {
                 long start = ((key & ((1L << 36) - 1)) << 28) >> 16;
                 out.printf(Locale.ROOT, "  %6s %-18s %10d%n", pidText(key >>> 36), hex(start), faultsByEntry.get(key, 0));
             }
+        }
+    }
+
+    /** The SWAPMETA path counters the trace saw go up: value at the end and when each first did. */
+    private void swapmetaReport(PrintWriter out) {
+        if (pathValue.size() == 0) return;
+        out.println();
+        out.println("swapmeta paths (vm_swapmeta_path)");
+        out.printf(Locale.ROOT, "  %-26s %10s  %s%n", "counter", "value", "first at");
+        for (long i : pathValue.sortedKeys()) {
+            out.printf(Locale.ROOT, "  %-26s %10d  %s s%n", TraceTypes.swapmetaPathName(i), pathValue.get(i, 0),
+                    seconds(pathFirstNs.get(i, 0)));
         }
     }
 

@@ -45,6 +45,7 @@ final class TraceTypes {
     final int panic;
     final int thresholds;
     final int targets;
+    final int swapmetaPath;
     /** True if the file recorded kernel fault events (faults_fault in its category mask). */
     final boolean kernelFaults;
 
@@ -83,6 +84,7 @@ final class TraceTypes {
         panic = find(names, all[KernelEvents.SCHED_PANIC]);
         thresholds = find(names, all[KernelEvents.VM_THRESHOLDS]);
         targets = find(names, all[KernelEvents.VM_TARGETS]);
+        swapmetaPath = find(names, all[KernelEvents.VM_SWAPMETA_PATH]);
         kernelFaults = fault >= 0 && enabled.test(fault);
     }
 
@@ -125,6 +127,12 @@ final class TraceTypes {
     /** Name of a fault kind for reports; "-" for none (a machine-only trace's faults). */
     static String kindName(int kind) {
         return kind == 0 ? "-" : KernelEvents.faultKindName(kind);
+    }
+
+    /** The name of SWAPMETA path counter {@code index} (a0 of vm_swapmeta_path), or "counter N". */
+    static String swapmetaPathName(long index) {
+        var names = org.dfemu.kernel.harness.report.SwapmetaPaths.NAMES;
+        return index >= 0 && index < names.size() ? names.get((int) index) : "counter " + index;
     }
 
     /** Seconds with 9 decimals, for times in reports. */

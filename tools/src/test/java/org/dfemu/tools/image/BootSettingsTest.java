@@ -24,9 +24,9 @@ class BootSettingsTest {
     @Test
     void registryOrderIsHardwareKernelDevicesDebug() {
         assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
-                "kern.kmalloc_obj_reserve_slabs", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
+                "kern.kmalloc_obj_reserve_slabs", "kern.kmalloc_obj_reserve_refill", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
                 "debug.tlb_check",
-                "debug.check_interval",
+                "debug.check_interval", "debug.reclaim_check",
                 "debug.fail_page_alloc.probability", "debug.fail_page_alloc.interval", "debug.fail_page_alloc.times",
                 "debug.fail_page_alloc.classes", "debug.failslab.probability", "debug.failslab.interval", "debug.failslab.times",
                 "debug.failslab.ignore_waitok", "debug.fail_zalloc.probability", "debug.fail_zalloc.interval",

@@ -113,4 +113,43 @@ class SwapmetaPressureTest {
             assertEquals(0, v.freeLow(), "lowest free count");
         }
     }
+
+    @Test
+    void theReclaimCheckFlagsKmallocObjAtTheFirstSwapOutOnEverySeedAndNothingUnderZalloc() {
+        String slabSite = "pageout path may block: vm_pageout_scan_inactive -> vm_pageout_clean_helper -> vm_pageout_flush"
+                + " -> swap_pager_putpages -> swp_pager_meta_build -> _kmalloc_obj(SWAPMETA) -> kmem_slab_alloc(M_WAITOK)"
+                + " needs 32 pages";
+        for (SweepReport.Run r : plain.runs()) {
+            if (r.variant().equals("vm.swapmeta_alloc=zalloc")) {
+                assertEquals(List.of(), r.reclaimSites(), "seed " + r.seed());
+                assertEquals(0, r.swapmetaPaths().get("blocking_slab_allocs"), "seed " + r.seed());
+            } else {
+                assertTrue(r.reclaimSites().getFirst().startsWith(slabSite), "seed " + r.seed() + ": " + r.reclaimSites());
+                assertTrue(r.swapmetaPaths().get("blocking_slab_allocs") > 0, "seed " + r.seed());
+            }
+        }
+        SweepReport.VariantSummary k = variant(plain, "vm.swapmeta_alloc=kmalloc_obj");
+        assertEquals(3, k.reclaimSites().entrySet().stream()
+                .filter(e -> e.getKey().startsWith(slabSite)).findFirst().orElseThrow().getValue());
+        assertTrue(k.swapmetaPaths().get("blocking_slab_allocs") >= 3, k.swapmetaPaths().toString());
+        assertTrue(variant(plain, "vm.swapmeta_alloc=zalloc").reclaimSites().isEmpty());
+    }
+
+    @Test
+    void theReserveReachesTheBlockingFallbackOnceWithOneSlabAndNeverWithThreeOrEight() {
+        // With one ready slab, _kmalloc_obj(SWAPMETA) takes it, the non-blocking refill finds no
+        // pages, and the next new slab is the blocking kmem_slab_alloc(M_WAITOK), once per seed;
+        // by then the pagedaemon has freed enough that it does not sleep (the run is ok).
+        for (SweepReport.Run r : reserve.runs()) {
+            String what = r.variant() + " seed " + r.seed() + ": " + r.swapmetaPaths() + " " + r.reclaimSites();
+            boolean one = r.variant().endsWith("slabs=1");
+            assertEquals(one ? 1 : 0, r.swapmetaPaths().get("blocking_slab_allocs"), what);
+            assertTrue(r.swapmetaPaths().get("reserve_takes") > 0, what);
+            assertTrue(r.swapmetaPaths().get("reserve_refills") > 0, what);
+            assertEquals(one, r.reclaimSites().stream().anyMatch(s -> s.contains("_kmalloc_obj(SWAPMETA) -> kmem_slab_alloc(M_WAITOK)")),
+                    what);
+            assertTrue(r.reclaimSites().stream().anyMatch(s -> s.contains(
+                    "_kmalloc_obj(SWAPMETA) -> kmalloc_obj_reserve_fill(SWAPMETA) -> kmem_slab_alloc -> vm_map_entry_reserve(4)")), what);
+        }
+    }
 }

@@ -117,10 +117,10 @@ class SweepCommandTest {
 
     @Test
     void invariantRunsHaveTheirOwnColumnAndSurviveTheJson() throws Exception {
-        SweepReport.Run ok = new SweepReport.Run("", 1, 0, RunRecord.Outcome.OK, 0, 0, 50, 1, 2, null, 7, 0, 0, "dfemu boot x --seed 1", null);
+        SweepReport.Run ok = new SweepReport.Run("", 1, 0, RunRecord.Outcome.OK, 0, 0, 50, 1, 2, null, 7, 0, 0, "dfemu boot x --seed 1", null, null, null);
         SweepReport.Run bad = new SweepReport.Run("", 2, 1, RunRecord.Outcome.INVARIANT, 0, 0, 40, 1, 3,
                 "invariant swap: blist: bl_free 9, tree holds 10 free blocks", 8, 0, 0,
-                "dfemu boot x --seed 2 -e debug.check_interval=0.05", List.of("result: invariant"));
+                "dfemu boot x --seed 2 -e debug.check_interval=0.05", List.of("result: invariant"), null, null);
         SweepReport r = SweepReport.of("x", SeedSet.parse("1..2"), null, List.of(), 1, List.of(0), List.of(bad, ok));
         SweepReport.VariantSummary v = r.variants().getFirst();
         assertEquals(List.of(2, 1, 0, 0, 0, 1), List.of(v.runs(), v.ok(), v.deadlocks(), v.panics(), v.dataLoss(), v.invariants()));
@@ -140,7 +140,8 @@ class SweepCommandTest {
 
     private static RunRecord record(SweepReport.Run r) {
         return new RunRecord(r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
-                r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved());
+                r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(),
+                r.swapmetaPaths(), r.reclaimSites());
     }
 
     @Test

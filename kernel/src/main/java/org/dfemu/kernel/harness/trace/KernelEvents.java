@@ -119,8 +119,14 @@ public final class KernelEvents {
      */
     public static final int VM_TARGETS = K + 21;
 
+    /**
+     * A SWAPMETA path counter went up (harness/report/SwapmetaPaths; docs/swapmeta-paths.md):
+     * (counter index in SwapmetaPaths.NAMES, value after, v_free_count, -).
+     */
+    public static final int VM_SWAPMETA_PATH = K + 22;
+
     /** Number of kernel types. */
-    public static final int COUNT = 22;
+    public static final int COUNT = 23;
 
     /** The full name table: the machine's types followed by the kernel's. No requirements. */
     public static String[] names() {
@@ -147,6 +153,7 @@ public final class KernelEvents {
         n[SCHED_PANIC] = "sched_panic";
         n[VM_THRESHOLDS] = "vm_thresholds";
         n[VM_TARGETS] = "vm_targets";
+        n[VM_SWAPMETA_PATH] = "vm_swapmeta_path";
         return n;
     }
 

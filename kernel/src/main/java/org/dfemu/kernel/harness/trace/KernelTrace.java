@@ -241,6 +241,11 @@ public final class KernelTrace {
         if (on(VM_OOM_KILL)) emit(VM_OOM_KILL, pid, pages, freeCount(), 0);
     }
 
+    /** SWAPMETA path counter {@code counter} reached {@code value}. */
+    public void swapmetaPath(int counter, long value) {
+        if (on(VM_SWAPMETA_PATH)) emit(VM_SWAPMETA_PATH, counter, value, freeCount(), 0);
+    }
+
     /** VM_THRESHOLDS then VM_TARGETS from vmstats. */
     private void thresholds() {
         long vs = kernel.vmMeter().vmstats();
