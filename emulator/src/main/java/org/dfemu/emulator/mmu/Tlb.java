@@ -74,6 +74,17 @@ public final class Tlb {
     private final long[] small = new long[2 * SMALL_ENTRIES];
     private final long[] large = new long[2 * LARGE_ENTRIES];
 
+    /** Buckets of {@link #smallInRegion} (a power of two). */
+    private static final int REGION_BUCKETS = 1024;
+
+    /**
+     * Cached 4 KiB entries per bucket of their 2 MiB region ({@link #regionBucket}): a zero count
+     * tells {@link #shadowed} that no 4 KiB entry covers a page of a region without reading the
+     * 512 small slots. Two regions may share a bucket; then the slots are read. Bookkeeping of
+     * the lookup only: what the TLB holds and when an entry goes are unchanged.
+     */
+    private final int[] smallInRegion = new int[REGION_BUCKETS];
+
     long hits;
     long walks;
     private long invlpgs;
@@ -146,8 +157,12 @@ public final class Tlb {
             large[j + 1] = data;
         } else {
             int i = TlbEntry.slot4k(va, SMALL_ENTRIES);
-            small[i] = TlbEntry.tag4k(va);
+            long old = small[i];
+            if (old != 0) smallInRegion[regionBucket(old)]--;
+            long tag = TlbEntry.tag4k(va);
+            small[i] = tag;
             small[i + 1] = data;
+            smallInRegion[regionBucket(tag)]++;
             dropLarge(va);
         }
     }
@@ -155,9 +170,11 @@ public final class Tlb {
     /**
      * True if a 4 KiB entry covers a page of the 2 MiB region whose tag is {@code tag2m}. The
      * region's 512 pages fall in the 512 small slots one each (slot = page index in the region),
-     * so this reads every slot once; called only when a 2 MiB entry is cached (a walk).
+     * so this reads every slot once, unless no cached 4 KiB entry falls in the region's bucket;
+     * called only when a 2 MiB entry is cached (a walk).
      */
     private boolean shadowed(long tag2m) {
+        if (smallInRegion[regionBucket(tag2m)] == 0) return false;
         long base = tag2m & ~Pte.LARGE_MASK;
         long[] s = small;
         for (int i = 0; i < SMALL_ENTRIES; i++) {
@@ -172,9 +189,23 @@ public final class Tlb {
         dropLarge(va);
     }
 
+    /**
+     * The {@link #smallInRegion} bucket of a 4 KiB or 2 MiB tag (a virtual address): its 2 MiB
+     * region number folded, so that the direct map's regions and the user's low ones, whose
+     * region numbers agree in their low bits, mostly fall in different buckets.
+     */
+    private static int regionBucket(long tag) {
+        long r = tag >>> Pte.LARGE_SHIFT;
+        return (int) (r ^ (r >>> 10) ^ (r >>> 20) ^ (r >>> 30)) & (REGION_BUCKETS - 1);
+    }
+
     private void dropSmall(long va) {
         int i = TlbEntry.slot4k(va, SMALL_ENTRIES);
-        if (small[i] == TlbEntry.tag4k(va)) small[i] = 0;
+        long tag = TlbEntry.tag4k(va);
+        if (small[i] == tag) {
+            small[i] = 0;
+            smallInRegion[regionBucket(tag)]--;
+        }
     }
 
     private void dropLarge(long va) {
@@ -197,7 +228,14 @@ public final class Tlb {
      */
     public void flushNonGlobal() {
         flushes++;
-        dropNonGlobal(small);
+        long[] s = small;
+        for (int i = 0; i < s.length; i += 2) {
+            long tag = s[i];
+            if (tag != 0 && !TlbEntry.isGlobal(s[i + 1])) {
+                s[i] = 0;
+                smallInRegion[regionBucket(tag)]--;
+            }
+        }
         dropNonGlobal(large);
     }
 
@@ -215,6 +253,7 @@ public final class Tlb {
         flushes++;
         Arrays.fill(small, 0);
         Arrays.fill(large, 0);
+        Arrays.fill(smallInRegion, 0);
     }
 
     /** True if an entry covering {@code va} is cached (for tests and consistency checkers). No requirements. */
