@@ -22,10 +22,28 @@ package org.dfemu.tools.boot;
  *                       during boot): equal digests mean the same interleaving
  * @param faults         page faults the kernel took (v_vm_faults; 0 if the run ended during boot)
  * @param swapPagesMoved pages written to and read from swap (v_swappgsout + v_swappgsin)
+ * @param waitTop        for a deadlock or livelock, the innermost kernel frame of the first
+ *                       blocked thread DdbDeadlock lists ("" if it has none); null otherwise
+ * @param counters       the run's path and event counters by name, in a fixed order (today the
+ *                       vmstat -s events; a report that prints more counters adds them here), so
+ *                       that {@code dfemu explore} can sum them as coverage; empty if the run
+ *                       ended during boot
  */
 public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
                         long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
-                        long swapPagesMoved) {
+                        long swapPagesMoved, String waitTop, java.util.Map<String, Long> counters) {
+    public RunRecord {
+        counters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(counters));
+    }
+
+    /** A record without a wait chain or counters (a run that ended during boot, tests). */
+    public RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
+                     long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
+                     long swapPagesMoved) {
+        this(seed, exitStatus, outcome, oomKills, dataLossPages, freeLow, freeLowTimeNs, timeNs, headline, scheduleDigest,
+                faults, swapPagesMoved, null, java.util.Map.of());
+    }
+
     /** How a run ended, as the {@code result:} line says. */
     public enum Outcome {
         /** INVARIANT: a {@code debug.check_interval} check found the kernel's structures inconsistent. */
