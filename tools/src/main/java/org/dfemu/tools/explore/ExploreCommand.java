@@ -63,7 +63,7 @@ public final class ExploreCommand implements Callable<Integer> {
     List<String> settings = new ArrayList<>();
 
     @Option(names = "--jobs", paramLabel = "J", description = "Runs at a time (default: the host's processors).")
-    Integer jobs;
+    String jobs;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the table, coverage and failures as JSON.")
     Path jsonFile;
@@ -80,7 +80,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     @Option(names = "--shrink-boots", paramLabel = "N",
             description = "Boots the shrinking of one failure may take (default: " + ExploreCommand.SHRINK_BOOTS + "; 0: do not shrink).")
-    Integer shrinkBoots;
+    String shrinkBoots;
 
     @Option(names = "--no-progress", description = "No progress bar (there is none anyway when stderr is not a terminal).")
     boolean noProgress;
@@ -139,11 +139,12 @@ public final class ExploreCommand implements Callable<Integer> {
         SeedSet seedSet = SeedSet.parse(seeds);
         List<Variant.Axis> axes = Variant.parseAxes(settings);
         List<Variant> variants = Variant.product(axes);
-        int j = RunPool.jobs(jobs);
+        int j = RunPool.jobs(number("--jobs", jobs));
         RunPool.Shard sh = RunPool.shard(shard);
         String timeText = time == null ? DEFAULT_TIME : time;
         long runNs = (long) (1e9 * RunPool.timeSeconds(timeText));
-        int budget = shrinkBoots == null ? SHRINK_BOOTS : shrinkBoots;
+        Integer sb = number("--shrink-boots", shrinkBoots);
+        int budget = sb == null ? SHRINK_BOOTS : sb;
         if (budget < 0 || budget > 100_000) throw new IllegalArgumentException("--shrink-boots " + budget + " is not in 0..100000");
         if (emitDir != null) {
             if (Files.exists(emitDir) && !Files.isDirectory(emitDir)) throw new IllegalArgumentException("--emit-spec " + emitDir + ": not a directory");
@@ -282,6 +283,16 @@ public final class ExploreCommand implements Callable<Integer> {
             return report.anyFailed() ? 1 : 0;
         } finally {
             deleteTree(scratch);
+        }
+    }
+
+    /** An integer option's value (null if not given); IllegalArgumentException with one line if it is not a number. */
+    private static Integer number(String option, String text) {
+        if (text == null) return null;
+        try {
+            return Integer.valueOf(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " " + text + " is not a whole number");
         }
     }
 

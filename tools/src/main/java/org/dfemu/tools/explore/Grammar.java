@@ -325,11 +325,14 @@ final class Grammar {
             int before = g.out.size();
             int n = 1 + g.rnd.nextInt(3);
             for (int i = 0; i < n; i++) g.statement();
-            // A loop body must act: with every applicable kind off, it sleeps.
-            if (g.out.size() == before) g.out.add(new Instruction.Sleep(1_000_000));
             g.depth--;
             g.inLoop = wasInLoop;
-            g.out.add(new Instruction.EndLoop());
+            // A loop body must act: when no enabled kind applied, the loop is not written at all.
+            if (g.out.size() == before) {
+                g.out.removeLast();
+            } else {
+                g.out.add(new Instruction.EndLoop());
+            }
         }
 
         static void fork(Gen g) {

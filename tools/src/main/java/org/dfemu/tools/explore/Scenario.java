@@ -143,6 +143,27 @@ record Scenario(long seed, long physmem, int ncpu, long swapBytes, Map<String, S
         return new Scenario(seed, ram, cpus, swapBytes, f, d, programs, off);
     }
 
+    /**
+     * The scenario a parsed spec describes, booted with {@code seed}: its hw.physmem, hw.ncpu
+     * and swap partition, the settings named in {@code fixedNames} as fixed, the others as drawn.
+     */
+    static Scenario fromSpec(long seed, ImageSpec spec, java.util.Set<String> fixedNames) {
+        Map<String, String> fixed = new LinkedHashMap<>();
+        Map<String, String> drawn = new LinkedHashMap<>();
+        long ram = PhysmemSize.parse(org.dfemu.tools.image.BootSettings.require("hw.physmem").defaultValue());
+        int cpus = Integer.parseInt(org.dfemu.tools.image.BootSettings.require("hw.ncpu").defaultValue());
+        for (Map.Entry<String, String> e : spec.settings().entrySet()) {
+            switch (e.getKey()) {
+                case "hw.physmem" -> ram = PhysmemSize.parse(e.getValue());
+                case "hw.ncpu" -> cpus = Integer.parseInt(e.getValue());
+                default -> (fixedNames.contains(e.getKey()) ? fixed : drawn).put(e.getKey(), e.getValue());
+            }
+            if (fixedNames.contains(e.getKey()) && e.getKey().startsWith("hw.")) fixed.put(e.getKey(), e.getValue());
+        }
+        long swap = spec.partitionBytes().getOrDefault(org.dfemu.tools.image.PartitionType.SWAP, 0L);
+        return new Scenario(seed, ram, cpus, swap, fixed, drawn, spec.programs(), List.of());
+    }
+
     /** The programs' names, for messages. */
     List<String> programNames() {
         List<String> n = new ArrayList<>();

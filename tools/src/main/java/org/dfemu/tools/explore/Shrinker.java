@@ -21,7 +21,8 @@ import org.dfemu.tools.sweep.RunPool;
  * is a valid program (the rest are skipped unbooted) that is {@link Scenario#smaller smaller} in
  * the scenario's measure; it boots with the same seed and {@code --time}. The first candidate, in
  * that fixed order, that fails the same way becomes the new scenario and the candidates are drawn
- * again from it, until none does or the budget of boots is spent.
+ * again from it (going on at the same place in the list, then in further passes from the start),
+ * until a whole pass finds none or the budget of boots is spent.
  *
  * <p>Deterministic whatever the parallelism: candidates boot {@code jobs} at a time, but the one
  * kept is always the first in order that fails the same way, and a batch is only started after
@@ -51,6 +52,8 @@ final class Shrinker {
         int boots = 0;
         boolean progress = true;
         while (progress && boots < budget) {
+            // One pass over the candidates; after a success the pass goes on at the same place in
+            // the new scenario's list, and another pass follows while any pass made progress.
             progress = false;
             List<Scenario> candidates = candidates(current);
             int i = 0;
@@ -69,9 +72,11 @@ final class Shrinker {
                     current = batch.get(hit);
                     currentRecord = records.get(hit);
                     progress = true;
-                    break;
+                    candidates = candidates(current);
+                    i += hit;
+                } else {
+                    i += n;
                 }
-                i += n;
             }
         }
         return new Result(current, currentRecord, boots);
