@@ -254,11 +254,13 @@ public final class ExploreCommand implements Callable<Integer> {
                 RunRecord r = records.get(i);
                 Shrinker.Result shrunk = shrinker.shrink(s, r);
                 String name = specName(job, variants.size()) + "-shrunk";
+                String shrunkSpec = "# shrunk by dfemu explore in " + shrunk.boots() + " boot(s); it fails as: "
+                        + ScenarioRun.Signature.of(shrunk.record()) + "\n" + shrunk.scenario().spec();
                 if (emitDir != null) {
-                    Files.writeString(emitDir.resolve(name + ".spec"), shrunk.scenario().spec(), StandardCharsets.UTF_8);
+                    Files.writeString(emitDir.resolve(name + ".spec"), shrunkSpec, StandardCharsets.UTF_8);
                 }
                 failures.add(new ExploreReport.Failure(variants.get(job.variant()).label(), ScenarioRun.Signature.of(r).toString(),
-                        job.seed(), seedsOf.get(e.getKey()), r.headline(), s.spec(), s.measure(), shrunk.scenario().spec(),
+                        job.seed(), seedsOf.get(e.getKey()), r.headline(), s.spec(), s.measure(), shrunkSpec,
                         shrunk.scenario().measure(), shrunk.record().headline(), shrunk.boots(),
                         "dfemu mkimage " + name + ".spec -o " + name + ".img",
                         reproduceBoot(name, job.seed(), timeText)));

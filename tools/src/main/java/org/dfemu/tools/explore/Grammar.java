@@ -34,7 +34,13 @@ import org.dfemu.tools.image.BootSettings;
  * doubled.
  *
  * <p>Each instruction kind is one entry of {@link #KINDS}: its name (also its swarm feature), a
- * weight, when it may be emitted and how. A new instruction is one more entry there.
+ * weight, when it may be emitted and how. A new instruction is one more entry there, with its
+ * emitter beside the others in {@link Gen}: one that changes what a register holds (mprotect, a
+ * range unmap) updates {@link Gen#regs}; a block (thread ... endthread) follows {@link Gen#fork};
+ * a region kind (map ... shared) is a choice inside {@link Gen#map}. A program-level attribute
+ * (program ... expect exit|segv|killed) is drawn where {@link #generate} builds each
+ * {@link Program}. The shrinker needs a line only for a new block ({@link Shrinker#ends}) or new
+ * operands worth halving ({@link Shrinker}'s {@code smaller}).
  */
 final class Grammar {
     private Grammar() {}

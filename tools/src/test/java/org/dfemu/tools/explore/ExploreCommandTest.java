@@ -213,6 +213,31 @@ class ExploreCommandTest {
     }
 
     @Test
+    void eachDistinctFailureIsShrunkAndItsEmittedSpecFailsTheSameWay() throws Exception {
+        Path specs = dir.resolve("failing");
+        Path json = dir.resolve("failing.json");
+        DfemuRun r = explore("--jobs", "2", "-e", "debug.fail_zalloc.probability=100:debug.fail_zalloc.zones=PV_ENTRY",
+                "--shrink-boots", "12", "--emit-spec", specs.toString(), "--json", json.toString());
+        assertEquals(1, r.status(), r.out() + r.err());
+        ExploreReport report = ExploreReport.read(json);
+        assertFalse(report.failures().isEmpty(), r.out());
+        assertTrue(r.out().contains("distinct failures: " + report.failures().size()), r.out());
+        for (ExploreReport.Failure f : report.failures()) {
+            assertTrue(f.seeds().contains(f.seed()));
+            assertTrue(f.shrinkBoots() > 0 && f.shrinkBoots() <= 12, f.toString());
+            assertFalse(Scenario.smaller(f.measure(), f.shrunkMeasure()), f.toString());
+            assertTrue(r.out().contains("  " + f.boot() + "\n"), r.out());
+            String name = "explore-" + f.seed() + "-shrunk";
+            assertEquals(f.shrunkSpec(), Files.readString(specs.resolve(name + ".spec")));
+            Path image = dir.resolve(name + ".img");
+            ImageWriter.write(SpecParser.parse(specs.resolve(name + ".spec")), image, true);
+            RunRecord again = Boot.run(BootPlan.open(image, ImageMode.COPY_ON_WRITE, Map.of(), f.seed(), 1_000_000_000L),
+                    TraceSink.NONE, new java.io.PrintWriter(java.io.Writer.nullWriter()));
+            assertEquals(f.signature(), ScenarioRun.Signature.of(again).toString(), f.shrunkSpec());
+        }
+    }
+
+    @Test
     void badInputIsOneLineAndStatus2() throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         Path notJson = Files.writeString(dir.resolve("not.json"), "{}");
