@@ -216,7 +216,8 @@ class ExploreCommandTest {
     void eachDistinctFailureIsShrunkAndItsEmittedSpecFailsTheSameWay() throws Exception {
         Path specs = dir.resolve("failing");
         Path json = dir.resolve("failing.json");
-        DfemuRun r = explore("--jobs", "2", "-e", "debug.fail_zalloc.probability=100:debug.fail_zalloc.zones=PV_ENTRY",
+        DfemuRun r = dfemu("explore", "--no-progress", "--seeds", SEEDS, "--time", TIME, "--jobs", "2",
+                "-e", "debug.fail_zalloc.probability=100:debug.fail_zalloc.zones=PV_ENTRY",
                 "--shrink-boots", "12", "--emit-spec", specs.toString(), "--json", json.toString());
         assertEquals(1, r.status(), r.out() + r.err());
         ExploreReport report = ExploreReport.read(json);
