@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 org.dfemu.tools.boot.BootCommand.class,
                 org.dfemu.tools.image.MkimageCommand.class,
                 org.dfemu.tools.sweep.SweepCommand.class,
+                org.dfemu.tools.explore.ExploreCommand.class,
                 org.dfemu.tools.bench.BenchCommand.class,
                 org.dfemu.tools.trace.TraceCommand.class,
                 CommandLine.HelpCommand.class})

@@ -1,7 +1,9 @@
 package org.dfemu.tools.boot;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.BiConsumer;
 import org.dfemu.emulator.Machine;
@@ -199,6 +201,7 @@ final class KernelRun {
         long freeLowTime = sysctlOr(kernel, FREE_LOW_TIME);
         Outcome outcome;
         String headline = null;
+        String waitTop = null;
         if (checks.intervalNs() > 0) {
             out.printf(Locale.ROOT, "invariant checks: %d pass(es), every %s s of virtual time and at the end%n", checks.passes(),
                     Tunable.seconds(checks.intervalNs()));
@@ -247,21 +250,40 @@ final class KernelRun {
                 out.println(result);
                 out.println("result: " + result.outcome().name().toLowerCase(Locale.ROOT));
                 outcome = result.outcome() == RunResult.Outcome.DEADLOCK ? Outcome.DEADLOCK : Outcome.LIVELOCK;
+                waitTop = firstBlockedFrame(result.deadlock());
                 headline = result.outcome().name().toLowerCase(Locale.ROOT) + ": "
                         + headline(result.deadlock() != null ? result.deadlock().headline() : result.reason());
             }
             default -> throw new IllegalStateException("unknown outcome " + result.outcome());
         }
+        Map<String, Long> counters = new LinkedHashMap<>();
+        for (String name : VMSTAT_EVENTS) {
+            if (sysctl.exists(name)) counters.put(name.substring(name.lastIndexOf('.') + 1), sysctl.read(name));
+        }
+        kernel.swapmetaPaths().values().forEach(counters::put);
         return new RunRecord(seed, outcome.failure() ? 1 : 0, outcome, report.oomKills(), report.dataLossPages(), freeLow,
                 freeLowTime, result.timeNs(), headline, result.scheduleDigest(), sysctl.read("vm.stats.vm.v_vm_faults"),
                 sysctl.read("vm.stats.vm.v_swappgsout") + sysctl.read("vm.stats.vm.v_swappgsin"),
-                kernel.swapmetaPaths().values(), kernel.reclaimCheck().sites().stream().map(ReclaimCheck.Site::line).toList());
+                kernel.swapmetaPaths().values(), kernel.reclaimCheck().sites().stream().map(ReclaimCheck.Site::line).toList(),
+                waitTop, counters);
     }
 
     /** "unexpected fate: pid N (name) expected exit, met segv: SIGSEGV at ...". */
     private static String unexpectedFate(ProcReport.Proc p) {
         return String.format(Locale.ROOT, "unexpected fate: pid %d (%s) expected %s, met %s: %s", p.pid(), p.name(),
                 p.expect().word(), p.met().word(), p.fate());
+    }
+
+    /**
+     * The innermost kernel frame of the first blocked thread in the order DdbDeadlock lists them
+     * ("" if that thread has no frames or nothing is blocked; "" without a report).
+     */
+    private static String firstBlockedFrame(org.dfemu.emulator.sched.DeadlockReport deadlock) {
+        if (deadlock == null) return "";
+        for (org.dfemu.emulator.sched.ThreadInfo t : deadlock.threads()) {
+            if (t.asleep()) return t.frames().isEmpty() ? "" : t.frames().getFirst();
+        }
+        return "";
     }
 
     /** dfemu's low-water mark of v_free_count and its time (kernel/vm/VmMeter). */

@@ -26,22 +26,30 @@ package org.dfemu.tools.boot;
  *                       by name, in their order; empty if the run ended during boot
  * @param reclaimSites   the reclaim-context checker's sites ({@code debug.reclaim_check}), one
  *                       "pageout path may block: ..." line each, in the order found
+ * @param waitTop        for a deadlock or livelock, the innermost kernel frame of the first
+ *                       blocked thread DdbDeadlock lists ("" if it has none); null otherwise
+ * @param counters       the run's path and event counters by name, in a fixed order (the vmstat -s
+ *                       events, then the SWAPMETA path counters), so that {@code dfemu explore}
+ *                       can sum them as coverage; empty if the run ended during boot
  */
 public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
                         long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
-                        long swapPagesMoved, java.util.Map<String, Long> swapmetaPaths, java.util.List<String> reclaimSites) {
+                        long swapPagesMoved, java.util.Map<String, Long> swapmetaPaths, java.util.List<String> reclaimSites,
+                        String waitTop, java.util.Map<String, Long> counters) {
     public RunRecord {
         swapmetaPaths = swapmetaPaths == null ? java.util.Map.of()
                 : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(swapmetaPaths));
         reclaimSites = reclaimSites == null ? java.util.List.of() : java.util.List.copyOf(reclaimSites);
+        counters = counters == null ? java.util.Map.of()
+                : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(counters));
     }
 
-    /** A record without SWAPMETA path counters or reclaim sites (a run that ended during boot, tests). */
+    /** A record without path counters, reclaim sites, wait chain or counters (a run that ended during boot, tests). */
     public RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
                      long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
                      long swapPagesMoved) {
         this(seed, exitStatus, outcome, oomKills, dataLossPages, freeLow, freeLowTimeNs, timeNs, headline, scheduleDigest,
-                faults, swapPagesMoved, null, null);
+                faults, swapPagesMoved, null, null, null, null);
     }
 
     /** How a run ended, as the {@code result:} line says. */

@@ -12,12 +12,12 @@ import java.util.TreeSet;
  * @param text  the text as given (the JSON records it, so that shards can be matched)
  * @param seeds the seeds, ascending
  */
-record SeedSet(String text, long[] seeds) {
+public record SeedSet(String text, long[] seeds) {
     /** More runs than this is surely a typo (and would not fit a JSON file anyway). */
     static final long MAX_SEEDS = 10_000_000;
 
     /** Parses {@code text}; throws {@link IllegalArgumentException} with a one-line message. */
-    static SeedSet parse(String text) {
+    public static SeedSet parse(String text) {
         TreeSet<Long> set = new TreeSet<>();
         for (String part : text.split(",", -1)) {
             int dots = part.indexOf("..");

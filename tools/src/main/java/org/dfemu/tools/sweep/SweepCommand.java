@@ -3,25 +3,14 @@ package org.dfemu.tools.sweep;
 import org.dfemu.tools.boot.BootCommand;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
@@ -100,8 +89,6 @@ public final class SweepCommand implements Callable<Integer> {
     /** Lines of a failed run's console kept in the JSON. */
     static final int TAIL_LINES = 40;
 
-    private static final Pattern SHARD = Pattern.compile("([0-9]{1,9})/([0-9]{1,9})");
-
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -140,20 +127,11 @@ public final class SweepCommand implements Callable<Integer> {
         SeedSet seedSet = SeedSet.parse(seeds);
         List<Variant.Axis> axes = Variant.parseAxes(sweepSettings);
         List<Variant> variants = Variant.product(axes);
-        int j = jobs == null ? Runtime.getRuntime().availableProcessors() : jobs;
-        if (j < 1 || j > 1024) throw new IllegalArgumentException("--jobs " + j + " is not in 1..1024");
-        int shardIndex = 0;
-        int shardCount = 1;
-        if (shard != null) {
-            Matcher m = SHARD.matcher(shard);
-            if (!m.matches()) throw new IllegalArgumentException("--shard " + shard + " is not i/n (e.g. 0/4)");
-            shardIndex = Integer.parseInt(m.group(1));
-            shardCount = Integer.parseInt(m.group(2));
-            if (shardCount < 1 || shardIndex >= shardCount) {
-                throw new IllegalArgumentException("--shard " + shard + ": i must be in 0..n-1 and n at least 1");
-            }
-        }
-        long runNs = (long) (1e9 * timeSeconds());
+        int j = RunPool.jobs(jobs);
+        RunPool.Shard sh = RunPool.shard(shard);
+        int shardIndex = sh.index();
+        int shardCount = sh.count();
+        long runNs = (long) (1e9 * RunPool.timeSeconds(time));
 
         String imageText = files.isEmpty() ? "" : files.getFirst();
         Path image = files.isEmpty() ? DefaultImage.ensureBuilt() : Path.of(imageText);
@@ -176,10 +154,10 @@ public final class SweepCommand implements Callable<Integer> {
             }
         }
 
-        long cpu0 = processCpuNs();
+        long cpu0 = RunPool.processCpuNs();
         long wall0 = System.nanoTime();
         List<SweepReport.Run> runs = new ArrayList<>();
-        try (ProgressBar bar = progressBar(mine.size())) {
+        try (ProgressBar bar = RunPool.progressBar("sweep", mine.size(), noProgress)) {
             List<Callable<SweepReport.Run>> tasks = new ArrayList<>();
             for (Job job : mine) {
                 Variant v = variants.get(job.variant());
@@ -199,10 +177,10 @@ public final class SweepCommand implements Callable<Integer> {
                             r.outcome() == RunRecord.Outcome.INVARIANT ? reproduceChecked : reproduce, tail.tail());
                 });
             }
-            runs.addAll(runAll(tasks, j, mine, variants));
+            runs.addAll(RunPool.runAll(tasks, j, mine));
         }
         double wall = (System.nanoTime() - wall0) / 1e9;
-        double cpu = (processCpuNs() - cpu0) / 1e9;
+        double cpu = (RunPool.processCpuNs() - cpu0) / 1e9;
 
         SweepReport report = SweepReport.of(imageText, seedSet, time, axes, shardCount, List.of(shardIndex), runs);
         report.print(out);
@@ -214,49 +192,6 @@ public final class SweepCommand implements Callable<Integer> {
             err.flush();
         }
         return report.anyFailed() ? 1 : 0;
-    }
-
-    /** Runs the tasks {@code jobs} at a time; returns their results in task order. */
-    private static List<SweepReport.Run> runAll(List<Callable<SweepReport.Run>> tasks, int jobs, List<?> what,
-                                                List<Variant> variants) throws IOException {
-        ExecutorService pool = Executors.newFixedThreadPool(jobs, r -> {
-            Thread t = new Thread(r, "sweep");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<SweepReport.Run>> futures = new ArrayList<>();
-            for (Callable<SweepReport.Run> t : tasks) futures.add(pool.submit(t));
-            List<SweepReport.Run> results = new ArrayList<>();
-            for (int i = 0; i < futures.size(); i++) {
-                try {
-                    results.add(futures.get(i).get());
-                } catch (ExecutionException e) {
-                    Throwable c = e.getCause();
-                    if (c instanceof IOException io) throw io;
-                    if (c instanceof IllegalArgumentException iae) throw iae;
-                    throw new IllegalStateException("run " + what.get(i) + " failed: " + c, c);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted");
-                }
-            }
-            return results;
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    private double timeSeconds() {
-        if (time == null) return BootCommand.DEFAULT_RUN_SECONDS;  // dfemu boot's default --time
-        double t;
-        try {
-            t = Double.parseDouble(time);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--time " + time + " is not a number of seconds");
-        }
-        if (!(t > 0 && t <= 1e6)) throw new IllegalArgumentException("--time " + time + " is not in (0, 1000000] seconds");
-        return t;
     }
 
     /**
@@ -275,34 +210,5 @@ public final class SweepCommand implements Callable<Integer> {
     /** {@code s} as one shell word ({@link BootPlan#shellWord}). */
     static String shellWord(String s) {
         return BootPlan.shellWord(s);
-    }
-
-    private ProgressBar progressBar(int runs) {
-        if (noProgress || runs == 0 || !stderrIsTerminal()) return null;
-        return new ProgressBarBuilder().setTaskName("sweep").setInitialMax(runs).setUnit(" runs", 1)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(new PrintStream(System.err, true)))
-                .showSpeed(new java.text.DecimalFormat("0.0")).build();
-    }
-
-    /** True when file descriptor 2 is a terminal (Linux: /proc/self/fd/2 names a tty). */
-    static boolean stderrIsTerminal() {
-        Path fd2 = Path.of("/proc/self/fd/2");
-        try {
-            if (Files.exists(fd2, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                String target = Files.readSymbolicLink(fd2).toString();
-                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
-            }
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            return false;
-        }
-        java.io.Console c = System.console();
-        return c != null && c.isTerminal();
-    }
-
-    private static long processCpuNs() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getProcessCpuTime();
-        }
-        return 0;
     }
 }

@@ -32,7 +32,7 @@ import org.dfemu.tools.boot.RunRecord;
  * @param variants   per variant, in product order
  * @param runs       every run held, by variant then seed
  */
-record SweepReport(String format, String image, String seeds, long seedCount, String time, List<Variant.Axis> settings,
+public record SweepReport(String format, String image, String seeds, long seedCount, String time, List<Variant.Axis> settings,
                    int shardCount, List<Integer> shards, List<VariantSummary> variants, List<Run> runs) {
     static final String FORMAT = "dfemu-sweep 1";
 
@@ -41,26 +41,26 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
      * it, for a failure the last lines of its console, its SWAPMETA path counters
      * ({@code debug.swapmeta.*}) and its reclaim-check sites.
      */
-    record Run(String variant, long seed, int exitStatus, RunRecord.Outcome outcome, long oomKills, long dataLossPages,
+    public record Run(String variant, long seed, int exitStatus, RunRecord.Outcome outcome, long oomKills, long dataLossPages,
                long freeLow, long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
                long swapPagesMoved, String reproduce, List<String> consoleTail, Map<String, Long> swapmetaPaths,
                List<String> reclaimSites) {
-        Run {
+        public Run {
             swapmetaPaths = swapmetaPaths == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(swapmetaPaths));
             reclaimSites = reclaimSites == null ? List.of() : List.copyOf(reclaimSites);
         }
 
-        static Run of(String variant, RunRecord r, String reproduce, List<String> tail) {
+        public static Run of(String variant, RunRecord r, String reproduce, List<String> tail) {
             return new Run(variant, r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
                     r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(), reproduce,
                     r.failed() ? tail : null, r.swapmetaPaths(), r.reclaimSites());
         }
 
-        boolean failed() { return outcome.failure(); }
+        public boolean failed() { return outcome.failure(); }
     }
 
     /** A failed run as the table lists it. */
-    record Failure(long seed, RunRecord.Outcome outcome, String headline, String reproduce) {}
+    public record Failure(long seed, RunRecord.Outcome outcome, String headline, String reproduce) {}
 
     /**
      * One variant's line of the table.
@@ -77,7 +77,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
      *                      pages guaranteed, or free+cache, as the range the runs saw) and the
      *                      number of runs that found it, in the order first found
      */
-    record VariantSummary(String variant, Map<String, String> settings, int runs, int ok, int deadlocks, int panics,
+    public record VariantSummary(String variant, Map<String, String> settings, int runs, int ok, int deadlocks, int panics,
                           int dataLoss, int invariants, int unexpectedFates, long oomKills, long freeLow, Long freeLowSeed, Long freeLowTimeNs,
                           List<Failure> failures, int reclaimChecks, Map<String, Long> swapmetaPaths,
                           Map<String, Integer> reclaimSites) {}
@@ -102,7 +102,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
     }
 
     /** Builds the report: sorts {@code runs} by variant (product order) then seed, and summarizes. */
-    static SweepReport of(String image, SeedSet seeds, String time, List<Variant.Axis> axes, int shardCount,
+    public static SweepReport of(String image, SeedSet seeds, String time, List<Variant.Axis> axes, int shardCount,
                           List<Integer> shards, List<Run> runs) {
         return of(image, seeds.text(), seeds.seeds().length, time, axes, shardCount, shards, runs);
     }
@@ -175,13 +175,18 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
     }
 
     /** True if any run held failed. */
-    boolean anyFailed() {
+    public boolean anyFailed() {
         return runs.stream().anyMatch(Run::failed);
     }
 
     /** Prints the table: a heading, then per variant its counts and one line per failure. */
-    void print(PrintWriter out) {
-        out.printf(Locale.ROOT, "dfemu sweep %s: seeds %s (%d), %d variant(s)%s%n",
+    public void print(PrintWriter out) {
+        print(out, "sweep");
+    }
+
+    /** {@link #print(PrintWriter)} headed by {@code dfemu COMMAND} (explore prints the same table). */
+    public void print(PrintWriter out, String command) {
+        out.printf(Locale.ROOT, "dfemu %s %s: seeds %s (%d), %d variant(s)%s%n", command,
                 image.isEmpty() ? "(default image)" : image, seeds, seedCount, variants.size(),
                 time == null ? "" : ", --time " + time);
         long expected = expectedRuns();
@@ -233,12 +238,12 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
     }
 
     /** Writes this report as JSON to {@code file}. */
-    void write(Path file) throws IOException {
+    public void write(Path file) throws IOException {
         mapper().writeValue(file.toFile(), this);
     }
 
     /** Reads a report written by {@link #write}; throws IllegalArgumentException naming the file if it is not one. */
-    static SweepReport read(Path file) throws IOException {
+    public static SweepReport read(Path file) throws IOException {
         SweepReport r;
         try {
             r = mapper().readValue(file.toFile(), SweepReport.class);
@@ -256,7 +261,7 @@ record SweepReport(String format, String image, String seeds, long seedCount, St
      * settings and shard count, and hold no shard or run twice. Throws IllegalArgumentException
      * with a one-line message.
      */
-    static SweepReport merge(List<Path> files, List<SweepReport> parts) {
+    public static SweepReport merge(List<Path> files, List<SweepReport> parts) {
         SweepReport first = parts.getFirst();
         List<Run> runs = new ArrayList<>();
         List<Integer> shards = new ArrayList<>();

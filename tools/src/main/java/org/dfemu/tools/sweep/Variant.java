@@ -11,13 +11,13 @@ import org.dfemu.tools.image.BootSettings;
  * were first given with {@code -e}. Its label is what {@code dfemu boot -e} takes
  * ({@code name=v:name2=v2}); empty when nothing is swept.
  */
-record Variant(Map<String, String> settings) {
-    Variant {
+public record Variant(Map<String, String> settings) {
+    public Variant {
         settings = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings));
     }
 
     /** {@code name=v:name2=v2}, exactly as {@code dfemu boot -e} reads it; "" for no settings. */
-    String label() {
+    public String label() {
         StringBuilder sb = new StringBuilder();
         for (Map.Entry<String, String> e : settings.entrySet()) {
             if (!sb.isEmpty()) sb.append(':');
@@ -27,15 +27,15 @@ record Variant(Map<String, String> settings) {
     }
 
     /** This variant with {@code name=value} added at the end (or replacing its value). */
-    Variant with(String name, String value) {
+    public Variant with(String name, String value) {
         Map<String, String> m = new LinkedHashMap<>(settings);
         m.put(name, value);
         return new Variant(m);
     }
 
     /** One swept setting and its values, in the order given. */
-    record Axis(String name, List<String> values) {
-        Axis {
+    public record Axis(String name, List<String> values) {
+        public Axis {
             values = List.copyOf(values);
         }
     }
@@ -45,7 +45,7 @@ record Variant(Map<String, String> settings) {
      * ':', as boot's {@code -e}) into axes, checking every value against the boot settings
      * registry. Throws {@link IllegalArgumentException} with a one-line message.
      */
-    static List<Axis> parseAxes(List<String> arguments) {
+    public static List<Axis> parseAxes(List<String> arguments) {
         Map<String, List<String>> axes = new LinkedHashMap<>();
         for (String group : arguments) {
             for (String assignment : group.split(":")) {
@@ -73,7 +73,7 @@ record Variant(Map<String, String> settings) {
      * The cartesian product of {@code axes}, the first axis varying slowest; one empty variant
      * when there are no axes.
      */
-    static List<Variant> product(List<Axis> axes) {
+    public static List<Variant> product(List<Axis> axes) {
         List<Map<String, String>> acc = new ArrayList<>();
         acc.add(new LinkedHashMap<>());
         for (Axis axis : axes) {

@@ -99,7 +99,7 @@ class SweepCommandTest {
                 final long s = seed;
                 SweepReport.Run swept = referenceJson.runs().stream()
                         .filter(x -> x.variant().equals(v.variant()) && x.seed() == s).findFirst().orElseThrow();
-                assertEquals(r, record(swept), "the sweep's record of seed " + seed + " " + v.variant());
+                assertEquals(sweptPart(r), record(swept), "the sweep's record of seed " + seed + " " + v.variant());
             }
             assertEquals(2, v.runs());
             assertEquals(ok, v.ok(), v.toString());
@@ -138,10 +138,17 @@ class SweepCommandTest {
         assertEquals(r, SweepReport.read(json));
     }
 
+    /** {@code r} without what a sweep's JSON does not keep (the wait chain's top frame, the counters). */
+    private static RunRecord sweptPart(RunRecord r) {
+        return new RunRecord(r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
+                r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(),
+                r.swapmetaPaths(), r.reclaimSites(), null, null);
+    }
+
     private static RunRecord record(SweepReport.Run r) {
         return new RunRecord(r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
                 r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(),
-                r.swapmetaPaths(), r.reclaimSites());
+                r.swapmetaPaths(), r.reclaimSites(), null, null);
     }
 
     @Test

@@ -1,0 +1,235 @@
+package org.dfemu.tools.explore;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.tools.boot.RunRecord;
+import org.dfemu.tools.sweep.RunPool;
+
+/**
+ * Shrinks a failing scenario to a smaller one that fails the same way ({@link ScenarioRun.Signature}),
+ * by hierarchical delta debugging: first whole programs, then copies, then the instructions of
+ * each program (runs of statements, halves first, then single statements at every depth, then
+ * loop and fork blocks replaced by their bodies), then sizes and counts (halved, then made 1),
+ * then drawn settings one at a time, then RAM (halved towards 16M), CPUs and swap. Each candidate
+ * is a valid program (the rest are skipped unbooted) that is {@link Scenario#smaller smaller} in
+ * the scenario's measure; it boots with the same seed and {@code --time}. The first candidate, in
+ * that fixed order, that fails the same way becomes the new scenario and the candidates are drawn
+ * again from it (going on at the same place in the list, then in further passes from the start),
+ * until a whole pass finds none or the budget of boots is spent.
+ *
+ * <p>Deterministic whatever the parallelism: candidates boot {@code jobs} at a time, but the one
+ * kept is always the first in order that fails the same way, and a batch is only started after
+ * every candidate before it failed differently or passed.
+ */
+final class Shrinker {
+    private final long runNs;
+    private final Path scratch;
+    private final int jobs;
+    private final int budget;
+
+    /** The result: the smallest scenario found, its run, and how many boots it took. */
+    record Result(Scenario scenario, RunRecord record, int boots) {}
+
+    Shrinker(long runNs, Path scratch, int jobs, int budget) {
+        this.runNs = runNs;
+        this.scratch = scratch;
+        this.jobs = jobs;
+        this.budget = budget;
+    }
+
+    /** Shrinks {@code start}, which failed as {@code first}. */
+    Result shrink(Scenario start, RunRecord first) throws IOException {
+        ScenarioRun.Signature want = ScenarioRun.Signature.of(first);
+        Scenario current = start;
+        RunRecord currentRecord = first;
+        int boots = 0;
+        boolean progress = true;
+        while (progress && boots < budget) {
+            // One pass over the candidates; after a success the pass goes on at the same place in
+            // the new scenario's list, and another pass follows while any pass made progress.
+            progress = false;
+            List<Scenario> candidates = candidates(current);
+            int i = 0;
+            while (i < candidates.size() && boots < budget) {
+                int n = Math.min(Math.min(jobs, candidates.size() - i), budget - boots);
+                List<Scenario> batch = candidates.subList(i, i + n);
+                List<Callable<RunRecord>> tasks = new ArrayList<>();
+                for (Scenario c : batch) tasks.add(() -> ScenarioRun.run(c, runNs, scratch, ScenarioRun.nullWriter()));
+                List<RunRecord> records = RunPool.runAll(tasks, n, batch.stream().map(c -> "shrink candidate of seed " + c.seed()).toList());
+                boots += n;
+                int hit = -1;
+                for (int k = 0; k < n && hit < 0; k++) {
+                    if (records.get(k).failed() && ScenarioRun.Signature.of(records.get(k)).equals(want)) hit = k;
+                }
+                if (hit >= 0) {
+                    current = batch.get(hit);
+                    currentRecord = records.get(hit);
+                    progress = true;
+                    candidates = candidates(current);
+                    i += hit;
+                } else {
+                    i += n;
+                }
+            }
+        }
+        return new Result(current, currentRecord, boots);
+    }
+
+    /** The candidates of {@code s}, in the order they are tried; each valid and smaller. */
+    static List<Scenario> candidates(Scenario s) {
+        List<Scenario> out = new ArrayList<>();
+        List<Long> m = s.measure();
+        List<Program> ps = s.programs();
+        // Whole programs.
+        for (int p = ps.size() - 1; p >= 0 && ps.size() > 1; p--) {
+            List<Program> l = new ArrayList<>(ps);
+            l.remove(p);
+            add(out, s.withPrograms(l), m);
+        }
+        // Copies: down to 1, then one fewer.
+        for (int p = 0; p < ps.size(); p++) {
+            Program prog = ps.get(p);
+            if (prog.copies() > 1) {
+                add(out, replace(s, p, prog.code(), 1), m);
+                if (prog.copies() > 2) add(out, replace(s, p, prog.code(), prog.copies() - 1), m);
+            }
+        }
+        // Instructions: runs of top-level statements (halves, quarters, ...), then single statements, then unwrapped blocks.
+        for (int p = 0; p < ps.size(); p++) {
+            List<Instruction> code = ps.get(p).code();
+            int copies = ps.get(p).copies();
+            int[] end = ends(code);
+            List<Integer> top = new ArrayList<>();
+            for (int i = 0; i < code.size(); i = end[i] + 1) top.add(i);
+            for (int chunk = top.size() / 2; chunk >= 2; chunk /= 2) {
+                for (int from = top.size() - chunk; from >= 0; from -= chunk) {
+                    int a = top.get(from);
+                    int b = from + chunk < top.size() ? top.get(from + chunk) : code.size();
+                    add(out, replace(s, p, cut(code, a, b), copies), m);
+                }
+            }
+            for (int i = code.size() - 1; i >= 0; i--) {
+                if (isCloser(code.get(i))) continue;
+                add(out, replace(s, p, cut(code, i, end[i] + 1), copies), m);
+            }
+            for (int i = 0; i < code.size(); i++) {
+                if (code.get(i) instanceof Instruction.Loop || code.get(i) instanceof Instruction.Fork) {
+                    List<Instruction> l = new ArrayList<>(code);
+                    l.remove(end[i]);
+                    l.remove(i);
+                    add(out, replace(s, p, l, copies), m);
+                }
+            }
+        }
+        // Sizes and counts: halved, then 1.
+        for (int p = 0; p < ps.size(); p++) {
+            List<Instruction> code = ps.get(p).code();
+            for (int i = 0; i < code.size(); i++) {
+                for (Instruction smaller : smaller(code.get(i))) {
+                    List<Instruction> l = new ArrayList<>(code);
+                    l.set(i, smaller);
+                    add(out, replace(s, p, l, ps.get(p).copies()), m);
+                }
+            }
+        }
+        // Drawn settings, one at a time.
+        for (String name : s.drawn().keySet()) {
+            Map<String, String> d = new LinkedHashMap<>(s.drawn());
+            d.remove(name);
+            add(out, s.withDrawn(d), m);
+        }
+        // The machine: RAM halved towards 16M, one CPU, fewer CPUs, swap halved.
+        long min = 16L << 20;
+        if (!s.fixedMachine("hw.physmem") && s.physmem() > min) {
+            add(out, s.withMachine(min, s.ncpu(), s.swapBytes()), m);
+            long half = Math.max(min, s.physmem() / 2 / (1 << 20) * (1 << 20));
+            add(out, s.withMachine(half, s.ncpu(), s.swapBytes()), m);
+        }
+        if (!s.fixedMachine("hw.ncpu") && s.ncpu() > 1) {
+            add(out, s.withMachine(s.physmem(), 1, s.swapBytes()), m);
+            add(out, s.withMachine(s.physmem(), s.ncpu() - 1, s.swapBytes()), m);
+        }
+        if (s.swapBytes() > 0) {
+            add(out, s.withMachine(s.physmem(), s.ncpu(), 0), m);
+            add(out, s.withMachine(s.physmem(), s.ncpu(), s.swapBytes() / 2 / 4096 * 4096), m);
+        }
+        return out;
+    }
+
+    /** Adds {@code c} if it is not null, is smaller than {@code m} and not already there. */
+    private static void add(List<Scenario> out, Scenario c, List<Long> m) {
+        if (c == null || !Scenario.smaller(c.measure(), m)) return;
+        for (Scenario o : out) if (o.equals(c)) return;
+        out.add(c);
+    }
+
+    /** {@code s} with program {@code p}'s code and copies replaced; null if that is not a valid program. */
+    private static Scenario replace(Scenario s, int p, List<Instruction> code, int copies) {
+        Program old = s.programs().get(p);
+        Program next;
+        try {
+            next = new Program(old.name(), copies, code);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        List<Program> l = new ArrayList<>(s.programs());
+        l.set(p, next);
+        return s.withPrograms(l);
+    }
+
+    private static List<Instruction> cut(List<Instruction> code, int from, int to) {
+        List<Instruction> l = new ArrayList<>(code.subList(0, from));
+        l.addAll(code.subList(to, code.size()));
+        return l;
+    }
+
+    private static boolean isCloser(Instruction i) {
+        return i instanceof Instruction.EndLoop || i instanceof Instruction.EndFork;
+    }
+
+    /** For each index, the last index of the statement starting there (its block's closer, or itself). */
+    static int[] ends(List<Instruction> code) {
+        int[] end = new int[code.size()];
+        int[] stack = new int[code.size() + 1];
+        int sp = 0;
+        for (int i = 0; i < code.size(); i++) {
+            Instruction in = code.get(i);
+            end[i] = i;
+            if (in instanceof Instruction.Loop || in instanceof Instruction.Fork) {
+                stack[sp++] = i;
+            } else if (isCloser(in) && sp > 0) {
+                end[stack[--sp]] = i;
+            }
+        }
+        return end;
+    }
+
+    /** Smaller forms of one instruction's operands: halved, then 1. */
+    private static List<Instruction> smaller(Instruction in) {
+        List<Instruction> l = new ArrayList<>();
+        switch (in) {
+            case Instruction.Mmap mm when mm.pages() > 1 -> {
+                l.add(new Instruction.Mmap(mm.reg(), mm.pages() / 2, mm.prot()));
+                if (mm.pages() > 2) l.add(new Instruction.Mmap(mm.reg(), 1, mm.prot()));
+            }
+            case Instruction.Touch t when t.order() != Instruction.Order.SEQ && t.n() > 1 -> {
+                l.add(new Instruction.Touch(t.reg(), t.order(), t.n() / 2, t.access()));
+                if (t.n() > 2) l.add(new Instruction.Touch(t.reg(), t.order(), 1, t.access()));
+            }
+            case Instruction.Loop lp when lp.count() > 1 -> {
+                l.add(new Instruction.Loop(1));
+                if (lp.count() > 2) l.add(new Instruction.Loop(lp.count() - 1));
+            }
+            case Instruction.Sleep sl when sl.ns() > 1000 -> l.add(new Instruction.Sleep(sl.ns() / 2 / 1000 * 1000));
+            default -> { }
+        }
+        return l;
+    }
+}
