@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 org.dfemu.tools.sweep.SweepCommand.class,
                 org.dfemu.tools.bench.BenchCommand.class,
                 org.dfemu.tools.trace.TraceCommand.class,
+                org.dfemu.tools.inspect.InspectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dfemu implements Runnable {
     @CommandLine.Spec
@@ -31,6 +32,8 @@ public final class Dfemu implements Runnable {
     /** Runs the command and returns its exit status (0 ok, 1 panic or deadlock, 2 bad usage or input). */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Dfemu());
+        // inspect CORE vmstat -z: everything after the core file is the command, options included.
+        cl.getSubcommands().get("inspect").setStopAtPositional(true);
         return cl.execute(args);
     }
 }
