@@ -32,8 +32,6 @@ public final class Dfemu implements Runnable {
     /** Runs the command and returns its exit status (0 ok, 1 panic or deadlock, 2 bad usage or input). */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Dfemu());
-        // inspect CORE vmstat -z: everything after the core file is the command, options included.
-        cl.getSubcommands().get("inspect").setStopAtPositional(true);
         return cl.execute(args);
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Spec;
  * names (JLine).
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = org.dfemu.tools.Version.class,
-        exitCodeOnInvalidInput = 2,
+        exitCodeOnInvalidInput = 2, modelTransformer = InspectCommand.StopAtCommand.class,
         description = {"Read a core file written by `dfemu boot --core` or `dfemu sweep --cores`, in the manner of ddb.",
                 "With a COMMAND, run it and exit; without, open a prompt (`help` lists the commands, `quit` or EOF leaves).",
                 "Exit status: 0 ok, 2 bad usage, a bad command, or a missing, truncated or corrupt core."})
@@ -42,6 +43,15 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "COMMAND", description = "One command, e.g. `trace 5` or `show zone SWAPMETA`.")
     List<String> command = new ArrayList<>();
+
+    /** {@code inspect CORE vmstat -z}: everything after the core file is the command, options included. */
+    public static final class StopAtCommand implements picocli.CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            spec.parser().stopAtPositional(true);
+            return spec;
+        }
+    }
 
     @Override
     public Integer call() {
@@ -77,7 +87,9 @@ public final class InspectCommand implements Callable<Integer> {
 
     /** The interactive prompt on {@code in} and {@code out} (tests: piped streams, a dumb terminal). */
     public static int prompt(Inspector in, InputStream input, OutputStream output, DeadKernel dead) throws IOException {
-        try (Terminal terminal = TerminalBuilder.builder().system(false).streams(input, output).dumb(true).type("dumb").build()) {
+        // A dumb terminal on the streams themselves (TerminalBuilder would open a pty and pump
+        // the streams through it on threads of its own).
+        try (Terminal terminal = new org.jline.terminal.impl.DumbTerminal("dumb", "dumb", input, output, StandardCharsets.UTF_8)) {
             return prompt(in, terminal, dead);
         }
     }
