@@ -212,6 +212,11 @@ public final class CoreFile {
                 writeAll(ch, tail.toByteArray());
                 ch.force(true);
             }
+            try {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // No POSIX modes here: the temporary file's are kept.
+            }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
