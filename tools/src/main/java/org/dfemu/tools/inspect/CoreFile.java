@@ -50,8 +50,8 @@ public final class CoreFile {
     public static final int VERSION = 1;
     static final int ENC_STORED = 0;
     static final int ENC_DEFLATE = 1;
-    /** A core larger than this is refused before it is read (a 4 GiB machine's RAM, deflated, fits). */
-    static final long MAX_FILE = 8L << 30;
+    /** A core larger than this is refused before it is read (one Java array holds the file). */
+    static final long MAX_FILE = Integer.MAX_VALUE - 64;
 
     /** One CPU: its CR3, the thread on it (0: idle) and its TLB's entries as [va, data] pairs. */
     public record CpuState(int id, long cr3, int curtid, long[] tlb) {}
@@ -79,12 +79,15 @@ public final class CoreFile {
          */
         public void loadRam(PhysicalMemory dst) throws CoreException {
             if (dst.size() != ramSize) throw new CoreException("RAM section: " + ramSize + " bytes, the machine has " + dst.size());
-            byte[] raw = ram.decode("RAM");
+            // Streamed: a large machine's RAM does not fit one array once inflated.
+            java.io.InputStream stored = new java.io.ByteArrayInputStream(ram.stored());
+            if (ram.encoding() == ENC_DEFLATE) stored = new java.util.zip.InflaterInputStream(stored);
             try {
-                DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(raw));
+                DataInputStream in = new DataInputStream(stored);
                 long size = in.readLong();
                 long pages = in.readLong();
-                if (size != ramSize || pages < 0 || pages > size / PhysicalMemory.PAGE_SIZE) {
+                if (size != ramSize || pages < 0 || pages > size / PhysicalMemory.PAGE_SIZE
+                        || ram.rawLength() != 16 + pages * (8 + PhysicalMemory.PAGE_SIZE)) {
                     throw new CoreException("RAM section: bad header (size " + size + ", " + pages + " pages)");
                 }
                 dst.fill(0, dst.size(), (byte) 0);
@@ -99,8 +102,9 @@ public final class CoreFile {
                     in.readFully(page);
                     dst.write(pfn * PhysicalMemory.PAGE_SIZE, page, 0, page.length);
                 }
+                if (in.read() != -1) throw new CoreException("RAM section: bytes after its last page");
             } catch (IOException e) {
-                throw new CoreException("RAM section: truncated (" + e.getMessage() + ")");
+                throw new CoreException("RAM section: bad or truncated data (" + e.getMessage() + ")");
             }
         }
     }
@@ -352,24 +356,21 @@ public final class CoreFile {
      * Reads and checks {@code file}: magic, version, every section's header and CRC-32, the
      * trailer; decodes every section but RAM (checked, decoded by {@link Core#loadRam}).
      *
-     * @throws CoreException naming the problem in one line (missing file, truncated, corrupt)
+     * @throws CoreException naming the problem in one line (missing file, truncated, corrupt); the
+     *         caller names the file
      */
     public static Core read(Path file) throws CoreException {
         byte[] all;
         try {
             long size = Files.size(file);
-            if (size > MAX_FILE) throw new CoreException(file + ": " + size + " bytes is larger than any core (" + MAX_FILE + ")");
+            if (size > MAX_FILE) throw new CoreException(size + " bytes is larger than any core (" + MAX_FILE + ")");
             all = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            throw new CoreException(file + ": no such core file");
+            throw new CoreException("no such core file");
         } catch (IOException e) {
-            throw new CoreException(file + ": cannot read (" + e.getMessage() + ")");
+            throw new CoreException("cannot read (" + e.getMessage() + ")");
         }
-        try {
-            return parse(all);
-        } catch (CoreException e) {
-            throw new CoreException(file + ": " + e.getMessage());
-        }
+        return parse(all);
     }
 
     static Core parse(byte[] all) throws CoreException {

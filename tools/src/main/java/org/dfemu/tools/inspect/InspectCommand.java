@@ -61,7 +61,7 @@ public final class InspectCommand implements Callable<Integer> {
         try {
             dead = DeadKernel.open(CoreFile.read(coreFile));
         } catch (CoreException e) {
-            err.println("dfemu inspect: " + e.getMessage());
+            err.println("dfemu inspect: " + coreFile + ": " + e.getMessage());
             err.flush();
             return 2;
         }

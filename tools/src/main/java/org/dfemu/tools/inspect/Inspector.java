@@ -366,7 +366,8 @@ public final class Inspector {
         }
         out.add("  swblocks: " + StructVmObject.swblock_count(km, o));
         Tree.Rb swb = kernel.swapPager().swblockTree();
-        for (long b = swb.rbMin(o + StructVmObject.swblock_root$OFFSET); b != 0; b = swb.rbNext(b)) {
+        long limit = StructVmObject.swblock_count(km, o) + 1;
+        for (long b = swb.rbMin(o + StructVmObject.swblock_root$OFFSET); b != 0 && limit-- > 0; b = swb.rbNext(b)) {
             StringBuilder sb = new StringBuilder();
             int used = 0;
             for (int i = 0; i < StructSwblock.SWAP_META_PAGES; i++) {
@@ -407,12 +408,15 @@ public final class Inspector {
         out.add(String.format(Locale.ROOT, "pid %d (%s): vm_map 0x%x, %d entries, size 0x%x, pmap 0x%x", pid, StructProc.p_comm(km, p), map,
                 StructVmMap.nentries(km, map), StructVmMap.size(km, map), StructVmMap.pmap(km, map)));
         Tree.Rb entries = kernel.vmMap().vmMapRbTree();
-        for (long e = entries.rbMin(StructVmMap.rb_root(map)); e != 0; e = entries.rbNext(e)) {
+        long limit = StructVmMap.nentries(km, map) + 1L;
+        for (long e = entries.rbMin(StructVmMap.rb_root(map)); e != 0 && limit-- > 0; e = entries.rbNext(e)) {
             out.add(String.format(Locale.ROOT, "  entry 0x%x: 0x%x-0x%x %s/%s eflags 0x%x wired %d object 0x%x offset 0x%x", e,
                     StructVmMapEntry.start(km, e), StructVmMapEntry.end(km, e), prot(StructVmMapEntry.protection(km, e)),
                     prot(StructVmMapEntry.max_protection(km, e)), StructVmMapEntry.eflags(km, e), StructVmMapEntry.wired_count(km, e),
                     StructVmMapEntry.object(km, e), StructVmMapEntry.offset(km, e)));
-            for (long ba = StructVmMapEntry.ba_backing_ba(km, StructVmMapEntry.ba(e)); ba != 0; ba = StructVmMapEntry.ba_backing_ba(km, ba)) {
+            int depth = 0;
+            for (long ba = StructVmMapEntry.ba_backing_ba(km, StructVmMapEntry.ba(e)); ba != 0 && depth++ < 64;
+                 ba = StructVmMapEntry.ba_backing_ba(km, ba)) {
                 out.add(String.format(Locale.ROOT, "    backed by object 0x%x offset 0x%x", StructVmMapEntry.ba_object(km, ba),
                         StructVmMapEntry.ba_offset(km, ba)));
             }

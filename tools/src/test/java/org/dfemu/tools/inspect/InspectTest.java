@@ -265,4 +265,37 @@ class InspectTest {
         assertEquals(2, noCore.status());
         assertTrue(noCore.err().contains("--core-at-end needs --core FILE"), noCore.err());
     }
+
+    @Test
+    void sweepWritesACoreOfEachFailingRun() throws Exception {
+        // SweepCommandTest's image: 1200 forked children exceed the vmspace malloc limit on 16M and kmalloc panics.
+        String spec = """
+                setting hw.physmem=16M
+                setting hw.ncpu=2
+                partition swap 16M
+                program fk copies 1
+                  loop 1200
+                    fork
+                      sleep 2s
+                    endfork
+                  endloop
+                  sleep 3s
+                  exit
+                end
+                """;
+        Path forks = dir.resolve("forks.img");
+        ImageWriter.write(SpecParser.parse("forks.spec", spec.getBytes(StandardCharsets.UTF_8)), forks, false);
+        Path cores = dir.resolve("sweep-cores");
+        DfemuRun r = dfemu("sweep", forks.toString(), "--no-progress", "--seeds", "1", "--time", "10", "--cores", cores.toString());
+        assertEquals(1, r.status(), r.out() + r.err());
+        Path c = cores.resolve("forks-default-seed1.core");
+        assertTrue(Files.isRegularFile(c), r.out());
+        try (DeadKernel d = DeadKernel.open(CoreFile.read(c))) {
+            Inspector i = new Inspector(d);
+            assertEquals("panic", d.core().meta("outcome"));
+            assertTrue(d.core().meta("headline").startsWith("vmspace: malloc limit exceeded"), d.core().meta("headline"));
+            assertTrue(i.run("ps").lines().stream().anyMatch(l -> l.contains("RUNNING") && l.endsWith("fk.1")), "the panicking thread");
+            assertTrue(i.run("vmstat -m").lines().stream().anyMatch(l -> l.trim().startsWith("vmspace")), "the type that hit its limit");
+        }
+    }
 }
