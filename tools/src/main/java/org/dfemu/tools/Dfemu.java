@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 org.dfemu.tools.explore.ExploreCommand.class,
                 org.dfemu.tools.bench.BenchCommand.class,
                 org.dfemu.tools.trace.TraceCommand.class,
+                org.dfemu.tools.inspect.InspectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dfemu implements Runnable {
     @CommandLine.Spec

@@ -278,6 +278,31 @@ public final class Disk implements AutoCloseable {
                 sectorsDiscarded, errors, hostErrors, fsyncs, discardZeroFills, queueDepth, maxQueueDepth);
     }
 
+    /**
+     * A request submitted and not yet completed.
+     *
+     * @param id           the request's id (as in the io trace events)
+     * @param op           what it does
+     * @param sector       absolute first sector on the disk
+     * @param count        sectors
+     * @param completionNs virtual time at which it completes
+     */
+    public record InFlight(long id, BlockOp op, long sector, long count, long completionNs) {}
+
+    /**
+     * (snapshot) The requests in flight, in completion order, read from the clock's pending
+     * events. Reads only. From the owner of the machine, or after the run.
+     */
+    public List<InFlight> inFlight() {
+        List<InFlight> out = new ArrayList<>();
+        for (Runnable a : clock.pendingActions()) {
+            if (a instanceof IoRequest r && r.disk() == this) {
+                out.add(new InFlight(r.id(), r.op(), r.sector(), r.count(), r.completionNs()));
+            }
+        }
+        return out;
+    }
+
     /** The last host failure that turned a request into EIO, or null; for boot logs. No requirements. */
     public IOException lastHostError() { return lastHostError; }
 
@@ -427,7 +452,7 @@ public final class Disk implements AutoCloseable {
         if (trace.enabled(EmulatorEvents.IO_SUBMIT)) {
             trace.record(now, cpu.getAsInt(), thread.getAsInt(), EmulatorEvents.IO_SUBMIT, id, op.code(), sector, count);
         }
-        clock.schedule(completion, eventName, true, new IoRequest(this, id, op, sector, count, buffers, verdict, done));
+        clock.schedule(completion, eventName, true, new IoRequest(this, id, op, sector, count, buffers, verdict, done, completion));
         return id;
     }
 

@@ -272,4 +272,28 @@ public final class Tlb {
 
     /** {@link #flushNonGlobal} and {@link #flushAll} calls, including those made on behalf of a shootdown. */
     public long flushes() { return flushes; }
+
+    /**
+     * (snapshot) Every cached entry as {@code [va, data]} pairs, 4 KiB slots first then 2 MiB
+     * slots, each in slot order: {@code va} is the page's first address, {@code data} the entry's
+     * data word (see {@link #describe}). For core files; reads only. No requirements.
+     */
+    public long[] entries() {
+        long[] out = new long[2 * (SMALL_ENTRIES + LARGE_ENTRIES)];
+        int n = 0;
+        for (long[] slots : new long[][] {small, large}) {
+            for (int i = 0; i < slots.length; i += 2) {
+                if (slots[i] == 0) continue;
+                long mask = slots == small ? Pte.PAGE_MASK : Pte.LARGE_MASK;
+                out[n++] = slots[i] & ~mask;
+                out[n++] = slots[i + 1];
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** One cached entry ({@link #entries}) as {@code "va 0x... pa 0x... (4K W D G)"}. No requirements. */
+    public static String describe(long va, long data) {
+        return String.format(java.util.Locale.ROOT, "va 0x%016x %s", va, TlbEntry.describe(data, va));
+    }
 }

@@ -1,6 +1,8 @@
 package org.dfemu.emulator.time;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The machine's virtual time, in nanoseconds since power-on, and its queue of timed events
@@ -108,6 +110,19 @@ public final class VirtualClock {
 
     /** True if any event at all is pending. */
     public boolean hasEvents() { return size > 0; }
+
+    /**
+     * (snapshot) The actions of the pending events in firing order (time, then scheduling
+     * order): for reports and core files that list work in flight. Reads only; the caller must
+     * not run them. From the owner of the machine, or after the run.
+     */
+    public List<Runnable> pendingActions() {
+        Event[] copy = Arrays.copyOf(heap, size);
+        Arrays.sort(copy);
+        List<Runnable> out = new ArrayList<>(size);
+        for (Event e : copy) out.add(e.action);
+        return out;
+    }
 
     /**
      * Advances time to {@code target}, firing in order every event due at or before it; each

@@ -345,6 +345,14 @@ public final class VmSwap {
      * first stripe, as kvm_getswapinfo does. Any context; reads only.
      */
     public List<String> swapinfo() {
+        return swapinfo(this::swapdevName);
+    }
+
+    /**
+     * (dfemu only) {@link #swapinfo()} naming device {@code index} {@code name.apply(index)}: for
+     * a kernel read back from a core, whose devices are not attached.
+     */
+    public List<String> swapinfo(java.util.function.IntFunction<String> name) {
         List<String> out = new ArrayList<>();
         out.add(String.format("%-20s %10s %10s %10s %8s", "Device", "1K-blocks", "Used", "Avail", "Capacity"));
         long kbPerPage = Param.PAGE_SIZE / 1024;
@@ -357,7 +365,7 @@ public final class VmSwap {
             }
             long size = (swNblks(index) - SWB_DMMAX) * kbPerPage;
             long used = swNused(index) * kbPerPage;
-            out.add(line(devices[index].name(), size, used));
+            out.add(line(name.apply(index), size, used));
             totSize += size;
             totUsed += used;
             n++;
@@ -366,6 +374,12 @@ public final class VmSwap {
             out.add(line("Total", totSize, totUsed));
         }
         return out;
+    }
+
+    /** (dfemu only) The name of swap device {@code index}, or null if none is attached there. */
+    public String swapdevName(int index) {
+        BlockDevice dev = devices[index];
+        return dev == null ? null : dev.name();
     }
 
     private static String line(String name, long size, long used) {

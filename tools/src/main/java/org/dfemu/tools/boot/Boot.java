@@ -16,6 +16,8 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.harness.report.DdbDeadlock;
 import org.dfemu.tools.image.MachineSettings;
+import org.dfemu.tools.inspect.CoreNotes;
+import org.dfemu.tools.inspect.CoreWriter;
 import org.dfemu.tools.image.Partition;
 import org.dfemu.tools.image.PartitionType;
 
@@ -46,6 +48,21 @@ public final class Boot {
      */
     static RunRecord run(BootPlan plan, TraceSink trace, PrintWriter out,
                          BiConsumer<Machine, Kernel> beforeRun) throws IOException {
+        return run(plan, trace, out, beforeRun, null);
+    }
+
+    /**
+     * {@link #run(BootPlan, TraceSink, PrintWriter)}, writing a core file as {@code core} asks
+     * (null: none) once the run has stopped, and naming it and the first inspect commands worth
+     * typing after the {@code result:} line. The core is read from the stopped machine, so the
+     * run is the same with or without it.
+     */
+    public static RunRecord run(BootPlan plan, TraceSink trace, PrintWriter out, CoreWriter.Request core) throws IOException {
+        return run(plan, trace, out, (machine, kernel) -> { }, core);
+    }
+
+    static RunRecord run(BootPlan plan, TraceSink trace, PrintWriter out,
+                         BiConsumer<Machine, Kernel> beforeRun, CoreWriter.Request core) throws IOException {
         MachineSettings s = plan.settings();
         long seed = plan.seed();
         // The loader's environment: the machine and the kernel each fetch their own tunables.
@@ -77,8 +94,15 @@ public final class Boot {
             var workload = plan.label().workload();
             out.printf("workload: %d program(s), %d process(es) at boot%n", workload.programs().size(), workload.processesAtBoot());
             KernelConfig kc = KernelConfig.forMachine(config, env);
+            Kernel[] booted = {null};
             RunRecord record = KernelRun.run(machine, kc, swapdev, workload, seed, plan.runNs(), plan.reportEveryNs(),
-                    plan.verbose(), plan.reproduce(), beforeRun, out);
+                    plan.verbose(), plan.reproduce(), (m, k) -> {
+                        booted[0] = k;
+                        beforeRun.accept(m, k);
+                    }, out);
+            if (core != null && (record.failed() || core.atEnd())) {
+                CoreNotes.write(core.file(), machine, booted[0], plan, env, record, out);
+            }
             out.flush();
             return record;
         }

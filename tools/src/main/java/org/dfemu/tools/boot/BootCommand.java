@@ -20,6 +20,7 @@ import org.dfemu.tools.boot.BootPlan.BadInput;
 import org.dfemu.tools.image.BootSettings;
 import org.dfemu.tools.image.MachineSettings;
 import org.dfemu.tools.image.SpecException;
+import org.dfemu.tools.inspect.CoreWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -85,6 +86,13 @@ public final class BootCommand implements Callable<Integer> {
                     + "sched, and the machine's io, tlb, mmu), event names (e.g. vm_page_alloc) or all (default: ${DEFAULT-VALUE}).")
     String traceEvents;
 
+    @Option(names = "--core", paramLabel = "FILE",
+            description = "Write a core file of the machine to FILE if the run fails (deadlock, livelock, panic, data loss, invariant); read it with `dfemu inspect FILE`.")
+    Path coreFile;
+
+    @Option(names = "--core-at-end", description = "With --core: write the core at the end of the run whatever its outcome.")
+    boolean coreAtEnd;
+
     @Option(names = "--settings", description = "List every boot setting with its default and range, and exit.")
     boolean listSettings;
 
@@ -115,6 +123,7 @@ public final class BootCommand implements Callable<Integer> {
             if (traceFile == null && spec.commandLine().getParseResult().hasMatchedOption("--trace-events")) {
                 throw new BadInput("--trace-events needs --trace FILE");
             }
+            if (coreAtEnd && coreFile == null) throw new BadInput("--core-at-end needs --core FILE");
             BootPlan plan = plan();
             RunRecord record = boot(plan, out, mask);
             // After the console is flushed, on stderr: the figure varies from run to run.
@@ -149,15 +158,16 @@ public final class BootCommand implements Callable<Integer> {
     }
 
     private RunRecord boot(BootPlan plan, PrintWriter out, BitSet mask) throws IOException {
+        CoreWriter.Request core = coreFile == null ? null : new CoreWriter.Request(coreFile, coreAtEnd);
         if (traceFile != null) {
             // The machine's events (scheduler, I/O, TLB shootdowns, MMU faults) and the kernel's.
             try (TraceWriter trace = TraceWriter.open(traceFile, List.of(KernelEvents.names()), mask)) {
-                RunRecord record = Boot.run(plan, trace, out);
+                RunRecord record = Boot.run(plan, trace, out, core);
                 out.printf("trace: %d records in %s%n", trace.recordCount(), traceFile);
                 out.flush();
                 return record;
             }
         }
-        return Boot.run(plan, TraceSink.NONE, out);
+        return Boot.run(plan, TraceSink.NONE, out, core);
     }
 }

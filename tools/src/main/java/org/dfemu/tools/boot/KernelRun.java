@@ -31,8 +31,27 @@ import org.dfemu.tools.boot.RunRecord.Outcome;
  * exit status is 0 for a clean run, 1 for a kernel panic, deadlock, livelock, data loss, invariant
  * violation or a process meeting another fate than its program expects (debug.check_interval: {@link PeriodicCheck}, armed by the boot).
  */
-final class KernelRun {
+public final class KernelRun {
     private KernelRun() {}
+
+    /**
+     * The shutdown's {@code vmstat} (page counts) and {@code vmstat -s} (event counters) blocks,
+     * headings included, read from {@code kernel}'s sysctls; {@code dfemu inspect}'s
+     * {@code vmstat} prints the same lines from a core.
+     */
+    public static List<String> vmstat(Kernel kernel) {
+        Sysctl sysctl = kernel.sysctl();
+        List<String> out = new java.util.ArrayList<>();
+        out.add("--- vmstat (pages) ---");
+        for (String name : VMSTAT) {
+            if (sysctl.exists(name)) out.add(String.format(Locale.ROOT, "%-34s %10d", name.substring(name.lastIndexOf('.') + 1), sysctl.read(name)));
+        }
+        out.add("--- vmstat -s (events) ---");
+        for (String name : VMSTAT_EVENTS) {
+            if (sysctl.exists(name)) out.add(String.format(Locale.ROOT, "%-34s %10d", name.substring(name.lastIndexOf('.') + 1), sysctl.read(name)));
+        }
+        return out;
+    }
 
     /** The thresholds and counters {@code -v} prints after boot, by their sysctl names. */
     private static final List<String> VERBOSE_SYSCTLS = List.of(
@@ -158,14 +177,7 @@ final class KernelRun {
             for (String line : runMessages) out.println(line);
         }
         out.println();
-        out.println("--- vmstat (pages) ---");
-        for (String name : VMSTAT) {
-            if (sysctl.exists(name)) out.printf(Locale.ROOT, "%-34s %10d%n", name.substring(name.lastIndexOf('.') + 1), sysctl.read(name));
-        }
-        out.println("--- vmstat -s (events) ---");
-        for (String name : VMSTAT_EVENTS) {
-            if (sysctl.exists(name)) out.printf(Locale.ROOT, "%-34s %10d%n", name.substring(name.lastIndexOf('.') + 1), sysctl.read(name));
-        }
+        for (String line : vmstat(kernel)) out.println(line);
         out.println("--- vmstat -z ---");
         for (String line : kernel.vmZone().sysctlVmZone()) out.println(line);
         out.println("--- vmstat -m ---");

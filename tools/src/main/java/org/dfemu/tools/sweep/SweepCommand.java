@@ -15,6 +15,7 @@ import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.disk.ImageMode;
 import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.tools.boot.Boot;
+import org.dfemu.tools.inspect.CoreWriter;
 import org.dfemu.tools.boot.BootPlan;
 import org.dfemu.tools.boot.DefaultImage;
 import org.dfemu.tools.boot.RunRecord;
@@ -67,6 +68,10 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--time", paramLabel = "SECONDS",
             description = "Virtual seconds each run may last after boot, as for dfemu boot (default: boot's).")
     String time;
+
+    @Option(names = "--cores", paramLabel = "DIR",
+            description = "Write a core file of every failing run to DIR, named IMAGE-VARIANT-seedN.core (read with dfemu inspect).")
+    Path coresDir;
 
     @Option(names = "--no-progress", description = "No progress bar (there is none anyway when stderr is not a terminal).")
     boolean noProgress;
@@ -169,9 +174,11 @@ public final class SweepCommand implements Callable<Integer> {
                 String reproduceChecked = sweepChecks
                         ? reproduce(imageText, job.seed(), v.with(CHECK_SETTING, CHECK_INTERVAL), time)
                         : reproduce;
+                CoreWriter.Request core = coresDir == null ? null
+                        : new CoreWriter.Request(coresDir.resolve(coreName(image, v, job.seed())), false);
                 tasks.add(() -> {
                     TailWriter tail = new TailWriter(TAIL_LINES);
-                    RunRecord r = Boot.run(plan, TraceSink.NONE, new PrintWriter(tail));
+                    RunRecord r = Boot.run(plan, TraceSink.NONE, new PrintWriter(tail), core);
                     if (bar != null) bar.step();
                     return SweepReport.Run.of(v.label(), r,
                             r.outcome() == RunRecord.Outcome.INVARIANT ? reproduceChecked : reproduce, tail.tail());
@@ -192,6 +199,17 @@ public final class SweepCommand implements Callable<Integer> {
             err.flush();
         }
         return report.anyFailed() ? 1 : 0;
+    }
+
+    /**
+     * The core file name of one run: the image's name without its extension, the variant's
+     * settings (characters other than letters, digits, '.', '_' and '=' made '_'; "default" for
+     * none) and the seed: {@code swapmeta-pressure-vm.swapmeta_alloc=kmalloc_obj-seed1.core}.
+     */
+    static String coreName(Path image, Variant v, long seed) {
+        String stem = image.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        String label = v.label().isEmpty() ? "default" : v.label().replaceAll("[^A-Za-z0-9._=]", "_");
+        return stem + "-" + label + "-seed" + seed + ".core";
     }
 
     /**
