@@ -59,7 +59,7 @@ class InvariantCheckTest {
     void checksChangeNoSchedulingDecision(String image, String swapmetaAlloc, long seed, String outcome, long timeNs,
                                           long digest, String traceSha) throws Exception {
         Path img = image.equals("default") ? defaultImage : pressureImage;
-        Map<String, String> overrides = new java.util.LinkedHashMap<>();
+        Map<String, String> overrides = new java.util.LinkedHashMap<>(RunPinTest.NO_CPU_TIME);
         if (swapmetaAlloc != null) overrides.put("vm.swapmeta_alloc", swapmetaAlloc);
         overrides.put("debug.check_interval", "0.05");
         BootPlan plan = BootPlan.open(img, ImageMode.COPY_ON_WRITE, overrides, seed, 60_000_000_000L);
