@@ -72,10 +72,10 @@ class RunPinTest {
      */
     static Stream<Arguments> pinnedCpuTime() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 0L, 0L, ""),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 0L, 0L, ""),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 0L, 0L, ""),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 0L, 0L, ""));
+                Arguments.of("default", null, 1L, "OK", 7243633978L, 1488338533140158762L, "390571f4854500f2680784e1bebb725e938becab8500a105970a03f8532e1885"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6289543128L, 5870526505044906041L, "8c4acf36c6bdd63779f2a766234aec9660688b698226ee6e069eb83719d25bd7"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003688115L, 595025718031892457L, "f534f93d838e89fce0799ef1b2d1f2976707af860433a074ddaae558cbea1e52"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6293090780L, -174584105969628059L, "22757cad89391b711d2b3e27de4875dd935ac954031f3d01a5ef04ca6c7ed28c"));
     }
 
     /** Without CPU time ({@link #NO_CPU_TIME}): image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
