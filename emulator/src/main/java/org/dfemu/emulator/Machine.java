@@ -47,6 +47,9 @@ public final class Machine implements AutoCloseable {
         this.scheduler = new LwktScheduler(clock, ram, config.ncpus(), config.hz(), seeds.nextLong(), trace, config.scheduler());
         TrapHandler forward = (cpu, va, errorCode) -> trapHandler.pageFault(cpu, va, errorCode);
         this.cpus = new Cpus(config.ncpus(), ram, config.cpu(), forward, trace, clock::now, scheduler::traceTid);
+        if (!config.cpu().cost().isNone()) {
+            scheduler.attachCpuTime(cpus, config.cpu().cost().nsPerSwitch());
+        }
     }
 
     public MachineConfig config() { return config; }

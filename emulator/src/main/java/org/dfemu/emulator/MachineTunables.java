@@ -16,10 +16,11 @@ public final class MachineTunables {
 
     /**
      * RAM, CPUs and clock (MachineConfig), the disk (LatencyModel), the scheduler's watchdog, the
-     * CPUs' TLB check (CpuSettings).
+     * CPUs' TLB check (CpuSettings) and cost model (CpuCost).
      */
     public static final List<org.dfemu.emulator.api.Tunable> ALL = concat(
-            MachineConfig.TUNABLES, LatencyModel.TUNABLES, SchedulerSettings.TUNABLES, CpuSettings.TUNABLES);
+            MachineConfig.TUNABLES, LatencyModel.TUNABLES, SchedulerSettings.TUNABLES, CpuSettings.TUNABLES,
+            org.dfemu.emulator.cpu.CpuCost.TUNABLES);
 
     @SafeVarargs
     private static <T> List<T> concat(List<? extends T>... lists) {

@@ -347,7 +347,8 @@ public final class Kernel {
      * or hz.
      */
     public void attachMachine(Machine machine) {
-        trace.attach(machine.trace(), machine.clock()::now, machine.scheduler()::traceCpu, machine.scheduler()::traceTid);
+        trace.attach(machine.trace(), machine.clock()::now, machine.scheduler()::cpuNow,
+                machine.scheduler()::traceCpu, machine.scheduler()::traceTid);
         lwkt.attachScheduler(machine.scheduler());
         pmap.attachCpus(machine.cpus());
         machine.setTrapHandler(new org.dfemu.kernel.machine.Trap(this));

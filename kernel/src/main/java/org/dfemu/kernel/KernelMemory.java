@@ -43,6 +43,8 @@ public final class KernelMemory {
     // Plain: only the Java thread the scheduler runs (or the boot context) uses the kernel, and
     // every hand-off orders the next thread's accesses after the last one's.
     private Cpu cpu;
+    /** While an instrument reads ({@link #instrumentBegin}): the CPU whose tables it probes; else null. */
+    private Cpu probeCpu;
 
     public KernelMemory(PhysicalMemory ram) {
         this.ram = ram;
@@ -60,6 +62,31 @@ public final class KernelMemory {
      */
     public void setCpu(Cpu cpu) {
         this.cpu = cpu;
+    }
+
+    /**
+     * Starts the reads of an instrument (a trace hook, an invariant check, a report): until
+     * {@link #instrumentEnd}, accesses do not go through the CPU, so they neither count as its
+     * work (the CPU-time model) nor read or fill its TLB, nor set A or D bits: DMAP addresses
+     * are translated arithmetically and others by a probe of the CPU's tables. So an instrument
+     * leaves the run, its timing included, as it was. Returns the token for instrumentEnd
+     * (null when nested or before pmap_bootstrap). Never blocks.
+     */
+    public Cpu instrumentBegin() {
+        Cpu c = cpu;
+        if (c != null) {
+            probeCpu = c;
+            cpu = null;
+        }
+        return c;
+    }
+
+    /** Ends what {@link #instrumentBegin} started; {@code token} is what it returned. Never blocks. */
+    public void instrumentEnd(Cpu token) {
+        if (token != null) {
+            cpu = token;
+            probeCpu = null;
+        }
     }
 
     /** The CPU the kernel's accesses go through now, or null before pmap_bootstrap. */
@@ -142,7 +169,12 @@ public final class KernelMemory {
     private long translate(long kva, boolean write) {
         Cpu c = cpu;
         try {
-            return c == null ? loaderPa(kva) : write ? c.supervisorWrite(kva) : c.supervisorRead(kva);
+            if (c == null) {
+                long pa = loaderPa(kva);
+                Cpu probe = probeCpu;
+                return pa < 0 && probe != null ? probe.probe(kva) : pa;
+            }
+            return write ? c.supervisorWrite(kva) : c.supervisorRead(kva);
         } catch (GeneralProtectionException | StaleTlbEntryException e) {
             throw cpuException(e);
         }
@@ -211,7 +243,10 @@ public final class KernelMemory {
         } while (!ram.cas32(pa, old, old & ~bits));
     }
 
-    /** {@code bzero}: zeroes {@code len} bytes from {@code kva}, page by page through the translation (writes). */
+    /**
+     * {@code bzero}: zeroes {@code len} bytes from {@code kva}, page by page through the translation
+     * (writes); the bytes count as zeroing work of the current CPU (the CPU-time model).
+     */
     public void bzero(long kva, long len) {
         long va = kva;
         long end = kva + len;
@@ -220,6 +255,29 @@ public final class KernelMemory {
             ram.fill(paWrite(va), chunk, (byte) 0);
             va += chunk;
         }
+        Cpu c = cpu;
+        if (c != null) c.countZeroed(len);
+    }
+
+    /** {@code pagezero} of the page at physical {@code pa}, counted as zeroing work of the current CPU. */
+    public void zeroPage(long pa) {
+        ram.zeroPage(pa);
+        Cpu c = cpu;
+        if (c != null) c.countZeroed(Param.PAGE_SIZE);
+    }
+
+    /** Zeroes {@code len} bytes at physical {@code pa} (part of a page), counted as {@link #zeroPage} is. */
+    public void zeroPhys(long pa, long len) {
+        ram.fill(pa, len, (byte) 0);
+        Cpu c = cpu;
+        if (c != null) c.countZeroed(len);
+    }
+
+    /** {@code pagecopy} of physical page {@code src} to {@code dst}, counted as copying work of the current CPU. */
+    public void copyPage(long src, long dst) {
+        ram.copyPage(src, dst);
+        Cpu c = cpu;
+        if (c != null) c.countCopied(Param.PAGE_SIZE);
     }
 
     /** Copies a NUL-terminated string of at most {@code max} bytes (the NUL included) to {@code kva}. */

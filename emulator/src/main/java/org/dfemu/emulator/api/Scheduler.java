@@ -67,6 +67,16 @@ public interface Scheduler {
     /** Virtual time in nanoseconds. Any context. */
     long now();
 
+    /**
+     * Virtual time as the running thread sees it: {@link #now()} plus the CPU time it has done
+     * and not yet been charged (the CPU-time model charges at scheduling points). For the length
+     * of spans (a page fault) that end before one. Any context; {@link #now()} without the model.
+     */
+    default long cpuNow() { return now(); }
+
+    /** True if counted CPU work (accesses, walks, traps, page zeroing) is charged as virtual time. */
+    default boolean countsCpuTime() { return false; }
+
     /** Clock interrupt frequency ({@code hz}). Any context. */
     int hz();
 

@@ -233,7 +233,7 @@ public record Tunable(String name, Type type, String defaultValue, long min, lon
      * the hardware, the kernel proper, devices, debugging. A new top-level node is added here.
      */
     public static final List<List<String>> NODES = List.of(
-            List.of("hw"), List.of("kern", "vm"), List.of("disk"), List.of("debug"));
+            List.of("hw", "machine"), List.of("kern", "vm"), List.of("disk"), List.of("debug"));
 
     /** The index in {@link #NODES} of {@code name}'s top-level node. */
     private static int node(String name) {

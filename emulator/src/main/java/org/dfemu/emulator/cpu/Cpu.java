@@ -57,6 +57,15 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * id, and the thread id from the machine's thread supplier (the scheduler's current thread),
  * and recorded only when the sink has the type enabled.
  *
+ * <p>CPU time ({@link CpuCost}): the CPU counts its work, never measures it: each access made
+ * through it (a user load, store or fetch, a kernel access through a {@code supervisor*Hit*}
+ * method: one per access, the miss path included), each page walk ({@link Tlb#walks}), each
+ * fault delivered (a trap entry and return) and the bytes the kernel zeroes or copies
+ * ({@link #countZeroed}, {@link #countCopied}). {@link #takeNs} turns the work not yet charged
+ * into whole virtual nanoseconds at the settings' rates, keeping the picosecond remainder; the
+ * scheduler calls it at the running thread's scheduling points. With {@link CpuCost#NONE} it is
+ * always 0; the access counter is a plain increment on every path either way.
+ *
  * <p>Thread safety: a CPU is used by the one emulated thread running on it; the scheduler's
  * hand-offs order one thread's use after another's, and a shootdown from another CPU touches
  * this CPU's TLB while no other emulated thread runs. Counters are plain fields for that reason.
@@ -89,6 +98,13 @@ public final class Cpu {
     private long shootdownsSent;
     private long shootdownsReceived;
 
+    // The cost model's counters (see the class comment) and the work already charged, in ps.
+    private final CpuCost cost;
+    private long accesses;
+    private long zeroedBytes;
+    private long copiedBytes;
+    private long chargedPs;
+
     Cpu(int id, Cpus cpus, PhysicalMemory mem, CpuSettings settings, TrapHandler trap,
         TraceSink trace, LongSupplier clock, IntSupplier threadId) {
         this.id = id;
@@ -103,6 +119,7 @@ public final class Cpu {
         this.threadId = threadId;
         this.check = settings.tlbCheck() ? Access.CHECK : 0;
         this.mode = check;
+        this.cost = settings.cost();
     }
 
     /** This CPU's number, 0 .. ncpus-1. */
@@ -165,6 +182,7 @@ public final class Cpu {
      * throws; counts a hit only with {@link Tlb#COUNT_HITS}. Caller: the thread running on this CPU.
      */
     public long supervisorReadHit(long va) {
+        accesses++;
         return tlb.hit(va, Access.READ | check);
     }
 
@@ -174,16 +192,19 @@ public final class Cpu {
      * alone does not complete the access.
      */
     public long supervisorReadHitLarge(long va) {
+        accesses++;
         return tlb.hitLarge(va, Access.READ | check);
     }
 
     /** As {@link #supervisorReadHitLarge}, for a write. */
     public long supervisorWriteHitLarge(long va) {
+        accesses++;
         return tlb.hitLarge(va, Access.WRITE | check);
     }
 
     /** As {@link #supervisorReadHit}, for a write ({@link #supervisorWrite}). */
     public long supervisorWriteHit(long va) {
+        accesses++;
         return tlb.hit(va, Access.WRITE | check);
     }
 
@@ -356,10 +377,62 @@ public final class Cpu {
                 shootdownsSent, shootdownsReceived, pageFaults);
     }
 
+    /**
+     * The physical address the tables at CR3 give {@code va} now, or -1: no TLB lookup or fill, no
+     * A or D bit, not counted as work. For instruments that must leave the run as it is (trace
+     * hooks, invariant checks, reports). Caller: any code running while this CPU is idle or its
+     * thread runs. Never blocks.
+     */
+    public long probe(long va) {
+        return Pte.isCanonical(va) ? mmu.probePa(cr3, va) : -1;
+    }
+
+    // ---- CPU time ---------------------------------------------------------------------------
+
+    /** Counts {@code bytes} the kernel zeroed on this CPU (pmap_zero_page, bzero). Never blocks. */
+    public void countZeroed(long bytes) {
+        zeroedBytes += bytes;
+    }
+
+    /** Counts {@code bytes} the kernel copied on this CPU (pmap_copy_page). Never blocks. */
+    public void countCopied(long bytes) {
+        copiedBytes += bytes;
+    }
+
+    /** Accesses counted so far (see the class comment). */
+    public long accesses() { return accesses; }
+
+    /** All work counted so far, in virtual picoseconds at the cost model's rates. */
+    private long workPs() {
+        CpuCost c = cost;
+        return accesses * c.psPerAccess()
+                + tlb.walks() * c.nsPerTlbWalk() * 1000
+                + pageFaults * c.nsPerTrap() * 1000
+                + zeroedBytes * c.nsPerPageZero() * 1000 / Pte.PAGE_SIZE
+                + copiedBytes * c.nsPerPageCopy() * 1000 / Pte.PAGE_SIZE;
+    }
+
+    /** Whole virtual nanoseconds of work counted and not yet taken by {@link #takeNs}. No requirements. */
+    public long pendingNs() {
+        return (workPs() - chargedPs) / 1000;
+    }
+
+    /**
+     * Takes the work counted since the last call as whole virtual nanoseconds (the picosecond
+     * remainder stays for the next call): what the scheduler charges to the running thread.
+     * Caller: the scheduler, at a scheduling point. Never blocks.
+     */
+    public long takeNs() {
+        long ns = pendingNs();
+        chargedPs += ns * 1000;
+        return ns;
+    }
+
     // ---- translation and fault delivery -----------------------------------------------------
 
     /** Physical address of {@code va} for {@code access} in the current mode; faults delivered and retried. */
     private long translate(long va, int access) {
+        accesses++;
         int need = access | mode;
         long pa = tlb.hit(va, need);
         return pa >= 0 ? pa : translateSlow(va, access);

@@ -75,6 +75,16 @@ public final class Mmu {
      * (an entry granting less is allowed, as on x86: the access faults and walks again). Throws
      * {@link StaleTlbEntryException} otherwise.
      */
+    /**
+     * The physical address the tables rooted at {@code cr3} give {@code va} now, or -1 if they do
+     * not map it: a probe that neither reads nor fills the TLB and sets no A or D bit, for readers
+     * outside the emulated machine's work (trace hooks, checkers). No requirements; never blocks.
+     */
+    public long probePa(long cr3, long va) {
+        long data = walker.probe(cr3, va);
+        return Translation.isFault(data) ? -1 : TlbEntry.pa(data, va);
+    }
+
     private void check(long cr3, long va, int access, long cached) {
         long truth = walker.probe(cr3, va);
         if (Translation.isFault(truth) || TlbEntry.pa(truth, va) != TlbEntry.pa(cached, va)

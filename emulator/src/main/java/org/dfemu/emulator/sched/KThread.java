@@ -49,6 +49,8 @@ final class KThread {
     long switches;
     /** Virtual CPU time it consumed. */
     long cpuNs;
+    /** Context-switch time charged to this thread at its next scheduling point (the CPU-time model). */
+    long switchNs;
 
     KThread(int tid, String name, int cpu, long td, Runnable body) {
         this.tid = tid;

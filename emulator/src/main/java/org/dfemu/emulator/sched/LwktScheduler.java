@@ -9,6 +9,7 @@ import java.util.function.IntConsumer;
 
 import org.dfemu.emulator.api.Scheduler;
 import org.dfemu.emulator.api.TraceSink;
+import org.dfemu.emulator.cpu.Cpus;
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.emulator.time.VirtualClock;
 import org.dfemu.emulator.trace.EmulatorEvents;
@@ -61,6 +62,18 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * even when that thread is in a critical section (interrupt handlers may only use the "any
  * context" primitives, so they cannot observe it). Sleep timeouts are kept in nanoseconds, not
  * rounded to ticks.
+ *
+ * <h2>CPU time</h2>
+ * With {@link #attachCpuTime}, the work each CPU counted ({@link org.dfemu.emulator.cpu.Cpu#takeNs}:
+ * accesses, page walks, traps, pages zeroed and copied) and the context switches made to the
+ * running thread are charged to it at each of its scheduling points, before anything else happens
+ * there: the clock advances by that time (events due on the way fire as for {@code consume}),
+ * then the point does its work. In {@code tsleep} and a lock wait the charge comes after the
+ * thread is on its wait queue (so a wakeup fired on the way is not lost) and before its timeout
+ * is set (so the timeout counts from the end of its CPU time). Work counted outside any thread
+ * (event actions run while no thread charges) goes to the next thread of the CPU that did it;
+ * boot's is dropped when the run starts. Without it nothing is charged and runs are as they
+ * were before the model.
  *
  * <h2>Deadlock and livelock</h2>
  * When no thread is runnable and the clock has no keepsAlive event, the run stops with a
@@ -125,6 +138,10 @@ public final class LwktScheduler implements Scheduler {
     private int watchedAsleep;
     private long contextSwitches;
     private long digest;
+    /** The CPUs whose counted work is charged at scheduling points ({@link #attachCpuTime}); null: none. */
+    private Cpus cpuTime;
+    /** Virtual ns charged to a thread for each hand-off that switches to it. */
+    private long nsPerSwitch;
     /** {@link #onHandOff}'s listener: told the CPU of each thread dispatched. */
     private IntConsumer handOffListener = cpu -> { };
 
@@ -172,6 +189,10 @@ public final class LwktScheduler implements Scheduler {
         runCalled = true;
         host = Thread.currentThread();
         lastProgressNs = clock.now();
+        if (cpuTime != null) {
+            // Boot's work ran before virtual time began: none of it is charged.
+            for (int c = 0; c < ncpus; c++) cpuTime.cpu(c).takeNs();
+        }
         if (liveThreads == 0) {
             finish(endResult(RunResult.Outcome.ALL_EXITED, "no threads to run"));
         } else {
@@ -205,6 +226,49 @@ public final class LwktScheduler implements Scheduler {
     public void requestStop(String reason) {
         Objects.requireNonNull(reason, "reason");
         if (stopReason == null) stopReason = reason;
+    }
+
+    /**
+     * Charges the CPU time {@code cpus} count (and {@code nsPerSwitch} per context switch) to the
+     * running thread at its scheduling points (see the class comment). Before {@link #run()} only.
+     */
+    public void attachCpuTime(Cpus cpus, long nsPerSwitch) {
+        if (runCalled) throw new IllegalStateException("attachCpuTime: the run has started");
+        if (cpus.count() != ncpus) throw new IllegalArgumentException("attachCpuTime: " + cpus.count() + " CPUs, scheduler has " + ncpus);
+        if (nsPerSwitch < 0) throw new IllegalArgumentException("attachCpuTime: negative switch time " + nsPerSwitch);
+        this.cpuTime = cpus;
+        this.nsPerSwitch = nsPerSwitch;
+    }
+
+    @Override
+    public boolean countsCpuTime() { return cpuTime != null; }
+
+    /**
+     * {@inheritDoc} Any context: in interrupt context, boot context or without
+     * {@link #attachCpuTime}, {@link #now()}.
+     */
+    @Override
+    public long cpuNow() {
+        long now = clock.now();
+        if (cpuTime == null) return now;
+        KThread t = current;
+        if (inInterrupt || t == null || t.carrier != Thread.currentThread()) return now;
+        return now + cpuTime.cpu(t.cpu).pendingNs() + t.switchNs;
+    }
+
+    /**
+     * Charges {@code self}'s counted CPU time plus {@code ns}: the clock advances by the sum
+     * (events firing on the way). False if the run ended meanwhile (then the caller abandons).
+     */
+    private boolean charge(KThread self, long ns) {
+        if (cpuTime != null) {
+            ns += cpuTime.cpu(self.cpu).takeNs() + self.switchNs;
+            self.switchNs = 0;
+        }
+        if (ns == 0) return true;
+        self.cpuNs += ns;
+        cpuBusyNs[self.cpu] += ns;
+        return advance(clock.now() + ns, self);
     }
 
     @Override
@@ -313,6 +377,11 @@ public final class LwktScheduler implements Scheduler {
             watchedAsleep++;
             if (stallSinceNs < 0) stallSinceNs = clock.now();
         }
+        if (cpuTime != null) {
+            if (!charge(self, 0)) throw abandon(self);
+            // An event on the way may have woken it: then it does not sleep, nor time out.
+            if (self.state != ThreadState.SLEEPING) timeoutNs = 0;
+        }
         if (timeoutNs > 0) self.timeout = clock.scheduleIn(timeoutNs, wmesg, true, self.timeoutAction);
         if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
             trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, ident, timeoutNs, 0, 0);
@@ -352,11 +421,7 @@ public final class LwktScheduler implements Scheduler {
     public void consume(long ns) {
         KThread self = self("consume");
         if (ns < 0) throw panic(self, "consume: negative time " + ns);
-        if (ns > 0) {
-            self.cpuNs += ns;
-            cpuBusyNs[self.cpu] += ns;
-            if (!advance(clock.now() + ns, self)) throw abandon(self);
-        }
+        if (!charge(self, ns)) throw abandon(self);
         preempt(self, false);
     }
 
@@ -568,6 +633,7 @@ public final class LwktScheduler implements Scheduler {
     }
 
     private void exit(KThread self) {
+        if (cpuTime != null && !charge(self, 0)) return;
         if (self.held.spins() > 0) {
             SchedulerPanic p = panic(self, String.format("lwkt_exit: %s exits holding spin lock 0x%x",
                     self.name, self.held.lastSpin()));
@@ -598,6 +664,7 @@ public final class LwktScheduler implements Scheduler {
      * {@code self} runs again; true if another thread ran meanwhile.
      */
     private boolean preempt(KThread self, boolean forced) {
+        if (cpuTime != null && !charge(self, 0)) throw abandon(self);
         if (stopReason != null) {
             finish(endResult(RunResult.Outcome.STOPPED, stopReason));
             throw abandon(self);
@@ -679,6 +746,7 @@ public final class LwktScheduler implements Scheduler {
         next.state = ThreadState.RUNNING;
         curthread[next.cpu] = next;
         next.switches++;
+        if (from != next) next.switchNs += nsPerSwitch;
         cpuSwitches[next.cpu]++;
         contextSwitches++;
         int fromTid = from != null ? from.tid : 0;
@@ -826,6 +894,7 @@ public final class LwktScheduler implements Scheduler {
         self.waitLockMode = mode;
         waits.add(pa, self);
         blockedThreads++;
+        if (cpuTime != null && !charge(self, 0)) throw abandon(self);
         if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
             trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, pa, 0, 0, 0);
         }

@@ -343,6 +343,15 @@ public final class Lwkt {
         }
     }
 
+    /**
+     * True if the machine charges the kernel's counted work (accesses, walks, traps, page zeroing)
+     * as virtual CPU time at scheduling points (its {@code machine.cpu_*} settings); false in boot
+     * context and without the model. Never blocks.
+     */
+    public boolean countsCpuTime() {
+        return sched != null && sched.countsCpuTime();
+    }
+
     /** Records a kernel call-chain frame for deadlock reports; pair with {@link #popFrame}. */
     public void pushFrame(String function) {
         if (!bootContext()) {

@@ -2396,12 +2396,12 @@ public final class Pmap {
 
     /** pmap_zero_page(): zeroes the physical page through the DMAP. Never blocks. */
     public void pmapZeroPage(long phys) {
-        km.ram().zeroPage(phys);
+        km.zeroPage(phys);
     }
 
     /** pmap_copy_page(): copies a physical page through the DMAP. Never blocks. */
     public void pmapCopyPage(long src, long dst) {
-        km.ram().copyPage(src, dst);
+        km.copyPage(src, dst);
     }
 
     // ---- per-page operations through the backing scan --------------------------------------------

@@ -135,11 +135,18 @@ public final class VmMeter {
      * lagging global one) and when it was reached.
      */
     public void dfemuFreeLow() {
-        long freeCount = trueCount(StructVmstats.v_free_count$OFFSET);
-        long low = km.load64(dfemuFreeLow);
-        if (low < 0 || freeCount < low) {
-            km.store64(dfemuFreeLow, freeCount);
-            km.store64(dfemuFreeLow + 8, kernel.lwkt().nanouptime());
+        // dfemu's own measurement, not the kernel's work: its accesses are an instrument's
+        // (not counted as CPU time, no TLB use).
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();
+        try {
+            long freeCount = trueCount(StructVmstats.v_free_count$OFFSET);
+            long low = km.load64(dfemuFreeLow);
+            if (low < 0 || freeCount < low) {
+                km.store64(dfemuFreeLow, freeCount);
+                km.store64(dfemuFreeLow + 8, kernel.lwkt().nanouptime());
+            }
+        } finally {
+            km.instrumentEnd(token);
         }
     }
 

@@ -1955,11 +1955,11 @@ public final class VmPage {
             // Zero an invalid page when asked (no pre-zeroed pages in DragonFly any more).
             if (StructVmPage.valid(km, m) == 0) {
                 if ((allocflags & (VM_ALLOC_ZERO | VM_ALLOC_FORCE_ZERO)) != 0) {
-                    km.ram().zeroPage(VM_PAGE_TO_PHYS(m));
+                    km.zeroPage(VM_PAGE_TO_PHYS(m));
                     StructVmPage.valid(km, m, VM_PAGE_BITS_ALL);
                 }
             } else if ((allocflags & VM_ALLOC_FORCE_ZERO) != 0) {
-                km.ram().zeroPage(VM_PAGE_TO_PHYS(m));
+                km.zeroPage(VM_PAGE_TO_PHYS(m));
                 StructVmPage.valid(km, m, VM_PAGE_BITS_ALL);
             }
             return m;
@@ -1987,7 +1987,7 @@ public final class VmPage {
 
     // pmap_zero_page_area(): zeroes part of a page through the direct map.
     private void pmapZeroPageArea(long pa, int off, int size) {
-        km.ram().fill(pa + off, size, (byte) 0);
+        km.zeroPhys(pa + off, size);
     }
 
     // _vm_page_zero_valid(): zeroes the invalid parts of partially covered chunks at both ends.

@@ -250,13 +250,13 @@ public final class VmPage2 {
 
     /** vm_page_zero_fill(): zeroes the page through the direct map (pmap_zero_page). */
     public boolean vmPageZeroFill(long m) {
-        km.ram().zeroPage(StructVmPage.phys_addr(km, m));
+        km.zeroPage(StructVmPage.phys_addr(km, m));
         return true;
     }
 
     /** vm_page_copy(): copies the page's contents and marks the destination all valid and dirty. */
     public void vmPageCopy(long srcM, long destM) {
-        km.ram().copyPage(StructVmPage.phys_addr(km, srcM), StructVmPage.phys_addr(km, destM));
+        km.copyPage(StructVmPage.phys_addr(km, srcM), StructVmPage.phys_addr(km, destM));
         StructVmPage.valid(km, destM, VM_PAGE_BITS_ALL);
         StructVmPage.dirty(km, destM, VM_PAGE_BITS_ALL);
     }

@@ -263,12 +263,14 @@ public final class VmPageout {
     static final int OBJPC_ALLOW_ACTIVE = 0x0040;
 
     /**
-     * Virtual CPU time charged per page the daemon examines. PORT: where the C calls lwkt_yield()
+     * Virtual CPU time charged per page the daemon examines when the machine does not count CPU
+     * time (its {@code machine.cpu_*} settings all 0). PORT: where the C calls lwkt_yield()
      * between pages, the port also spends this time (see {@link org.dfemu.kernel.kern.Lwkt#consume}),
-     * so a pass that only finds pages in flight does not retry at the same instant forever.
+     * so a pass that only finds pages in flight does not retry at the same instant forever. With
+     * the CPU-time model the page's work is what the model counted, charged at that lwkt_yield.
      */
     static final long PAGEOUT_PAGE_NS = 100;
-    /** Virtual CPU time of one pass's bookkeeping (the sub-queue loops), same reason. */
+    /** Virtual CPU time of one pass's bookkeeping (the sub-queue loops) without the CPU-time model, same reason. */
     static final long PAGEOUT_PASS_NS = 10_000;
 
     // struct markers { struct vm_page hold, stat, pact; }, PQ_L2_SIZE of them per daemon thread;
@@ -311,9 +313,14 @@ public final class VmPageout {
         StructVmmeter.inc(km, kernel.vmMeter().mycnt(), fieldOffset);
     }
 
-    /** lwkt_yield() between pages, plus the port's charge for the page's work. */
+    /**
+     * lwkt_yield() between pages: a scheduling point that charges the CPU time counted so far
+     * (splz's pending interrupts fire as the clock moves) and may switch, as lwkt_resched_wanted
+     * would. PORT: without the CPU-time model, plus a flat charge for the page's work.
+     */
     private void pageoutYield() {
-        kernel.lwkt().consume(PAGEOUT_PAGE_NS);
+        org.dfemu.kernel.kern.Lwkt lwkt = kernel.lwkt();
+        lwkt.consume(lwkt.countsCpuTime() ? 0 : PAGEOUT_PAGE_NS);
     }
 
     /** PQAVERAGE(n): a sub-queue's share of n, rounded away from zero, at least 1. */
@@ -1142,7 +1149,10 @@ public final class VmPageout {
                 }
             }
             cnt(StructVmmeter.v_pdwakeups$OFFSET);
-            lwkt.consume(PAGEOUT_PASS_NS);
+            // PORT: no lwkt_yield in the C here; the port keeps a scheduling point per pass so a
+            // pass that finds nothing to do cannot loop without one. Its time is the CPU-time
+            // model's when the machine counts it, else a flat charge.
+            lwkt.consume(lwkt.countsCpuTime() ? 0 : PAGEOUT_PASS_NS);
 
             // INACTIVE -> CLEAN/PAGEOUT, toward target1 (hard) or target2 (lazily), plus the
             // deficit of failed allocations, from counts with every cpu's adjustments folded in.

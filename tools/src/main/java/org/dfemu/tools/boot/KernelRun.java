@@ -141,11 +141,17 @@ public final class KernelRun {
     private static void scheduleReport(Machine machine, Kernel kernel, long everyNs, PrintWriter out) {
         machine.clock().scheduleIn(everyNs, "report", false, () -> {
             Sysctl sysctl = kernel.sysctl();
-            long swapUsed = kernel.vmSwap().vmSwapMax() - kernel.vmSwap().vmSwapSize();
-            out.printf(Locale.ROOT, "%10.3f %8d %8d %8d %8d %8d %10d%n", machine.clock().now() / 1e9,
-                    sysctl.read("vm.stats.vm.v_free_count"), sysctl.read("vm.stats.vm.v_cache_count"),
-                    sysctl.read("vm.stats.vm.v_inactive_count"), sysctl.read("vm.stats.vm.v_active_count"),
-                    sysctl.read("vm.stats.vm.v_wire_count"), swapUsed);
+            // An instrument's reads: not the CPUs' work, no TLB use (the run stays the same).
+            org.dfemu.emulator.cpu.Cpu token = kernel.km().instrumentBegin();
+            try {
+                long swapUsed = kernel.vmSwap().vmSwapMax() - kernel.vmSwap().vmSwapSize();
+                out.printf(Locale.ROOT, "%10.3f %8d %8d %8d %8d %8d %10d%n", machine.clock().now() / 1e9,
+                        sysctl.read("vm.stats.vm.v_free_count"), sysctl.read("vm.stats.vm.v_cache_count"),
+                        sysctl.read("vm.stats.vm.v_inactive_count"), sysctl.read("vm.stats.vm.v_active_count"),
+                        sysctl.read("vm.stats.vm.v_wire_count"), swapUsed);
+            } finally {
+                kernel.km().instrumentEnd(token);
+            }
             scheduleReport(machine, kernel, everyNs, out);
         });
     }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.attribute.FileTime;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecParser;
@@ -227,6 +228,16 @@ class BootCommandTest {
     void unknownOptionIsAUsageError() {
         DfemuRun r = dfemu("boot", "--no-such-option");
         assertEquals(2, r.status());
+    }
+
+    @Test
+    void badCpuTimeSettingsAreOneLineErrors() throws Exception {
+        Path image = image();
+        for (org.dfemu.emulator.api.Tunable t : org.dfemu.emulator.cpu.CpuCost.TUNABLES) {
+            for (String bad : List.of("-1", "1.5", "abc", "1000001")) {
+                assertBad(dfemu("boot", image.toString(), "-e", t.name() + "=" + bad), t.name());
+            }
+        }
     }
 
     private static void assertBad(DfemuRun r, String mention) {

@@ -58,8 +58,24 @@ class InvariantCheckTest {
     @MethodSource("seedOneRows")
     void checksChangeNoSchedulingDecision(String image, String swapmetaAlloc, long seed, String outcome, long timeNs,
                                           long digest, String traceSha) throws Exception {
+        checkedRun(image, swapmetaAlloc, seed, outcome, timeNs, digest, traceSha, RunPinTest.NO_CPU_TIME);
+    }
+
+    /**
+     * With the CPU-time model the checks read as instruments (not counted, no TLB use), so they
+     * change no run's timing either: RunPinTest's rows with CPU time come out the same.
+     */
+    @ParameterizedTest(name = "{0} {1} seed {2} with CPU time and checks every 0.05 s")
+    @MethodSource("org.dfemu.tools.boot.RunPinTest#pinnedCpuTime")
+    void checksChangeNoSchedulingDecisionWithCpuTime(String image, String swapmetaAlloc, long seed, String outcome,
+                                                     long timeNs, long digest, String traceSha) throws Exception {
+        checkedRun(image, swapmetaAlloc, seed, outcome, timeNs, digest, traceSha, Map.of());
+    }
+
+    private void checkedRun(String image, String swapmetaAlloc, long seed, String outcome, long timeNs, long digest,
+                            String traceSha, Map<String, String> settings) throws Exception {
         Path img = image.equals("default") ? defaultImage : pressureImage;
-        Map<String, String> overrides = new java.util.LinkedHashMap<>();
+        Map<String, String> overrides = new java.util.LinkedHashMap<>(settings);
         if (swapmetaAlloc != null) overrides.put("vm.swapmeta_alloc", swapmetaAlloc);
         overrides.put("debug.check_interval", "0.05");
         BootPlan plan = BootPlan.open(img, ImageMode.COPY_ON_WRITE, overrides, seed, 60_000_000_000L);

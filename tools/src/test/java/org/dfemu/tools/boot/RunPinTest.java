@@ -32,6 +32,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * every row green: one scheduling decision, one virtual timestamp or one trace record changed
  * shows here. A change that alters behaviour on purpose (a C behaviour brought into the port)
  * re-pins the rows in the same commit and says which behaviour changed them.
+ *
+ * <p>{@link #pinned()} runs with the CPU-time model off ({@link #NO_CPU_TIME}: every
+ * {@code machine.cpu_*} setting 0), the machine as it was before the model, so its rows keep
+ * their meaning across changes to the model's defaults; {@link #pinnedCpuTime()} pins seed 1 of
+ * each image and allocator with the model's defaults (as {@code dfemu boot} runs).
  */
 class RunPinTest {
     @TempDir
@@ -54,7 +59,26 @@ class RunPinTest {
         return image;
     }
 
-    /** image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
+    /** Every {@code machine.cpu_*} setting 0: no CPU time, only explicit charges move the clock. */
+    static final Map<String, String> NO_CPU_TIME = Map.of(
+            "machine.cpu_ps_per_access", "0", "machine.cpu_ns_per_page_zero", "0", "machine.cpu_ns_per_page_copy", "0",
+            "machine.cpu_ns_per_trap", "0", "machine.cpu_ns_per_switch", "0", "machine.cpu_ns_per_tlb_walk", "0");
+
+    /**
+     * With the CPU-time model's defaults: image, swapmeta_alloc, seed, outcome, virtual ns, digest,
+     * trace SHA-256. Pinned when the model came in (2026-12-07): accesses, page walks, traps,
+     * page zeroing and copying and context switches take virtual time, and the pageout daemon's
+     * lwkt_yield points charge the model's time instead of flat charges.
+     */
+    static Stream<Arguments> pinnedCpuTime() {
+        return Stream.of(
+                Arguments.of("default", null, 1L, "OK", 7243633978L, 1488338533140158762L, "390571f4854500f2680784e1bebb725e938becab8500a105970a03f8532e1885"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6289543128L, 5870526505044906041L, "8c4acf36c6bdd63779f2a766234aec9660688b698226ee6e069eb83719d25bd7"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003688115L, 595025718031892457L, "f534f93d838e89fce0799ef1b2d1f2976707af860433a074ddaae558cbea1e52"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6293090780L, -174584105969628059L, "22757cad89391b711d2b3e27de4875dd935ac954031f3d01a5ef04ca6c7ed28c"));
+    }
+
+    /** Without CPU time ({@link #NO_CPU_TIME}): image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
     static Stream<Arguments> pinned() {
         return Stream.of(
                 Arguments.of("default", null, 1L, "OK", 7213512864L, -3745042018782061381L, "da99bd3aaef5100cacf6b132a6e74fe0a75f592ca6c7cc585b47118313a25793"),
@@ -75,8 +99,21 @@ class RunPinTest {
     @MethodSource("pinned")
     void runIsUnchanged(String image, String swapmetaAlloc, long seed, String outcome, long timeNs, long digest,
                         String traceSha) throws Exception {
+        check(image, swapmetaAlloc, seed, outcome, timeNs, digest, traceSha, NO_CPU_TIME);
+    }
+
+    @ParameterizedTest(name = "{0} {1} seed {2} with CPU time")
+    @MethodSource("pinnedCpuTime")
+    void runWithCpuTimeIsUnchanged(String image, String swapmetaAlloc, long seed, String outcome, long timeNs, long digest,
+                                   String traceSha) throws Exception {
+        check(image, swapmetaAlloc, seed, outcome, timeNs, digest, traceSha, Map.of());
+    }
+
+    private static void check(String image, String swapmetaAlloc, long seed, String outcome, long timeNs, long digest,
+                              String traceSha, Map<String, String> settings) throws Exception {
         Path img = image.equals("default") ? defaultImage : pressureImage;
-        Map<String, String> overrides = swapmetaAlloc == null ? Map.of() : Map.of("vm.swapmeta_alloc", swapmetaAlloc);
+        Map<String, String> overrides = new java.util.HashMap<>(settings);
+        if (swapmetaAlloc != null) overrides.put("vm.swapmeta_alloc", swapmetaAlloc);
         // --time 60 is the command's default.
         BootPlan plan = BootPlan.open(img, ImageMode.COPY_ON_WRITE, overrides, seed, 60_000_000_000L);
         Path trace = dir.resolve(image + "-" + swapmetaAlloc + "-" + seed + ".dftrace");

@@ -62,6 +62,7 @@ class TlbCheckRunTest {
                                 String traceSha) throws Exception {
         Path img = image.equals("default") ? defaultImage : pressureImage;
         Map<String, String> overrides = new HashMap<>(Map.of("debug.tlb_check", "1"));
+        overrides.putAll(RunPinTest.NO_CPU_TIME);
         if (swapmetaAlloc != null) overrides.put("vm.swapmeta_alloc", swapmetaAlloc);
         BootPlan plan = BootPlan.open(img, ImageMode.COPY_ON_WRITE, overrides, seed, 60_000_000_000L);
         Path trace = dir.resolve(image + "-" + swapmetaAlloc + "-" + seed + ".dftrace");

@@ -23,7 +23,9 @@ class BootSettingsTest {
     /** The order `dfemu boot --settings` and `-v` list the settings in (disk-images/README.md's table). */
     @Test
     void registryOrderIsHardwareKernelDevicesDebug() {
-        assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
+        assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "machine.cpu_ps_per_access", "machine.cpu_ns_per_page_zero",
+                "machine.cpu_ns_per_page_copy", "machine.cpu_ns_per_trap", "machine.cpu_ns_per_switch",
+                "machine.cpu_ns_per_tlb_walk", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
                 "kern.kmalloc_obj_reserve_slabs", "kern.kmalloc_obj_reserve_refill", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
                 "debug.tlb_check",
                 "debug.check_interval", "debug.reclaim_check",

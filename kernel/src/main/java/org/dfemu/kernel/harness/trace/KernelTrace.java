@@ -9,6 +9,7 @@ import org.dfemu.kernel.KernelMemory;
 import static org.dfemu.kernel.harness.trace.KernelEvents.*;
 
 import java.util.Arrays;
+import org.dfemu.emulator.cpu.Cpu;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -55,6 +56,8 @@ public final class KernelTrace {
     /** Bit (type - FIRST_KERNEL_TYPE) set if the type is recorded. */
     private long mask;
     private LongSupplier clockNs = () -> 0;
+    /** Time for the ends of spans (durations): the clock plus the running thread's uncharged CPU time. */
+    private LongSupplier spanNs = () -> 0;
     private IntSupplier cpuOf = () -> -1;
     private IntSupplier tidOf = () -> -1;
 
@@ -87,6 +90,17 @@ public final class KernelTrace {
      * types. Call once, after boot (the thresholds exist), before the scheduler runs. (boot only)
      */
     public void attach(TraceSink sink, LongSupplier clockNs, IntSupplier cpu, IntSupplier tid) {
+        attach(sink, clockNs, clockNs, cpu, tid);
+    }
+
+    /**
+     * As {@link #attach(TraceSink, LongSupplier, IntSupplier, IntSupplier)}, with span ends (the
+     * durations of faults, waits, allocations, swap I/O) from {@code spanNs}: the scheduler's
+     * {@code cpuNow}, which adds the CPU time the running thread did and has not yet been charged
+     * (charged at its next scheduling point), so a fault that never reaches one still lasts its
+     * CPU time. Records stay stamped with {@code clockNs}. (boot only)
+     */
+    public void attach(TraceSink sink, LongSupplier clockNs, LongSupplier spanNs, IntSupplier cpu, IntSupplier tid) {
         Kassert.kkassert(this.sink == TraceSink.NONE, "trace not attached", "KernelTrace.attach");
         long m = 0;
         for (int t = 0; t < KernelEvents.COUNT; t++) {
@@ -95,14 +109,20 @@ public final class KernelTrace {
         if (m == 0) return;
         this.sink = sink;
         this.clockNs = clockNs;
+        this.spanNs = spanNs;
         this.cpuOf = cpu;
         this.tidOf = tid;
         this.mask = m;
         thresholds();
         if (on(ALLOC_NAME)) {
-            for (long z : kernel.vmZone().zones()) zoneName(z);
-            for (long t = kernel.kernSlaballoc().kmemstatistics(); t != 0; t = StructMallocType.ks_next(km, t)) {
-                mallocTypeName(t);
+            Cpu token = km.instrumentBegin();
+            try {
+                for (long z : kernel.vmZone().zones()) zoneName(z);
+                for (long t = kernel.kernSlaballoc().kmemstatistics(); t != 0; t = StructMallocType.ks_next(km, t)) {
+                    mallocTypeName(t);
+                }
+            } finally {
+                km.instrumentEnd(token);
             }
         }
     }
@@ -118,16 +138,21 @@ public final class KernelTrace {
 
     /** The virtual time now if {@code type} is recorded, else 0: the start of a span. */
     public long start(int type) {
-        return on(type) ? clockNs.getAsLong() : 0;
+        return on(type) ? spanNs.getAsLong() : 0;
     }
 
     private long since(long t0) {
-        return clockNs.getAsLong() - t0;
+        return spanNs.getAsLong() - t0;
     }
 
     /** The true free count (dfemu's measurement, not the kernel's lagging global view). */
     private long freeCount() {
-        return kernel.vmMeter().trueCount(StructVmstats.v_free_count$OFFSET);
+        Cpu token = km.instrumentBegin();
+        try {
+            return kernel.vmMeter().trueCount(StructVmstats.v_free_count$OFFSET);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** Index of the running thread in the per-thread arrays, growing them if needed. */
@@ -168,7 +193,7 @@ public final class KernelTrace {
         int i = slot();
         faultKind[i] = 0;
         faultEntry[i] = 0;
-        return clockNs.getAsLong();
+        return spanNs.getAsLong();
     }
 
     /**
@@ -199,8 +224,14 @@ public final class KernelTrace {
             if (kind == FAULT_RESIDENT && (errorCode & 1) != 0) kind = FAULT_PROTECTION;
             entry = faultEntry[i];
         }
-        long p = StructThread.td_proc(km, kernel.lwkt().curthread());
-        long pid = p == 0 ? 0 : StructProc.p_pid(km, p);
+        long pid;
+        Cpu token = km.instrumentBegin();
+        try {
+            long p = StructThread.td_proc(km, kernel.lwkt().curthread());
+            pid = p == 0 ? 0 : StructProc.p_pid(km, p);
+        } finally {
+            km.instrumentEnd(token);
+        }
         emit(FAULTS_FAULT, va, (errorCode & 0xFFFFL) | (long) kind << 16 | pid << 32, entry, since(t0));
     }
 
@@ -220,7 +251,7 @@ public final class KernelTrace {
     public void vmWaitSleep() {
         if (!on(VM_WAIT)) return;
         int i = slot();
-        waitStartNs[i] = clockNs.getAsLong();
+        waitStartNs[i] = spanNs.getAsLong();
         waitFree[i] = freeCount();
     }
 
@@ -248,6 +279,15 @@ public final class KernelTrace {
 
     /** VM_THRESHOLDS then VM_TARGETS from vmstats. */
     private void thresholds() {
+        Cpu token = km.instrumentBegin();
+        try {
+            thresholdsRead();
+        } finally {
+            km.instrumentEnd(token);
+        }
+    }
+
+    private void thresholdsRead() {
         long vs = kernel.vmMeter().vmstats();
         if (on(VM_THRESHOLDS)) {
             emit(VM_THRESHOLDS, StructVmstats.v_interrupt_free_min(km, vs), StructVmstats.v_pageout_free_min(km, vs),
@@ -272,7 +312,7 @@ public final class KernelTrace {
         if (!on(SWAP_IO_START) && !on(SWAP_IO_DONE)) return;
         long id = ++swapIoSeq;
         swapIoId[slot] = id;
-        swapIoStartNs[slot] = clockNs.getAsLong();
+        swapIoStartNs[slot] = spanNs.getAsLong();
         swapIoWrite[slot] = write;
         if (on(SWAP_IO_START)) emit(SWAP_IO_START, id, write ? 1 : 0, blk, npages);
     }
@@ -284,7 +324,12 @@ public final class KernelTrace {
     }
 
     private long swapInUse() {
-        return kernel.vmSwap().vmSwapMax() - kernel.vmSwap().vmSwapSize();
+        Cpu token = km.instrumentBegin();
+        try {
+            return kernel.vmSwap().vmSwapMax() - kernel.vmSwap().vmSwapSize();
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** swp_pager_getswapspace(): {@code npages} blocks at {@code blk} taken from the blist. */
@@ -301,7 +346,15 @@ public final class KernelTrace {
 
     /** zalloc(z) begun at {@code t0} ({@link #start}) returned {@code item}. */
     public void zalloc(long z, long item, long t0) {
-        if (on(ALLOC_ZALLOC)) emit(ALLOC_ZALLOC, z, StructVmZone.zsize(km, z), item, since(t0));
+        if (!on(ALLOC_ZALLOC)) return;
+        long zsize;
+        Cpu token = km.instrumentBegin();
+        try {
+            zsize = StructVmZone.zsize(km, z);
+        } finally {
+            km.instrumentEnd(token);
+        }
+        emit(ALLOC_ZALLOC, z, zsize, item, since(t0));
     }
 
     /** kmalloc(size, type, flags) begun at {@code t0} returned {@code p}. */
@@ -321,12 +374,24 @@ public final class KernelTrace {
 
     /** Names zone {@code z} (zinit/zbootinit, or at attach). */
     public void zoneName(long z) {
-        if (on(ALLOC_NAME)) emitName(ALLOC_NAME, z, kernel.vmZone().zname(z));
+        if (!on(ALLOC_NAME)) return;
+        Cpu token = km.instrumentBegin();
+        try {
+            emitName(ALLOC_NAME, z, kernel.vmZone().zname(z));
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** Names malloc type {@code type} (malloc_init, or at attach). */
     public void mallocTypeName(long type) {
-        if (on(ALLOC_NAME)) emitName(ALLOC_NAME, type, StructMallocType.shortdesc(km, type));
+        if (!on(ALLOC_NAME)) return;
+        Cpu token = km.instrumentBegin();
+        try {
+            emitName(ALLOC_NAME, type, StructMallocType.shortdesc(km, type));
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     // ---- sched ----------------------------------------------------------------------------------
