@@ -130,45 +130,75 @@ public final class ReclaimCheck {
 
     /** kmem_slab_alloc({@code size}, {@code flags}), inside its own frame. */
     public void slab(long size, int flags) {
-        if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || !onReclaimPath()) return;
-        pages("kmem_slab_alloc(M_WAITOK)", size / org.dfemu.kernel.machine.Param.PAGE_SIZE, VmPage.VM_ALLOC_NORMAL);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || !onReclaimPath()) return;
+            pages("kmem_slab_alloc(M_WAITOK)", size / org.dfemu.kernel.machine.Param.PAGE_SIZE, VmPage.VM_ALLOC_NORMAL);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** kmalloc({@code size}, type, {@code flags}). */
     public void kmalloc(long size, long type, int flags) {
-        if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || !onReclaimPath()) return;
-        String name = org.dfemu.kernel.sys.StructMallocType.shortdesc(km, type);
-        record("kmalloc(" + name + ", M_WAITOK)", String.format(Locale.ROOT, "of %d bytes may need a new slab", size));
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || !onReclaimPath()) return;
+            String name = org.dfemu.kernel.sys.StructMallocType.shortdesc(km, type);
+            record("kmalloc(" + name + ", M_WAITOK)", String.format(Locale.ROOT, "of %d bytes may need a new slab", size));
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** vm_wait(), inside its own frame. */
     public void vmWait() {
-        if (mode == 0 || !onReclaimPath()) return;
-        long vs = kernel.vmMeter().mygdVmstats();
-        long fc = StructVmstats.v_free_count(km, vs) + StructVmstats.v_cache_count(km, vs);
-        record("vm_wait", String.format(Locale.ROOT, "sleeps for free pages: free+cache %d, v_free_min %d",
-                fc, StructVmstats.v_free_min(km, vs)));
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (mode == 0 || !onReclaimPath()) return;
+            long vs = kernel.vmMeter().mygdVmstats();
+            long fc = StructVmstats.v_free_count(km, vs) + StructVmstats.v_cache_count(km, vs);
+            record("vm_wait", String.format(Locale.ROOT, "sleeps for free pages: free+cache %d, v_free_min %d",
+                    fc, StructVmstats.v_free_min(km, vs)));
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** A vm_page_alloc at {@code site} with {@code pageReq}, whose failure leads into vm_wait. */
     public void pageAlloc(String site, int pageReq) {
-        if (mode == 0 || !onReclaimPath()) return;
-        if ((pageReq & VmPage.VM_ALLOC_INTERRUPT) != 0 && guaranteed(pageReq) >= 1) return;
-        pages(site, 1, pageReq);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (mode == 0 || !onReclaimPath()) return;
+            if ((pageReq & VmPage.VM_ALLOC_INTERRUPT) != 0 && guaranteed(pageReq) >= 1) return;
+            pages(site, 1, pageReq);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** zalloc of zone {@code z}. */
     public void zalloc(long z) {
-        if (mode == 0 || (org.dfemu.kernel.vm.StructVmZone.zflags(km, z) & org.dfemu.kernel.vm.StructVmZone.ZONE_INTERRUPT) != 0
-                || !onReclaimPath()) return;
-        pages("zalloc(" + kernel.vmZone().zname(z) + ")", org.dfemu.kernel.vm.StructVmZone.zalloc(km, z),
-                org.dfemu.kernel.vm.StructVmZone.zallocflag(km, z));
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (mode == 0 || (org.dfemu.kernel.vm.StructVmZone.zflags(km, z) & org.dfemu.kernel.vm.StructVmZone.ZONE_INTERRUPT) != 0
+                    || !onReclaimPath()) return;
+            pages("zalloc(" + kernel.vmZone().zname(z) + ")", org.dfemu.kernel.vm.StructVmZone.zalloc(km, z),
+                    org.dfemu.kernel.vm.StructVmZone.zallocflag(km, z));
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** vm_map_entry_reserve({@code count}). */
     public void mapEntryReserve(int count) {
-        if (mode == 0 || !onReclaimPath()) return;
-        record("vm_map_entry_reserve(" + count + ")", "may zalloc(MAP ENTRY) and sleep in it");
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (mode == 0 || !onReclaimPath()) return;
+            record("vm_map_entry_reserve(" + count + ")", "may zalloc(MAP ENTRY) and sleep in it");
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     // ---- recording ---------------------------------------------------------------------------------

@@ -138,39 +138,69 @@ public final class SwapmetaPaths {
 
     /** zinitna(), once the zone has its name: remembers the SWAPMETA zone. */
     public void zinitna(long z) {
-        if ("SWAPMETA".equals(kernel.vmZone().zname(z))) km.store64(globals + ZONE, z);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if ("SWAPMETA".equals(kernel.vmZone().zname(z))) km.store64(globals + ZONE, z);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** zinitna(), after its populate step: the items made. */
     public void zinitnaPopulated(long z) {
-        if (!swapmeta(z)) return;
-        long items = org.dfemu.kernel.vm.StructVmZone.ztotal(km, z);
-        km.store64(counter(ZALLOC_PREFILL_ITEMS), km.load64(counter(ZALLOC_PREFILL_ITEMS)) + items);
-        kernel.trace().swapmetaPath(ZALLOC_PREFILL_ITEMS, get(ZALLOC_PREFILL_ITEMS));
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (!swapmeta(z)) return;
+            long items = org.dfemu.kernel.vm.StructVmZone.ztotal(km, z);
+            km.store64(counter(ZALLOC_PREFILL_ITEMS), km.load64(counter(ZALLOC_PREFILL_ITEMS)) + items);
+            kernel.trace().swapmetaPath(ZALLOC_PREFILL_ITEMS, get(ZALLOC_PREFILL_ITEMS));
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** zget() entered for zone {@code z}. */
     public void zget(long z) {
-        if (swapmeta(z)) inc(ZGET_CALLS);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (swapmeta(z)) inc(ZGET_CALLS);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** zget() for zone {@code z} got page {@code m} (0: none) from vm_page_alloc; free+cache before = after + 1. */
     public void zgetPage(long z, long m) {
-        if (m == 0 || !swapmeta(z)) return;
-        long before = freeCache() + 1;
-        long vs = kernel.vmMeter().mygdVmstats();
-        if (before < StructVmstats.v_free_reserved(km, vs)) inc(ZGET_LOW_PAGES);
-        if (before <= StructVmstats.v_interrupt_free_min(km, vs)) inc(ZGET_INTERRUPT_PAGES);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (m == 0 || !swapmeta(z)) return;
+            long before = freeCache() + 1;
+            long vs = kernel.vmMeter().mygdVmstats();
+            if (before < StructVmstats.v_free_reserved(km, vs)) inc(ZGET_LOW_PAGES);
+            if (before <= StructVmstats.v_interrupt_free_min(km, vs)) inc(ZGET_INTERRUPT_PAGES);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** zget() for zone {@code z} made no items and took one from the pool below zfreemin. */
     public void zfreeminHandout(long z) {
-        if (swapmeta(z)) inc(ZFREEMIN_HANDOUTS);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (swapmeta(z)) inc(ZFREEMIN_HANDOUTS);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** zget() for zone {@code z} returns {@code item}. */
     public void zgetDone(long z, long item) {
-        if (item == 0 && swapmeta(z)) inc(ZGET_FAILURES);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (item == 0 && swapmeta(z)) inc(ZGET_FAILURES);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** _kmalloc_obj() took a ready slab of a KSF_OBJRESERVE zone. */
@@ -181,18 +211,33 @@ public final class SwapmetaPaths {
      * the non-blocking refill counts; the M_WAITOK build at swap init does not.
      */
     public void reserveRefill(int flags, long slab) {
-        if ((flags & org.dfemu.kernel.sys.Malloc.M_WAITOK) != 0) return;
-        inc(slab != 0 ? RESERVE_REFILLS : RESERVE_REFILL_FAILURES);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if ((flags & org.dfemu.kernel.sys.Malloc.M_WAITOK) != 0) return;
+            inc(slab != 0 ? RESERVE_REFILLS : RESERVE_REFILL_FAILURES);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** _kmalloc_obj() of {@code type} is about to call kmem_slab_alloc(M_WAITOK) for a new slab. */
     public void blockingSlabAlloc(long type) {
-        if (type == kernel.swapPager().swapmetaType()) inc(BLOCKING_SLAB_ALLOCS);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (type == kernel.swapPager().swapmetaType()) inc(BLOCKING_SLAB_ALLOCS);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** vm_wait() entered. */
     public void vmWait() {
-        if (kernel.reclaimCheck().onReclaimPath()) inc(PAGEOUT_VM_WAITS);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (kernel.reclaimCheck().onReclaimPath()) inc(PAGEOUT_VM_WAITS);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** vm_map_entry_reserve() must top the cpu's reserve up from the MAP ENTRY zone. */
@@ -200,21 +245,41 @@ public final class SwapmetaPaths {
 
     /** vm_map_lock({@code map}) about to take the lock whose word is {@code held} (nonzero: held). */
     public void mapLock(long map, boolean held) {
-        if (held && map == kernel.vmMap().kernelMap()) inc(KERNEL_MAP_LOCK_WAITS);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (held && map == kernel.vmMap().kernelMap()) inc(KERNEL_MAP_LOCK_WAITS);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** vm_map_findspace() in kernel_map failed in kmem_slab_alloc or kmem_alloc3 ({@code map}). */
     public void kvaFailure(long map) {
-        if (map == kernel.vmMap().kernelMap()) inc(KVA_FAILURES);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (map == kernel.vmMap().kernelMap()) inc(KVA_FAILURES);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** pmap_allocpte() got a page-table page. */
     public void ptpAlloc() {
-        if (kernel.reclaimCheck().onReclaimPath()) inc(PTP_ALLOCS_IN_PAGEOUT);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (kernel.reclaimCheck().onReclaimPath()) inc(PTP_ALLOCS_IN_PAGEOUT);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** pv_alloc() got {@code pv} from zalloc(PV ENTRY). */
     public void pvAlloc(long pv) {
-        if (pv != 0 && freeCache() < reserved()) inc(PV_LOW_ALLOCS);
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (pv != 0 && freeCache() < reserved()) inc(PV_LOW_ALLOCS);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 }
