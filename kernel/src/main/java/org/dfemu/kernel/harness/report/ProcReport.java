@@ -31,6 +31,9 @@ public final class ProcReport {
         private Status status = Status.RUNNING;
         private String fate = "running";
         private long dataLossPages;
+        /** System calls that returned an error (mlock EAGAIN, ...): the first few in full, all counted. */
+        private final List<String> refusals = new ArrayList<>();
+        private long refusalCount;
 
         Proc(int pid, String name) {
             this.pid = pid;
@@ -45,10 +48,18 @@ public final class ProcReport {
         /** Pages this process found holding other data than it wrote. */
         public long dataLossPages() { return dataLossPages; }
 
-        /** The summary line: "pid N name: fate[ | data loss: K pages]". */
+        /** The first {@link #REFUSALS_KEPT} refused calls, each "instruction: ERRNO (call)". */
+        public List<String> refusals() { return List.copyOf(refusals); }
+
+        /** System calls of this process that returned an error. */
+        public long refusalCount() { return refusalCount; }
+
+        /** The summary line: "pid N name: fate[ | data loss: K pages][ | refused: first call (N in all)]". */
         public String line() {
-            return String.format(Locale.ROOT, "pid %d %s: %s%s", pid, name, fate,
-                    dataLossPages == 0 ? "" : " | data loss: " + dataLossPages + " pages");
+            return String.format(Locale.ROOT, "pid %d %s: %s%s%s", pid, name, fate,
+                    dataLossPages == 0 ? "" : " | data loss: " + dataLossPages + " pages",
+                    refusalCount == 0 ? "" : " | refused: " + refusals.get(0)
+                            + (refusalCount == 1 ? "" : " (" + refusalCount + " in all)"));
         }
     }
 
@@ -88,6 +99,18 @@ public final class ProcReport {
     public void oomKilled(Proc p, String fate) {
         p.status = Status.OOM_KILLED;
         p.fate = fate;
+    }
+
+    /** Refused calls kept in full per process; later ones are only counted. */
+    public static final int REFUSALS_KEPT = 8;
+
+    /**
+     * A system call of {@code p} returned an error, which the program sees as the call's result
+     * and goes on; {@code what} is "instruction: ERRNO (call)".
+     */
+    public void refused(Proc p, String what) {
+        p.refusalCount++;
+        if (p.refusals.size() < REFUSALS_KEPT) p.refusals.add(what);
     }
 
     public void dataLoss(Proc p, DataLoss loss) {

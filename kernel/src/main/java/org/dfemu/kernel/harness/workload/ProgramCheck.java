@@ -102,6 +102,8 @@ public final class ProgramCheck {
         /** Pages of the region in each register; 0 when unmapped. */
         private long[] pages = new long[Instruction.REGISTERS];
         private Prot[] prot = new Prot[Instruction.REGISTERS];
+        /** The pages of each mapped register still mapped (a partial unmap leaves holes); null when unmapped. */
+        private PageRuns[] runs = new PageRuns[Instruction.REGISTERS];
         private final Deque<Block> open = new ArrayDeque<>();
 
         /** An open block and the registers as they were when it opened. */
@@ -110,14 +112,16 @@ public final class ProgramCheck {
             final boolean loop;
             final long[] pages;
             final Prot[] prot;
+            final PageRuns[] runs;
             /** Something in the body (nested loops included) produces an action. */
             boolean acts;
 
-            Block(int opener, boolean loop, long[] pages, Prot[] prot) {
+            Block(int opener, boolean loop, long[] pages, Prot[] prot, PageRuns[] runs) {
                 this.opener = opener;
                 this.loop = loop;
                 this.pages = pages.clone();
                 this.prot = prot.clone();
+                this.runs = runs.clone();
             }
         }
 
@@ -136,11 +140,13 @@ public final class ProgramCheck {
                         if (pages[m.reg()] != 0) throw error(i, "r" + m.reg() + " is already mapped");
                         pages[m.reg()] = m.pages();
                         prot[m.reg()] = m.prot();
+                        runs[m.reg()] = PageRuns.all(m.pages());
                     }
                     case Munmap u -> {
                         mapped(i, u.reg());
                         pages[u.reg()] = 0;
                         prot[u.reg()] = null;
+                        runs[u.reg()] = null;
                     }
                     case Write w -> writable(i, w.reg());
                     case Verify v -> mapped(i, v.reg());
@@ -153,6 +159,27 @@ public final class ProgramCheck {
                     case Fork f -> openBlock(i, false);
                     case EndLoop e -> endLoop(i);
                     case EndFork e -> endFork(i);
+                    // memory-control instructions and page ranges
+                    case Instruction.Mlock l -> range(i, l.reg(), l.page(), l.count());
+                    case Instruction.Munlock l -> range(i, l.reg(), l.page(), l.count());
+                    case Instruction.Mlockall l -> { }
+                    case Instruction.Munlockall l -> { }
+                    case Instruction.Mprotect m -> range(i, m.reg(), m.page(), m.count());
+                    case Instruction.Madvise m -> range(i, m.reg(), m.page(), m.count());
+                    case Instruction.WriteRange w -> {
+                        writable(i, w.reg());
+                        range(i, w.reg(), w.page(), w.count());
+                    }
+                    case Instruction.VerifyRange v -> range(i, v.reg(), v.page(), v.count());
+                    case Instruction.UnmapRange u -> {
+                        range(i, u.reg(), u.page(), u.count());
+                        PageRuns left = runs[u.reg()].minus(u.page(), u.page() + u.count());
+                        runs[u.reg()] = left.isEmpty() ? null : left;
+                        if (left.isEmpty()) {
+                            pages[u.reg()] = 0;
+                            prot[u.reg()] = null;
+                        }
+                    }
                     case Exit x -> {
                         boolean last = i == code.size() - 1 && open.isEmpty();
                         boolean endsFork = i + 1 < code.size() && code.get(i + 1) instanceof EndFork
@@ -177,7 +204,7 @@ public final class ProgramCheck {
             if (open.size() == Program.DEPTH_MAX) {
                 throw error(i, "blocks nested deeper than " + Program.DEPTH_MAX);
             }
-            open.push(new Block(i, loop, pages, prot));
+            open.push(new Block(i, loop, pages, prot, runs));
         }
 
         private void endLoop(int i) throws ProgramFormatException {
@@ -188,9 +215,10 @@ public final class ProgramCheck {
                 throw error(b.opener, "loop body does nothing (it needs a map, unmap, write, verify, touch, sleep or fork)");
             }
             for (int r = 0; r < Instruction.REGISTERS; r++) {
-                if (pages[r] != b.pages[r] || prot[r] != b.prot[r]) {
+                if (pages[r] != b.pages[r] || prot[r] != b.prot[r] || !java.util.Objects.equals(runs[r], b.runs[r])) {
                     throw error(i, "each pass of a loop must end with the regions it began with: r" + r + " was "
-                            + state(b.pages[r], b.prot[r]) + " at 'loop' and is " + state(pages[r], prot[r]) + " here");
+                            + state(b.pages[r], b.prot[r], b.runs[r]) + " at 'loop' and is " + state(pages[r], prot[r], runs[r])
+                            + " here");
                 }
             }
             open.pop();
@@ -206,6 +234,7 @@ public final class ProgramCheck {
             // The child exits here; the parent goes on with the registers it had at 'fork'.
             pages = b.pages;
             prot = b.prot;
+            runs = b.runs;
         }
 
         private void mapped(int i, int reg) throws ProgramFormatException {
@@ -217,8 +246,27 @@ public final class ProgramCheck {
             if (prot[reg] != Prot.RW) throw error(i, "r" + reg + " is mapped read-only");
         }
 
-        private static String state(long pages, Prot prot) {
-            return pages == 0 ? "unmapped" : "mapped " + Units.size(pages) + " " + prot.word();
+        private static String state(long pages, Prot prot, PageRuns runs) {
+            if (pages == 0) return "unmapped";
+            String s = "mapped " + Units.size(pages) + " " + prot.word();
+            return runs == null || runs.isAll(pages) ? s : s + " (pages " + runs + " left)";
+        }
+
+        /**
+         * A range operand: the register mapped, and unless {@code count} is 0 (the whole
+         * region), the pages {@code [page, page + count)} inside the region and all still mapped.
+         */
+        private void range(int i, int reg, long page, long count) throws ProgramFormatException {
+            mapped(i, reg);
+            if (count == 0) return;
+            if (page + count > pages[reg]) {
+                throw error(i, "pages " + page + ".." + (page + count - 1) + " are outside r" + reg + " (pages 0.."
+                        + (pages[reg] - 1) + ")");
+            }
+            if (!runs[reg].covers(page, page + count)) {
+                throw error(i, "pages " + page + ".." + (page + count - 1) + " of r" + reg
+                        + " are not all mapped (mapped: " + runs[reg] + ")");
+            }
         }
 
         private ProgramFormatException error(int i, String problem) {

@@ -59,6 +59,12 @@ class ProgramInterpreterTest {
                 case Action.Sleep s -> "sleep " + s.ns();
                 case Action.Fork f -> "fork " + names.get(f.child().stream());
                 case Action.Exit x -> "exit";
+                case Action.MunmapRange u -> "unmap r" + u.reg() + " " + u.page() + "+" + u.count() + (u.empty() ? " empty" : "");
+                case Action.Mlock l -> (l.lock() ? "mlock r" : "munlock r") + l.reg() + " " + l.page() + "+" + l.count();
+                case Action.Mlockall l -> "mlockall " + l.how();
+                case Action.Munlockall l -> "munlockall";
+                case Action.Mprotect m -> "mprotect r" + m.reg() + " " + m.page() + "+" + m.count() + " " + m.prot();
+                case Action.Madvise m -> "madvise r" + m.reg() + " " + m.page() + "+" + m.count() + " " + m.behav();
             };
         }
 
