@@ -462,6 +462,49 @@ public final class VmFault {
     }
 
     /**
+     * vm_fault_copy_entry(): gives {@code dstEntry} (of a forked child) its own object holding a
+     * copy of every page of the wired {@code srcEntry}, each entered in the child's pmap with the
+     * entry's maximum protection and activated. The source pages are resident (wired); a missing
+     * one panics, as in the C. Both maps locked. May block (vm_wait).
+     */
+    public void vmFaultCopyEntry(long dstMap, long srcMap, long dstEntry, long srcEntry) {
+        long srcObject = StructVmMapEntry.object(km, srcEntry);
+        long srcOffset = StructVmMapEntry.offset(km, srcEntry);
+        kernel.vmMap().vmMapEntryAllocateObject(dstEntry);
+        long dstObject = StructVmMapEntry.object(km, dstEntry);
+        int prot = StructVmMapEntry.max_protection(km, dstEntry);
+        VmObject vo = kernel.vmObject();
+        VmPage vp = kernel.vmPage();
+        vo.vmObjectHold(srcObject);
+        vo.vmObjectHold(dstObject);
+        try {
+            long end = StructVmMapEntry.end(km, dstEntry);
+            long dstOffset = 0;
+            for (long vaddr = StructVmMapEntry.start(km, dstEntry); Long.compareUnsigned(vaddr, end) < 0;
+                    vaddr += Param.PAGE_SIZE, dstOffset += Param.PAGE_SIZE) {
+                long dstM;
+                do {
+                    dstM = vp.vmPageAlloc(dstObject, dstOffset >>> Param.PAGE_SHIFT, VmPage.VM_ALLOC_NORMAL);
+                    if (dstM == 0) {
+                        vp.vmWait(0);
+                    }
+                } while (dstM == 0);
+                long srcM = vp.vmPageLookup(srcObject, (dstOffset + srcOffset) >>> Param.PAGE_SHIFT);
+                if (srcM == 0) {
+                    throw Kassert.panic("vm_fault_copy_wired: page missing");
+                }
+                kernel.vmPage2().vmPageCopy(srcM, dstM);
+                kernel.pmap().pmapEnter(StructVmMap.pmap(km, dstMap), vaddr, dstM, prot, false, dstEntry);
+                vp.vmPageActivate(dstM);
+                vp.vmPageWakeup(dstM);
+            }
+        } finally {
+            vo.vmObjectDrop(dstObject);
+            vo.vmObjectDrop(srcObject);
+        }
+    }
+
+    /**
      * vm_set_nosync(): a page mapped writable through a MAP_NOSYNC entry gets PG_NOSYNC unless it
      * is dirty already; through any other entry it loses PG_NOSYNC. The page is busied.
      */

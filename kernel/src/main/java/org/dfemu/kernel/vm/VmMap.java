@@ -445,6 +445,23 @@ public final class VmMap {
         lwkt.critExit();
     }
 
+    /**
+     * vm_map_entry_dispose_ba(): detaches and dereferences the object of each vm_map_backing of
+     * the chain from {@code ba} on, and frees them (M_MAP_BACKING). May block.
+     */
+    private void vmMapEntryDisposeBa(long entry, long ba) {
+        while (ba != 0) {
+            long obj = StructVmMapEntry.ba_object(km, ba);
+            if (obj != 0) {
+                vmMapBackingDetach(entry, ba);
+                kernel.vmObject().vmObjectDeallocate(obj);
+            }
+            long next = StructVmMapEntry.ba_backing_ba(km, ba);
+            kernel.kernSlaballoc().kfree(ba, mMapBacking);
+            ba = next;
+        }
+    }
+
     /** vm_map_entry_link(): inserts entry into the map's tree. Map locked. */
     private void vmMapEntryLink(long map, long entry) {
         assertVmMapLocked(map);
@@ -1633,8 +1650,6 @@ public final class VmMap {
         if (StructVmMapEntry.object(km, old) == 0) {
             vmMapEntryAllocateObject(old);
         }
-        Kassert.kkassert(StructVmMapEntry.wired_count(km, old) == 0,
-                "old_entry->wired_count == 0 (port: vm_fault_copy_entry not ported)", "vmspace_fork");
         long ne = vmMapEntryCreate(countp);
         copyEntry(old, ne);
         StructVmMapEntry.eflags(km, ne, StructVmMapEntry.eflags(km, ne) & ~MAP_ENTRY_USER_WIRED);
@@ -1656,6 +1671,23 @@ public final class VmMap {
      */
     private void vmspaceForkNormalEntry(long oldMap, long newMap, long old, int[] countp) {
         long ne = vmspaceForkCloneEntry(newMap, old, countp);
+        if (StructVmMapEntry.wired_count(km, old) != 0) {
+            // vm_map_copy_entry() of a wired entry: wired pages cannot be copy-on-write, so the
+            // child gets its own copies now (vm_fault_copy_entry). The child's backing is
+            // dropped first; as in the C, the reference vm_map_backing_replicated() took on its
+            // head object is not given back (the C's comment assumes it was never taken), so
+            // that object is never freed: a leak kept from the C.
+            long ba = StructVmMapEntry.ba(ne);
+            if (StructVmMapEntry.ba_object(km, ba) != 0) {
+                vmMapBackingDetach(ne, ba);
+                StructVmMapEntry.ba_object(km, ba, 0);
+                vmMapEntryDisposeBa(ne, StructVmMapEntry.ba_backing_ba(km, ba));
+                StructVmMapEntry.ba_backing_ba(km, ba, 0);
+                StructVmMapEntry.ba_backing_count(km, ba, 0);
+            }
+            kernel.vmFault().vmFaultCopyEntry(newMap, oldMap, ne, old);
+            return;
+        }
         if ((StructVmMapEntry.eflags(km, old) & MAP_ENTRY_NEEDS_COPY) == 0) {
             kernel.pmap().pmapProtect(StructVmMap.pmap(km, oldMap), StructVmMapEntry.start(km, old),
                     StructVmMapEntry.end(km, old), StructVmMapEntry.protection(km, old) & ~Vm.VM_PROT_WRITE);
@@ -1669,7 +1701,7 @@ public final class VmMap {
      * object, sized to the entry, at offset 0, linked into the object's backing_list. The map
      * must be locked exclusively. May block (kmalloc_obj).
      */
-    private void vmMapEntryAllocateObject(long entry) {
+    void vmMapEntryAllocateObject(long entry) {
         long ba = StructVmMapEntry.ba(entry);
         long obj = kernel.vmObject().vmObjectAllocate(StructVmObject.OBJT_DEFAULT,
                 (StructVmMapEntry.ba_end(km, ba) - StructVmMapEntry.ba_start(km, ba)) >>> Param.PAGE_SHIFT);

@@ -273,7 +273,8 @@ final class ImageMutations {
                 // program's name, copies and count; any byte past 12 may be one.
                 if (c.length > 12) {
                     int at = 12 + m.below(c.length - 12);
-                    int op = 1 + m.below(12);
+                    // 0x01..0x0c (the first instructions and one past them) or 0x10..0x19 (memory control).
+                    int op = m.below(2) == 0 ? 1 + m.below(12) : 0x10 + m.below(10);
                     c[at] = (byte) op;
                     m.note("program data byte " + at + " = opcode " + op);
                 }

@@ -32,7 +32,10 @@ final class SpecMutations {
         "end", "endloop", "endfork", "loop 1000000000", "fork", "exit", "map r15 1T rw", "map r16 4K rw",
         "map r0 4K wx", "touch r0 random 1000000000 write", "touch r0 stride 268435456 read", "touch r0 seq read",
         "sleep 3600s", "unmap r0", "write r0", "verify r0", "\u00e9", "\t", "#", "setting vm.swapmeta_alloc=kmalloc_obj",
-        "setting debug.fail_zalloc.zones=PV_ENTRY,SWAPMETA", "setting debug.fail_page_alloc.classes=", "r0"};
+        "setting debug.fail_zalloc.zones=PV_ENTRY,SWAPMETA", "setting debug.fail_page_alloc.classes=", "r0",
+        "mlock r0", "mlock r0 0 268435456", "munlock r0 1 1", "mlockall current", "mlockall future,current", "mlockall",
+        "munlockall", "mprotect r0 none", "mprotect r0 rw 268435455 1", "madvise r0 free 0 1", "madvise r0 dontneed",
+        "madvise r0 sequential", "write r0 0 1", "verify r0 4294967295 1", "unmap r0 0 1", "unmap r0 1 0"};
 
     /** Mutates {@code spec} (UTF-8 text); notes what was done in {@code m.what}. */
     static byte[] mutate(byte[] spec, Mutator m) {
