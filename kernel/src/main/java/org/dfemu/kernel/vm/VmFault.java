@@ -47,7 +47,10 @@ import static org.dfemu.kernel.Ctypes.C_INT;
  * (shared, first_shared) are still tracked because they choose the prefault variant.
  * vm_fault_bypass()'s lockless mapping is not ported (the slow path maps the same page the same
  * way); its one visible effect, no burst after a bypassed fault, is kept. VPAGETABLE and vnode
- * objects and wiring faults are not ported: dfemu's processes touch anonymous memory only.
+ * objects are not ported: dfemu's processes touch anonymous memory only. Wiring faults
+ * (VM_FAULT_USER_WIRE, VM_FAULT_CHANGE_WIRING from vm_fault_wire for mlock) are: the page is
+ * wired instead of activated, a wired entry is faulted for its full protection, and there is
+ * no burst.
  */
 public final class VmFault {
     /** vm_map.h fault flags. */

@@ -38,6 +38,12 @@ import org.dfemu.kernel.harness.workload.Instruction.Write;
  *       nested loop, so every pass produces an action: the interpreter never spins.</li>
  *   <li>{@code exit} is the last instruction of the program or of a fork block: with no
  *       conditionals, anything after it would never run.</li>
+ *   <li>Memory control and page ranges: a range ({@code PAGE COUNT}) lies inside the region as
+ *       mapped and all its pages are still mapped; {@code unmap rN PAGE COUNT} removes pages
+ *       (the register is unmapped once none is left), and rule 3 compares the pages left too.
+ *       {@code mlock}, {@code munlock}, {@code mprotect} and {@code madvise} need the register
+ *       mapped. {@code mprotect} does not change the protection rule 2 checks: what it forbids
+ *       shows at run time as SIGSEGV.</li>
  * </ol>
  */
 public final class ProgramCheck {

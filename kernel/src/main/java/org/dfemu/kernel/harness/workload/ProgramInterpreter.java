@@ -40,6 +40,17 @@ import org.dfemu.kernel.harness.workload.Instruction.Write;
  *       skips to after {@code endfork}.</li>
  *   <li>{@code exit}, the end of the program, and (in a child) its {@code endfork}: one
  *       {@link Action.Exit}, the last action.</li>
+ *   <li>Memory control: {@code mlock}/{@code munlock} ({@link Action.Mlock}), {@code mprotect},
+ *       {@code madvise}: one action for the range, or without a range one per run of pages
+ *       still mapped; {@code mlockall}/{@code munlockall}: one action. {@code madvise ... free}
+ *       also marks the pages as possibly reclaimed: a later {@link Action.VerifyPage} expects
+ *       {@link Action.Expect#EXACT_OR_ZERO} (or {@link Action.Expect#ANY} in a region a fork has
+ *       shared) until the page is written again.</li>
+ *   <li>Page ranges: {@code write rN PAGE COUNT} gives only those pages a new generation,
+ *       {@code verify rN PAGE COUNT} checks them, {@code unmap rN PAGE COUNT} is one
+ *       {@link Action.MunmapRange}; the whole-region forms ({@code write rN}, {@code verify rN},
+ *       {@code touch}, {@code unmap rN}) then visit or unmap only the pages still mapped
+ *       ({@code touch ... random} draws among them).</li>
  * </ul>
  *
  * <p>A forked child starts at the first instruction of its fork block with a copy of the
