@@ -90,6 +90,7 @@ public final class Kernel {
     private final VmObject vmObject;
     private final VmPager vmPager;
     private final VmFault vmFault;
+    private final org.dfemu.kernel.vm.VmMmap vmMmap;
     private final VmPage2 vmPage2;
     private final VmPage vmPage;
     private final Globaldata globaldata;
@@ -162,6 +163,7 @@ public final class Kernel {
         this.failAlloc = new FailAlloc(this, data, sysctl);
         this.kernProcTable = new KernProcTable(this, data);
         this.vmFault = new VmFault(this, data, sysctl);
+        this.vmMmap = new org.dfemu.kernel.vm.VmMmap(this);
         vmPager.vmPagerSetOps(StructVmObject.OBJT_SWAP, swapPager);   // pagertab[OBJT_SWAP] = &swappagerops
         this.physfree = data.close();
         this.symbols = data.symbols();
@@ -274,6 +276,9 @@ public final class Kernel {
 
     /** vm_fault.c: vm_fault(). */
     public VmFault vmFault() { return vmFault; }
+
+    /** vm_mmap.c's memory-control system calls (mprotect, madvise, mlock, ...). */
+    public org.dfemu.kernel.vm.VmMmap vmMmap() { return vmMmap; }
 
     public VmPage2 vmPage2() { return vmPage2; }
 
