@@ -272,9 +272,9 @@ class ProgramCompilerTest {
         assertEquals("w.spec:3: expected 'wait'", error("  wait 1s\n"));
         assertEquals("w.spec:3: 'endthread' without 'thread'", error("  endthread\n"));
         assertEquals("w.spec:3: 'thread' has no matching 'endthread'", error("  thread\n  sleep 1s\n"));
-        assertEquals("w.spec:5: 'unmap' inside a thread block (a thread only writes, verifies, touches, sleeps and loops)",
+        assertEquals("w.spec:5: 'unmap' inside a thread block (a thread only writes, verifies, touches, madvises, sleeps and loops)",
                 error("  map r0 4K rw\n  thread\n  unmap r0\n  endthread\n  wait\n"));
-        assertEquals("w.spec:5: 'wait' inside a thread block (a thread only writes, verifies, touches, sleeps and loops)",
+        assertEquals("w.spec:5: 'wait' inside a thread block (a thread only writes, verifies, touches, madvises, sleeps and loops)",
                 error("  map r0 4K rw\n  thread\n  wait\n  endthread\n  wait\n"));
         assertEquals("w.spec:4: 'thread' has no matching 'endthread'", error("  sleep 1s\n  thread\n"));
         assertEquals("w.spec:7: r0 is shared with the thread started at instruction 1, which writes it: not before 'wait'",
