@@ -92,6 +92,7 @@ public final class Kernel {
     private final VmObject vmObject;
     private final VmPager vmPager;
     private final VmFault vmFault;
+    private final org.dfemu.kernel.vm.VmMmap vmMmap;
     private final VmPage2 vmPage2;
     private final VmPage vmPage;
     private final Globaldata globaldata;
@@ -166,6 +167,7 @@ public final class Kernel {
         this.failAlloc = new FailAlloc(this, data, sysctl);
         this.kernProcTable = new KernProcTable(this, data);
         this.vmFault = new VmFault(this, data, sysctl);
+        this.vmMmap = new org.dfemu.kernel.vm.VmMmap(this);
         // dfemu instruments, laid out last so that no ported global moves.
         this.swapmetaPaths = new SwapmetaPaths(this, data, sysctl);
         this.reclaimCheck = new ReclaimCheck(this);
@@ -281,6 +283,9 @@ public final class Kernel {
 
     /** vm_fault.c: vm_fault(). */
     public VmFault vmFault() { return vmFault; }
+
+    /** vm_mmap.c's memory-control system calls (mprotect, madvise, mlock, ...). */
+    public org.dfemu.kernel.vm.VmMmap vmMmap() { return vmMmap; }
 
     public VmPage2 vmPage2() { return vmPage2; }
 

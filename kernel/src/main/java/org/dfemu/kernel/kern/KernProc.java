@@ -120,6 +120,9 @@ public final class KernProc implements VmPageout.Killproc {
             for (int copy = 0; copy < program.copies(); copy++) {
                 ProgramInterpreter interp = ProgramInterpreter.boot(program, index, copy, runSeed);
                 long vm = kernel.vmMap().vmspaceAlloc(Vmparam.VM_MIN_USER_ADDRESS, Vmparam.VM_MAX_USER_ADDRESS);
+                if (Instruction.controlsMemory(program.code())) {
+                    mapText(vm);
+                }
                 spawn(program.name(), vm, new long[Instruction.REGISTERS], new long[Instruction.REGISTERS], interp::next,
                         program.expect(), null);
             }
@@ -366,7 +369,7 @@ public final class KernProc implements VmPageout.Killproc {
                 try {
                     for (int k = 0; k < PagePattern.SLOTS; k++) {
                         long word = cpu.load64(va + PagePattern.slotOffset(k));
-                        if (word != v.word(k) && badSlot < 0) {
+                        if (!v.accepts(k, word) && badSlot < 0) {
                             badSlot = k;
                             found = word;
                         }
@@ -395,8 +398,71 @@ public final class KernProc implements VmPageout.Killproc {
             case Action.Exit e -> {
                 return false;
             }
+            // memory-control actions: the system calls of vm_mmap.c (VmMmap); an error is the
+            // call's result, recorded as the instruction's outcome, and the program goes on.
+            case Action.MunmapRange u -> {
+                long va = pageVa(proc, u.reg(), u.page());
+                kernel.vmMap().vmMapRemove(proc.map(), va, va + Param.ptoa(u.count()));
+                if (u.empty()) {
+                    proc.regionVa()[u.reg()] = 0;
+                    proc.regionPages()[u.reg()] = 0;
+                }
+                kernel.lwkt().consume(MAP_OP_NS);
+            }
+            case Action.Mlock l -> {
+                long va = pageVa(proc, l.reg(), l.page());
+                long len = Param.ptoa(l.count());
+                int error = l.lock() ? kernel.vmMmap().sysMlock(proc.map(), va, len)
+                        : kernel.vmMmap().sysMunlock(proc.map(), va, len);
+                outcome(proc, l.lock() ? "mlock" : "munlock", l.reg(), l.page(), l.count(), error);
+            }
+            case Action.Mlockall l -> outcome(proc, "mlockall " + (l.how() == 1 ? "current" : l.how() == 2 ? "future" : "current,future"), -1, 0, 0,
+                    kernel.vmMmap().sysMlockall(proc.map(), l.how()));
+            case Action.Munlockall l -> outcome(proc, "munlockall", -1, 0, 0, kernel.vmMmap().sysMunlockall(proc.map()));
+            case Action.Mprotect m -> outcome(proc, "mprotect", m.reg(), m.page(), m.count(),
+                    kernel.vmMmap().sysMprotect(proc.map(), pageVa(proc, m.reg(), m.page()), Param.ptoa(m.count()), m.prot()));
+            case Action.Madvise m -> outcome(proc, "madvise", m.reg(), m.page(), m.count(),
+                    kernel.vmMmap().sysMadvise(proc.map(), pageVa(proc, m.reg(), m.page()), Param.ptoa(m.count()), m.behav()));
         }
         return true;
+    }
+
+    /**
+     * After a memory-control call: charges {@link #MAP_OP_NS} and, if it returned an error,
+     * records it in the process report ("mlock r0 pages 0+1024: EAGAIN") and on the console.
+     */
+    private void outcome(Process proc, String call, int reg, long page, long count, int error) {
+        if (error != 0) {
+            String what = String.format(Locale.ROOT, "%s%s: %s", call,
+                    reg < 0 ? "" : String.format(Locale.ROOT, " r%d pages %d+%d", reg, page, count),
+                    org.dfemu.kernel.sys.Errno.name(error));
+            if (proc.entry().refusalCount() < 8) {
+                kernel.kprintf(String.format(Locale.ROOT, "pid %d (%s): %s", proc.pid(), proc.name(), what));
+            }
+            report.refused(proc.entry(), what);
+        }
+        kernel.lwkt().consume(MAP_OP_NS);
+    }
+
+    /** Where a program that clips its regions gets its one-page text entry (see {@link #mapText}). */
+    static final long TEXT_VA = 0x40_0000L;
+
+    /**
+     * Maps one read-only, never-touched page at {@link #TEXT_VA}, below every region: it stands
+     * for the text segment a DragonFly process always has below its mmaps. PORT: dfemu's
+     * processes have no executable image, so a region's map entry could be the lowest of its map;
+     * vm_map_simplify_entry at this commit reads {@code prev->ba.backing_ba} without checking
+     * prev (a NULL dereference that the port keeps), which a process with text never reaches.
+     * Only programs that clip entries (mlock, mprotect, madvise, range forms) get it, so the runs
+     * of other programs are unchanged. May block.
+     */
+    private void mapText(long vm) {
+        long[] addr = {TEXT_VA};
+        int rv = kernel.vmMap().vmMapFind(StructVmspace.vm_map(vm), 0, 0, 0, addr, Param.PAGE_SIZE, Param.PAGE_SIZE, false,
+                StructVmMapEntry.VM_MAPTYPE_NORMAL, StructVmMapEntry.VM_SUBSYS_MMAP, Vm.VM_PROT_READ, Vm.VM_PROT_ALL, 0);
+        if (rv != VmMap.KERN_SUCCESS) {
+            throw new IllegalStateException("text page at 0x" + Long.toHexString(TEXT_VA) + ": vm_map_find " + rv);
+        }
     }
 
     /**
@@ -419,6 +485,11 @@ public final class KernProc implements VmPageout.Killproc {
                 kernel.vmMap().vmMapRemove(proc.map(), addr[0], addr[0] + Param.ptoa(m.pages()));
                 throw new MapFailed(String.format(Locale.ROOT, "mmap of %d pages failed (vm_map_inherit %d)", m.pages(), rv));
             }
+        }
+        // vm_mmap(): if the process has marked all future mappings for wiring (mlockall
+        // MCL_FUTURE), wire this one; as in the C, the result is not checked.
+        if ((org.dfemu.kernel.vm.StructVmMap.flags(km, proc.map()) & org.dfemu.kernel.vm.StructVmMap.MAP_WIREFUTURE) != 0) {
+            kernel.vmMap().vmMapUnwire(proc.map(), addr[0], addr[0] + Param.ptoa(m.pages()), false);
         }
         proc.regionVa()[m.reg()] = addr[0];
         proc.regionPages()[m.reg()] = m.pages();

@@ -131,6 +131,10 @@ public final class StructVmMap {
     public static int freehint_newindex(KernelMemory km, long map) { return km.load8(map + freehint_newindex$OFFSET); }
     public static void freehint_newindex(KernelMemory km, long map, int v) { km.store8(map + freehint_newindex$OFFSET, v); }
 
+    /** vm_map.h map->flags: wire all future pages (mlockall MCL_FUTURE). */
+    public static final int MAP_WIREFUTURE = 0x0001;
+
+    public static int flags(KernelMemory km, long map) { return km.load32(map + flags$OFFSET); }
     public static void flags(KernelMemory km, long map, int v) { km.store32(map + flags$OFFSET, v); }
 
     public static long pmap(KernelMemory km, long map) { return km.load64(map + pmap$OFFSET); }

@@ -47,11 +47,17 @@ import static org.dfemu.kernel.Ctypes.C_INT;
  * (shared, first_shared) are still tracked because they choose the prefault variant.
  * vm_fault_bypass()'s lockless mapping is not ported (the slow path maps the same page the same
  * way); its one visible effect, no burst after a bypassed fault, is kept. VPAGETABLE and vnode
- * objects and wiring faults are not ported: dfemu's processes touch anonymous memory only.
+ * objects are not ported: dfemu's processes touch anonymous memory only. Wiring faults
+ * (VM_FAULT_USER_WIRE, VM_FAULT_CHANGE_WIRING from vm_fault_wire for mlock) are: the page is
+ * wired instead of activated, a wired entry is faulted for its full protection, and there is
+ * no burst.
  */
 public final class VmFault {
     /** vm_map.h fault flags. */
     public static final int VM_FAULT_NORMAL = 0x00;
+    public static final int VM_FAULT_CHANGE_WIRING = 0x01;
+    public static final int VM_FAULT_USER_WIRE = 0x02;
+    public static final int VM_FAULT_WIRE_MASK = VM_FAULT_CHANGE_WIRING | VM_FAULT_USER_WIRE;
     public static final int VM_FAULT_BURST = 0x04;
     public static final int VM_FAULT_DIRTY = 0x08;
     public static final int VM_FAULT_USERMODE = 0x40;
@@ -163,14 +169,33 @@ public final class VmFault {
         int[] protp = new int[1];
         int rv = vm.vmMapLookup(map, va, faultType, out, protp);
         if (rv != VmMap.KERN_SUCCESS) {
-            return rv;
+            if (rv != VmMap.KERN_PROTECTION_FAILURE || (faultFlags & VM_FAULT_WIRE_MASK) != VM_FAULT_USER_WIRE) {
+                return rv;
+            }
+            // A user wiring of a segment the access may not touch: look it up for a write (so
+            // a copy-on-write entry is shadowed now; wired, it could never be later), and a
+            // segment that is not writable loses write from its maximum protection.
+            rv = vm.vmMapLookup(map, va, Vm.VM_PROT_READ | Vm.VM_PROT_WRITE | Vm.VM_PROT_OVERRIDE_WRITE, out, protp);
+            if (rv != VmMap.KERN_SUCCESS) {
+                return VmMap.KERN_FAILURE;
+            }
+            if ((StructVmMapEntry.protection(km, out[0]) & Vm.VM_PROT_WRITE) == 0) {
+                StructVmMapEntry.max_protection(km, out[0], StructVmMapEntry.max_protection(km, out[0]) & ~Vm.VM_PROT_WRITE);
+            }
         }
         long entry = out[0];
+        // FW_WIRED: the entry is wired; its page protection cannot change later, so the fault
+        // is taken for the entry's full protection.
+        boolean wired = StructVmMapEntry.wired_count(km, entry) != 0;
+        if (wired) {
+            faultType = protp[0];
+        }
         long firstBa = out[1];
         long firstPindex = out[2];
         int prot = protp[0];
         long firstObject = StructVmMapEntry.ba_object(km, firstBa);
-        if (km.load32(globals + VM_FAULT_BYPASS_COUNT) != 0 && vmFaultBypass(firstObject, firstPindex, prot)) {
+        if (km.load32(globals + VM_FAULT_BYPASS_COUNT) != 0 && (faultFlags & VM_FAULT_WIRE_MASK) == 0
+                && vmFaultBypass(firstObject, firstPindex, prot)) {
             faultFlags &= ~VM_FAULT_BURST;
         }
         vo.vmObjectHold(firstObject);
@@ -211,7 +236,8 @@ public final class VmFault {
                     fs.firstShared = false;
                 }
                 int type = StructVmObject.type(km, object);
-                if (type != StructVmObject.OBJT_DEFAULT
+                // TRYPAGER: not a default object, and not a wiring fault unless the entry is wired.
+                if (type != StructVmObject.OBJT_DEFAULT && ((faultFlags & VM_FAULT_WIRE_MASK) == 0 || wired)
                         && kernel.vmPager().vmPagerHasPage(type, object, pindex)) {
                     if (ba != firstBa) {
                         fs.firstShared = false;
@@ -295,13 +321,21 @@ public final class VmFault {
                 }
             }
 
-            boolean wired = StructVmMapEntry.wired_count(km, entry) != 0;
             long pmap = StructVmMap.pmap(km, map);
             kernel.pmap().pmapEnter(pmap, va, m, prot, wired, entry);
-            vp.vmPageActivate(m);
+            // A page not wired goes where the pageout daemon finds it.
+            if ((faultFlags & VM_FAULT_WIRE_MASK) != 0) {
+                if (wired) {
+                    vp.vmPageWire(m);
+                } else {
+                    vp.vmPageUnwire(m, true);
+                }
+            } else {
+                vp.vmPageActivate(m);
+            }
             vp.vmPageWakeup(m);
             // Burst: map some neighbours while the map is still locked.
-            if ((faultFlags & VM_FAULT_BURST) != 0 && !wired) {
+            if ((faultFlags & VM_FAULT_BURST) != 0 && (faultFlags & VM_FAULT_WIRE_MASK) == 0 && !wired) {
                 if (!fs.firstShared && !fs.shared) {
                     vmPrefault(pmap, va, entry, prot, faultFlags);
                 } else {
@@ -377,6 +411,100 @@ public final class VmFault {
         kernel.vmMap().vmMapLookupDone(map);
         kernel.vmPage().vmWaitPfault();
         return 0;
+    }
+
+    /**
+     * vm_fault_wire(): faults in every page of {@code entry} wired, by simulated faults
+     * (VM_FAULT_USER_WIRE for a read with {@code userWire}, else VM_FAULT_CHANGE_WIRING for a
+     * read-write), releasing the map lock around them; on a failed fault the pages wired so far
+     * are unwired again and the fault's code returned. The map is locked on entry and on
+     * return; the entry may have been clipped meanwhile. May block.
+     *
+     * <p>PORT: KM_NOTLBSYNC (VM_PROT_NOSYNC) is not ported; device objects (fictitious pages)
+     * and UKSMAP entries do not exist in dfemu. kernel_map's wiring (vm_map_wire) keeps its own
+     * resident-page version in {@link VmMap}.
+     */
+    public int vmFaultWire(long map, long entry, boolean userWire, int kmflags) {
+        int wireProt;
+        int faultFlags;
+        if (userWire) {
+            wireProt = Vm.VM_PROT_READ;
+            faultFlags = VM_FAULT_USER_WIRE;
+        } else {
+            wireProt = Vm.VM_PROT_READ | Vm.VM_PROT_WRITE;
+            faultFlags = VM_FAULT_CHANGE_WIRING;
+        }
+        long pmap = StructVmMap.pmap(km, map);
+        long start = StructVmMapEntry.start(km, entry);
+        long end = StructVmMapEntry.end(km, entry);
+        if ((StructVmMapEntry.eflags(km, entry) & StructVmMapEntry.MAP_ENTRY_KSTACK) != 0) {
+            start += Param.PAGE_SIZE;
+        }
+        km.store32(map + StructVmMap.timestamp$OFFSET, km.load32(map + StructVmMap.timestamp$OFFSET) + 1);
+        VmMap vm = kernel.vmMap();
+        VmPage vp = kernel.vmPage();
+        vm.vmMapUnlock(map);
+        int rv = VmMap.KERN_SUCCESS;
+        for (long va = start; Long.compareUnsigned(va, end) < 0; va += Param.PAGE_SIZE) {
+            rv = vmFault(map, va, wireProt, faultFlags);
+            if (rv != VmMap.KERN_SUCCESS) {
+                while (Long.compareUnsigned(va, start) > 0) {
+                    va -= Param.PAGE_SIZE;
+                    long m = kernel.pmap().pmapUnwire(pmap, va);
+                    if (m != 0) {
+                        vp.vmPageBusyWait(m, false, "vmwrpg");
+                        vp.vmPageUnwire(m, true);
+                        vp.vmPageWakeup(m);
+                    }
+                }
+                break;
+            }
+        }
+        vm.vmMapLock(map);
+        return rv;
+    }
+
+    /**
+     * vm_fault_copy_entry(): gives {@code dstEntry} (of a forked child) its own object holding a
+     * copy of every page of the wired {@code srcEntry}, each entered in the child's pmap with the
+     * entry's maximum protection and activated. The source pages are resident (wired); a missing
+     * one panics, as in the C. Both maps locked. May block (vm_wait).
+     */
+    public void vmFaultCopyEntry(long dstMap, long srcMap, long dstEntry, long srcEntry) {
+        long srcObject = StructVmMapEntry.object(km, srcEntry);
+        long srcOffset = StructVmMapEntry.offset(km, srcEntry);
+        kernel.vmMap().vmMapEntryAllocateObject(dstEntry);
+        long dstObject = StructVmMapEntry.object(km, dstEntry);
+        int prot = StructVmMapEntry.max_protection(km, dstEntry);
+        VmObject vo = kernel.vmObject();
+        VmPage vp = kernel.vmPage();
+        vo.vmObjectHold(srcObject);
+        vo.vmObjectHold(dstObject);
+        try {
+            long end = StructVmMapEntry.end(km, dstEntry);
+            long dstOffset = 0;
+            for (long vaddr = StructVmMapEntry.start(km, dstEntry); Long.compareUnsigned(vaddr, end) < 0;
+                    vaddr += Param.PAGE_SIZE, dstOffset += Param.PAGE_SIZE) {
+                long dstM;
+                do {
+                    dstM = vp.vmPageAlloc(dstObject, dstOffset >>> Param.PAGE_SHIFT, VmPage.VM_ALLOC_NORMAL);
+                    if (dstM == 0) {
+                        vp.vmWait(0);
+                    }
+                } while (dstM == 0);
+                long srcM = vp.vmPageLookup(srcObject, (dstOffset + srcOffset) >>> Param.PAGE_SHIFT);
+                if (srcM == 0) {
+                    throw Kassert.panic("vm_fault_copy_wired: page missing");
+                }
+                kernel.vmPage2().vmPageCopy(srcM, dstM);
+                kernel.pmap().pmapEnter(StructVmMap.pmap(km, dstMap), vaddr, dstM, prot, false, dstEntry);
+                vp.vmPageActivate(dstM);
+                vp.vmPageWakeup(dstM);
+            }
+        } finally {
+            vo.vmObjectDrop(dstObject);
+            vo.vmObjectDrop(srcObject);
+        }
     }
 
     /**

@@ -448,6 +448,23 @@ public final class VmMap {
         lwkt.critExit();
     }
 
+    /**
+     * vm_map_entry_dispose_ba(): detaches and dereferences the object of each vm_map_backing of
+     * the chain from {@code ba} on, and frees them (M_MAP_BACKING). May block.
+     */
+    private void vmMapEntryDisposeBa(long entry, long ba) {
+        while (ba != 0) {
+            long obj = StructVmMapEntry.ba_object(km, ba);
+            if (obj != 0) {
+                vmMapBackingDetach(entry, ba);
+                kernel.vmObject().vmObjectDeallocate(obj);
+            }
+            long next = StructVmMapEntry.ba_backing_ba(km, ba);
+            kernel.kernSlaballoc().kfree(ba, mMapBacking);
+            ba = next;
+        }
+    }
+
     /** vm_map_entry_link(): inserts entry into the map's tree. Map locked. */
     private void vmMapEntryLink(long map, long entry) {
         assertVmMapLocked(map);
@@ -1037,6 +1054,271 @@ public final class VmMap {
     }
 
     /**
+     * vm_map_protect(): sets the protection (or, with {@code setMax}, the maximum protection) of
+     * [start, end), clipping the entries at both ends; the pmap is lowered to match wherever the
+     * protection changed (write stays off a copy-on-write entry). Returns KERN_SUCCESS,
+     * KERN_PROTECTION_FAILURE (more than an entry's maximum protection; nothing changed) or
+     * KERN_INVALID_ARGUMENT (a submap). Holes are skipped. The map must not be locked. May block.
+     * PORT: vnode objects are not ported, so the C's v_lastwrite_ts update has nothing to do.
+     */
+    public int vmMapProtect(long map, long start, long end, int newProt, boolean setMax) {
+        int[] count = {vmMapEntryReserve(MAP_RESERVE_COUNT)};
+        vmMapLock(map);
+        try {
+            // VM_MAP_RANGE_CHECK
+            if (ult(start, vmMapMin(map))) {
+                start = vmMapMin(map);
+            }
+            if (ugt(end, vmMapMax(map))) {
+                end = vmMapMax(map);
+            }
+            if (ugt(start, end)) {
+                start = end;
+            }
+            long[] e = new long[1];
+            long entry;
+            if (vmMapLookupEntry(map, start, e)) {
+                entry = e[0];
+                vmMapClipStart(map, entry, start, count);
+            } else if (e[0] != 0) {
+                entry = vmMapRbTree.rbNext(e[0]);
+            } else {
+                entry = vmMapRbTree.rbMin(StructVmMap.rb_root(map));
+            }
+            // First pass: check for protection violations.
+            for (long cur = entry; cur != 0 && ult(StructVmMapEntry.start(km, cur), end); cur = vmMapRbTree.rbNext(cur)) {
+                if (StructVmMapEntry.maptype(km, cur) == VM_MAPTYPE_SUBMAP) {
+                    return KERN_INVALID_ARGUMENT;
+                }
+                if ((newProt & StructVmMapEntry.max_protection(km, cur)) != newProt) {
+                    return KERN_PROTECTION_FAILURE;
+                }
+            }
+            // Second pass: set the protections (no clipping at the start any more).
+            for (long cur = entry; cur != 0 && ult(StructVmMapEntry.start(km, cur), end); cur = vmMapRbTree.rbNext(cur)) {
+                vmMapClipEnd(map, cur, end, count);
+                int oldProt = StructVmMapEntry.protection(km, cur);
+                if (setMax) {
+                    StructVmMapEntry.max_protection(km, cur, newProt);
+                    StructVmMapEntry.protection(km, cur, newProt & oldProt);
+                } else {
+                    StructVmMapEntry.protection(km, cur, newProt);
+                }
+                int prot = StructVmMapEntry.protection(km, cur);
+                if (prot != oldProt) {
+                    int mask = (StructVmMapEntry.eflags(km, cur) & MAP_ENTRY_COW) != 0 ? ~Vm.VM_PROT_WRITE : Vm.VM_PROT_ALL;
+                    kernel.pmap().pmapProtect(StructVmMap.pmap(km, map), StructVmMapEntry.start(km, cur),
+                            StructVmMapEntry.end(km, cur), prot & mask);
+                }
+                vmMapSimplifyEntry(map, cur, count);
+            }
+            return KERN_SUCCESS;
+        } finally {
+            vmMapUnlock(map);
+            vmMapEntryRelease(count[0]);
+        }
+    }
+
+    /**
+     * vm_map_madvise(): the madvise advisories that act on the objects under [start, end)
+     * (MADV_WILLNEED, MADV_DONTNEED, MADV_FREE: vm_object_madvise on the part of each normal
+     * entry's head object inside the range, without clipping; MADV_INVAL: pmap_remove of the
+     * range). Returns 0 or EINVAL (an unknown advice). The map must not be locked. May block.
+     *
+     * <p>PORT: the advisories that change map entries (MADV_NORMAL, SEQUENTIAL, RANDOM, NOSYNC,
+     * AUTOSYNC, NOCORE, CORE, SETMAP) are not ported (no caller: dfemu's workloads advise
+     * WILLNEED, DONTNEED and FREE) and return EINVAL. The map lock is exclusive where the C takes
+     * it shared (the port has no shared map lock), so MADV_INVAL needs no range interlock.
+     * MADV_WILLNEED's pmap_object_init_pt is compiled out at this commit (#if 0), so nothing
+     * is prefaulted.
+     */
+    public int vmMapMadvise(long map, long start, long end, int behav, long value) {
+        int[] count = {vmMapEntryReserve(MAP_RESERVE_COUNT)};
+        switch (behav) {
+            case org.dfemu.kernel.sys.Mman.MADV_INVAL, org.dfemu.kernel.sys.Mman.MADV_WILLNEED,
+                 org.dfemu.kernel.sys.Mman.MADV_DONTNEED, org.dfemu.kernel.sys.Mman.MADV_FREE -> vmMapLock(map);
+            default -> {
+                vmMapEntryRelease(count[0]);
+                return org.dfemu.kernel.sys.Errno.EINVAL;
+            }
+        }
+        try {
+            // VM_MAP_RANGE_CHECK
+            if (ult(start, vmMapMin(map))) {
+                start = vmMapMin(map);
+            }
+            if (ugt(end, vmMapMax(map))) {
+                end = vmMapMax(map);
+            }
+            if (ugt(start, end)) {
+                start = end;
+            }
+            long[] e = new long[1];
+            long entry;
+            if (vmMapLookupEntry(map, start, e)) {
+                entry = e[0];
+            } else if (e[0] != 0) {
+                entry = vmMapRbTree.rbNext(e[0]);
+            } else {
+                entry = vmMapRbTree.rbMin(StructVmMap.rb_root(map));
+            }
+            for (long cur = entry; cur != 0 && ult(StructVmMapEntry.start(km, cur), end); cur = vmMapRbTree.rbNext(cur)) {
+                if (StructVmMapEntry.maptype(km, cur) != VM_MAPTYPE_NORMAL) {
+                    continue;
+                }
+                long cs = StructVmMapEntry.start(km, cur);
+                long ce = StructVmMapEntry.end(km, cur);
+                long pindex = StructVmMapEntry.offset(km, cur) >>> Param.PAGE_SHIFT;
+                long delta = (ce - cs) >>> Param.PAGE_SHIFT;
+                long useStart = cs;
+                if (ult(cs, start)) {
+                    pindex += (start - cs) >>> Param.PAGE_SHIFT;
+                    delta -= (start - cs) >>> Param.PAGE_SHIFT;
+                    useStart = start;
+                }
+                if (ugt(ce, end)) {
+                    delta -= (ce - end) >>> Param.PAGE_SHIFT;
+                }
+                if (delta <= 0) {
+                    continue;
+                }
+                if (behav == org.dfemu.kernel.sys.Mman.MADV_INVAL) {
+                    kernel.pmap().pmapRemove(StructVmMap.pmap(km, map), useStart, useStart + Param.ptoa(delta));
+                } else {
+                    kernel.vmObject().vmObjectMadvise(StructVmMapEntry.object(km, cur), pindex, delta, behav);
+                }
+            }
+            return 0;
+        } finally {
+            vmMapUnlock(map);
+            vmMapEntryRelease(count[0]);
+        }
+    }
+
+    /**
+     * vm_map_unwire(): mlock(2) ({@code newPageable} false: user-wire [start, realEnd), faulting
+     * the pages in wired through vm_fault_wire) and munlock(2) ({@code newPageable} true: drop
+     * the user wiring; entries whose wiring reaches 0 are unwired). An entry already user-wired
+     * is left as it is; one wired by the kernel only gains the user wiring. A failed fault-in
+     * undoes the wiring of the entries from the failing one on and unwires the ones before it.
+     * Returns KERN_SUCCESS, KERN_INVALID_ADDRESS (the range has a hole) or KERN_INVALID_ARGUMENT
+     * (unwiring memory that is not user-wired), or the failed fault's code. The map must not be
+     * locked. May block (vm_fault_wire releases the map lock around its faults, as the C does).
+     */
+    public int vmMapUnwire(long map, long start, long realEnd, boolean newPageable) {
+        int[] count = {vmMapEntryReserve(MAP_RESERVE_COUNT)};
+        int rv = KERN_SUCCESS;
+        vmMapLock(map);
+        try {
+            // VM_MAP_RANGE_CHECK
+            if (ult(start, vmMapMin(map))) {
+                start = vmMapMin(map);
+            }
+            if (ugt(realEnd, vmMapMax(map))) {
+                realEnd = vmMapMax(map);
+            }
+            if (ugt(start, realEnd)) {
+                start = realEnd;
+            }
+            long end = realEnd;
+            long startEntry = vmMapClipRange(map, start, end, count, MAP_CLIP_NO_HOLES);
+            if (startEntry == 0) {
+                return KERN_INVALID_ADDRESS;
+            }
+            if (!newPageable) {
+                long entry = startEntry;
+                while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+                    int eflags = StructVmMapEntry.eflags(km, entry);
+                    if ((eflags & MAP_ENTRY_USER_WIRED) != 0) {
+                        entry = vmMapRbTree.rbNext(entry);
+                        continue;
+                    }
+                    if (StructVmMapEntry.wired_count(km, entry) != 0) {
+                        StructVmMapEntry.wired_count(km, entry, StructVmMapEntry.wired_count(km, entry) + 1);
+                        StructVmMapEntry.eflags(km, entry, eflags | MAP_ENTRY_USER_WIRED);
+                        entry = vmMapRbTree.rbNext(entry);
+                        continue;
+                    }
+                    // A new wiring: the entry gets what it needs, then its pages are faulted in.
+                    if (StructVmMapEntry.maptype(km, entry) == VM_MAPTYPE_NORMAL) {
+                        if ((eflags & MAP_ENTRY_NEEDS_COPY) != 0
+                                && (StructVmMapEntry.protection(km, entry) & Vm.VM_PROT_WRITE) != 0) {
+                            vmMapEntryShadow(entry);
+                        } else if (StructVmMapEntry.object(km, entry) == 0 && StructVmMap.system_map(km, map) == 0) {
+                            vmMapEntryAllocateObject(entry);
+                        }
+                    }
+                    StructVmMapEntry.wired_count(km, entry, StructVmMapEntry.wired_count(km, entry) + 1);
+                    StructVmMapEntry.eflags(km, entry, StructVmMapEntry.eflags(km, entry) | MAP_ENTRY_USER_WIRED);
+                    long saveStart = StructVmMapEntry.start(km, entry);
+                    long saveEnd = StructVmMapEntry.end(km, entry);
+                    rv = kernel.vmFault().vmFaultWire(map, entry, true, 0);
+                    if (rv != KERN_SUCCESS) {
+                        entry = clipCheckBack(entry, saveStart);
+                        for (;;) {
+                            final long ent = entry;
+                            Kassert.kassert(StructVmMapEntry.wired_count(km, ent) == 1, () -> "bad wired_count on entry");
+                            StructVmMapEntry.eflags(km, entry, StructVmMapEntry.eflags(km, entry) & ~MAP_ENTRY_USER_WIRED);
+                            StructVmMapEntry.wired_count(km, entry, 0);
+                            if (StructVmMapEntry.end(km, entry) == saveEnd) {
+                                break;
+                            }
+                            entry = vmMapRbTree.rbNext(entry);
+                            Kassert.kassert(entry != 0, () -> "bad entry clip during backout");
+                        }
+                        end = saveStart;   // unwire the rest
+                        break;
+                    }
+                    entry = vmMapRbTree.rbNext(entry);
+                }
+                if (rv != KERN_SUCCESS) {
+                    newPageable = true;
+                }
+                startEntry = clipCheckBack(startEntry, start);
+            }
+            if (newPageable) {
+                long entry = startEntry;
+                while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+                    if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_USER_WIRED) == 0) {
+                        rv = KERN_INVALID_ARGUMENT;
+                        break;
+                    }
+                    final long ent = entry;
+                    Kassert.kassert(StructVmMapEntry.wired_count(km, ent) != 0,
+                            () -> String.format("wired count was 0 with USER_WIRED set! 0x%x", ent));
+                    entry = vmMapRbTree.rbNext(entry);
+                }
+                if (rv != KERN_INVALID_ARGUMENT) {
+                    entry = startEntry;
+                    while (entry != 0 && ult(StructVmMapEntry.start(km, entry), end)) {
+                        StructVmMapEntry.eflags(km, entry, StructVmMapEntry.eflags(km, entry) & ~MAP_ENTRY_USER_WIRED);
+                        int wired = StructVmMapEntry.wired_count(km, entry) - 1;
+                        StructVmMapEntry.wired_count(km, entry, wired);
+                        if (wired == 0) {
+                            vmFaultUnwire(map, entry);
+                        }
+                        entry = vmMapRbTree.rbNext(entry);
+                    }
+                }
+            }
+            vmMapUnclipRange(map, startEntry, start, realEnd, count, MAP_CLIP_NO_HOLES);
+            return rv;
+        } finally {
+            vmMapUnlock(map);
+            vmMapEntryRelease(count[0]);
+        }
+    }
+
+    /** CLIP_CHECK_BACK: the entry that starts at {@code saveStart}, walking back from entry. */
+    private long clipCheckBack(long entry, long saveStart) {
+        while (StructVmMapEntry.start(km, entry) != saveStart) {
+            entry = vmMapRbTree.rbPrev(entry);
+            Kassert.kassert(entry != 0, () -> "bad entry clip");
+        }
+        return entry;
+    }
+
+    /**
      * vm_map_wire(): wires [start, realEnd) (KM_PAGEABLE clear) or unwires it (KM_PAGEABLE set).
      * Newly wired entries get their pages faulted in wired (vm_fault_wire); entries whose wiring
      * drops to 0 are unwired (vm_fault_unwire). Returns KERN_SUCCESS, KERN_INVALID_ADDRESS (a
@@ -1180,7 +1462,7 @@ public final class VmMap {
      * vm_fault_unwire() (vm_fault.c): clears the wired bit of each PTE of the entry
      * (pmap_unwire) and unwires the page (to the active queue). Map locked. May block.
      */
-    private void vmFaultUnwire(long map, long entry) {
+    void vmFaultUnwire(long map, long entry) {
         long start = StructVmMapEntry.start(km, entry);
         long end = StructVmMapEntry.end(km, entry);
         if ((StructVmMapEntry.eflags(km, entry) & MAP_ENTRY_KSTACK) != 0) {
@@ -1413,8 +1695,6 @@ public final class VmMap {
         if (StructVmMapEntry.object(km, old) == 0) {
             vmMapEntryAllocateObject(old);
         }
-        Kassert.kkassert(StructVmMapEntry.wired_count(km, old) == 0,
-                "old_entry->wired_count == 0 (port: vm_fault_copy_entry not ported)", "vmspace_fork");
         long ne = vmMapEntryCreate(countp);
         copyEntry(old, ne);
         StructVmMapEntry.eflags(km, ne, StructVmMapEntry.eflags(km, ne) & ~MAP_ENTRY_USER_WIRED);
@@ -1436,6 +1716,23 @@ public final class VmMap {
      */
     private void vmspaceForkNormalEntry(long oldMap, long newMap, long old, int[] countp) {
         long ne = vmspaceForkCloneEntry(newMap, old, countp);
+        if (StructVmMapEntry.wired_count(km, old) != 0) {
+            // vm_map_copy_entry() of a wired entry: wired pages cannot be copy-on-write, so the
+            // child gets its own copies now (vm_fault_copy_entry). The child's backing is
+            // dropped first; as in the C, the reference vm_map_backing_replicated() took on its
+            // head object is not given back (the C's comment assumes it was never taken), so
+            // that object is never freed: a leak kept from the C.
+            long ba = StructVmMapEntry.ba(ne);
+            if (StructVmMapEntry.ba_object(km, ba) != 0) {
+                vmMapBackingDetach(ne, ba);
+                StructVmMapEntry.ba_object(km, ba, 0);
+                vmMapEntryDisposeBa(ne, StructVmMapEntry.ba_backing_ba(km, ba));
+                StructVmMapEntry.ba_backing_ba(km, ba, 0);
+                StructVmMapEntry.ba_backing_count(km, ba, 0);
+            }
+            kernel.vmFault().vmFaultCopyEntry(newMap, oldMap, ne, old);
+            return;
+        }
         if ((StructVmMapEntry.eflags(km, old) & MAP_ENTRY_NEEDS_COPY) == 0) {
             kernel.pmap().pmapProtect(StructVmMap.pmap(km, oldMap), StructVmMapEntry.start(km, old),
                     StructVmMapEntry.end(km, old), StructVmMapEntry.protection(km, old) & ~Vm.VM_PROT_WRITE);
@@ -1449,7 +1746,7 @@ public final class VmMap {
      * object, sized to the entry, at offset 0, linked into the object's backing_list. The map
      * must be locked exclusively. May block (kmalloc_obj).
      */
-    private void vmMapEntryAllocateObject(long entry) {
+    void vmMapEntryAllocateObject(long entry) {
         long ba = StructVmMapEntry.ba(entry);
         long obj = kernel.vmObject().vmObjectAllocate(StructVmObject.OBJT_DEFAULT,
                 (StructVmMapEntry.ba_end(km, ba) - StructVmMapEntry.ba_start(km, ba)) >>> Param.PAGE_SHIFT);

@@ -225,6 +225,78 @@ public final class VmObject {
     }
 
     /**
+     * vm_object_madvise(): applies madvise {@code advise} to the resident pages of
+     * {@code [pindex, pindex + count)} of {@code object} (the head object of a mapping only):
+     * MADV_WILLNEED activates them; MADV_DONTNEED hands them to vm_page_dontneed (deactivated or
+     * left alone, never freed: the data stays); MADV_FREE, on a default or swap object mapped
+     * once (OBJ_ONEMAPPING), clears their modified state and dirty bits, deactivates them and
+     * frees their swap, and frees the swap of pages that are not resident, so the pagedaemon may
+     * drop them without writing. Wired, unqueued, fictitious, need-commit and partly valid pages
+     * are skipped. May block (busy pages).
+     */
+    public void vmObjectMadvise(long object, long pindex, long count, int advise) {
+        if (object == 0) {
+            return;
+        }
+        long end = pindex + count;
+        VmPage vp = kernel.vmPage();
+        vmObjectHold(object);
+        try {
+            boolean[] error = new boolean[1];
+            for (; Long.compareUnsigned(pindex, end) < 0; pindex++) {
+                for (;;) {   // relookup
+                    if (advise == org.dfemu.kernel.sys.Mman.MADV_FREE) {
+                        int type = StructVmObject.type(km, object);
+                        if ((type != StructVmObject.OBJT_DEFAULT && type != StructVmObject.OBJT_SWAP)
+                                || (StructVmObject.flags(km, object) & StructVmObject.OBJ_ONEMAPPING) == 0) {
+                            break;
+                        }
+                    }
+                    long m = vp.vmPageLookupBusyTry(object, pindex, true, error);
+                    if (error[0]) {
+                        vp.vmPageSleepBusy(m, true, "madvpo");
+                        continue;
+                    }
+                    if (m == 0) {
+                        // Swap may be there without a resident page.
+                        if (advise == org.dfemu.kernel.sys.Mman.MADV_FREE
+                                && StructVmObject.type(km, object) == StructVmObject.OBJT_SWAP) {
+                            kernel.swapPager().swapPagerFreespace(object, pindex, 1);
+                        }
+                        break;
+                    }
+                    if (StructVmPage.wire_count(km, m) != 0
+                            || (StructVmPage.flags(km, m) & (StructVmPage.PG_FICTITIOUS | StructVmPage.PG_UNQUEUED
+                                | StructVmPage.PG_NEED_COMMIT)) != 0
+                            || StructVmPage.valid(km, m) != StructVmPage.VM_PAGE_BITS_ALL) {
+                        vp.vmPageWakeup(m);
+                        break;
+                    }
+                    if (advise == org.dfemu.kernel.sys.Mman.MADV_WILLNEED) {
+                        vp.vmPageActivate(m);
+                    } else if (advise == org.dfemu.kernel.sys.Mman.MADV_DONTNEED) {
+                        vp.vmPageDontneed(m);
+                    } else if (advise == org.dfemu.kernel.sys.Mman.MADV_FREE) {
+                        // Clean, so the system may reclaim it without I/O; not freed nor
+                        // unmapped, so a quick reuse does not fault.
+                        kernel.pmap().pmapClearModify(m);
+                        StructVmPage.dirty(km, m, 0);
+                        StructVmPage.act_count(km, m, 0);
+                        vp.vmPageDontneed(m);
+                        if (StructVmObject.type(km, object) == StructVmObject.OBJT_SWAP) {
+                            kernel.swapPager().swapPagerFreespace(object, pindex, 1);
+                        }
+                    }
+                    vp.vmPageWakeup(m);
+                    break;
+                }
+            }
+        } finally {
+            vmObjectDrop(object);
+        }
+    }
+
+    /**
      * vm_object_page_remove(): removes the pages of [start, end) (end 0: to the end) from every
      * pmap mapping them (through the object's backing list), then frees them: wired pages are
      * only unmapped (and invalidated unless {@code cleanOnly}); with {@code cleanOnly} dirty

@@ -20,6 +20,10 @@ import org.dfemu.kernel.harness.workload.Instruction.Prot;
  *   sleep DURATION             (a number and ns, us, ms or s: 10ms)
  *   loop N ... endloop         fork ... endfork                exit
  *   map rN SIZE rw|ro shared   thread ... endthread            wait
+ *   write rN PAGE COUNT        verify rN PAGE COUNT            unmap rN PAGE COUNT
+ *   mlock rN [PAGE COUNT]      munlock rN [PAGE COUNT]         munlockall
+ *   mlockall current|future|current,future
+ *   mprotect rN none|ro|rw [PAGE COUNT]                        madvise rN willneed|dontneed|free [PAGE COUNT]
  * </pre>
  */
 final class ProgramCompiler {
@@ -50,9 +54,61 @@ final class ProgramCompiler {
                 operands(words, 3, "map rN SIZE rw|ro [shared]");
                 yield new Instruction.Mmap(register(words[1]), pages(words[2]), prot(words[3]));
             }
-            case "unmap" -> new Instruction.Munmap(register(operands(words, 1, "unmap rN")[1]));
-            case "write" -> new Instruction.Write(register(operands(words, 1, "write rN")[1]));
-            case "verify" -> new Instruction.Verify(register(operands(words, 1, "verify rN")[1]));
+            case "unmap" -> words.length == 4 ? new Instruction.UnmapRange(register(words[1]), page(words[2], "unmap"),
+                    count(words[3], "unmap")) : new Instruction.Munmap(register(operands(words, 1, "unmap rN [PAGE COUNT]")[1]));
+            case "write" -> words.length == 4 ? new Instruction.WriteRange(register(words[1]), page(words[2], "write"),
+                    count(words[3], "write")) : new Instruction.Write(register(operands(words, 1, "write rN [PAGE COUNT]")[1]));
+            case "verify" -> words.length == 4 ? new Instruction.VerifyRange(register(words[1]), page(words[2], "verify"),
+                    count(words[3], "verify")) : new Instruction.Verify(register(operands(words, 1, "verify rN [PAGE COUNT]")[1]));
+            // memory-control instructions
+            case "mlock", "munlock" -> {
+                String usage = op + " rN [PAGE COUNT]";
+                if (words.length != 2 && words.length != 4) throw expected(usage);
+                int reg = register(words[1]);
+                long page = words.length == 4 ? page(words[2], op) : 0;
+                long count = words.length == 4 ? count(words[3], op) : 0;
+                yield op.equals("mlock") ? new Instruction.Mlock(reg, page, count) : new Instruction.Munlock(reg, page, count);
+            }
+            case "mlockall" -> new Instruction.Mlockall(switch (operands(words, 1, "mlockall current|future|current,future")[1]) {
+                case "current" -> Instruction.Mlockall.MCL_CURRENT;
+                case "future" -> Instruction.Mlockall.MCL_FUTURE;
+                case "current,future", "future,current" -> Instruction.Mlockall.MCL_CURRENT | Instruction.Mlockall.MCL_FUTURE;
+                default -> throw new IllegalArgumentException("mlockall: unknown flags '" + words[1]
+                        + "' (expected current, future or current,future)");
+            });
+            case "munlockall" -> {
+                operands(words, 0, "munlockall");
+                yield new Instruction.Munlockall();
+            }
+            case "mprotect" -> {
+                String usage = "mprotect rN none|ro|rw [PAGE COUNT]";
+                if (words.length != 3 && words.length != 5) throw expected(usage);
+                Instruction.Protect prot = null;
+                for (Instruction.Protect p : Instruction.Protect.values()) {
+                    if (p.word().equals(words[2])) prot = p;
+                }
+                if (prot == null) {
+                    throw new IllegalArgumentException("mprotect: unknown protection '" + words[2] + "' (expected none, ro or rw)");
+                }
+                int reg = register(words[1]);
+                yield new Instruction.Mprotect(reg, prot, words.length == 5 ? page(words[3], op) : 0,
+                        words.length == 5 ? count(words[4], op) : 0);
+            }
+            case "madvise" -> {
+                String usage = "madvise rN willneed|dontneed|free [PAGE COUNT]";
+                if (words.length != 3 && words.length != 5) throw expected(usage);
+                Instruction.Advice advice = null;
+                for (Instruction.Advice a : Instruction.Advice.values()) {
+                    if (a.word().equals(words[2])) advice = a;
+                }
+                if (advice == null) {
+                    throw new IllegalArgumentException("madvise: unknown advice '" + words[2]
+                            + "' (expected willneed, dontneed or free)");
+                }
+                int reg = register(words[1]);
+                yield new Instruction.Madvise(reg, advice, words.length == 5 ? page(words[3], op) : 0,
+                        words.length == 5 ? count(words[4], op) : 0);
+            }
             case "touch" -> touch(words);
             case "sleep" -> new Instruction.Sleep(duration(operands(words, 1, "sleep DURATION")[1]));
             case "loop" -> new Instruction.Loop(number(operands(words, 1, "loop N")[1], "loop: count"));
@@ -86,7 +142,7 @@ final class ProgramCompiler {
             }
             default -> throw new IllegalArgumentException("unknown instruction '" + op
                     + "' (expected map, unmap, write, verify, touch, sleep, loop, endloop, fork, endfork, thread, endthread,"
-                    + " wait or exit)");
+                    + " wait, exit, mlock, munlock, mlockall, munlockall, mprotect or madvise)");
         };
     }
 
@@ -157,6 +213,24 @@ final class ProgramCompiler {
             if (a.word().equals(word)) return a;
         }
         throw new IllegalArgumentException("touch: unknown access '" + word + "' (expected read or write)");
+    }
+
+    /** A page index operand (a decimal number of pages from the region's first). */
+    private static long page(String word, String op) {
+        long page = number(word, op + ": page");
+        if (page >= Instruction.PAGES_MAX) {
+            throw new IllegalArgumentException(op + ": page " + word + " is out of range 0.." + (Instruction.PAGES_MAX - 1));
+        }
+        return page;
+    }
+
+    /** A page count operand: 1 or more pages (a decimal number). */
+    private static long count(String word, String op) {
+        long count = number(word, op + ": count");
+        if (count < 1 || count > Instruction.PAGES_MAX) {
+            throw new IllegalArgumentException(op + ": count " + word + " is out of range 1.." + Instruction.PAGES_MAX);
+        }
+        return count;
     }
 
     private static long number(String word, String what) {

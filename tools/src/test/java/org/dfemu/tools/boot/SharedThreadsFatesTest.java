@@ -194,7 +194,7 @@ class SharedThreadsFatesTest {
         Files.writeString(spec, "program p\n  map r0 4K rw\n  thread\n    unmap r0\n  endthread\n  wait\nend\n");
         run = dfemu("mkimage", spec.toString(), "-o", dir.resolve("bad.img").toString());
         assertEquals(2, run.status(), run.out() + run.err());
-        assertEquals("dfemu mkimage: bad.spec:4: 'unmap' inside a thread block (a thread only writes, verifies, touches, sleeps"
-                + " and loops)", run.err().strip());
+        assertEquals("dfemu mkimage: bad.spec:4: 'unmap' inside a thread block (a thread only writes, verifies, touches, madvises,"
+                + " sleeps and loops)", run.err().strip());
     }
 }

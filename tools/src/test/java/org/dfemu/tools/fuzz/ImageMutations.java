@@ -273,8 +273,10 @@ final class ImageMutations {
                 // program's name, copies and count; any byte past 12 may be one.
                 if (c.length > 12) {
                     int at = 12 + m.below(c.length - 12);
-                    // 0x01..0x0b, and the thread/wait ones 0x20..0x24 (0x24: unknown).
-                    int op = m.below(4) == 0 ? 0x20 + m.below(5) : 1 + m.below(12);
+                    // 0x01..0x0c (the first instructions and one past them), 0x10..0x19 (memory control)
+                    // or 0x20..0x24 (shared/thread/wait; 0x24: unknown).
+                    int pick = m.below(4);
+                    int op = pick < 2 ? 1 + m.below(12) : pick == 2 ? 0x10 + m.below(10) : 0x20 + m.below(5);
                     c[at] = (byte) op;
                     m.note("program data byte " + at + " = opcode " + op);
                 }

@@ -141,6 +141,40 @@ class InputFuzzTest {
             end
             """;
 
+    /** The memory-control instructions and page ranges (opcodes 0x10..0x18), each at least once. */
+    private static final String MEMCTL = """
+            setting hw.physmem=16M
+            partition swap 8M
+            program m copies 2
+              map r0 256K rw
+              write r0
+              mlock r0 0 8
+              mprotect r0 ro 8 4
+              verify r0 8 4
+              mprotect r0 rw
+              madvise r0 free 16 16
+              madvise r0 dontneed
+              madvise r0 willneed 0 4
+              write r0 20 4
+              verify r0
+              unmap r0 32 16
+              munlock r0 0 8
+              mlockall future
+              map r1 64K rw
+              write r1
+              munlockall
+              mlockall current,future
+              mlock r1
+              fork
+                verify r0 0 32
+                madvise r0 free
+                verify r0
+              endfork
+              unmap r0
+              unmap r1
+            end
+            """;
+
     @TempDir
     Path dir;
 
@@ -243,8 +277,8 @@ class InputFuzzTest {
             specNames.add(name);
             specs.add(Files.readAllBytes(specDir.resolve(name)));
         }
-        specNames.addAll(List.of("small.spec", "bare.spec", "touchy.spec", "failing.spec", "shared.spec"));
-        for (String text : List.of(SMALL, BARE, TOUCHY, FAILING, SHARED)) specs.add(text.getBytes(StandardCharsets.UTF_8));
+        specNames.addAll(List.of("small.spec", "bare.spec", "touchy.spec", "failing.spec", "shared.spec", "memctl.spec"));
+        for (String text : List.of(SMALL, BARE, TOUCHY, FAILING, SHARED, MEMCTL)) specs.add(text.getBytes(StandardCharsets.UTF_8));
         for (int s = 0; s < specs.size(); s++) {
             Path image = dir.resolve("base-" + s + ".img");
             ImageWriter.write(SpecParser.parse(specNames.get(s), specs.get(s)), image, false);

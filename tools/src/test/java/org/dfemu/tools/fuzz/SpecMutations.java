@@ -35,7 +35,10 @@ final class SpecMutations {
         "setting debug.fail_zalloc.zones=PV_ENTRY,SWAPMETA", "setting debug.fail_page_alloc.classes=", "r0",
         "map r0 4K rw shared", "map r1 8K ro shared", "map r0 4K rw sharde", "thread", "endthread", "wait", "wait 1",
         "program x expect segv", "program x copies 1 expect killed", "program x expect", "program x expect exit copies 2",
-        "program x expect never"};
+        "program x expect never",
+        "mlock r0", "mlock r0 0 268435456", "munlock r0 1 1", "mlockall current", "mlockall future,current", "mlockall",
+        "munlockall", "mprotect r0 none", "mprotect r0 rw 268435455 1", "madvise r0 free 0 1", "madvise r0 dontneed",
+        "madvise r0 sequential", "write r0 0 1", "verify r0 4294967295 1", "unmap r0 0 1", "unmap r0 1 0"};
 
     /** Mutates {@code spec} (UTF-8 text); notes what was done in {@code m.what}. */
     static byte[] mutate(byte[] spec, Mutator m) {

@@ -64,6 +64,30 @@ class MkimageCommandTest {
     }
 
     @Test
+    void badMemoryControlInstructionExitsTwoWithFileAndLine() throws Exception {
+        Path image = dir.resolve("m.img");
+        String[][] cases = {
+                {"  mlock r0 0 0\n", "m.spec:4: mlock: count 0 is out of range 1..268435456"},
+                {"  munlock r0 99 1\n", "m.spec:4: pages 99..99 are outside r0 (pages 0..15)"},
+                {"  mlockall now\n", "m.spec:4: mlockall: unknown flags 'now' (expected current, future or current,future)"},
+                {"  munlockall all\n", "m.spec:4: expected 'munlockall'"},
+                {"  mprotect r0 wx\n", "m.spec:4: mprotect: unknown protection 'wx' (expected none, ro or rw)"},
+                {"  madvise r3 free\n", "m.spec:4: r3 is not mapped"},
+                {"  write r0 15 2\n", "m.spec:4: pages 15..16 are outside r0 (pages 0..15)"},
+                {"  verify r0 0\n", "m.spec:4: expected 'verify rN [PAGE COUNT]'"},
+                {"  unmap r0 0 8\n  unmap r0 4 1\n", "m.spec:5: pages 4..4 of r0 are not all mapped (mapped: 8..15)"},
+        };
+        for (String[] c : cases) {
+            out.getBuffer().setLength(0);
+            err.getBuffer().setLength(0);
+            Path spec = spec("program p\n  map r0 64K rw\n  sleep 1ms\n" + c[0] + "end\n");
+            assertEquals(2, run(spec.toString(), "-o", image.toString()), c[0]);
+            assertEquals("dfemu mkimage: " + c[1] + "\n", err.toString(), c[0]);
+            assertEquals("", out.toString());
+        }
+    }
+
+    @Test
     void refusesToOverwriteWithoutForce() throws Exception {
         Path spec = spec("setting hw.ncpu=2\n");
         Path image = dir.resolve("m.img");

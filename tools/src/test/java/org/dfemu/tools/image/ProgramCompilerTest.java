@@ -112,7 +112,7 @@ class ProgramCompilerTest {
     @Test
     void badInstructionsAreReportedAtTheirLine() {
         assertEquals("w.spec:4: unknown instruction 'mapp' (expected map, unmap, write, verify, touch, sleep, loop, endloop,"
-                + " fork, endfork, thread, endthread, wait or exit)", error("  sleep 1s\n  mapp r0 4K rw\n"));
+                + " fork, endfork, thread, endthread, wait, exit, mlock, munlock, mlockall, munlockall, mprotect or madvise)", error("  sleep 1s\n  mapp r0 4K rw\n"));
         assertEquals("w.spec:3: expected 'map rN SIZE rw|ro [shared]'", error("  map r0 4K\n"));
         assertEquals("w.spec:3: bad register 'x0' (expected r0..r15)", error("  map x0 4K rw\n"));
         assertEquals("w.spec:3: no register r16 (registers are r0..r15)", error("  map r16 4K rw\n"));
@@ -123,8 +123,9 @@ class ProgramCompilerTest {
         assertEquals("w.spec:3: map: malformed size '4Q' (expected a number with an optional k/m/g suffix)",
                 error("  map r0 4Q rw\n"));
         assertEquals("w.spec:3: map: unknown protection 'rx' (expected rw or ro)", error("  map r0 4K rx\n"));
-        assertEquals("w.spec:3: expected 'write rN'", error("  write r0 gen 1\n"));
-        assertEquals("w.spec:3: expected 'unmap rN'", error("  unmap\n"));
+        assertEquals("w.spec:3: write: page 'gen' is not a decimal number", error("  write r0 gen 1\n"));
+        assertEquals("w.spec:3: expected 'write rN [PAGE COUNT]'", error("  write r0 1\n"));
+        assertEquals("w.spec:3: expected 'unmap rN [PAGE COUNT]'", error("  unmap\n"));
         assertEquals("w.spec:3: expected 'touch rN seq|stride N|random N read|write'", error("  touch r0 random 5\n"));
         assertEquals("w.spec:3: touch: unknown order 'back' (expected seq, stride or random)", error("  touch r0 back read\n"));
         assertEquals("w.spec:3: touch: unknown access 'rw' (expected read or write)", error("  touch r0 seq rw\n"));
@@ -141,6 +142,77 @@ class ProgramCompilerTest {
         assertEquals("w.spec:3: loop: count '-1' is not a decimal number", error("  loop -1\n"));
         assertEquals("w.spec:3: expected 'endloop'", error("  endloop 3\n"));
         assertEquals("w.spec:3: expected 'exit'", error("  exit 0\n"));
+    }
+
+    @Test
+    void memoryControlInstructions() throws Exception {
+        Program p = compile("""
+                  map r0 64K rw
+                  mlock r0
+                  mlock r0 1 2
+                  munlock r0 1 2
+                  munlock r0
+                  mlockall current
+                  mlockall future
+                  mlockall current,future
+                  munlockall
+                  mprotect r0 none 3 1
+                  mprotect r0 ro
+                  mprotect r0 rw 0 16
+                  madvise r0 willneed
+                  madvise r0 dontneed 2 2
+                  madvise r0 free
+                  write r0 4 4
+                  verify r0 0 16
+                  unmap r0 8 8
+                  verify r0
+                """);
+        assertEquals(List.of(
+                new Instruction.Mmap(0, 16, Prot.RW),
+                new Instruction.Mlock(0, 0, 0),
+                new Instruction.Mlock(0, 1, 2),
+                new Instruction.Munlock(0, 1, 2),
+                new Instruction.Munlock(0, 0, 0),
+                new Instruction.Mlockall(1),
+                new Instruction.Mlockall(2),
+                new Instruction.Mlockall(3),
+                new Instruction.Munlockall(),
+                new Instruction.Mprotect(0, Instruction.Protect.NONE, 3, 1),
+                new Instruction.Mprotect(0, Instruction.Protect.RO, 0, 0),
+                new Instruction.Mprotect(0, Instruction.Protect.RW, 0, 16),
+                new Instruction.Madvise(0, Instruction.Advice.WILLNEED, 0, 0),
+                new Instruction.Madvise(0, Instruction.Advice.DONTNEED, 2, 2),
+                new Instruction.Madvise(0, Instruction.Advice.FREE, 0, 0),
+                new Instruction.WriteRange(0, 4, 4),
+                new Instruction.VerifyRange(0, 0, 16),
+                new Instruction.UnmapRange(0, 8, 8),
+                new Instruction.Verify(0)), p.code());
+        StringBuilder text = new StringBuilder();
+        for (Instruction in : p.code()) text.append("  ").append(in.text()).append('\n');
+        assertEquals(p.code(), compile(text.toString()).code());
+    }
+
+    @Test
+    void badMemoryControlInstructionsAreReportedAtTheirLine() {
+        String map = "  map r0 64K rw\n";
+        assertEquals("w.spec:4: expected 'mlock rN [PAGE COUNT]'", error(map + "  mlock r0 1\n"));
+        assertEquals("w.spec:4: mlock: count 0 is out of range 1..268435456", error(map + "  mlock r0 1 0\n"));
+        assertEquals("w.spec:4: munlock: page 'x' is not a decimal number", error(map + "  munlock r0 x 1\n"));
+        assertEquals("w.spec:4: mlockall: unknown flags 'all' (expected current, future or current,future)",
+                error(map + "  mlockall all\n"));
+        assertEquals("w.spec:4: expected 'mlockall current|future|current,future'", error(map + "  mlockall\n"));
+        assertEquals("w.spec:4: expected 'munlockall'", error(map + "  munlockall r0\n"));
+        assertEquals("w.spec:4: mprotect: unknown protection 'rwx' (expected none, ro or rw)", error(map + "  mprotect r0 rwx\n"));
+        assertEquals("w.spec:4: expected 'mprotect rN none|ro|rw [PAGE COUNT]'", error(map + "  mprotect r0\n"));
+        assertEquals("w.spec:4: madvise: unknown advice 'random' (expected willneed, dontneed or free)",
+                error(map + "  madvise r0 random\n"));
+        assertEquals("w.spec:4: expected 'madvise rN willneed|dontneed|free [PAGE COUNT]'", error(map + "  madvise r0 free 1\n"));
+        assertEquals("w.spec:4: verify: page 268435456 is out of range 0..268435455", error(map + "  verify r0 268435456 1\n"));
+        assertEquals("w.spec:4: pages 10..19 are outside r0 (pages 0..15)", error(map + "  write r0 10 10\n"));
+        assertEquals("w.spec:5: pages 3..4 of r0 are not all mapped (mapped: 0..3,5..15)",
+                error(map + "  unmap r0 4 1\n  madvise r0 free 3 2\n"));
+        assertEquals("w.spec:3: r1 is not mapped", error("  mlock r1\n"));
+        assertEquals("w.spec:4: r0 is mapped read-only", error("  map r0 4K ro\n  write r0 0 1\n"));
     }
 
     @Test
@@ -200,9 +272,9 @@ class ProgramCompilerTest {
         assertEquals("w.spec:3: expected 'wait'", error("  wait 1s\n"));
         assertEquals("w.spec:3: 'endthread' without 'thread'", error("  endthread\n"));
         assertEquals("w.spec:3: 'thread' has no matching 'endthread'", error("  thread\n  sleep 1s\n"));
-        assertEquals("w.spec:5: 'unmap' inside a thread block (a thread only writes, verifies, touches, sleeps and loops)",
+        assertEquals("w.spec:5: 'unmap' inside a thread block (a thread only writes, verifies, touches, madvises, sleeps and loops)",
                 error("  map r0 4K rw\n  thread\n  unmap r0\n  endthread\n  wait\n"));
-        assertEquals("w.spec:5: 'wait' inside a thread block (a thread only writes, verifies, touches, sleeps and loops)",
+        assertEquals("w.spec:5: 'wait' inside a thread block (a thread only writes, verifies, touches, madvises, sleeps and loops)",
                 error("  map r0 4K rw\n  thread\n  wait\n  endthread\n  wait\n"));
         assertEquals("w.spec:4: 'thread' has no matching 'endthread'", error("  sleep 1s\n  thread\n"));
         assertEquals("w.spec:7: r0 is shared with the thread started at instruction 1, which writes it: not before 'wait'",

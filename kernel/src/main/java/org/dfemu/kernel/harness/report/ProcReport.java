@@ -34,6 +34,9 @@ public final class ProcReport {
         private long dataLossPages;
         private final Fate expect;
         private Fate met;
+        /** System calls that returned an error (mlock EAGAIN, ...): the first few in full, all counted. */
+        private final List<String> refusals = new ArrayList<>();
+        private long refusalCount;
 
         Proc(int pid, String name, Fate expect) {
             this.pid = pid;
@@ -58,10 +61,18 @@ public final class ProcReport {
         /** Pages this process found holding other data than it wrote. */
         public long dataLossPages() { return dataLossPages; }
 
-        /** The summary line: "pid N name: fate[ | data loss: K pages]". */
+        /** The first {@link #REFUSALS_KEPT} refused calls, each "instruction: ERRNO (call)". */
+        public List<String> refusals() { return List.copyOf(refusals); }
+
+        /** System calls of this process that returned an error. */
+        public long refusalCount() { return refusalCount; }
+
+        /** The summary line: "pid N name: fate[ | data loss: K pages][ | refused: first call (N in all)]". */
         public String line() {
-            return String.format(Locale.ROOT, "pid %d %s: %s%s", pid, name, fate,
-                    dataLossPages == 0 ? "" : " | data loss: " + dataLossPages + " pages");
+            return String.format(Locale.ROOT, "pid %d %s: %s%s%s", pid, name, fate,
+                    dataLossPages == 0 ? "" : " | data loss: " + dataLossPages + " pages",
+                    refusalCount == 0 ? "" : " | refused: " + refusals.get(0)
+                            + (refusalCount == 1 ? "" : " (" + refusalCount + " in all)"));
         }
     }
 
@@ -118,6 +129,17 @@ public final class ProcReport {
 
     /** Processes that ended with another fate than their program expects, in pid order. */
     public List<Proc> unexpected() { return procs.stream().filter(Proc::unexpected).toList(); }
+    /** Refused calls kept in full per process; later ones are only counted. */
+    public static final int REFUSALS_KEPT = 8;
+
+    /**
+     * A system call of {@code p} returned an error, which the program sees as the call's result
+     * and goes on; {@code what} is "instruction: ERRNO (call)".
+     */
+    public void refused(Proc p, String what) {
+        p.refusalCount++;
+        if (p.refusals.size() < REFUSALS_KEPT) p.refusals.add(what);
+    }
 
     public void dataLoss(Proc p, DataLoss loss) {
         p.dataLossPages++;

@@ -261,6 +261,204 @@ public sealed interface Instruction {
         public String text() { return "wait"; }
     }
 
+    /**
+    // ---- memory-control instructions and page ranges (opcodes 0x10..0x1f) ----------------------
+
+    /**
+     * The pages an instruction covers: {@code count} pages from page {@code page} of the region,
+     * or, when {@code count} is 0 (and {@code page} 0), the whole region as the register now
+     * describes it (every page still mapped).
+     */
+    private static void checkRange(String op, long page, long count, boolean wholeAllowed) {
+        if (count == 0 && wholeAllowed) {
+            if (page != 0) throw new IllegalArgumentException(op + ": page " + page + " without a count");
+            return;
+        }
+        if (page < 0 || page >= PAGES_MAX) {
+            throw new IllegalArgumentException(op + ": page " + page + " is out of range 0.." + (PAGES_MAX - 1));
+        }
+        if (count < 1 || count > PAGES_MAX - page) {
+            throw new IllegalArgumentException(op + ": count " + count + " is out of range 1.." + (PAGES_MAX - page)
+                    + " (page + count at most " + PAGES_MAX + ")");
+        }
+    }
+
+    /**
+     * Whether {@code in} is one of the memory-control or page-range instructions (opcodes
+     * 0x10..0x1f): they clip map entries, which the kernel's process layer prepares for.
+     */
+    static boolean controlsMemory(Instruction in) {
+        return in instanceof Mlock || in instanceof Munlock || in instanceof Mlockall || in instanceof Munlockall
+                || in instanceof Mprotect || in instanceof Madvise || in instanceof WriteRange
+                || in instanceof VerifyRange || in instanceof UnmapRange;
+    }
+
+    /** Whether any instruction of {@code code} {@link #controlsMemory controls memory}. */
+    public static boolean controlsMemory(java.util.List<Instruction> code) {
+        for (Instruction in : code) {
+            if (controlsMemory(in)) return true;
+        }
+        return false;
+    }
+
+    private static String range(long page, long count) {
+        return count == 0 ? "" : " " + page + " " + count;
+    }
+
+    /** mprotect's new protection; the value is the PROT_ bit set, as encoded. */
+    enum Protect {
+        /** PROT_NONE: every access faults. */
+        NONE(0, "none"),
+        /** PROT_READ. */
+        RO(1, "ro"),
+        /** PROT_READ | PROT_WRITE. */
+        RW(3, "rw");
+
+        private final int bits;
+        private final String word;
+
+        Protect(int bits, String word) {
+            this.bits = bits;
+            this.word = word;
+        }
+
+        /** The PROT_ bits, as encoded. */
+        public int bits() { return bits; }
+
+        /** The text syntax word. */
+        public String word() { return word; }
+    }
+
+    /** madvise's advice; the value is the MADV_ constant of sys/mman.h, as encoded. */
+    enum Advice {
+        /** MADV_WILLNEED (3). */
+        WILLNEED(3, "willneed"),
+        /** MADV_DONTNEED (4). */
+        DONTNEED(4, "dontneed"),
+        /** MADV_FREE (5). */
+        FREE(5, "free");
+
+        private final int behav;
+        private final String word;
+
+        Advice(int behav, String word) {
+            this.behav = behav;
+            this.word = word;
+        }
+
+        /** The MADV_ value, as encoded. */
+        public int behav() { return behav; }
+
+        /** The text syntax word. */
+        public String word() { return word; }
+    }
+
+    /** {@code mlock rN [PAGE COUNT]}: wires the pages (mlock(2)); count 0: the whole region. */
+    record Mlock(int reg, long page, long count) implements Instruction {
+        public Mlock {
+            checkRegister(reg);
+            checkRange("mlock", page, count, true);
+        }
+
+        @Override
+        public String text() { return "mlock r" + reg + range(page, count); }
+    }
+
+    /** {@code munlock rN [PAGE COUNT]}: unwires the pages (munlock(2)); count 0: the whole region. */
+    record Munlock(int reg, long page, long count) implements Instruction {
+        public Munlock {
+            checkRegister(reg);
+            checkRange("munlock", page, count, true);
+        }
+
+        @Override
+        public String text() { return "munlock r" + reg + range(page, count); }
+    }
+
+    /** {@code mlockall current|future|current,future}: mlockall(2) with MCL_CURRENT (1) and/or MCL_FUTURE (2). */
+    record Mlockall(int how) implements Instruction {
+        public static final int MCL_CURRENT = 1;
+        public static final int MCL_FUTURE = 2;
+
+        public Mlockall {
+            if (how < 1 || how > 3) {
+                throw new IllegalArgumentException("mlockall: flags " + how + " are not 1 (current), 2 (future) or 3 (both)");
+            }
+        }
+
+        @Override
+        public String text() {
+            return "mlockall " + switch (how) {
+                case MCL_CURRENT -> "current";
+                case MCL_FUTURE -> "future";
+                default -> "current,future";
+            };
+        }
+    }
+
+    /** {@code munlockall}: munlockall(2). */
+    record Munlockall() implements Instruction {
+        @Override
+        public String text() { return "munlockall"; }
+    }
+
+    /** {@code mprotect rN none|ro|rw [PAGE COUNT]}: mprotect(2); count 0: the whole region. */
+    record Mprotect(int reg, Protect prot, long page, long count) implements Instruction {
+        public Mprotect {
+            checkRegister(reg);
+            if (prot == null) throw new IllegalArgumentException("mprotect: no protection");
+            checkRange("mprotect", page, count, true);
+        }
+
+        @Override
+        public String text() { return "mprotect r" + reg + " " + prot.word() + range(page, count); }
+    }
+
+    /** {@code madvise rN willneed|dontneed|free [PAGE COUNT]}: madvise(2); count 0: the whole region. */
+    record Madvise(int reg, Advice advice, long page, long count) implements Instruction {
+        public Madvise {
+            checkRegister(reg);
+            if (advice == null) throw new IllegalArgumentException("madvise: no advice");
+            checkRange("madvise", page, count, true);
+        }
+
+        @Override
+        public String text() { return "madvise r" + reg + " " + advice.word() + range(page, count); }
+    }
+
+    /** {@code write rN PAGE COUNT}: a new generation written to {@code count} pages from {@code page}. */
+    record WriteRange(int reg, long page, long count) implements Instruction {
+        public WriteRange {
+            checkRegister(reg);
+            checkRange("write", page, count, false);
+        }
+
+        @Override
+        public String text() { return "write r" + reg + range(page, count); }
+    }
+
+    /** {@code verify rN PAGE COUNT}: checks {@code count} pages from {@code page}. */
+    record VerifyRange(int reg, long page, long count) implements Instruction {
+        public VerifyRange {
+            checkRegister(reg);
+            checkRange("verify", page, count, false);
+        }
+
+        @Override
+        public String text() { return "verify r" + reg + range(page, count); }
+    }
+
+    /** {@code unmap rN PAGE COUNT}: unmaps {@code count} pages from {@code page}; the rest stays mapped. */
+    record UnmapRange(int reg, long page, long count) implements Instruction {
+        public UnmapRange {
+            checkRegister(reg);
+            checkRange("unmap", page, count, false);
+        }
+
+        @Override
+        public String text() { return "unmap r" + reg + range(page, count); }
+    }
+
     private static void checkRegister(int reg) {
         if (reg < 0 || reg >= REGISTERS) {
             throw new IllegalArgumentException("no register r" + reg + " (registers are r0..r" + (REGISTERS - 1) + ")");

@@ -55,6 +55,18 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
  *       not by the starter, nor by another fork or thread body running then. A fork block that
  *       forks children writing shared regions waits for them before its end. So what each
  *       region holds at every {@code verify} is known before the program runs.</li>
+ *   <li>Memory control and page ranges: a range ({@code PAGE COUNT}) lies inside the region as
+ *       mapped and all its pages are still mapped; {@code unmap rN PAGE COUNT} removes pages
+ *       (the register is unmapped once none is left), and rule 3 compares the pages left too.
+ *       {@code mlock}, {@code munlock}, {@code mprotect} and {@code madvise} need the register
+ *       mapped. {@code mprotect} does not change the protection rule 2 checks: what it forbids
+ *       shows at run time as SIGSEGV. Of these, a thread block holds only the range
+ *       {@code write} and {@code verify} and {@code madvise}: {@code mlock}, {@code munlock},
+ *       {@code mlockall}, {@code munlockall}, {@code mprotect} and {@code unmap} change the
+ *       address space every thread of the process shares, as map and unmap do. For rule 7,
+ *       {@code madvise} with dontneed or free, {@code mprotect} and a range {@code write} or
+ *       {@code unmap} write the region; {@code madvise willneed}, {@code mlock},
+ *       {@code munlock} and a range {@code verify} use it.</li>
  * </ol>
  */
 public final class ProgramCheck {
@@ -135,6 +147,8 @@ public final class ProgramCheck {
         private boolean[] shared = new boolean[Instruction.REGISTERS];
         private int[] region = new int[Instruction.REGISTERS];
         private int regions;
+        /** The pages of each mapped register still mapped (a partial unmap leaves holes); null when unmapped. */
+        private PageRuns[] runs = new PageRuns[Instruction.REGISTERS];
         private final Deque<Block> open = new ArrayDeque<>();
         /** The code running as one process thread: the program, then each open fork or thread body. */
         private final Deque<Frame> frames = new ArrayDeque<>();
@@ -151,13 +165,16 @@ public final class ProgramCheck {
             /** Something in the body (nested loops included) produces an action. */
             boolean acts;
 
-            Block(int opener, Kind kind, long[] pages, Prot[] prot, boolean[] shared, int[] region) {
+            final PageRuns[] runs;
+
+            Block(int opener, Kind kind, long[] pages, Prot[] prot, boolean[] shared, int[] region, PageRuns[] runs) {
                 this.opener = opener;
                 this.kind = kind;
                 this.pages = pages.clone();
                 this.prot = prot.clone();
                 this.shared = shared.clone();
                 this.region = region.clone();
+                this.runs = runs.clone();
             }
         }
 
@@ -195,9 +212,12 @@ public final class ProgramCheck {
                 // Before a fork pushes its own block, so the fork counts for the enclosing body.
                 if (acts(in) && !open.isEmpty()) open.peek().acts = true;
                 if (threadDepth > 0 && (in instanceof Mmap || in instanceof Munmap || in instanceof Fork
-                        || in instanceof StartThread || in instanceof Wait || in instanceof Exit)) {
+                        || in instanceof StartThread || in instanceof Wait || in instanceof Exit
+                        || in instanceof Instruction.UnmapRange || in instanceof Instruction.Mlock
+                        || in instanceof Instruction.Munlock || in instanceof Instruction.Mlockall
+                        || in instanceof Instruction.Munlockall || in instanceof Instruction.Mprotect)) {
                     throw error(i, "'" + in.text().split(" ")[0] + "' inside a thread block (a thread only writes, verifies, "
-                            + "touches, sleeps and loops)");
+                            + "touches, madvises, sleeps and loops)");
                 }
                 switch (in) {
                     case Mmap m -> {
@@ -206,6 +226,7 @@ public final class ProgramCheck {
                         prot[m.reg()] = m.prot();
                         shared[m.reg()] = m.shared();
                         region[m.reg()] = ++regions;
+                        runs[m.reg()] = PageRuns.all(m.pages());
                     }
                     case Munmap u -> {
                         mapped(i, u.reg());
@@ -214,6 +235,7 @@ public final class ProgramCheck {
                         prot[u.reg()] = null;
                         shared[u.reg()] = false;
                         region[u.reg()] = 0;
+                        runs[u.reg()] = null;
                     }
                     case Write w -> {
                         writable(i, w.reg());
@@ -254,6 +276,46 @@ public final class ProgramCheck {
                     case EndLoop e -> endLoop(i);
                     case EndFork e -> endBody(i, Kind.FORK);
                     case EndThread e -> endBody(i, Kind.THREAD);
+                                        // memory-control instructions and page ranges
+                    case Instruction.Mlock l -> {
+                        range(i, l.reg(), l.page(), l.count());
+                        use(i, l.reg(), false);
+                    }
+                    case Instruction.Munlock l -> {
+                        range(i, l.reg(), l.page(), l.count());
+                        use(i, l.reg(), false);
+                    }
+                    case Instruction.Mlockall l -> { }
+                    case Instruction.Munlockall l -> { }
+                    case Instruction.Mprotect m -> {
+                        range(i, m.reg(), m.page(), m.count());
+                        use(i, m.reg(), true);
+                    }
+                    case Instruction.Madvise m -> {
+                        range(i, m.reg(), m.page(), m.count());
+                        use(i, m.reg(), m.advice() != Instruction.Advice.WILLNEED);
+                    }
+                    case Instruction.WriteRange w -> {
+                        writable(i, w.reg());
+                        range(i, w.reg(), w.page(), w.count());
+                        use(i, w.reg(), true);
+                    }
+                    case Instruction.VerifyRange v -> {
+                        range(i, v.reg(), v.page(), v.count());
+                        use(i, v.reg(), false);
+                    }
+                    case Instruction.UnmapRange u -> {
+                        range(i, u.reg(), u.page(), u.count());
+                        use(i, u.reg(), true);
+                        PageRuns left = runs[u.reg()].minus(u.page(), u.page() + u.count());
+                        runs[u.reg()] = left.isEmpty() ? null : left;
+                        if (left.isEmpty()) {
+                            pages[u.reg()] = 0;
+                            prot[u.reg()] = null;
+                            shared[u.reg()] = false;
+                            region[u.reg()] = 0;
+                        }
+                    }
                     case Exit x -> {
                         boolean last = i == code.size() - 1 && open.isEmpty();
                         boolean endsFork = i + 1 < code.size() && code.get(i + 1) instanceof EndFork
@@ -286,7 +348,7 @@ public final class ProgramCheck {
             if (open.size() == Program.DEPTH_MAX) {
                 throw error(i, "blocks nested deeper than " + Program.DEPTH_MAX);
             }
-            open.push(new Block(i, kind, pages, prot, shared, region));
+            open.push(new Block(i, kind, pages, prot, shared, region, runs));
         }
 
         /** The register's region is used (written when {@code write}) by the code running now. */
@@ -314,9 +376,11 @@ public final class ProgramCheck {
                 throw error(b.opener, "loop body does nothing (it needs a map, unmap, write, verify, touch, sleep or fork)");
             }
             for (int r = 0; r < Instruction.REGISTERS; r++) {
-                if (pages[r] != b.pages[r] || prot[r] != b.prot[r] || shared[r] != b.shared[r]) {
+                if (pages[r] != b.pages[r] || prot[r] != b.prot[r] || shared[r] != b.shared[r]
+                        || !java.util.Objects.equals(runs[r], b.runs[r])) {
                     throw error(i, "each pass of a loop must end with the regions it began with: r" + r + " was "
-                            + state(b.pages[r], b.prot[r], b.shared[r]) + " at 'loop' and is " + state(pages[r], prot[r], shared[r])
+                            + state(b.pages[r], b.prot[r], b.shared[r], b.runs[r]) + " at 'loop' and is "
+                            + state(pages[r], prot[r], shared[r], runs[r])
                             + " here");
                 }
             }
@@ -357,6 +421,7 @@ public final class ProgramCheck {
             prot = b.prot;
             shared = b.shared;
             region = b.region;
+            runs = b.runs;
             BitSet uses = (BitSet) body.uses.clone();
             uses.and(body.reach);
             BitSet writes = (BitSet) body.writes.clone();
@@ -398,8 +463,27 @@ public final class ProgramCheck {
             }
         }
 
-        private static String state(long pages, Prot prot, boolean shared) {
-            return pages == 0 ? "unmapped" : "mapped " + Units.size(pages) + " " + prot.word() + (shared ? " shared" : "");
+        private static String state(long pages, Prot prot, boolean shared, PageRuns runs) {
+            if (pages == 0) return "unmapped";
+            String s = "mapped " + Units.size(pages) + " " + prot.word() + (shared ? " shared" : "");
+            return runs == null || runs.isAll(pages) ? s : s + " (pages " + runs + " left)";
+        }
+
+        /**
+         * A range operand: the register mapped, and unless {@code count} is 0 (the whole
+         * region), the pages {@code [page, page + count)} inside the region and all still mapped.
+         */
+        private void range(int i, int reg, long page, long count) throws ProgramFormatException {
+            mapped(i, reg);
+            if (count == 0) return;
+            if (page + count > pages[reg]) {
+                throw error(i, "pages " + page + ".." + (page + count - 1) + " are outside r" + reg + " (pages 0.."
+                        + (pages[reg] - 1) + ")");
+            }
+            if (!runs[reg].covers(page, page + count)) {
+                throw error(i, "pages " + page + ".." + (page + count - 1) + " of r" + reg
+                        + " are not all mapped (mapped: " + runs[reg] + ")");
+            }
         }
 
         private ProgramFormatException error(int i, String problem) {

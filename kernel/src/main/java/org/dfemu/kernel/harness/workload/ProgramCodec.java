@@ -32,7 +32,7 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
  * <pre>
  *   header (12 bytes)
  *     0  8  magic "DFEMUPRG" (ASCII)
- *     8  2  version (1)
+ *     8  2  version (1, or 2 when a program expects another fate than exit)
  *    10  2  program count (0..256)
  *   then each program
  *     u8   name length L (1..16), then L bytes of name (ASCII letters, digits, _ . -)
@@ -52,6 +52,17 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
  *     0x09 fork     -                                              fork
  *     0x0a endfork  -                                              endfork
  *     0x0b exit     -                                              exit
+ *     0x10 mlock    u8 reg, u32 page, u32 count (0: whole region)  mlock rN [PAGE COUNT]
+ *     0x11 munlock  u8 reg, u32 page, u32 count (0: whole region)  munlock rN [PAGE COUNT]
+ *     0x12 mlockall u8 how (1 current, 2 future, 3 both)           mlockall current|future|current,future
+ *     0x13 munlockall -                                            munlockall
+ *     0x14 mprotect u8 reg, u8 prot (0 none, 1 ro, 3 rw),          mprotect rN none|ro|rw [PAGE COUNT]
+ *                   u32 page, u32 count (0: whole region)
+ *     0x15 madvise  u8 reg, u8 advice (3 willneed, 4 dontneed,     madvise rN willneed|dontneed|free [PAGE COUNT]
+ *                   5 free), u32 page, u32 count (0: whole region)
+ *     0x16 write    u8 reg, u32 page, u32 count (1..)              write rN PAGE COUNT
+ *     0x17 verify   u8 reg, u32 page, u32 count (1..)              verify rN PAGE COUNT
+ *     0x18 unmap    u8 reg, u32 page, u32 count (1..)              unmap rN PAGE COUNT
  *     0x20 map      as 0x01, the mapping MAP_SHARED                map rN SIZE ro|rw shared
  *     0x21 thread   -                                              thread
  *     0x22 endthread -                                             endthread
@@ -86,6 +97,18 @@ public final class ProgramCodec {
     static final int OP_THREAD = 0x21;
     static final int OP_ENDTHREAD = 0x22;
     static final int OP_WAIT = 0x23;
+
+    // Memory-control instructions and page ranges (0x10..0x1f). PAGE, COUNT: u32 each; a count
+    // of 0 (with page 0) means the whole region where the text form may leave the range out.
+    static final int OP_MLOCK = 0x10;
+    static final int OP_MUNLOCK = 0x11;
+    static final int OP_MLOCKALL = 0x12;
+    static final int OP_MUNLOCKALL = 0x13;
+    static final int OP_MPROTECT = 0x14;
+    static final int OP_MADVISE = 0x15;
+    static final int OP_WRITE_RANGE = 0x16;
+    static final int OP_VERIFY_RANGE = 0x17;
+    static final int OP_UNMAP_RANGE = 0x18;
 
     /** Encodes {@code workload}; a valid workload always encodes. No requirements. */
     public static byte[] encode(Workload workload) {
@@ -143,6 +166,19 @@ public final class ProgramCodec {
                     case StartThread t -> out.u8(OP_THREAD);
                     case EndThread e -> out.u8(OP_ENDTHREAD);
                     case Wait w -> out.u8(OP_WAIT);
+                    // memory-control instructions and page ranges
+                    case Instruction.Mlock l -> out.regRange(OP_MLOCK, l.reg(), -1, l.page(), l.count());
+                    case Instruction.Munlock l -> out.regRange(OP_MUNLOCK, l.reg(), -1, l.page(), l.count());
+                    case Instruction.Mlockall l -> {
+                        out.u8(OP_MLOCKALL);
+                        out.u8(l.how());
+                    }
+                    case Instruction.Munlockall l -> out.u8(OP_MUNLOCKALL);
+                    case Instruction.Mprotect m -> out.regRange(OP_MPROTECT, m.reg(), m.prot().bits(), m.page(), m.count());
+                    case Instruction.Madvise m -> out.regRange(OP_MADVISE, m.reg(), m.advice().behav(), m.page(), m.count());
+                    case Instruction.WriteRange w -> out.regRange(OP_WRITE_RANGE, w.reg(), -1, w.page(), w.count());
+                    case Instruction.VerifyRange v -> out.regRange(OP_VERIFY_RANGE, v.reg(), -1, v.page(), v.count());
+                    case Instruction.UnmapRange u -> out.regRange(OP_UNMAP_RANGE, u.reg(), -1, u.page(), u.count());
                 }
             }
         }
@@ -272,6 +308,38 @@ public final class ProgramCodec {
                 case OP_THREAD -> new StartThread();
                 case OP_ENDTHREAD -> new EndThread();
                 case OP_WAIT -> new Wait();
+                // memory-control instructions and page ranges
+                case OP_MLOCK -> new Instruction.Mlock(in.u8(where), in.u32(where), in.u32(where));
+                case OP_MUNLOCK -> new Instruction.Munlock(in.u8(where), in.u32(where), in.u32(where));
+                case OP_MLOCKALL -> new Instruction.Mlockall(in.u8(where));
+                case OP_MUNLOCKALL -> new Instruction.Munlockall();
+                case OP_MPROTECT -> {
+                    int reg = in.u8(where);
+                    int bits = in.u8(where);
+                    Instruction.Protect prot = null;
+                    for (Instruction.Protect p : Instruction.Protect.values()) {
+                        if (p.bits() == bits) prot = p;
+                    }
+                    if (prot == null) {
+                        throw new IllegalArgumentException("mprotect: protection " + bits + " is not 0 (none), 1 (ro) or 3 (rw)");
+                    }
+                    yield new Instruction.Mprotect(reg, prot, in.u32(where), in.u32(where));
+                }
+                case OP_MADVISE -> {
+                    int reg = in.u8(where);
+                    int behav = in.u8(where);
+                    Instruction.Advice advice = null;
+                    for (Instruction.Advice a : Instruction.Advice.values()) {
+                        if (a.behav() == behav) advice = a;
+                    }
+                    if (advice == null) {
+                        throw new IllegalArgumentException("madvise: advice " + behav + " is not 3 (willneed), 4 (dontneed) or 5 (free)");
+                    }
+                    yield new Instruction.Madvise(reg, advice, in.u32(where), in.u32(where));
+                }
+                case OP_WRITE_RANGE -> new Instruction.WriteRange(in.u8(where), in.u32(where), in.u32(where));
+                case OP_VERIFY_RANGE -> new Instruction.VerifyRange(in.u8(where), in.u32(where), in.u32(where));
+                case OP_UNMAP_RANGE -> new Instruction.UnmapRange(in.u8(where), in.u32(where), in.u32(where));
                 default -> throw new ProgramFormatException(program, i, null,
                         String.format("unknown opcode 0x%02x at byte %d", op, at));
             };
@@ -354,6 +422,15 @@ public final class ProgramCodec {
         void u64(long v) { le(v, 8); }
 
         void bytes(byte[] b) { buf.writeBytes(b); }
+
+        /** opcode, u8 register, u8 {@code arg} unless negative, u32 page, u32 count. */
+        void regRange(int op, int reg, int arg, long page, long count) {
+            u8(op);
+            u8(reg);
+            if (arg >= 0) u8(arg);
+            u32(page);
+            u32(count);
+        }
 
         private void le(long v, int n) {
             for (int k = 0; k < n; k++) buf.write((int) (v >>> (8 * k)));

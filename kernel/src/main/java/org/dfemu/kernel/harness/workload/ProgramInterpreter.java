@@ -44,6 +44,17 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
  *       skips to after {@code endfork}.</li>
  *   <li>{@code exit}, the end of the program, and (in a child) its {@code endfork}: one
  *       {@link Action.Exit}, the last action.</li>
+ *   <li>Memory control: {@code mlock}/{@code munlock} ({@link Action.Mlock}), {@code mprotect},
+ *       {@code madvise}: one action for the range, or without a range one per run of pages
+ *       still mapped; {@code mlockall}/{@code munlockall}: one action. {@code madvise ... free}
+ *       also marks the pages as possibly reclaimed: a later {@link Action.VerifyPage} expects
+ *       {@link Action.Expect#EXACT_OR_ZERO} (or {@link Action.Expect#ANY} in a region a fork has
+ *       shared) until the page is written again.</li>
+ *   <li>Page ranges: {@code write rN PAGE COUNT} gives only those pages a new generation,
+ *       {@code verify rN PAGE COUNT} checks them, {@code unmap rN PAGE COUNT} is one
+ *       {@link Action.MunmapRange}; the whole-region forms ({@code write rN}, {@code verify rN},
+ *       {@code touch}, {@code unmap rN}) then visit or unmap only the pages still mapped
+ *       ({@code touch ... random} draws among them).</li>
  * </ul>
  *
  * <p>A forked child starts at the first instruction of its fork block with a copy of the
@@ -58,7 +69,10 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
  * thread started since the last wait has ended) the starter takes over, for each register, what
  * they last wrote there in the region it shares with them (every region for a thread, the
  * {@code shared} ones for a child; in start order; the rule of {@link ProgramCheck} makes at most
- * one of them the writer). A {@code map ... shared} yields an {@link Action.Mmap} with
+ * one of them the writer): every page as the writer left it, page ranges and {@code madvise free}
+ * included (a page a thread freed expects {@link Action.Expect#ANY} if the starter forked
+ * meanwhile). A thread's own copies keep {@code forked} as the starter had it (no copy-on-write
+ * copy is made for a thread). A {@code map ... shared} yields an {@link Action.Mmap} with
  * {@code shared} set.
  *
  * <p>Because {@link ProgramCheck} requires every loop body to act, {@link #next} returns after
@@ -83,11 +97,16 @@ public final class ProgramInterpreter {
     /** The last action was a {@link Action.Wait}: take over the waited-for writes first. */
     private boolean waited;
 
-    /** Per register: pages (0 when unmapped), protection, and the stream and generation it holds. */
+    /** Per register: pages (0 when unmapped), protection, and the stream and generation each page holds. */
     private final long[] pages = new long[Instruction.REGISTERS];
     private final Prot[] prot = new Prot[Instruction.REGISTERS];
-    private final long[] writer = new long[Instruction.REGISTERS];
-    private final long[] generation = new long[Instruction.REGISTERS];
+    private final Contents[] contents = new Contents[Instruction.REGISTERS];
+    /** Per register: the pages still mapped (a partial unmap leaves holes); null when unmapped. */
+    private final PageRuns[] runs = new PageRuns[Instruction.REGISTERS];
+    /** Per register: a fork has shared the region's pages since it was mapped (by this process or an ancestor). */
+    private final boolean[] forked = new boolean[Instruction.REGISTERS];
+    /** Actions of the current instruction still to hand out (one per mapped run of a region with holes). */
+    private final java.util.ArrayDeque<Action> pending = new java.util.ArrayDeque<>();
     /** {@code write} instructions run by this process and, before its fork, by its ancestors. */
     private long generations;
     /** Forks this process has done. */
@@ -106,6 +125,10 @@ public final class ProgramInterpreter {
     private long nextPage;
     private long step;
     private long remaining;
+    /** Non-random visits: the page after the last one that may be visited. */
+    private long endPage;
+    /** Non-random visits skip pages that are no longer mapped (whole-region forms). */
+    private boolean skipUnmapped;
 
     private int last = -1;
     private boolean exited;
@@ -142,6 +165,7 @@ public final class ProgramInterpreter {
         List<Instruction> code = program.code();
         if (waited) adopt();
         while (true) {
+            if (!pending.isEmpty()) return pending.poll();
             if (current >= 0) return pageAction();
             if (pc == code.size()) return exit(pc);
             int i = pc;
@@ -149,8 +173,9 @@ public final class ProgramInterpreter {
                 case Mmap m -> {
                     pages[m.reg()] = m.pages();
                     prot[m.reg()] = m.prot();
-                    writer[m.reg()] = stream;
-                    generation[m.reg()] = 0;
+                    contents[m.reg()] = new Contents(m.pages(), stream);
+                    runs[m.reg()] = PageRuns.all(m.pages());
+                    forked[m.reg()] = false;
                     shared[m.reg()] = m.shared();
                     linked[m.reg()] = false;
                     exported[m.reg()] = false;
@@ -159,29 +184,36 @@ public final class ProgramInterpreter {
                     return new Action.Mmap(m.reg(), m.pages(), m.prot(), m.shared());
                 }
                 case Munmap u -> {
-                    pages[u.reg()] = 0;
-                    prot[u.reg()] = null;
-                    shared[u.reg()] = false;
-                    linked[u.reg()] = false;
-                    exported[u.reg()] = false;
+                    PageRuns left = runs[u.reg()];
+                    boolean whole = left.isAll(pages[u.reg()]);
+                    unmapped(u.reg());
                     pc++;
                     last = i;
-                    return new Action.Munmap(u.reg());
+                    if (whole) return new Action.Munmap(u.reg());
+                    for (int r = 0; r < left.runCount(); r++) {
+                        pending.add(new Action.MunmapRange(u.reg(), left.start(r), left.end(r) - left.start(r),
+                                r == left.runCount() - 1));
+                    }
+                    return pending.poll();
                 }
                 case Write w -> {
-                    writer[w.reg()] = stream;
-                    generation[w.reg()] = ++generations;
+                    contents[w.reg()].set(0, pages[w.reg()], stream, ++generations, Action.Expect.EXACT);
                     if (linked[w.reg()]) exported[w.reg()] = true;
-                    start(i, w.reg(), true, false, 1, pages[w.reg()]);
+                    start(i, w.reg(), true, false, 0, 1, pages[w.reg()], true);
                 }
-                case Verify v -> start(i, v.reg(), false, false, 1, pages[v.reg()]);
+                case Verify v -> start(i, v.reg(), false, false, 0, 1, pages[v.reg()], true);
                 case Touch t -> {
-                    long n = pages[t.reg()];
                     boolean writes = t.access() == Access.WRITE;
                     switch (t.order()) {
-                        case SEQ -> start(i, t.reg(), writes, false, 1, n);
-                        case STRIDE -> start(i, t.reg(), writes, false, t.n(), (n + t.n() - 1) / t.n());
-                        case RANDOM -> start(i, t.reg(), writes, true, 0, t.n());
+                        case SEQ -> start(i, t.reg(), writes, false, 0, 1, pages[t.reg()], true);
+                        case STRIDE -> start(i, t.reg(), writes, false, 0, t.n(), pages[t.reg()], true);
+                        case RANDOM -> {
+                            current = i;
+                            currentReg = t.reg();
+                            currentWrites = writes;
+                            currentRandom = true;
+                            remaining = t.n();
+                        }
                     }
                 }
                 case Sleep s -> {
@@ -204,7 +236,7 @@ public final class ProgramInterpreter {
                     }
                 }
                 case Fork f -> {
-                    ProgramInterpreter c = forkChild(i);
+                    ProgramInterpreter c = forkChild(i, false);
                     pc = forkEnds[i] + 1;
                     last = i;
                     return new Action.Fork(c);
@@ -214,11 +246,59 @@ public final class ProgramInterpreter {
                     if (!child) throw new IllegalStateException("program '" + program.name() + "' reached endfork outside a child");
                     return exit(i);
                 }
+                // memory-control instructions and page ranges
+                case Instruction.Mlock l -> {
+                    perRun(i, l.reg(), l.page(), l.count(), (p, n) -> new Action.Mlock(l.reg(), p, n, true));
+                }
+                case Instruction.Munlock l -> {
+                    perRun(i, l.reg(), l.page(), l.count(), (p, n) -> new Action.Mlock(l.reg(), p, n, false));
+                }
+                case Instruction.Mlockall l -> {
+                    pc++;
+                    last = i;
+                    return new Action.Mlockall(l.how());
+                }
+                case Instruction.Munlockall l -> {
+                    pc++;
+                    last = i;
+                    return new Action.Munlockall();
+                }
+                case Instruction.Mprotect m -> {
+                    perRun(i, m.reg(), m.page(), m.count(), (p, n) -> new Action.Mprotect(m.reg(), p, n, m.prot().bits()));
+                }
+                case Instruction.Madvise m -> {
+                    if (m.advice() == Instruction.Advice.FREE) {
+                        // MADV_FREE: a page may be reclaimed without being written anywhere.
+                        Action.Expect after = forked[m.reg()] ? Action.Expect.ANY : Action.Expect.EXACT_OR_ZERO;
+                        long from = m.count() == 0 ? 0 : m.page();
+                        long to = m.count() == 0 ? pages[m.reg()] : m.page() + m.count();
+                        contents[m.reg()].weaken(from, to, after);
+                        if (linked[m.reg()]) exported[m.reg()] = true;
+                    }
+                    perRun(i, m.reg(), m.page(), m.count(), (p, n) -> new Action.Madvise(m.reg(), p, n, m.advice().behav()));
+                }
+                case Instruction.WriteRange w -> {
+                    contents[w.reg()].set(w.page(), w.page() + w.count(), stream, ++generations, Action.Expect.EXACT);
+                    if (linked[w.reg()]) exported[w.reg()] = true;
+                    start(i, w.reg(), true, false, w.page(), 1, w.page() + w.count(), false);
+                }
+                case Instruction.VerifyRange v -> start(i, v.reg(), false, false, v.page(), 1, v.page() + v.count(), false);
+                case Instruction.UnmapRange u -> {
+                    PageRuns left = runs[u.reg()].minus(u.page(), u.page() + u.count());
+                    if (left.isEmpty()) {
+                        unmapped(u.reg());
+                    } else {
+                        runs[u.reg()] = left;
+                    }
+                    pc++;
+                    last = i;
+                    return new Action.MunmapRange(u.reg(), u.page(), u.count(), left.isEmpty());
+                }
                 case Exit x -> {
                     return exit(i);
                 }
                 case StartThread t -> {
-                    ProgramInterpreter c = forkChild(i);
+                    ProgramInterpreter c = forkChild(i, true);
                     c.thread = true;
                     for (int r = 0; r < Instruction.REGISTERS; r++) c.linked[r] = pages[r] != 0;
                     if (!started.contains(c)) started.add(c);
@@ -240,44 +320,111 @@ public final class ProgramInterpreter {
         }
     }
 
-    private void start(int i, int reg, boolean writes, boolean random, long step, long count) {
+    /** The register no longer maps anything. */
+    private void unmapped(int reg) {
+        pages[reg] = 0;
+        prot[reg] = null;
+        contents[reg] = null;
+        runs[reg] = null;
+        shared[reg] = false;
+        linked[reg] = false;
+        exported[reg] = false;
+    }
+
+    /**
+     * Queues one action per mapped run of {@code reg} (count 0: the whole region as it is now)
+     * or the one action for {@code [page, page + count)}, which is all mapped (ProgramCheck).
+     */
+    private void perRun(int i, int reg, long page, long count, java.util.function.BiFunction<Long, Long, Action> action) {
+        if (count != 0) {
+            pending.add(action.apply(page, count));
+        } else {
+            PageRuns r = runs[reg];
+            for (int k = 0; k < r.runCount(); k++) pending.add(action.apply(r.start(k), r.end(k) - r.start(k)));
+        }
+        pc++;
+        last = i;
+    }
+
+    /**
+     * Starts visiting pages {@code from}, {@code from + step}, ... below {@code end}, skipping
+     * unmapped ones if {@code skip}; an instruction with no page to visit just ends.
+     */
+    private void start(int i, int reg, boolean writes, boolean random, long from, long step, long end, boolean skip) {
         current = i;
         currentReg = reg;
         currentWrites = writes;
         currentRandom = random;
-        nextPage = 0;
         this.step = step;
-        remaining = count;
+        endPage = end;
+        skipUnmapped = skip;
+        nextPage = nextVisit(from);
+        if (nextPage >= endPage) {
+            current = -1;
+            pc++;
+        }
+    }
+
+    /** The first page to visit from {@code page} on ({@code endPage} or more: none). */
+    private long nextVisit(long page) {
+        if (skipUnmapped) {
+            PageRuns r = runs[currentReg];
+            while (page < endPage && !r.contains(page)) page += step;
+        }
+        return page;
     }
 
     private Action pageAction() {
         int reg = currentReg;
+        last = current;
         long page;
         if (currentRandom) {
-            page = random.nextLong(pages[reg]);
+            // Drawn among the pages still mapped: with no hole, random.nextLong(pages) itself.
+            PageRuns r = runs[reg];
+            page = r.nth(random.nextLong(r.size()));
+            if (--remaining == 0) {
+                current = -1;
+                pc++;
+            }
         } else {
             page = nextPage;
-            nextPage += step;
+            nextPage = nextVisit(nextPage + step);
+            if (nextPage >= endPage) {
+                current = -1;
+                pc++;
+            }
         }
-        last = current;
-        if (--remaining == 0) {
-            current = -1;
-            pc++;
+        Contents c = contents[reg];
+        long writer = c.writer(page);
+        long generation = c.generation(page);
+        if (currentWrites) {
+            // A store of the whole pattern: from now on the page holds exactly that.
+            if (c.expect(page) != Action.Expect.EXACT) c.set(page, page + 1, writer, generation, Action.Expect.EXACT);
+            return new Action.WritePage(reg, page, writer, generation);
         }
-        return currentWrites
-                ? new Action.WritePage(reg, page, writer[reg], generation[reg])
-                : new Action.VerifyPage(reg, page, writer[reg], generation[reg]);
+        return new Action.VerifyPage(reg, page, writer, generation, c.expect(page));
     }
 
-    private ProgramInterpreter forkChild(int i) {
+    private ProgramInterpreter forkChild(int i, boolean thread) {
         ProgramInterpreter c = new ProgramInterpreter(program, forkEnds, PagePattern.childStream(stream, forks++),
                 random.split(), true, i + 1);
         System.arraycopy(pages, 0, c.pages, 0, pages.length);
         System.arraycopy(prot, 0, c.prot, 0, prot.length);
-        System.arraycopy(writer, 0, c.writer, 0, writer.length);
-        System.arraycopy(generation, 0, c.generation, 0, generation.length);
+        System.arraycopy(runs, 0, c.runs, 0, runs.length);
         System.arraycopy(shared, 0, c.shared, 0, shared.length);
-        for (int r = 0; r < Instruction.REGISTERS; r++) c.linked[r] = shared[r];
+        for (int r = 0; r < Instruction.REGISTERS; r++) {
+            c.linked[r] = shared[r];
+            if (contents[r] != null) {
+                c.contents[r] = contents[r].copy();
+                // A thread shares the address space itself: no copy-on-write copy is made.
+                if (thread) {
+                    c.forked[r] = forked[r];
+                } else {
+                    forked[r] = true;
+                    c.forked[r] = true;
+                }
+            }
+        }
         c.generations = generations;
         // Only a child that shares a region can leave something to take over at wait.
         for (boolean l : c.linked) {
@@ -295,8 +442,11 @@ public final class ProgramInterpreter {
         for (ProgramInterpreter c : started) {
             for (int r = 0; r < Instruction.REGISTERS; r++) {
                 if (!c.exported[r]) continue;
-                writer[r] = c.writer[r];
-                generation[r] = c.generation[r];
+                // Every page as the writer left it (rule 7 of ProgramCheck: no one else wrote it).
+                contents[r] = c.contents[r].copy();
+                // A fork by this process while the thread ran: a page it freed may show older data.
+                if (forked[r] && !c.forked[r]) contents[r].weaken(0, pages[r], Action.Expect.EXACT_OR_ZERO, Action.Expect.ANY);
+                forked[r] |= c.forked[r];
                 if (linked[r]) exported[r] = true;
             }
         }
@@ -327,4 +477,68 @@ public final class ProgramInterpreter {
      * such as a failed verification.
      */
     public int instruction() { return last; }
+
+    /**
+     * What each page of a region holds, as runs of pages {@code [start, end)} with one writer
+     * stream, generation and {@link Action.Expect}: one run until a range write, a partial
+     * madvise or a touch of a freed page splits it.
+     */
+    private static final class Contents {
+        /** start page to {end, writer, generation, expect ordinal}. */
+        private final java.util.TreeMap<Long, long[]> runs = new java.util.TreeMap<>();
+
+        /** A fresh mapping: zeros (generation 0) everywhere. */
+        Contents(long pages, long stream) {
+            runs.put(0L, new long[] {pages, stream, 0, Action.Expect.EXACT.ordinal()});
+        }
+
+        private Contents() {}
+
+        Contents copy() {
+            Contents c = new Contents();
+            runs.forEach((k, v) -> c.runs.put(k, v.clone()));
+            return c;
+        }
+
+        private long[] at(long page) { return runs.floorEntry(page).getValue(); }
+
+        long writer(long page) { return at(page)[1]; }
+
+        long generation(long page) { return at(page)[2]; }
+
+        Action.Expect expect(long page) { return Action.Expect.values()[(int) at(page)[3]]; }
+
+        /** Makes a run start at {@code page} (if inside the region). */
+        private void split(long page) {
+            java.util.Map.Entry<Long, long[]> e = runs.floorEntry(page);
+            if (e == null || e.getKey() == page || e.getValue()[0] <= page) return;
+            long[] tail = e.getValue().clone();
+            e.getValue()[0] = page;
+            runs.put(page, tail);
+        }
+
+        /** Pages {@code [from, to)} hold (writer, generation) as {@code expect} says. */
+        void set(long from, long to, long writer, long generation, Action.Expect expect) {
+            split(from);
+            split(to);
+            runs.subMap(from, to).clear();
+            runs.put(from, new long[] {to, writer, generation, expect.ordinal()});
+        }
+
+        /** Pages {@code [from, to)} that expect {@code was} may hold what {@code expect} allows. */
+        void weaken(long from, long to, Action.Expect was, Action.Expect expect) {
+            split(from);
+            split(to);
+            for (long[] v : runs.subMap(from, to).values()) {
+                if (v[3] == was.ordinal()) v[3] = expect.ordinal();
+            }
+        }
+
+        /** Pages {@code [from, to)} may also hold what {@code expect} allows. */
+        void weaken(long from, long to, Action.Expect expect) {
+            split(from);
+            split(to);
+            for (long[] v : runs.subMap(from, to).values()) v[3] = Math.max(v[3], expect.ordinal());
+        }
+    }
 }

@@ -61,6 +61,12 @@ class ProgramInterpreterTest {
                 case Action.Thread t -> "thread " + names.get(t.thread().stream());
                 case Action.Wait w -> "wait";
                 case Action.Exit x -> "exit";
+                case Action.MunmapRange u -> "unmap r" + u.reg() + " " + u.page() + "+" + u.count() + (u.empty() ? " empty" : "");
+                case Action.Mlock l -> (l.lock() ? "mlock r" : "munlock r") + l.reg() + " " + l.page() + "+" + l.count();
+                case Action.Mlockall l -> "mlockall " + l.how();
+                case Action.Munlockall l -> "munlockall";
+                case Action.Mprotect m -> "mprotect r" + m.reg() + " " + m.page() + "+" + m.count() + " " + m.prot();
+                case Action.Madvise m -> "madvise r" + m.reg() + " " + m.page() + "+" + m.count() + " " + m.behav();
             };
         }
 

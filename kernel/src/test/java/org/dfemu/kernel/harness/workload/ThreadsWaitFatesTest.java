@@ -83,7 +83,7 @@ class ThreadsWaitFatesTest {
         assertEquals("program 'p' instruction 0 (endthread): 'endthread' without 'thread'", refused(data(1, -1, 1, 0x22)));
         assertEquals("program 'p' instruction 0 (thread): 'thread' has no matching 'endthread'", refused(data(1, -1, 1, 0x21)));
         assertEquals("program 'p' instruction 1 (map r0 4K rw): 'map' inside a thread block (a thread only writes, verifies, "
-                + "touches, sleeps and loops)", refused(data(1, -1, 3, 0x21, 0x01, 0, 3, 1, 0, 0, 0, 0x22)));
+                + "touches, madvises, sleeps and loops)", refused(data(1, -1, 3, 0x21, 0x01, 0, 3, 1, 0, 0, 0, 0x22)));
         assertEquals("program 'p' instruction 0: map: protection 2 is neither 1 (ro) nor 3 (rw)",
                 refused(data(1, -1, 1, 0x20, 0, 2, 1, 0, 0, 0)));
         assertEquals("truncated program data: ends at byte 23, inside program 'p' instruction 0",
@@ -104,7 +104,7 @@ class ThreadsWaitFatesTest {
                 + " thread started at instruction 1, and one of them writes it: 'wait' between them",
                 problem(map(0, 1), thread(), write(0), endthread(), thread(), seq(0, Access.READ), endthread(), waitAll()));
         assertEquals("program 'p' instruction 2 (fork): 'fork' inside a thread block (a thread only writes, verifies, touches,"
-                + " sleeps and loops)", problem(map(0, 1), thread(), fork(), endfork(), endthread(), waitAll()));
+                + " madvises, sleeps and loops)", problem(map(0, 1), thread(), fork(), endfork(), endthread(), waitAll()));
         assertEquals("program 'p' instruction 2 (thread): the thread started at instruction 2 inside a loop body is not"
                 + " waited for in the same pass ('wait' before 'endloop')",
                 problem(map(0, 1), loop(2), thread(), seq(0, Access.READ), endthread(), endloop(), waitAll()));
@@ -169,5 +169,56 @@ class ThreadsWaitFatesTest {
                 sleep(1)));
         ProgramInterpreter parent = ProgramInterpreter.boot(p, 0, 0, 7);
         assertEquals(List.of(new Action.VerifyPage(0, 0, parent.stream(), 1)), run(parent));
+    }
+
+    @Test
+    void memoryControlInThreadsAndOnSharedRegionsFollowsTheThreadAndSharingRules() throws Exception {
+        assertEquals("program 'p' instruction 2 (mlock r0): 'mlock' inside a thread block (a thread only writes, verifies,"
+                + " touches, madvises, sleeps and loops)",
+                problem(map(0, 4), thread(), new Instruction.Mlock(0, 0, 0), endthread(), waitAll()));
+        assertEquals("program 'p' instruction 2 (mprotect r0 ro): 'mprotect' inside a thread block (a thread only writes,"
+                + " verifies, touches, madvises, sleeps and loops)",
+                problem(map(0, 4), thread(), new Instruction.Mprotect(0, Instruction.Protect.RO, 0, 0), endthread(), waitAll()));
+        // madvise free changes what a page may hold: the starter reads the region only after wait.
+        assertEquals("program 'p' instruction 4 (verify r0 0 1): r0 is shared with the thread started at instruction 1,"
+                + " which writes it: not before 'wait'",
+                problem(map(0, 4), thread(), new Instruction.Madvise(0, Instruction.Advice.FREE, 0, 0), endthread(),
+                        new Instruction.VerifyRange(0, 0, 1), waitAll()));
+        // A child may mprotect, mlock, range-write and partly unmap a shared region; the parent reads it after wait.
+        Program.of("p", 1, List.of(mapShared(0, 8), fork(), new Instruction.Mprotect(0, Instruction.Protect.NONE, 0, 2),
+                new Instruction.Mlock(0, 2, 2), new Instruction.WriteRange(0, 4, 2), new Instruction.UnmapRange(0, 6, 2),
+                endfork(), waitAll(), new Instruction.VerifyRange(0, 0, 8)));
+    }
+
+    @Test
+    void afterWaitTheStarterExpectsPerPageWhatAThreadLeft() throws Exception {
+        // The thread frees pages 0..1 of r0 and writes pages 2..3 anew; after wait the main
+        // thread expects the pattern or zeros on 0..1 and the thread's generation on 2..3.
+        Program p = Program.of("p", 1, List.of(map(0, 4), write(0), thread(),
+                new Instruction.Madvise(0, Instruction.Advice.FREE, 0, 2), new Instruction.WriteRange(0, 2, 2), endthread(),
+                waitAll(), verify(0)));
+        ProgramInterpreter main = ProgramInterpreter.boot(p, 0, 0, 1);
+        assertInstanceOf(Action.Mmap.class, main.next());
+        Action.WritePage first = null;
+        for (int i = 0; i < 4; i++) first = assertInstanceOf(Action.WritePage.class, main.next());
+        ProgramInterpreter t = assertInstanceOf(Action.Thread.class, main.next()).thread();
+        assertInstanceOf(Action.Madvise.class, t.next());
+        Action.WritePage tw = assertInstanceOf(Action.WritePage.class, t.next());
+        assertEquals(2, tw.page());
+        assertInstanceOf(Action.WritePage.class, t.next());
+        assertInstanceOf(Action.Exit.class, t.next());
+        assertInstanceOf(Action.Wait.class, main.next());
+        for (int page = 0; page < 4; page++) {
+            Action.VerifyPage v = assertInstanceOf(Action.VerifyPage.class, main.next());
+            assertEquals(page, v.page());
+            if (page < 2) {
+                assertEquals(Action.Expect.EXACT_OR_ZERO, v.expect());
+                assertEquals(first.generation(), v.generation());
+            } else {
+                assertEquals(Action.Expect.EXACT, v.expect());
+                assertEquals(tw.stream(), v.stream());
+                assertEquals(tw.generation(), v.generation());
+            }
+        }
     }
 }
