@@ -152,7 +152,7 @@ public final class Kernel {
         this.vmObject = new VmObject(this, data);
         this.vmPager = new VmPager();
         this.vmPage2 = new VmPage2(this);
-        this.vmPage = new VmPage(this, data);
+        this.vmPage = new VmPage(this, data, sysctl);
         this.pmap = new Pmap(this, data);
         this.vmZone = new VmZone(this, data, sysctl);
         this.vmMap = new VmMap(this, data);

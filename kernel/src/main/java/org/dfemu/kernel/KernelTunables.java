@@ -7,6 +7,7 @@ import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.kernel.harness.inject.FailAlloc;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.vm.SwapPager;
+import org.dfemu.kernel.vm.VmPage;
 
 /**
  * Every tunable the kernel fetches from its environment, gathered from the classes that declare
@@ -22,7 +23,7 @@ public final class KernelTunables {
      * checks (debug.check_interval, fetched by the boot entry point), fault injection.
      */
     public static final List<Tunable> ALL = concat(
-            Kernel.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES, FailAlloc.TUNABLES);
+            Kernel.TUNABLES, VmPage.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES, FailAlloc.TUNABLES);
 
     @SafeVarargs
     private static List<Tunable> concat(List<Tunable>... lists) {

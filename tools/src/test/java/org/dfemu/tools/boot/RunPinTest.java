@@ -57,18 +57,18 @@ class RunPinTest {
     /** image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
     static Stream<Arguments> pinned() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7213512864L, -3745042018782061381L, "e0f55babae9a908c91ea89c97b7b44b8fe8514a18f532d74ff2d9411df658e13"),
-                Arguments.of("default", null, 2L, "OK", 7184901124L, -7944208312405959536L, "ff47a81154eea9683d89ba47de049cd85e24c3ec6aca15fffb034e9f12f81ade"),
-                Arguments.of("default", null, 3L, "OK", 7205372260L, -8637747848010562537L, "2612e854c84bc3a0754d60c3e247aaae74c43ee1ebd039e7810b3143e1934460"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6286402912L, 2603263521812999229L, "eebad2a25d9a08bd6330bbfb91c8fd4d5c0ece7b1c41ce6b4019fb77f86ab244"),
-                Arguments.of("pressure", "zalloc", 2L, "OK", 6291989172L, -577577761774937548L, "48d7d359a8c7c4d20be50e7b3404c6c91ae49e437b92630051b95985bafc35fe"),
-                Arguments.of("pressure", "zalloc", 3L, "OK", 6288225240L, 3132655317526966447L, "47261bc0194f569c33c92dce4c0718f37d30b83f15bacc50aceab37b84869f07"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000307400L, -1681258303171637158L, "5f36e4d864b33064e77dbc8179fe531c9b1d64a02cd7b974a1a5b7423d1657b0"),
-                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000307300L, 8146658147367941923L, "f8fe29a0194d57f996e7b68963825644c7e4b2f0a6ce81ef583c576973e5b212"),
-                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000307300L, -9073676367052079243L, "6a032529566df7960cb5dc586f3178596415827e317095ff6dcce491f2fe0143"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6290791148L, 2026435374564170226L, "77e5bd480383bb1e3d418d672950adce822fddc1f4b9f2778c2812ce8c7fd47e"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6293147096L, 6513937976725314140L, "fd36a72608012cebe256fe4f4b966535d7627eed407f76781b3dc7d279c6151e"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6292064092L, -5653704051905721550L, "845de36cbab0b3ac06c66bdde587543c4fa6d89ba24226c618e09705d37eefac"));
+                Arguments.of("default", null, 1L, "OK", 7268580628L, 5502830134348277333L, "6337d730ca5990604cbc34dc4956c64aaeef17ed4f2ff99634434ae8ed94d4c4"),
+                Arguments.of("default", null, 2L, "OK", 7282815788L, 4210370606328065357L, "60a224e24c33b1778e8c97b89d1c14b5edc1042ac642b94b12601f90c4bf71cb"),
+                Arguments.of("default", null, 3L, "OK", 7289400140L, 3818123030175170488L, "858e2b02ab47b0534f8f614f56afde3278f3b8cd6806351642b42d35153cb822"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6295475640L, -3476527969907913498L, "310fab298231ccb28e919343cc75bbab098f16592e0f2f8af4c77ccb3426ba74"),
+                Arguments.of("pressure", "zalloc", 2L, "OK", 6300285412L, 2848931725089166904L, "6f82274fe5f322f79a0796d5d63cf74f225f07a28178d3b0ecd5ce284d3bc503"),
+                Arguments.of("pressure", "zalloc", 3L, "OK", 6298825728L, 7298740054423734802L, "d27cc84277e710891658908b866ea59e6601d86aa872135b9de3b1aeb687bc07"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000284800L, -6010280476433922112L, "c420396e595a3a29b1d8b9bc4e3627bde11265285b4bfd02535b008437af2737"),
+                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000284800L, -7057824162416078502L, "266f7ddf0b0ac5fd31ec62f9b62825654accf64b34342a11c789129f47116205"),
+                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000284800L, -2376849909941709873L, "abb25f7004cc664bfb358f62a60cbe86ec77487d74893e8972966be3653adf51"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6299173100L, -8922652103150837832L, "c47d56acf3338d7b7c76d3b041d34fd567e480631a3bf1d330b0ec39dd51ac56"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6303512876L, 5972890131432581253L, "06dd53da6ff755a431b5182d11cc84a972727237465ed4c049070f2904ea224d"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6301973492L, 7195797205709317372L, "934a05dd94fd36dc4cc10ee48bc3ad02b8a43b4954bf0b7504a291ebf8c25811"));
     }
 
     @ParameterizedTest(name = "{0} {1} seed {2}")
