@@ -141,7 +141,7 @@ public final class Kernel {
         // Each constructor only lays out globals and keeps `this`; cross-file calls happen later.
         this.lwkt = new Lwkt(this, data);
         this.globaldata = new Globaldata(this, data);
-        this.kernClock = new KernClock(this);
+        this.kernClock = new KernClock(this, data);
         this.subrParam = new SubrParam(this, data);
         this.machdep = new Machdep(this, data);
         // Early: other files' constructors MALLOC_DEFINE their types through it.

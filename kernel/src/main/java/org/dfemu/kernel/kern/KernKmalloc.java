@@ -131,7 +131,7 @@ public final class KernKmalloc {
         this.kernel = kernel;
         this.km = kernel.km();
         this.lwkt = kernel.lwkt();
-        this.exis = new Exislock(km, lwkt);
+        this.exis = new Exislock(km, kernel.kernClock());
         this.globals = data.alloc(GLOBALS);
         this.kslabDummy = globals + KSLAB_DUMMY;
         this.kmgdBase = data.alloc(StructKMGlobalData.SIZEOF * kernel.config().ncpus(), 64);
