@@ -23,7 +23,7 @@ class BootSettingsTest {
     /** The order `dfemu boot --settings` and `-v` list the settings in (disk-images/README.md's table). */
     @Test
     void registryOrderIsHardwareKernelDevicesDebug() {
-        assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
+        assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "kern.hz", "kern.invariants", "vm.dma_reserved", "vm.swapmeta_alloc",
                 "kern.kmalloc_obj_reserve_slabs", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
                 "debug.tlb_check",
                 "debug.check_interval",
