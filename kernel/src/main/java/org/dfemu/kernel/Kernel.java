@@ -146,7 +146,7 @@ public final class Kernel {
         // Each constructor only lays out globals and keeps `this`; cross-file calls happen later.
         this.lwkt = new Lwkt(this, data);
         this.globaldata = new Globaldata(this, data);
-        this.kernClock = new KernClock(this);
+        this.kernClock = new KernClock(this, data);
         this.subrParam = new SubrParam(this, data);
         this.machdep = new Machdep(this, data);
         // Early: other files' constructors MALLOC_DEFINE their types through it.
@@ -157,7 +157,7 @@ public final class Kernel {
         this.vmObject = new VmObject(this, data);
         this.vmPager = new VmPager();
         this.vmPage2 = new VmPage2(this);
-        this.vmPage = new VmPage(this, data);
+        this.vmPage = new VmPage(this, data, sysctl);
         this.pmap = new Pmap(this, data);
         this.vmZone = new VmZone(this, data, sysctl);
         this.vmMap = new VmMap(this, data);

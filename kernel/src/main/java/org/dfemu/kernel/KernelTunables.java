@@ -8,6 +8,7 @@ import org.dfemu.kernel.harness.check.ReclaimCheck;
 import org.dfemu.kernel.harness.inject.FailAlloc;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.vm.SwapPager;
+import org.dfemu.kernel.vm.VmPage;
 
 /**
  * Every tunable the kernel fetches from its environment, gathered from the classes that declare
@@ -24,8 +25,8 @@ public final class KernelTunables {
      * fault injection.
      */
     public static final List<Tunable> ALL = concat(
-            Kernel.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES, ReclaimCheck.TUNABLES,
-            FailAlloc.TUNABLES);
+            Kernel.TUNABLES, VmPage.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES,
+            ReclaimCheck.TUNABLES, FailAlloc.TUNABLES);
 
     @SafeVarargs
     private static List<Tunable> concat(List<Tunable>... lists) {

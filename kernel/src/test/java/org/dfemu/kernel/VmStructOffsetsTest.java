@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Offset tables of the pmap, vm_map and vm_zone struct views, against offsets worked out by hand
- * from DragonFly's headers at 737b020b54 for LP64 x86-64 (the port's SMP_MAXCPU of 64 where an
- * array is sized by it).
+ * from DragonFly's headers at 737b020b54 for LP64 x86-64 (SMP_MAXCPU 256 where an array is sized
+ * by it).
  */
 class VmStructOffsetsTest {
     @Test
@@ -56,26 +56,29 @@ class VmStructOffsetsTest {
         assertEquals(0, StructVmZpcpu.zitems$OFFSET);
         assertEquals(8, StructVmZpcpu.zfreecnt$OFFSET);
         assertEquals(16, StructVmZpcpu.znalloc$OFFSET);
-        assertEquals(4352, StructVmZone.layout().byteSize());
+        assertEquals(16640, StructVmZone.layout().byteSize());
+        // vm_map.h: MAX_MAPENT = SMP_MAXCPU * 32 + 1024 boot entries, SMP_MAXCPU 256.
+        assertEquals(256, org.dfemu.kernel.machine.Param.SMP_MAXCPU);
+        assertEquals(9216, org.dfemu.kernel.vm.VmMap.MAX_MAPENT);
         assertEquals(64, StructVmZone.layout().byteAlignment());
-        assertEquals(4096, StructVmZone.zspin$OFFSET);
-        assertEquals(4104, StructVmZone.zitems$OFFSET);
-        assertEquals(4112, StructVmZone.zfreecnt$OFFSET);
-        assertEquals(4120, StructVmZone.zfreemin$OFFSET);
-        assertEquals(4136, StructVmZone.zkva$OFFSET);
-        assertEquals(4144, StructVmZone.zpagecount$OFFSET);
-        assertEquals(4152, StructVmZone.zpagemax$OFFSET);
-        assertEquals(4160, StructVmZone.zmax$OFFSET);
-        assertEquals(4168, StructVmZone.zmax_pcpu$OFFSET);
-        assertEquals(4176, StructVmZone.ztotal$OFFSET);
-        assertEquals(4184, StructVmZone.zsize$OFFSET);
-        assertEquals(4192, StructVmZone.zalloc$OFFSET);
-        assertEquals(4200, StructVmZone.zflags$OFFSET);
-        assertEquals(4208, StructVmZone.zallocflag$OFFSET);
-        assertEquals(4216, StructVmZone.zname$OFFSET);
-        assertEquals(4224, StructVmZone.zlink$OFFSET);
-        assertEquals(4240, StructVmZone.zkmvec$OFFSET);
-        assertEquals(4264, StructVmZone.zgetlk$OFFSET);
+        assertEquals(16384, StructVmZone.zspin$OFFSET);
+        assertEquals(16392, StructVmZone.zitems$OFFSET);
+        assertEquals(16400, StructVmZone.zfreecnt$OFFSET);
+        assertEquals(16408, StructVmZone.zfreemin$OFFSET);
+        assertEquals(16424, StructVmZone.zkva$OFFSET);
+        assertEquals(16432, StructVmZone.zpagecount$OFFSET);
+        assertEquals(16440, StructVmZone.zpagemax$OFFSET);
+        assertEquals(16448, StructVmZone.zmax$OFFSET);
+        assertEquals(16456, StructVmZone.zmax_pcpu$OFFSET);
+        assertEquals(16464, StructVmZone.ztotal$OFFSET);
+        assertEquals(16472, StructVmZone.zsize$OFFSET);
+        assertEquals(16480, StructVmZone.zalloc$OFFSET);
+        assertEquals(16488, StructVmZone.zflags$OFFSET);
+        assertEquals(16496, StructVmZone.zallocflag$OFFSET);
+        assertEquals(16504, StructVmZone.zname$OFFSET);
+        assertEquals(16512, StructVmZone.zlink$OFFSET);
+        assertEquals(16528, StructVmZone.zkmvec$OFFSET);
+        assertEquals(16552, StructVmZone.zgetlk$OFFSET);
     }
 
     @Test

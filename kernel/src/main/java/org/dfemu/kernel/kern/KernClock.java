@@ -1,15 +1,30 @@
 package org.dfemu.kernel.kern;
 
 import org.dfemu.emulator.time.VirtualClock;
+import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.sys.Exislock;
+import org.dfemu.kernel.sys.StructGlobaldata;
 import org.dfemu.kernel.vm.VmMeter;
 
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+import static org.dfemu.kernel.Ctypes.C_LONG;
+
 /**
- * kern_clock.c: DragonFly BSD sys/kern/kern_clock.c at commit 737b020b54 (2021-05-28), the one
- * part of hardclock() the port needs: every cpu, on each of its clock ticks, folds its pending
+ * kern_clock.c: DragonFly BSD sys/kern/kern_clock.c at commit 737b020b54 (2021-05-28), the
+ * parts of hardclock() the port needs: every cpu, on each of its clock ticks, folds its pending
  * vmstats adjustments into the global vmstats (vmstats_rollup_cpu) and then refreshes its own copy
  * ({@code mycpu->gd_vmstats = vmstats}), which its paging thresholds are tested against until the
- * next tick.
+ * next tick; and the existential locks' clock: cpu 0 advances the global {@code pseudo_ticks}
+ * (and disarms every cpu) only when every cpu is armed, and each cpu re-arms itself on odd ticks
+ * (exis_hold_gd/exis_drop_gd), so pseudo_ticks advances at most every other tick (hz/2).
+ *
+ * <p>PORT: the C's callout code (kern_timeout.c: _callout_gettoc, the cancel/stop path, the
+ * softclock loop) also holds and drops the exis count, re-arming its cpu; the port has no
+ * callouts, so only hardclock re-arms, which is the C's rate on cpus that run no callout.
  *
  * <p>PORT: the emulator has no per-cpu clock interrupt (its {@code ticks} is derived from virtual
  * time), so {@link #attachClock} schedules one housekeeping event on the machine's clock at each
@@ -21,11 +36,24 @@ import org.dfemu.kernel.vm.VmMeter;
 public final class KernClock {
     private static final long NS_PER_SEC = 1_000_000_000L;
 
-    private final Kernel kernel;
+    private static final StructLayout GLOBALS = MemoryLayout.structLayout(
+            C_LONG.withName("pseudo_ticks")).withName("kern_clock_globals");
+    private static final long PSEUDO_TICKS = 0;
 
-    public KernClock(Kernel kernel) {
+    private final Kernel kernel;
+    private final KernelMemory km;
+    private final long globals;
+
+    /** (boot only) Lays out kern_clock.c's globals: {@code pseudo_ticks = 1}. */
+    public KernClock(Kernel kernel, DataSegment data) {
         this.kernel = kernel;
+        this.km = kernel.km();
+        this.globals = data.alloc(GLOBALS);
+        km.store64(globals + PSEUDO_TICKS, 1);
     }
+
+    /** {@code pseudo_ticks}: the existential locks' clock ({@link Exislock}). Any context. */
+    public long pseudoTicks() { return km.load64(globals + PSEUDO_TICKS); }
 
     /**
      * hardclock()'s per-cpu vmstats work for {@code cpu}: roll up its adjustments, then refresh its
@@ -33,9 +61,30 @@ public final class KernClock {
      */
     public void hardclock(int cpu) {
         long gd = kernel.globaldata().globaldataFind(cpu);
+        int ncpus = kernel.config().ncpus();
+        if (cpu == 0) {
+            // exislock pseudo_ticks: advance once every cpu has been armed, disarming them all.
+            int n;
+            for (n = 0; n < ncpus; ++n) {
+                if (StructGlobaldata.gd_exisarmed(km, kernel.globaldata().globaldataFind(n)) == 0) {
+                    break;
+                }
+            }
+            if (n == ncpus) {
+                for (n = 0; n < ncpus; ++n) {
+                    StructGlobaldata.gd_exisarmed(km, kernel.globaldata().globaldataFind(n), 0);
+                }
+                km.store64(globals + PSEUDO_TICKS, km.load64(globals + PSEUDO_TICKS) + 1);
+            }
+        }
         VmMeter meter = kernel.vmMeter();
         meter.vmstatsRollupCpu(gd);
         meter.gdVmstatsRefresh(gd);
+        // Cycle the exis lock on odd ticks to re-arm this cpu.
+        if ((kernel.lwkt().ticks() & 1) != 0) {
+            Exislock.exisHoldGd(km, gd);
+            Exislock.exisDropGd(km, gd);
+        }
     }
 
     /**

@@ -80,7 +80,8 @@ import static org.dfemu.kernel.sys.StructMallocType.KSF_OBJSIZE;
  * </ol>
  * VARIANT kmalloc_obj_reserve (a zone flagged KSF_OBJRESERVE; vm.swapmeta_alloc): whenever
  * step 3 takes a slab from ggm->full, and after step 5, ggm->full is topped up to
- * kern.kmalloc_obj_reserve_slabs ready slabs with kmem_slab_alloc(..., M_INTNOWAIT)
+ * kern.kmalloc_obj_reserve_slabs ready slabs, from the cpu's slab cache (gslab_alloc) as
+ * _kmalloc_obj's new-slab path, else with kmem_slab_alloc(..., M_INTNOWAIT)
  * ({@link #kmallocObjReserveFill}). Zones without the flag run the code above unchanged.
  *
  * <p>_kfree_obj() only records the free in the slab (findex, fobjs[], xindex), lock-free; a slab
@@ -141,7 +142,7 @@ public final class KernKmalloc {
         this.kernel = kernel;
         this.km = kernel.km();
         this.lwkt = kernel.lwkt();
-        this.exis = new Exislock(km, lwkt);
+        this.exis = new Exislock(km, kernel.kernClock());
         this.globals = data.alloc(GLOBALS);
         this.kslabDummy = globals + KSLAB_DUMMY;
         this.kmgdBase = data.alloc(StructKMGlobalData.SIZEOF * kernel.config().ncpus(), 64);
@@ -814,8 +815,10 @@ public final class KernKmalloc {
      * points 4 and 5: keep N ready slabs per zone, topped up with non-blocking kmem_slab_alloc()
      * calls whenever an allocation uses one, falling back to a blocking one when none is left,
      * with M_INTNOWAIT so the refill may use the free-page reserve): builds new slabs for
-     * {@code type} until ggm holds kern.kmalloc_obj_reserve_slabs ready ones, each from
-     * kmem_slab_alloc(128K, {@code flags}).
+     * {@code type} until ggm holds kern.kmalloc_obj_reserve_slabs ready ones, each taken as
+     * _kmalloc_obj's own new-slab path takes one: from the cpu's slab cache (gslab_alloc, where
+     * the poller's malloc_mgt_poll put the full slabs it retired beyond KMALLOC_MAXFREEMAGS) when
+     * it holds any, else from kmem_slab_alloc(128K, {@code flags}).
      * With M_INTNOWAIT that takes VM_ALLOC_SYSTEM|INTERRUPT pages and gives up (keeping what it
      * built) at the first NULL: no free pages or no KVA; the next take retries.
      *
@@ -840,7 +843,18 @@ public final class KernKmalloc {
                 if (nfull >= kmallocObjReserveSlabs()) {
                     break;
                 }
-                long slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, flags);
+                // As _kmalloc_obj's new-slab path: the cpu's slab cache first (slabs the poller
+                // retired there), kmem_slab_alloc only when it is empty.
+                lwkt.critEnter();
+                long gd = kmgd(lwkt.mycpuid());
+                long slab = 0;
+                if (StructKMGlobalData.free_count(km, gd) != 0) {
+                    slab = gslabAlloc(gd);
+                }
+                lwkt.critExit();
+                if (slab == 0) {
+                    slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, flags);
+                }
                 kernel.swapmetaPaths().reserveRefill(flags, slab);    // dfemu: SWAPMETA path counters
                 if (slab == 0) {
                     break;

@@ -27,12 +27,12 @@ public final class Param {
     public static final int DEV_BMASK = DEV_BSIZE - 1;
 
     /**
-     * {@code SMP_MAXCPU}/{@code MAXCPU}: the most cpus the kernel is built for, which sizes per-cpu
-     * arrays (zone caches, boot map entries). PORT: DragonFly's is 256; the port's is the emulator's
-     * limit of 64 CPUs ({@link org.dfemu.emulator.cpu.Cpus#MAX_CPUS}), so per-cpu arrays cost what
-     * they would on a kernel built for that machine.
+     * {@code SMP_MAXCPU}/{@code MAXCPU} (cpu/x86_64/include/param.h): the most cpus the kernel is
+     * built for, which sizes per-cpu arrays (zone caches, boot map entries), 256 as in DragonFly,
+     * so those arrays cost what they cost there, although the emulator runs at most 64 CPUs
+     * ({@link org.dfemu.emulator.cpu.Cpus#MAX_CPUS}).
      */
-    public static final int SMP_MAXCPU = 64;
+    public static final int SMP_MAXCPU = 256;
 
     /** sys/param.h: longest command name kept in td_comm/p_comm. */
     public static final int MAXCOMLEN = 16;

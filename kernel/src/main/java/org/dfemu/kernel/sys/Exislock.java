@@ -1,7 +1,7 @@
 package org.dfemu.kernel.sys;
 
 import org.dfemu.kernel.KernelMemory;
-import org.dfemu.kernel.kern.Lwkt;
+import org.dfemu.kernel.kern.KernClock;
 
 /**
  * Existential locks: DragonFly's sys/sys/exislock.h and the inline API of sys/sys/exislock2.h at
@@ -14,28 +14,41 @@ import org.dfemu.kernel.kern.Lwkt;
  * (freeable). exis_terminate() stores one less than the current global value (CACHED(0) in the
  * C's words), so exis_freeable() holds from the next pseudo_tick on.
  *
- * <p>Only the calls kmalloc_obj makes are ported (exis_setlive, exis_terminate, exis_freeable).
+ * <p>Only the calls kmalloc_obj and hardclock make are ported (exis_setlive, exis_terminate,
+ * exis_freeable, exis_hold_gd, exis_drop_gd).
  *
- * <p>PORT: the C's global {@code pseudo_ticks} starts at 1 and is advanced by hardclock() once
- * every cpu has armed it, which every cpu's hardclock does each tick (exis_hold_gd/exis_drop_gd
- * around its callout processing); no long type-safe critical sections exist in the ported code.
- * The port therefore derives it from the clock, {@code pseudo_ticks = 1 + ticks}, which is what
- * the C's counter does when no cpu holds an exis critical section across a tick. As in the C, a
- * structure terminated while pseudo_ticks is still 1 (the first tick after power-on, time 0 for
- * the emulated machine) stores 0, which reads as LIVE.
+ * <p>The global {@code pseudo_ticks} is kern_clock.c's ({@link KernClock#pseudoTicks}): it
+ * starts at 1 and cpu 0's hardclock advances it only once every cpu has re-armed
+ * ({@code gd_exisarmed}, set by exis_drop_gd when the cpu's hold count returns to 0; hardclock
+ * cycles hold/drop on odd ticks), so at most every other tick. As in the C, a structure
+ * terminated while pseudo_ticks is still 1 stores 0, which reads as LIVE.
  */
 public final class Exislock {
     private final KernelMemory km;
-    private final Lwkt lwkt;
+    private final KernClock clock;
 
-    public Exislock(KernelMemory km, Lwkt lwkt) {
+    public Exislock(KernelMemory km, KernClock clock) {
         this.km = km;
-        this.lwkt = lwkt;
+        this.clock = clock;
     }
 
-    /** The global {@code pseudo_ticks} (see the PORT note). Any context. */
+    /** The global {@code pseudo_ticks}. Any context. */
     public long pseudoTicks() {
-        return 1 + lwkt.ticks();
+        return clock.pseudoTicks();
+    }
+
+    /** exis_hold_gd(): enter a type-safe critical section on {@code gd}'s cpu. */
+    public static void exisHoldGd(KernelMemory km, long gd) {
+        StructGlobaldata.gd_exislockcnt(km, gd, StructGlobaldata.gd_exislockcnt(km, gd) + 1);
+    }
+
+    /** exis_drop_gd(): leave it; the outermost drop arms the cpu for pseudo_ticks to advance. */
+    public static void exisDropGd(KernelMemory km, long gd) {
+        int cnt = StructGlobaldata.gd_exislockcnt(km, gd) - 1;
+        StructGlobaldata.gd_exislockcnt(km, gd, cnt);
+        if (cnt == 0) {
+            StructGlobaldata.gd_exisarmed(km, gd, 1);
+        }
     }
 
     /** exis_setlive(): LIVE again, when repurposing a structure. */

@@ -26,6 +26,8 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  *         struct vmstats gd_vmstats_adj;    // 280  this cpu's pending count changes
  *     } mi;
  *     struct pv_entry *gd_newpv;            // 536  pmap: one cached pv_entry
+ *     int gd_exislockcnt;                   // 544  (mi) exis_hold_gd() depth
+ *     int gd_exisarmed;                     // 548  (mi) re-armed since pseudo_ticks last advanced
  * };                                        // sizeof 576 (nine cache lines)
  * </pre>
  *
@@ -50,7 +52,9 @@ public final class StructGlobaldata {
             StructVmstats.layout().withName("gd_vmstats"),
             StructVmstats.layout().withName("gd_vmstats_adj"),
             C_POINTER.withName("gd_newpv"),
-            Ctypes.pad(32)).withName("mdglobaldata").withByteAlignment(64), SIZEOF);
+            C_INT.withName("gd_exislockcnt"),
+            C_INT.withName("gd_exisarmed"),
+            Ctypes.pad(24)).withName("mdglobaldata").withByteAlignment(64), SIZEOF);
 
     public static final long gd_cpuid$OFFSET = Ctypes.offset(LAYOUT, "gd_cpuid");
     public static final long gd_vme_avail$OFFSET = Ctypes.offset(LAYOUT, "gd_vme_avail");
@@ -59,6 +63,8 @@ public final class StructGlobaldata {
     public static final long gd_vmstats$OFFSET = Ctypes.offset(LAYOUT, "gd_vmstats");
     public static final long gd_vmstats_adj$OFFSET = Ctypes.offset(LAYOUT, "gd_vmstats_adj");
     public static final long gd_newpv$OFFSET = Ctypes.offset(LAYOUT, "gd_newpv");
+    public static final long gd_exislockcnt$OFFSET = Ctypes.offset(LAYOUT, "gd_exislockcnt");
+    public static final long gd_exisarmed$OFFSET = Ctypes.offset(LAYOUT, "gd_exisarmed");
 
     public static StructLayout layout() { return LAYOUT; }
 
@@ -75,6 +81,12 @@ public final class StructGlobaldata {
 
     /** {@code &gd->gd_vmstats_adj}: the cpu's pending count changes (a {@link StructVmstats}). */
     public static long gd_vmstats_adj(long gd) { return gd + gd_vmstats_adj$OFFSET; }
+
+    public static int gd_exislockcnt(KernelMemory km, long gd) { return km.load32(gd + gd_exislockcnt$OFFSET); }
+    public static void gd_exislockcnt(KernelMemory km, long gd, int v) { km.store32(gd + gd_exislockcnt$OFFSET, v); }
+
+    public static int gd_exisarmed(KernelMemory km, long gd) { return km.load32(gd + gd_exisarmed$OFFSET); }
+    public static void gd_exisarmed(KernelMemory km, long gd, int v) { km.store32(gd + gd_exisarmed$OFFSET, v); }
 
     /** {@code mycpu->gd_rand_incr++}: returns the old value. */
     public static int gd_rand_incr_next(KernelMemory km, long gd) {

@@ -20,38 +20,38 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  * <pre>
  * typedef struct vm_zone {
  *     vm_zpcpu_t  zpcpu[SMP_MAXCPU];  //    0  per-cpu caches (64 bytes each)
- *     struct spinlock zspin;          // 4096  lock for the global portion
- *     void       *zitems;             // 4104  linked list of items
- *     long        zfreecnt;           // 4112  free entries
- *     long        zfreemin;           // 4120  minimum number of free entries
- *     long        znalloc;            // 4128  allocations from global
- *     vm_offset_t zkva;               // 4136  base kva of zone
- *     vm_pindex_t zpagecount;         // 4144  total # of allocated pages
- *     vm_pindex_t zpagemax;           // 4152  max address space
- *     long        zmax;               // 4160  max number of entries allocated
- *     long        zmax_pcpu;          // 4168  max pcpu cache
- *     long        ztotal;             // 4176  total entries allocated now
- *     long        zsize;              // 4184  size of each entry
- *     long        zalloc;             // 4192  hint for # of pages to alloc
- *     long        zflags;             // 4200
- *     uint32_t    zallocflag;         // 4208  flag for allocation
- *     char       *zname;              // 4216  name for diags
- *     LIST_ENTRY(vm_zone) zlink;      // 4224  link in zlist
- *     vm_offset_t *zkmvec;            // 4240  (ZONE_DESTROYABLE)
- *     long        zkmcur;             // 4248
- *     long        zkmmax;             // 4256
- *     struct lock zgetlk;             // 4264  special zget interlock
- * } *vm_zone_t;                       // sizeof 4352 (cache-aligned)
+ *     struct spinlock zspin;          // 16384  lock for the global portion
+ *     void       *zitems;             // 16392  linked list of items
+ *     long        zfreecnt;           // 16400  free entries
+ *     long        zfreemin;           // 16408  minimum number of free entries
+ *     long        znalloc;            // 16416  allocations from global
+ *     vm_offset_t zkva;               // 16424  base kva of zone
+ *     vm_pindex_t zpagecount;         // 16432  total # of allocated pages
+ *     vm_pindex_t zpagemax;           // 16440  max address space
+ *     long        zmax;               // 16448  max number of entries allocated
+ *     long        zmax_pcpu;          // 16456  max pcpu cache
+ *     long        ztotal;             // 16464  total entries allocated now
+ *     long        zsize;              // 16472  size of each entry
+ *     long        zalloc;             // 16480  hint for # of pages to alloc
+ *     long        zflags;             // 16488
+ *     uint32_t    zallocflag;         // 16496  flag for allocation
+ *     char       *zname;              // 16504  name for diags
+ *     LIST_ENTRY(vm_zone) zlink;      // 16512  link in zlist
+ *     vm_offset_t *zkmvec;            // 16528  (ZONE_DESTROYABLE)
+ *     long        zkmcur;             // 16536
+ *     long        zkmmax;             // 16544
+ *     struct lock zgetlk;             // 16552  special zget interlock
+ * } *vm_zone_t;                       // sizeof 16640 (cache-aligned)
  * </pre>
  *
- * PORT: with SMP_MAXCPU 64 ({@link Param#SMP_MAXCPU}); DragonFly's 256 makes it 16640 bytes.
+ * SMP_MAXCPU is 256 ({@link Param#SMP_MAXCPU}), as in the C.
  * Locking: zpcpu[n] belongs to cpu n (critical section); zitems, zfreecnt, znalloc, zpagecount
  * and ztotal are under zspin; zgetlk serialises refills of non-interrupt zones.
  */
 public final class StructVmZone {
     private StructVmZone() {}
 
-    public static final long SIZEOF = 4352;
+    public static final long SIZEOF = 16640;
 
     public static final int ZONE_INTERRUPT = 0x0001;
     public static final int ZONE_PANICFAIL = 0x0002;

@@ -61,8 +61,9 @@ import static org.dfemu.kernel.vm.StructVmMapEntry.VM_MAPTYPE_UKSMAP;
  *     pages (see {@link #vmMapWire}).</li>
  * <li>The map's LWKT token and vm_object tokens are not modelled (see {@link Lwkt}).</li>
  * <li>All address comparisons are unsigned (kernel addresses are negative as Java longs).</li>
- * <li>SMP_MAXCPU is 64 ({@link Param#SMP_MAXCPU}), so the static boot entries are
- *     MAX_MAPENT = 64 * 32 + 1024 = 3072 (417 KiB of the data segment).</li>
+ * <li>SMP_MAXCPU is 256 as in the C ({@link Param#SMP_MAXCPU}), so the static boot entries are
+ *     MAX_MAPENT = 256 * 32 + 1024 = 9216 (1224 KiB of the data segment), plus 257 + 256 * 8
+ *     per-cpu boot entries (306 KiB).</li>
  * </ul>
  */
 public final class VmMap {

@@ -1,5 +1,6 @@
 package org.dfemu.kernel.vm;
 
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
@@ -11,6 +12,7 @@ import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.Queue;
 import org.dfemu.kernel.sys.StructGlobaldata;
+import org.dfemu.kernel.sys.Sysctl;
 import org.dfemu.kernel.sys.StructProc;
 import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.sys.StructVmmeter;
@@ -19,6 +21,7 @@ import org.dfemu.kernel.sys.Tree;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
+import java.util.List;
 
 import static org.dfemu.kernel.Ctypes.C_INT;
 import static org.dfemu.kernel.Ctypes.C_LONG;
@@ -88,6 +91,8 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
  * <pre>
  * vm_page_t   vm_page_array;          vm_pindex_t vm_page_array_size;   vm_pindex_t first_page;
  * vm_paddr_t  vm_low_phys_reserved;   void *vm_page_dump;               long vm_page_dump_size;
+ * u_long vm_dma_reserved;             alist_blk_t vm_contig_alist.bl_free;
+ * u_int64_t vm_contig_bitmap[65536 / 64];   // PORT: stands for vm_contig_alist/vm_contig_ameta
  * int vm_pages_waiting;               int set_assoc_mask;               int dnweight;
  * struct vpgqueues vm_page_queues[PQ_COUNT];   // 64-byte aligned, 5121 x 64 bytes
  * </pre>
@@ -101,8 +106,12 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
  *     adjustment and rollup of _vm_page_rem_queue_spinlocked() are gone.</li>
  * <li>LWKT tokens (vm_token, object tokens) are not modelled (see {@link Lwkt}); their
  *     ASSERT_LWKT_TOKEN_HELD checks are dropped.</li>
- * <li>No DMA reserve: vm_low_phys_reserved stays 0, as in a kernel without contiguous-memory
- *     drivers; vm_page_alloc_contig and the alist are not ported.</li>
+ * <li>The DMA reserve is kept as the C keeps it (vm_add_new_page parks every page below
+ *     vm_low_phys_reserved in vm_contig_alist, vm_page_startup_finish returns all but
+ *     vm.dma_reserved of it), but nothing allocates from it: vm_page_alloc_contig has no caller
+ *     in the port (no drivers), so it is not ported. PORT: subr_alist.c is not ported either;
+ *     vm_contig_alist is a flat bitmap of the alist's 65536 blocks plus its bl_free, and
+ *     {@link #alistFreeInfo} answers as the C's radix tree does (see there).</li>
  * <li>No NUMA organisation (no cpu topology is probed), no vm_page_hash lookup heuristic (its
  *     table comes from kmem_alloc3; the C treats a missing table as "not found").</li>
  * </ul>
@@ -140,6 +149,22 @@ public final class VmPage {
         return flags >>> VM_ALLOC_CPU_SHIFT;
     }
 
+    // ---- the DMA reserve ------------------------------------------------------------------
+    /** Blocks (pages) of vm_contig_alist: alist_init(&vm_contig_alist, 65536, ...). */
+    private static final int VM_CONTIG_BLOCKS = 65536;
+    /** sys/alist.h: ALIST_BMAP_RADIX, blocks per leaf (bits of an alist_bmap_t). */
+    private static final int ALIST_BMAP_RADIX = 32;
+    /** sys/alist.h: ALIST_META_RADIX, children per meta node. */
+    private static final int ALIST_META_RADIX = 16;
+
+    /**
+     * vm.dma_reserved (TUNABLE_ULONG in vm_page.c): bytes of low memory vm_page_startup_finish
+     * leaves in the DMA reserve; 0 = min(128M, total / 16).
+     */
+    public static final Tunable VM_DMA_RESERVED_TUNABLE = Tunable.size("vm.dma_reserved", "0", 0, 256L << 20, PAGE_SIZE,
+            "low memory kept for DMA after boot; 0 = min(128M, RAM/16), as DragonFly");
+    public static final List<Tunable> TUNABLES = List.of(VM_DMA_RESERVED_TUNABLE);
+
     // ---- globals ---------------------------------------------------------------------------
     private static final StructLayout GLOBALS = MemoryLayout.structLayout(
             C_POINTER.withName("vm_page_array"),
@@ -152,7 +177,11 @@ public final class VmPage {
             C_INT.withName("set_assoc_mask"),
             C_INT.withName("dnweight"),
             Ctypes.pad(4),
-            MemoryLayout.sequenceLayout(PQ_COUNT, StructVpgqueues.layout()).withName("vm_page_queues"))
+            MemoryLayout.sequenceLayout(PQ_COUNT, StructVpgqueues.layout()).withName("vm_page_queues"),
+            C_LONG.withName("vm_dma_reserved"),
+            MemoryLayout.sequenceLayout(VM_CONTIG_BLOCKS / 64, C_LONG).withName("vm_contig_bitmap"),
+            C_INT.withName("vm_contig_bl_free"),
+            Ctypes.pad(4))
             .withName("vm_page_globals");
     private static final long VM_PAGE_ARRAY = Ctypes.offset(GLOBALS, "vm_page_array");
     private static final long VM_PAGE_ARRAY_SIZE = Ctypes.offset(GLOBALS, "vm_page_array_size");
@@ -163,6 +192,10 @@ public final class VmPage {
     private static final long SET_ASSOC_MASK = Ctypes.offset(GLOBALS, "set_assoc_mask");
     private static final long DNWEIGHT = Ctypes.offset(GLOBALS, "dnweight");
     private static final long VM_PAGE_QUEUES = Ctypes.offset(GLOBALS, "vm_page_queues");
+    private static final long VM_LOW_PHYS_RESERVED = Ctypes.offset(GLOBALS, "vm_low_phys_reserved");
+    private static final long VM_CONTIG_BL_FREE = Ctypes.offset(GLOBALS, "vm_contig_bl_free");
+    private static final long VM_DMA_RESERVED = Ctypes.offset(GLOBALS, "vm_dma_reserved");
+    private static final long VM_CONTIG_BITMAP = Ctypes.offset(GLOBALS, "vm_contig_bitmap");
 
     private static final long SIZEOF_VM_PAGE = StructVmPage.SIZEOF;
     private static final long SIZEOF_VPGQUEUES = StructVpgqueues.SIZEOF;
@@ -178,11 +211,14 @@ public final class VmPage {
     private final Tree.Rb vmPageRbTree;
 
     /** (boot only) Lays out vm_page.c's globals. */
-    public VmPage(Kernel kernel, DataSegment data) {
+    public VmPage(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
         this.km = kernel.km();
         this.lwkt = kernel.lwkt();
         this.globals = data.alloc(GLOBALS);
+        km.store64(globals + VM_DMA_RESERVED, kernel.kenv().fetchLong(VM_DMA_RESERVED_TUNABLE));
+        sysctl.sysctlLong("vm.dma_reserved", globals + VM_DMA_RESERVED, "Memory reserved for DMA");
+        sysctl.sysctlUint("vm.dma_free_pages", globals + VM_CONTIG_BL_FREE, "Memory reserved for DMA");
         this.queues = globals + VM_PAGE_QUEUES;
         this.pglist = new Queue.Tailq(km, StructVmPage.pageq$OFFSET, kernel.invariants());
         this.vmPageRbTree = new Tree.Rb(km, lwkt, StructVmPage.rb_entry$OFFSET,
@@ -307,8 +343,10 @@ public final class VmPage {
      * the head of its free queue, counting it in v_page_count and v_free_count.
      *
      * <p>PORT: the C prints and ignores a page added twice (a BIOS range overlap); the port's
-     * phys_avail cannot overlap, so a duplicate is a boot bug and panics. The DMA-reserve branch
-     * ({@code pa < vm_low_phys_reserved}) is absent (no DMA reserve, see the class comment).
+     * phys_avail cannot overlap, so a duplicate is a boot bug and panics. A page below
+     * vm_low_phys_reserved goes to the DMA reserve instead: counted in v_page_count and
+     * v_dma_pages, wired (v_wire_count), PG_FICTITIOUS | PG_UNQUEUED, on no queue, free in
+     * vm_contig_alist.
      */
     private void vmAddNewPage(long pa) {
         long m = PHYS_TO_VM_PAGE(pa);
@@ -323,10 +361,21 @@ public final class VmPage {
         int pc = (int) (pn ^ (pn / PQ_L2_SIZE) ^ (pn / ((long) PQ_L2_SIZE * PQ_L2_SIZE))) & PQ_L2_MASK;
         StructVmPage.pc(km, m, pc);
 
+        long vs = vs();
+        if (pa < km.load64(globals + VM_LOW_PHYS_RESERVED)) {
+            StructVmstats.add(km, vs, StructVmstats.v_page_count$OFFSET, 1);
+            StructVmstats.add(km, vs, StructVmstats.v_dma_pages$OFFSET, 1);
+            StructVmPage.flags(km, m, StructVmPage.flags(km, m) | PG_FICTITIOUS | PG_UNQUEUED);
+            StructVmPage.queue(km, m, PQ_NONE);
+            StructVmPage.wire_count(km, m, 1);
+            StructVmstats.add(km, vs, StructVmstats.v_wire_count$OFFSET, 1);
+            alistFree(pa >>> PAGE_SHIFT, 1);
+            return;
+        }
+
         StructVmPage.queue(km, m, pc + PQ_FREE);
         Kassert.kkassert(StructVmPage.dirty(km, m) == 0, "m->dirty == 0", "vm_add_new_page");
 
-        long vs = vs();
         StructVmstats.add(km, vs, StructVmstats.v_page_count$OFFSET, 1);
         StructVmstats.add(km, vs, StructVmstats.v_free_count$OFFSET, 1);
         long vpq = vmPageQueue(pc + PQ_FREE);
@@ -388,6 +437,22 @@ public final class VmPage {
         pageRange = md.physAvailEnd(i) / PAGE_SIZE - firstPage;
         long npages = (total - pageRange * SIZEOF_VM_PAGE) / PAGE_SIZE;
 
+        // Low memory for 32-bit DMA: min(256M, total / 4) now, most of it returned by
+        // vm_page_startup_finish(), which keeps vm_dma_reserved (default min(128M, total / 16)).
+        long lowPhysReserved = (long) VM_CONTIG_BLOCKS << PAGE_SHIFT;
+        if (lowPhysReserved > total / 4) {
+            lowPhysReserved = total / 4;
+        }
+        km.store64(globals + VM_LOW_PHYS_RESERVED, lowPhysReserved);
+        if (km.load64(globals + VM_DMA_RESERVED) == 0) {
+            long dmaReserved = 128L * 1024 * 1024;
+            if (dmaReserved > total / 16) {
+                dmaReserved = total / 16;
+            }
+            km.store64(globals + VM_DMA_RESERVED, dmaReserved);
+        }
+        // alist_init(): every block starts allocated (the bitmap and bl_free are zeroed data).
+
         long newEnd = Param.truncPage(end - pageRange * SIZEOF_VM_PAGE);
         long mapped = Vmparam.PHYS_TO_DMAP(newEnd);
         km.store64(globals + VM_PAGE_ARRAY, mapped);
@@ -422,11 +487,13 @@ public final class VmPage {
 
     /**
      * vm_page_startup_finish() (SI_SUB_PROC0_POST): widens set_assoc_mask to the cpu count
-     * (PQ_L2_SIZE / ncpus_fit - 1, at least 15).
+     * (PQ_L2_SIZE / ncpus_fit - 1, at least 15), then returns the DMA reserve to the free queues
+     * down to vm_dma_reserved bytes: repeatedly the top power-of-2 run of the alist's highest free
+     * chunk, each page unwired and freed, so the lowest pages stay reserved.
      *
-     * <p>PORT: the DMA-reserve release has nothing to release (no reserve), and the vm_page_hash
-     * table needs kmem_alloc3 (not yet ported); vm_page_hash stays NULL, which the C handles.
-     * (boot only) Never blocks.
+     * <p>PORT: the "DMA space used" console line is not printed (the port has no console); the
+     * vm_page_hash table needs kmem_alloc3 (not yet ported); vm_page_hash stays NULL, which the C
+     * handles. (boot only) Never blocks.
      */
     public void vmPageStartupFinish() {
         int mask = PQ_L2_SIZE / kernel.config().ncpusFit() - 1;
@@ -437,6 +504,123 @@ public final class VmPage {
             mask = 15;
         }
         km.store32(globals + SET_ASSOC_MASK, mask);
+
+        // Return part of the initial reserve. PORT: vm_contig_spin is not taken: boot context,
+        // one cpu running, and nothing else uses the alist.
+        long reservedPages = km.load64(globals + VM_DMA_RESERVED) / PAGE_SIZE;
+        for (;;) {
+            long[] info = alistFreeInfo();
+            long bfree = info[0];
+            long blk = info[1];
+            long count = info[2];
+            if (bfree <= reservedPages || count == 0) {
+                break;
+            }
+            bfree -= reservedPages;
+            if (count > bfree) {
+                blk += count - bfree;
+                count = bfree;
+            }
+            long xcount;
+            for (xcount = 1; xcount <= count; xcount <<= 1) {
+                // nearest power of 2 <= count
+            }
+            xcount >>= 1;
+            blk += count - xcount;
+            count = xcount;
+
+            alistAlloc(blk, count);
+            StructVmstats.add(km, vs(), StructVmstats.v_dma_pages$OFFSET, -count);
+            long m = PHYS_TO_VM_PAGE(blk << PAGE_SHIFT);
+            km.store64(globals + VM_LOW_PHYS_RESERVED, StructVmPage.phys_addr(km, m));
+            while (count != 0) {
+                kernel.vmPage2().vmPageFlagClear(m, PG_FICTITIOUS | PG_UNQUEUED);
+                vmPageBusyWait(m, false, "cpgfr");
+                vmPageUnwire(m, false);
+                kernel.vmPage2().vmPageFree(m);
+                --count;
+                m += SIZEOF_VM_PAGE;
+            }
+        }
+    }
+
+    /** {@code vm_low_phys_reserved}: pages below it are (or were) the DMA reserve. */
+    public long vmLowPhysReserved() { return km.load64(globals + VM_LOW_PHYS_RESERVED); }
+
+    /** {@code vm_dma_reserved}: bytes the DMA reserve keeps after vm_page_startup_finish(). */
+    public long vmDmaReserved() { return km.load64(globals + VM_DMA_RESERVED); }
+
+    /** {@code vm_contig_alist.bl_free}: free pages in the DMA reserve (sysctl vm.dma_free_pages). */
+    public long vmContigFreePages() { return Integer.toUnsignedLong(km.load32(globals + VM_CONTIG_BL_FREE)); }
+
+    // PORT: stands for subr_alist.c over vm_contig_alist (see the class comment): one bit per
+    // block, set when free.
+    private boolean alistIsFree(long blk) {
+        long w = km.load64(globals + VM_CONTIG_BITMAP + (blk >>> 6) * 8);
+        return (w & (1L << (blk & 63))) != 0;
+    }
+
+    private void alistSet(long blk, boolean free) {
+        long a = globals + VM_CONTIG_BITMAP + (blk >>> 6) * 8;
+        long w = km.load64(a);
+        km.store64(a, free ? w | (1L << (blk & 63)) : w & ~(1L << (blk & 63)));
+    }
+
+    /** alist_free(&vm_contig_alist, blk, count): the blocks must be allocated. */
+    private void alistFree(long blk, long count) {
+        Kassert.kkassert(blk + count <= VM_CONTIG_BLOCKS, "blk + count <= bl_blocks", "alist_free");
+        for (long b = blk; b < blk + count; b++) {
+            Kassert.kkassert(!alistIsFree(b), "block allocated", "alist_free");
+            alistSet(b, true);
+        }
+        km.store32(globals + VM_CONTIG_BL_FREE, km.load32(globals + VM_CONTIG_BL_FREE) + (int) count);
+    }
+
+    /**
+     * alist_alloc(&vm_contig_alist, blk, count) where the caller has found [blk, blk + count)
+     * free and count-aligned, as vm_page_startup_finish() has: the C's radix tree then returns
+     * blk. Never blocks.
+     */
+    private void alistAlloc(long blk, long count) {
+        for (long b = blk; b < blk + count; b++) {
+            Kassert.kkassert(alistIsFree(b), "block free", "alist_alloc");
+            alistSet(b, false);
+        }
+        km.store32(globals + VM_CONTIG_BL_FREE, km.load32(globals + VM_CONTIG_BL_FREE) - (int) count);
+    }
+
+    /**
+     * alist_free_info(&vm_contig_alist, &blk, &count): returns {bl_free, blk, count}. The C walks
+     * its radix tree (root radix 131072 over 65536 blocks, 16 children per meta node, 32-block
+     * leaves) from the highest non-allocated child down: the first fully free child on that path
+     * (8192, 512 or 32 blocks, aligned) is the answer, and a partly free leaf answers with its
+     * highest free block alone. The highest non-allocated child on each level is the one holding
+     * the highest free block, so the walk is done here from that block. Never blocks.
+     */
+    private long[] alistFreeInfo() {
+        long bfree = Integer.toUnsignedLong(km.load32(globals + VM_CONTIG_BL_FREE));
+        long high = -1;
+        for (long w = VM_CONTIG_BLOCKS / 64 - 1; w >= 0 && high < 0; w--) {
+            long word = km.load64(globals + VM_CONTIG_BITMAP + w * 8);
+            if (word != 0) {
+                high = w * 64 + 63 - Long.numberOfLeadingZeros(word);
+            }
+        }
+        if (high < 0) {
+            return new long[] {bfree, 0, 0};
+        }
+        for (long radix = (long) ALIST_BMAP_RADIX * ALIST_META_RADIX * ALIST_META_RADIX;
+                radix >= ALIST_BMAP_RADIX; radix /= ALIST_META_RADIX) {
+            long start = high & ~(radix - 1);
+            boolean allFree = true;
+            for (long b = start; b < start + radix && allFree; b++) {
+                allFree = alistIsFree(b);
+            }
+            if (allFree) {
+                return new long[] {bfree, start, radix};
+            }
+        }
+        return new long[] {bfree, high, 1};
     }
 
     /** rb_vm_page_compare(): orders an object's pages by pindex (unsigned). */

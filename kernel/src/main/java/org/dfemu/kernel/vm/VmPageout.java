@@ -121,12 +121,15 @@ public final class VmPageout {
     private final Kernel kernel;
     private final KernelMemory km;
     private final long globals;
+    /** {@code M_PAGEOUT}: static MALLOC_DEFINE(M_PAGEOUT, "pageout", ...), the daemons' markers. */
+    private final long mPageout;
 
     /** (boot only) Lays out the globals with their initial values and registers the sysctls. */
     public VmPageout(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
         this.km = kernel.km();
         this.globals = data.alloc(GLOBALS);
+        this.mPageout = kernel.kernSlaballoc().mallocDefine(data, "pageout");
         km.store32(globals + VM_PAGE_FREE_HYSTERESIS, 16);
         sysctl.sysctlInt("vm.page_free_hysteresis", globals + VM_PAGE_FREE_HYSTERESIS,
                 "Free more pages than the minimum required");
@@ -1071,9 +1074,10 @@ public final class VmPageout {
         lwkt.pushFrame("vm_pageout_thread(setup)");
         try {
             // Markers for the incremental hold, stats (active) and paging active-queue scans.
-            // PORT: from M_TEMP, not the C's own M_PAGEOUT type (the port's link-time type list is fixed).
-            markers = slab.kmalloc(MARKERS_SIZEOF * StructVpgqueues.PQ_L2_SIZE, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
-            inactiveMarker = slab.kmalloc(StructVmPage.SIZEOF, slab.mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
+            markers = slab.kmalloc(MARKERS_SIZEOF * StructVpgqueues.PQ_L2_SIZE, mPageout, Malloc.M_WAITOK | Malloc.M_ZERO);
+            // PORT: vm_pageout_scan_inactive()'s marker is a local on the daemon's kernel stack in the
+            // C; the port's frames are Java's, so the daemon takes it here once, from M_PAGEOUT.
+            inactiveMarker = slab.kmalloc(StructVmPage.SIZEOF, mPageout, Malloc.M_WAITOK | Malloc.M_ZERO);
             for (int q = 0; q < StructVpgqueues.PQ_L2_SIZE; ++q) {
                 long mark = markers + q * MARKERS_SIZEOF;
                 initMarker(mark + MARK_HOLD, StructVpgqueues.PQ_HOLD + q);

@@ -342,4 +342,60 @@ class SwapmetaAllocTest {
             assertTrue(done[0]);
         }
     }
+
+    /**
+     * kmalloc_obj_reserve's refill takes a new slab the way _kmalloc_obj's new-slab path does:
+     * from the cpu's slab cache (gslab_alloc) when the poller (malloc_mgt_poll) has retired slabs
+     * there, calling kmem_slab_alloc (32 pages) only when the cache is empty.
+     */
+    @Test
+    void kmallocObjReserveRefillReusesASlabThePollerCached() throws IOException {
+        try (SwapRig rig = SwapRig.boot(dir, 32 * MB, 8 * MB, SwapmetaAlloc.KMALLOC_OBJ_RESERVE, 37)) {
+            Kernel k = rig.mk.kernel;
+            KernelMemory km = k.km();
+            org.dfemu.kernel.kern.KernKmalloc ko = k.kernKmalloc();
+            long type = k.swapPager().swapmetaType();
+            long objsize = StructMallocType.ks_objsize(km, type);
+            long gd = ko.kmgd(0);
+            boolean[] done = {false};
+            rig.mk.thread("pager", 0, () -> {
+                k.lwkt().tsleep(0x5a5aL, "later", k.lwkt().hz());
+                long ncount = StructKmallocMgt.slab_count(km, StructKmallocUse.mgt(StructMallocType.ks_use(km, type, 0)));
+                // Ten slabs' worth taken and given back: the zone ends up with many wholly free slabs.
+                long[] objs = new long[(int) (10 * ncount)];
+                for (int i = 0; i < objs.length; i++) {
+                    objs[i] = ko.kmallocObj(objsize, type, M_WAITOK);
+                }
+                for (long o : objs) {
+                    ko.kfreeObj(o, type);
+                }
+                // The poller files them on the full list, then (pseudo_ticks later) retires the
+                // ones beyond KMALLOC_MAXFREEMAGS into cpu 0's slab cache.
+                ko.mallocMgtPoll(type);
+                k.lwkt().tsleep(0x5a5aL, "later", k.lwkt().hz());
+                while (!ko.mallocMgtPoll(type)) {
+                    // until the scan reaches the end of the full list
+                }
+                ko.mallocMgtPoll(type);
+                long cached = org.dfemu.kernel.sys.StructKMGlobalData.free_count(km, gd);
+                assertTrue(cached > 0, "the poller cached retired slabs on cpu 0");
+                assertEquals(4, StructKmallocMgt.nfull(km, StructMallocType.ks_mgt(type)));
+
+                // Take objects until a ready slab is taken and the reserve refilled.
+                long free0 = VmTestSupport.free(k);
+                for (int i = 0; i < 8 * ncount
+                        && org.dfemu.kernel.sys.StructKMGlobalData.free_count(km, gd) == cached
+                        && VmTestSupport.free(k) == free0; i++) {
+                    ko.kmallocObj(objsize, type, M_WAITOK);
+                }
+                assertEquals(cached - 1, org.dfemu.kernel.sys.StructKMGlobalData.free_count(km, gd),
+                        "the refill took a cached slab");
+                assertEquals(free0, VmTestSupport.free(k), "and no pages: kmem_slab_alloc was not called");
+                assertEquals(3, StructKmallocMgt.nfull(km, StructMallocType.ks_mgt(type)));
+                done[0] = true;
+            });
+            rig.mk.run();
+            assertTrue(done[0]);
+        }
+    }
 }

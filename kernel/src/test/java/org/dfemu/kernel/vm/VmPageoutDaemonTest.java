@@ -186,4 +186,32 @@ class VmPageoutDaemonTest {
             assertTrue(k.vmMeter().vcnt(StructVmmeter.v_pdwakeups$OFFSET) > 0);
         }
     }
+
+    /**
+     * The daemons' markers come from M_PAGEOUT, vm_pageout.c's own malloc type: PQ_L2_SIZE
+     * struct markers (three vm_pages each) per daemon thread, plus the inactive-scan marker the C
+     * keeps on the daemon's stack (see VmPageout's PORT note); M_TEMP gets none of it.
+     */
+    @Test
+    void theDaemonsMarkersAreChargedToMPageout() {
+        try (MachineKernel mk = MachineKernel.boot(MachineConfig.of(32 * MB, 1, 6), new KernelConfig(1, 100),
+                EnumSet.of(InitMain.Sysinit.PAGEDAEMON))) {
+            Kernel k = mk.kernel;
+            long tempBefore = memuse(k, "temp");
+            mk.thread("observer", 0, () -> {
+                k.lwkt().tsleep(0x0b5L, "obs", 2);
+                mk.machine.scheduler().requestStop("observed");
+            });
+            RunResult r = mk.machine.scheduler().run();
+            assertEquals(RunResult.Outcome.STOPPED, r.outcome(), r.toString());
+            long perDaemon = 3 * StructVmPage.SIZEOF * StructVpgqueues.PQ_L2_SIZE + StructVmPage.SIZEOF;
+            assertEquals(2 * perDaemon, memuse(k, "pageout"), "pagedaemon and emergpager, from M_PAGEOUT");
+            assertEquals(tempBefore, memuse(k, "temp"), "nothing of it from M_TEMP");
+        }
+    }
+
+    private static long memuse(Kernel k, String type) {
+        return org.dfemu.kernel.harness.report.MallocStats.rows(k).stream()
+                .filter(row -> row.type().equals(type)).mapToLong(row -> row.memUse()).sum();
+    }
 }

@@ -186,7 +186,9 @@ class PagingEndToEndTest {
         long max = swapUsed.stream().mapToLong(Long::longValue).max().orElseThrow();
         long duringSleep = swapUsed.get(swapUsed.size() - 1);
         assertTrue(max >= 5000, "after the verify nearly every page has swap: " + swapUsed);
-        assertTrue(duringSleep <= max - 2000, "the rewrite freed the blocks of its resident pages: " + swapUsed);
+        // Resident: the 16M less the kernel's share (its data segment with the 9216 boot map
+        // entries of SMP_MAXCPU 256, and the 225-page DMA reserve), a little under 2000 pages.
+        assertTrue(duringSleep <= max - 1800, "the rewrite freed the blocks of its resident pages: " + swapUsed);
         assertTrue(duringSleep > 0, "the pages not resident keep theirs: " + swapUsed);
     }
 }

@@ -81,18 +81,18 @@ class RunPinTest {
     /** Without CPU time ({@link #NO_CPU_TIME}): image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
     static Stream<Arguments> pinned() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7213512864L, -3745042018782061381L, "da99bd3aaef5100cacf6b132a6e74fe0a75f592ca6c7cc585b47118313a25793"),
-                Arguments.of("default", null, 2L, "OK", 7184901124L, -7944208312405959536L, "c40ae815dc67372a1e7b80a7f317e47f404d0af67dad869ca63f15d2d5886562"),
-                Arguments.of("default", null, 3L, "OK", 7205372260L, -8637747848010562537L, "602f42fee7ef7a227940676c97243f489b77f0d186b704f91df115996e76cfd5"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6286402912L, 2603263521812999229L, "692832d32d5334eb471c42b909ebb5bf17d03e5288ef0733cae20cb03bcecf1d"),
-                Arguments.of("pressure", "zalloc", 2L, "OK", 6291989172L, -577577761774937548L, "b23dc9993b1fb6ff04005a75c94bfc33585ead1586d75d73f4c7b2a153d9858c"),
-                Arguments.of("pressure", "zalloc", 3L, "OK", 6288225240L, 3132655317526966447L, "3b59abef916d52ad572fe2614df1793794102693aefe4322ce60ecbba18d3bbe"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000307400L, -1681258303171637158L, "46367bf9427e5ee48346676bdbf7842877dfc82a7da890b6a3d536a4a2c082b6"),
-                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000307300L, 8146658147367941923L, "cdfde70492d2140027b7aba991a778096c51254886f4b8f930e85323ee6c46e3"),
-                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000307300L, -9073676367052079243L, "7ad4cfa488d28ea7b600908eee076792d5731ca1f7b3909818f692292ed26a8a"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6290791148L, 2026435374564170226L, "0d23e8128c8542fb9fc6fd87bbb9e93558fe9fa6f310d207fc45c791b6d8a2bd"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6293147096L, 6513937976725314140L, "d09072be0798761bb7904a64825382461958dbfeb275b07a34f4931dc3aefe95"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6292064092L, -5653704051905721550L, "af88998b6632b141cebf8fb9cec3f91fd6340c1037f12d60f5695cf9b1a1edc6"));
+                Arguments.of("default", null, 1L, "OK", 7279295088L, -360562588888324689L, "7be513c415793b37abf21c32680283f2be7bcc4ca4165c1270d898ba44fe144b"),
+                Arguments.of("default", null, 2L, "OK", 7288262628L, 8241687155699912339L, "9c8088025e7e7c837abf432333dae95d6fa30f02e03c00c57392736447efadfe"),
+                Arguments.of("default", null, 3L, "OK", 7304763556L, 1452906880498844255L, "51b109885916c79d9a214319bac453722e3a28f4eaecf110adcea816651afe17"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6308878836L, -1828756051950000671L, "6def719c6b4db0485752a82d2810e60807f809392ea9558b6279b6ca05b1ccbb"),
+                Arguments.of("pressure", "zalloc", 2L, "OK", 6312704784L, 5094631243571273685L, "f1bcda09b744f56020e64d8edd3f40db8c49c000b60aea2e66ef85650c2d704b"),
+                Arguments.of("pressure", "zalloc", 3L, "OK", 6309199568L, 5384632017197559193L, "a8ec8d19f05b49efde439ed1a4f2f14504fed4590a26b75b12a94dd4b98dca82"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000259800L, 3874317942293286659L, "6774190a91102af5c25c4a56e58ea02f39c021cafa340c08f1719179c9285437"),
+                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000259800L, -1807552096906535830L, "64a54751c3a19c7c653dfc0d911e7480e7825cf59ee66d9d1664335d65efab04"),
+                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000259800L, -1432101979018765477L, "b212e8fd078f0c5f460f587545486d14f57f20a08b52f696d6d39a7877cd9b7b"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6310801952L, -6660650783740698490L, "6c4ec9bda9ac91ea4a3178b954208e65f0a4ed054053164ad69b9169d272d856"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6316099400L, -2600128324337724366L, "fc05d9daa70bb3cf1844d22f9329983c0f3f9a4dbc8dc369da90ed31788b0e03"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6313898356L, -2562936169312894300L, "38d2296c7f9bf24215bf9f6c05bac39defa9b1f316d0fe40a4208f05d2c30f10"));
     }
 
     @ParameterizedTest(name = "{0} {1} seed {2}")

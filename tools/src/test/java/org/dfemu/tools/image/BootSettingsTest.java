@@ -25,7 +25,7 @@ class BootSettingsTest {
     void registryOrderIsHardwareKernelDevicesDebug() {
         assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "machine.cpu_ps_per_access", "machine.cpu_ns_per_page_zero",
                 "machine.cpu_ns_per_page_copy", "machine.cpu_ns_per_trap", "machine.cpu_ns_per_switch",
-                "machine.cpu_ns_per_tlb_walk", "kern.hz", "kern.invariants", "vm.swapmeta_alloc",
+                "machine.cpu_ns_per_tlb_walk", "kern.hz", "kern.invariants", "vm.dma_reserved", "vm.swapmeta_alloc",
                 "kern.kmalloc_obj_reserve_slabs", "kern.kmalloc_obj_reserve_refill", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
                 "debug.tlb_check",
                 "debug.check_interval", "debug.reclaim_check",

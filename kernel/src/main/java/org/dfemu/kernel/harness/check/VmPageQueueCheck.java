@@ -43,7 +43,8 @@ import static org.dfemu.kernel.vm.StructVpgqueues.PQ_NONE;
  *     inactive = v_inactive_count, active + hold = v_active_count (PQ_HOLD feeds
  *     v_active_count, as its cnt_offset says);</li>
  * <li>free pages belong to no object and are unwired, unheld and clean;</li>
- * <li>v_wire_count equals the number of wired, non-fictitious pages.</li>
+ * <li>v_wire_count equals the number of wired, non-fictitious pages plus v_dma_pages (the DMA
+ *     reserve's pages, wired and PG_FICTITIOUS by vm_add_new_page).</li>
  * </ol>
  */
 public final class VmPageQueueCheck {
@@ -138,7 +139,8 @@ public final class VmPageQueueCheck {
         if (onQueue != queuedPages) {
             errors.add(onQueue + " pages claim a queue but " + queuedPages + " are on the lists");
         }
-        compare(errors, "v_wire_count", meter.trueCount(StructVmstats.v_wire_count$OFFSET), wired);
+        compare(errors, "v_wire_count", meter.trueCount(StructVmstats.v_wire_count$OFFSET),
+                wired + meter.trueCount(StructVmstats.v_dma_pages$OFFSET));
         return errors;
     }
 
