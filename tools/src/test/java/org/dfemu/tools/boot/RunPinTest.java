@@ -72,27 +72,27 @@ class RunPinTest {
      */
     static Stream<Arguments> pinnedCpuTime() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7243633978L, 1488338533140158762L, "390571f4854500f2680784e1bebb725e938becab8500a105970a03f8532e1885"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6289543128L, 5870526505044906041L, "8c4acf36c6bdd63779f2a766234aec9660688b698226ee6e069eb83719d25bd7"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003688115L, 595025718031892457L, "f534f93d838e89fce0799ef1b2d1f2976707af860433a074ddaae558cbea1e52"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6293090780L, -174584105969628059L, "22757cad89391b711d2b3e27de4875dd935ac954031f3d01a5ef04ca6c7ed28c"));
+                Arguments.of("default", null, 1L, "OK", 7306914724L, 8952814874836881330L, "b84a4234c721c56aa46deab8a61f443c64515a13dfb5e7b13b60b79a11cc5dc3"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6313870177L, -8799446494484896651L, "e1e1ec9226e6ebbff6ed680831e6af1db1788aaa2fface10fd4fe35c2f62b5cb"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003183450L, 108932145264322927L, "c33e40c362bf76b2c505bb5aad1667181a17cf7d5b109a980e03f1c63167b20c"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6316812117L, 1294315755294733530L, "05ea422050ad1723fe2eb349eb747cd5bcfc6da6218fb8e6a57e43bdec524b81"));
     }
 
     /** Without CPU time ({@link #NO_CPU_TIME}): image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
     static Stream<Arguments> pinned() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7279295088L, -360562588888324689L, "7be513c415793b37abf21c32680283f2be7bcc4ca4165c1270d898ba44fe144b"),
-                Arguments.of("default", null, 2L, "OK", 7288262628L, 8241687155699912339L, "9c8088025e7e7c837abf432333dae95d6fa30f02e03c00c57392736447efadfe"),
-                Arguments.of("default", null, 3L, "OK", 7304763556L, 1452906880498844255L, "51b109885916c79d9a214319bac453722e3a28f4eaecf110adcea816651afe17"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6308878836L, -1828756051950000671L, "6def719c6b4db0485752a82d2810e60807f809392ea9558b6279b6ca05b1ccbb"),
-                Arguments.of("pressure", "zalloc", 2L, "OK", 6312704784L, 5094631243571273685L, "f1bcda09b744f56020e64d8edd3f40db8c49c000b60aea2e66ef85650c2d704b"),
-                Arguments.of("pressure", "zalloc", 3L, "OK", 6309199568L, 5384632017197559193L, "a8ec8d19f05b49efde439ed1a4f2f14504fed4590a26b75b12a94dd4b98dca82"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000259800L, 3874317942293286659L, "6774190a91102af5c25c4a56e58ea02f39c021cafa340c08f1719179c9285437"),
-                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000259800L, -1807552096906535830L, "64a54751c3a19c7c653dfc0d911e7480e7825cf59ee66d9d1664335d65efab04"),
-                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000259800L, -1432101979018765477L, "b212e8fd078f0c5f460f587545486d14f57f20a08b52f696d6d39a7877cd9b7b"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6310801952L, -6660650783740698490L, "6c4ec9bda9ac91ea4a3178b954208e65f0a4ed054053164ad69b9169d272d856"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6316099400L, -2600128324337724366L, "fc05d9daa70bb3cf1844d22f9329983c0f3f9a4dbc8dc369da90ed31788b0e03"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6313898356L, -2562936169312894300L, "38d2296c7f9bf24215bf9f6c05bac39defa9b1f316d0fe40a4208f05d2c30f10"));
+                Arguments.of("default", null, 1L, "OK", 7279295088L, -360562588888324689L, "e4d453a986174afcb8e2670ef62434df1316a737b81e6eb5b615d840472c3db7"),
+                Arguments.of("default", null, 2L, "OK", 7288262628L, 8241687155699912339L, "8ce683b59ccc578f9dd5867e4d8aa1b559e95acea61916030d91cdc003119d84"),
+                Arguments.of("default", null, 3L, "OK", 7304763556L, 1452906880498844255L, "c13f2a06f9621fd67741981eb34d4f0bd7021387a61b8eab11c6ca692500a5e7"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6308878836L, -1828756051950000671L, "bf809ff2387504a68d2f8dd36f03915b24fbb7c2e045bfabe7aff3c1cfa87238"),
+                Arguments.of("pressure", "zalloc", 2L, "OK", 6312704784L, 5094631243571273685L, "ae5089fbdf2ff7097f38db11ed5cb808e9f5014dfaafe5ffd588db57c9982a27"),
+                Arguments.of("pressure", "zalloc", 3L, "OK", 6309199568L, 5384632017197559193L, "812c9130d9c1f1e515a4965d5c8ea7bc901e46a453d37e0afe557b1f45bbf6e0"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000259800L, 3874317942293286659L, "5ded44c1c7760b35c38aec3a2cb96992758170a00ce18d015ce902f47e46af62"),
+                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000259800L, -1807552096906535830L, "f2d63f40b48928e0ec0cf5d430bb2fade7b8bc001718487a392b85c86ec51dca"),
+                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000259800L, -1432101979018765477L, "00d047932c57be0d86e7997ceb593cdae18b60f3f8d0cd843e41131eec78d110"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6310801952L, -6660650783740698490L, "561cb68690f9db6bbdbb0c6c2e50e5c9a2931a9e67f16fcd47e742f9cf1481e6"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6316099400L, -2600128324337724366L, "a52fec12c5d89b738776c017b53f9894dc51a3365846468380dd12c55244905a"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6313898356L, -2562936169312894300L, "bb07fe6ce2368b858864abd1f6f975ee3b16bf138830177a95c2d11f96796857"));
     }
 
     @ParameterizedTest(name = "{0} {1} seed {2}")
