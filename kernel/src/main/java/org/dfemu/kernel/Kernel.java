@@ -151,6 +151,7 @@ public final class Kernel {
         this.machdep = new Machdep(this, data);
         // Early: other files' constructors MALLOC_DEFINE their types through it.
         this.kernSlaballoc = new KernSlaballoc(this, data, sysctl);
+        lwkt.mallocDefineThread(data);
         this.kernKmalloc = new KernKmalloc(this, data, sysctl);
         this.vmMeter = new VmMeter(this, data, sysctl);
         this.vmPageout = new VmPageout(this, data, sysctl);

@@ -154,11 +154,13 @@ class StructOffsetsTest {
     /** The port's own subsets: their sizes are the port's, the fields keep C names and types. */
     @Test
     void portSubsets() {
-        assertEquals(40, StructThread.layout().byteSize());
+        assertEquals(48, StructThread.layout().byteSize());
         assertEquals(0, StructThread.td_proc$OFFSET);
         assertEquals(8, StructThread.td_flags$OFFSET);
         assertEquals(12, StructThread.td_critcount$OFFSET);
-        assertEquals(16, StructThread.td_comm$OFFSET);
+        assertEquals(16, StructThread.td_kstack$OFFSET);
+        assertEquals(24, StructThread.td_kstack_size$OFFSET);
+        assertEquals(28, StructThread.td_comm$OFFSET);
         assertEquals(56, StructProc.layout().byteSize());
         assertEquals(0, StructProc.p_list$OFFSET);
         assertEquals(16, StructProc.p_flags$OFFSET);

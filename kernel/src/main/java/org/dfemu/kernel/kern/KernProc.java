@@ -147,7 +147,7 @@ public final class KernProc implements VmPageout.Killproc {
      */
     int spawn(String name, long vm, long[] regionVa, long[] regionPages, ActionSource actions, Program.Fate expect,
               Process parent) {
-        long p = kernel.kernSlaballoc().kmalloc(StructProc.SIZEOF, kernel.kernSlaballoc().mTemp(), Malloc.M_WAITOK | Malloc.M_ZERO);
+        long p = kernel.kernSlaballoc().kmalloc(StructProc.SIZEOF_C, procs.mProc(), Malloc.M_WAITOK | Malloc.M_ZERO);
         StructProc.p_vmspace(km, p, vm);
         StructProc.p_comm(km, p, name);
         procs.procAddAllproc(p);
@@ -168,7 +168,8 @@ public final class KernProc implements VmPageout.Killproc {
      * the bookkeeping of its end (the trace's exit record, its parent and live children).
      *
      * <p>PORT: struct proc's p_pptr, p_children and p_sibling are not in the port's struct
-     * proc (growing it would move every process to another kmalloc zone); the parent link and
+     * proc view (the proc is allocated at the C's size, but the view keeps what kernel code
+     * reads); the parent link and
      * the count of live children are kept here, and kern_wait/exit1 use them as the C uses the
      * lists. Only a forked process's own threads and its parent's read them.
      */
@@ -234,7 +235,9 @@ public final class KernProc implements VmPageout.Killproc {
      * lwp_create() (kern_fork.c), with the thread start of lwp_fork: {@code proc} gets another
      * thread running {@code actions} (the process's first one when it has none yet):
      * p_nthreads goes up and a kernel thread is created through lwkt_create, bound to the
-     * process's CPU. The only place a process thread is made. May block in thread context.
+     * process's CPU. The only place a process thread is made. As in the C, the struct lwp comes
+     * from M_LWP (M_WAITOK | M_ZERO) before the thread; it goes back when the thread ends
+     * (lwp_exit's lwp_dispose). May block in thread context.
      *
      * <p>PORT: the new thread is bound to the CPU of the process's other threads, so the
      * process's pmap is active on one CPU only and the context-switch rule (class comment) holds.
@@ -243,7 +246,8 @@ public final class KernProc implements VmPageout.Killproc {
         int n = proc.lwps++;
         StructProc.p_nthreads(km, proc.p(), StructProc.p_nthreads(km, proc.p()) + 1);
         String tname = n == 0 ? proc.name() + "." + proc.pid() : proc.name() + "." + proc.pid() + "." + n;
-        kernel.lwkt().lwktCreate(tname, proc.cpu, 0, () -> run(proc, actions, n == 0));
+        long lp = kernel.kernSlaballoc().kmalloc(StructProc.LWP_SIZEOF_C, procs.mLwp(), Malloc.M_WAITOK | Malloc.M_ZERO);
+        kernel.lwkt().lwktCreate(tname, proc.cpu, 0, () -> run(proc, actions, n == 0, lp));
     }
 
     /**
@@ -251,7 +255,7 @@ public final class KernProc implements VmPageout.Killproc {
      * the last thread out runs exit1(). A fatal signal in any thread ends the whole process
      * (killlwps: P_WEXIT, the others stop at their next step).
      */
-    private void run(Process proc, ActionSource actions, boolean first) {
+    private void run(Process proc, ActionSource actions, boolean first, long lp) {
         StructThread.td_proc(km, kernel.lwkt().curthread(), proc.p());
         if (first) kernel.trace().procStart(proc.pid(), proc.name());
         try {
@@ -286,7 +290,7 @@ public final class KernProc implements VmPageout.Killproc {
             proc.ending(0, 1);   // as a program whose mmap failed: exit(1)
             killlwps(proc);
         }
-        lwpExit(proc);
+        lwpExit(proc, lp);
     }
 
     /**
@@ -303,11 +307,17 @@ public final class KernProc implements VmPageout.Killproc {
 
     /**
      * lwp_exit(): the thread leaves its process (p_nthreads drops; whoever waits for that is
-     * woken); the last one runs the rest of exit1 ({@link #exit}). May block.
+     * woken) and its struct lwp {@code lp} goes back to M_LWP; the last one runs the rest of
+     * exit1 ({@link #exit}). May block.
+     *
+     * <p>PORT: the C frees an lwp when it is reaped (lwp_wait or the process reap, after the
+     * thread has switched away for good); the port has no zombie LWPs, so the exiting thread
+     * frees its own.
      */
-    private void lwpExit(Process proc) {
+    private void lwpExit(Process proc, long lp) {
         int left = StructProc.p_nthreads(km, proc.p()) - 1;
         StructProc.p_nthreads(km, proc.p(), left);
+        kernel.kernSlaballoc().kfree(lp, procs.mLwp());
         if (left > 0) {
             kernel.lwkt().wakeup(proc.p() + StructProc.p_nthreads$OFFSET);
             StructThread.td_proc(km, kernel.lwkt().curthread(), 0);
@@ -563,7 +573,7 @@ public final class KernProc implements VmPageout.Killproc {
         kernel.pmap().pmapDeactivate(proc.pmap());
         StructThread.td_proc(km, kernel.lwkt().curthread(), 0);
         kernel.vmMap().vmspaceRel(proc.vm());
-        kernel.kernSlaballoc().kfree(proc.p(), kernel.kernSlaballoc().mTemp());
+        kernel.kernSlaballoc().kfree(proc.p(), procs.mProc());
         if (procs.nprocsAdd(-1) == 0) allExited.run();
     }
 

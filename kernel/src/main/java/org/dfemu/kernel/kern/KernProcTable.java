@@ -75,9 +75,12 @@ public final class KernProcTable {
     private final KernelMemory km;
     private final Queue.List plist;
     private final long globals;
+    private final long mProc;
+    private final long mLwp;
 
     /**
-     * (boot only) Lays out procglob[] and the pid counter in the data segment. {@code nextpid}
+     * (boot only) Lays out procglob[] and the pid counter in the data segment and defines
+     * kern_proc.c's M_PROC and M_LWP malloc types. {@code nextpid}
      * starts at 1 as in the C. PORT: {@code nprocs} is kern_fork.c's; it lives here because the
      * port's kern_fork.c ({@link KernProc}) is created per run, after link. It starts at 0: there
      * is no proc0.
@@ -88,7 +91,15 @@ public final class KernProcTable {
         this.plist = new Queue.List(km, StructProc.p_list$OFFSET, kernel.invariants());
         this.globals = data.alloc(GLOBALS);
         km.store32(globals + NEXTPID, 1);
+        this.mProc = kernel.kernSlaballoc().mallocDefine(data, "proc");
+        this.mLwp = kernel.kernSlaballoc().mallocDefine(data, "lwp");
     }
+
+    /** {@code M_PROC}: proc structures (fork1 allocates each struct proc from it). */
+    public long mProc() { return mProc; }
+
+    /** {@code M_LWP}: lwp structures (lwp_fork and lwp_create allocate each struct lwp from it). */
+    public long mLwp() { return mLwp; }
 
     /** {@code &procglob[n].allproc}: the head of chain {@code n}. */
     public long allprocHead(int n) {

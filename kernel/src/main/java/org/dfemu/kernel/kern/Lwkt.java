@@ -8,10 +8,10 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.StructLock;
 import org.dfemu.kernel.sys.StructThread;
-import org.dfemu.kernel.vm.StructVmPage;
-import org.dfemu.kernel.vm.VmPage;
+import org.dfemu.kernel.vm.VmKern;
 
 /**
  * The kernel side of DragonFly's LWKT: curthread, critical sections, spinlocks, tsleep/wakeup
@@ -55,6 +55,8 @@ public final class Lwkt {
     private final long thread0;
     // Set once by attachScheduler() (configuration); null while the machine has no scheduler.
     private volatile Scheduler sched;
+    // M_THREAD's address, set once at link time (mallocDefineThread).
+    private long mThread;
 
     /**
      * (boot only) Allocates thread0 in the data segment; the calling Java thread becomes the boot
@@ -383,26 +385,14 @@ public final class Lwkt {
      *
      * <p>A panic inside {@code body} carries the thread's id and name.
      *
-     * <p>PORT: DragonFly takes the thread from an objcache and its 16 KiB stack from kernel_map;
-     * until kmalloc and kmem are ported, each thread's struct lives in one wired page from
-     * vm_page_alloc(VM_ALLOC_NORMAL | VM_ALLOC_SYSTEM), reached through the DMAP, and a failed
-     * allocation panics (the C would sleep in M_WAITOK; threads are created at boot).
-     *
-     * <p>Requires the scheduler ({@link #attachScheduler}) and vm_page_startup(). Never blocks.
+     * <p>Requires the scheduler ({@link #attachScheduler}), kmalloc and kernel_map. May block in
+     * thread context, as the C does: the struct thread is an M_WAITOK kmalloc and the stack's
+     * pages come from vm_page_grab(VM_ALLOC_RETRY), both of which wait for memory.
      */
     public long lwktCreate(String name, int cpu, int tdflags, Runnable body) {
         Scheduler s = sched;
         Kassert.kassert(s != null, () -> "lwkt_create: no scheduler attached");
-        VmPage vmPage = kernel.vmPage();
-        long m = vmPage.vmPageAlloc(0, 0, VmPage.VM_ALLOC_NORMAL | VmPage.VM_ALLOC_SYSTEM);
-        if (m == 0) {
-            throw Kassert.panic("lwkt_create: no memory for thread %s", name);
-        }
-        vmPage.vmPageWire(m);
-        vmPage.vmPageWakeup(m);
-        long td = Vmparam.PHYS_TO_DMAP(StructVmPage.phys_addr(km, m));
-        km.bzero(td, StructThread.layout().byteSize());
-        StructThread.td_flags(km, td, tdflags);
+        long td = lwktAllocThread(StructThread.LWKT_THREAD_STACK, cpu, tdflags);
         StructThread.td_comm(km, td, name);
         int tid = s.spawn(name, cpu, td, () -> {
             try {
@@ -411,22 +401,64 @@ public final class Lwkt {
                 kernel.trace().panic(p.panicString());
                 throw p.inThread(s.curtid(), name);
             }
-            lwktExitFree(m);
+            lwktFreeThread(td);
         });
         kernel.trace().threadName(tid, name);
         return td;
     }
 
     /**
-     * The end of {@code lwkt_exit()} for a thread whose body returned: its struct thread page goes
-     * back to the VM. PORT: the exiting thread frees it itself (DragonFly defers the free to a
-     * reaper because it cannot free the stack it runs on; here nothing runs on that page once the
-     * body has returned). May block (busy wait on the page).
+     * {@code lwkt_alloc_thread(NULL, stksize, cpu, flags)}: a struct thread of the C's size from
+     * M_THREAD and a {@code stksize} kernel stack from kernel_map (kmem_alloc_stack: the first
+     * page an unbacked guard, the rest wired and zeroed, on {@code cpu}'s page queues), then
+     * lwkt_init_thread's part the port keeps (td_kstack, td_kstack_size, td_flags). May block
+     * (M_WAITOK, vm_page_grab RETRY); panics if kernel_map has no room for the stack, where the
+     * C would go on with a NULL stack and fault on it.
+     *
+     * <p>PORT: the C takes the thread from an objcache over M_THREAD that keeps up to
+     * lwkt.cache_threads (32) freed threads with their stacks, and lwkt_exit parks the last one in
+     * gd_freetd; the port has no objcache, so every thread is a fresh kmalloc and stack and every
+     * exit returns both at once.
      */
-    private void lwktExitFree(long m) {
-        VmPage vmPage = kernel.vmPage();
-        vmPage.vmPageBusyWait(m, false, "lwktex");
-        vmPage.vmPageUnwire(m, false);
-        kernel.vmPage2().vmPageFree(m);
+    private long lwktAllocThread(int stksize, int cpu, int flags) {
+        KernSlaballoc slab = kernel.kernSlaballoc();
+        long td = slab.kmalloc(StructThread.SIZEOF_C, mThread, Malloc.M_WAITOK);
+        VmKern vmKern = kernel.vmKern();
+        long stack = vmKern.kmemAllocStack(vmKern.kernelMap(), stksize, VmKern.KM_CPU(cpu));
+        if (stack == 0) {
+            throw Kassert.panic("lwkt_alloc_thread: no kernel_map space for a %d-byte stack", stksize);
+        }
+        km.bzero(td, StructThread.SIZEOF_C);
+        StructThread.td_kstack(km, td, stack);
+        StructThread.td_kstack_size(km, td, stksize);
+        StructThread.td_flags(km, td, flags | StructThread.TDF_ALLOCATED_THREAD | StructThread.TDF_ALLOCATED_STACK);
+        return td;
     }
+
+    /**
+     * {@code lwkt_free_thread()} for a thread whose body returned: its stack goes back to
+     * kernel_map (kmem_free: unwired, pages freed) and its struct thread to M_THREAD.
+     * PORT: the exiting thread frees both itself (DragonFly defers the free to the next switch,
+     * gd_freetd, because it cannot free the stack it runs on; here nothing runs on that stack) and
+     * the objcache does not keep them (see {@link #lwktAllocThread}). May block (map lock, page
+     * busy waits).
+     */
+    private void lwktFreeThread(long td) {
+        kernel.vmKern().kmemFree(kernel.vmKern().kernelMap(), StructThread.td_kstack(km, td),
+                StructThread.td_kstack_size(km, td));
+        StructThread.td_kstack(km, td, 0);
+        StructThread.td_kstack_size(km, td, 0);
+        kernel.kernSlaballoc().kfree(td, mThread);
+    }
+
+    /**
+     * (boot only) lwkt_thread.c's {@code MALLOC_DEFINE(M_THREAD, "thread", ...)}. PORT: Lwkt is
+     * linked before kern_slaballoc.c's class, so Kernel registers this type right after it.
+     */
+    public void mallocDefineThread(DataSegment data) {
+        this.mThread = kernel.kernSlaballoc().mallocDefine(data, "thread");
+    }
+
+    /** {@code M_THREAD}: lwkt threads. */
+    public long mThread() { return mThread; }
 }

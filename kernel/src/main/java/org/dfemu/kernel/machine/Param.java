@@ -11,6 +11,9 @@ public final class Param {
     public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
     public static final long PAGE_MASK = PAGE_SIZE - 1;
 
+    /** Pages of u-area: a thread's kernel stack (LWKT_THREAD_STACK), its guard page included. */
+    public static final int UPAGES = 4;
+
     /** Entries per page-table page at each level (PAGE_SIZE / sizeof(pt_entry_t)). */
     public static final int NPTEPG = PAGE_SIZE / 8;
     public static final int NPDEPG = PAGE_SIZE / 8;

@@ -30,14 +30,24 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  *
  * PORT: the real struct proc is large and mostly about signals, credentials and process groups;
  * the port keeps the fields the process list (p_list, p_pid, p_comm), vm_wait()/vm_wait_pfault(),
- * the OOM killer and the trap (p_vmspace) need, and p_nthreads for lwp_create/lwp_exit. Its size
- * is the port's own. The process port extends it. PORT: p_nthreads sits in what was the
- * structure's tail padding, so its size (and so the kmalloc zone a proc comes from) is unchanged.
+ * the OOM killer and the trap (p_vmspace) need, and p_nthreads for lwp_create/lwp_exit. Its
+ * layout size is the port's own; what a process costs in memory is the C's: fork1 allocates
+ * {@link #SIZEOF_C} bytes from M_PROC, and each of its LWPs {@link #LWP_SIZEOF_C} bytes from M_LWP
+ * (struct lwp, also proc.h, has no fields the port reads, so it has no view).
  */
 public final class StructProc {
     private StructProc() {}
 
     public static final long SIZEOF = 56;
+
+    /**
+     * {@code sizeof(struct proc)} of the C on x86_64 at 737b020b54: what fork1 kmallocs from
+     * M_PROC. Measured by compiling sys/sys/proc.h for x86_64.
+     */
+    public static final long SIZEOF_C = 1208;
+
+    /** {@code sizeof(struct lwp)} of the C on x86_64 at 737b020b54: what lwp_fork kmallocs from M_LWP. */
+    public static final long LWP_SIZEOF_C = 608;
 
     /** Trying to kill due to low memory: vm_wait_pfault() stops stalling such a process. */
     public static final int P_LOWMEMKILL = 0x00010000;

@@ -177,6 +177,14 @@ public final class VmKern {
         }
     }
 
+    /**
+     * kmem_alloc_stack() (vm_extern.h): a kernel stack of {@code size} bytes, the first page an
+     * unbacked guard: kmem_alloc3(map, size, VM_SUBSYS_STACK, kmflags | KM_STACK). May block.
+     */
+    public long kmemAllocStack(long map, long size, int kmflags) {
+        return kmemAlloc3(map, size, StructVmMapEntry.VM_SUBSYS_STACK, kmflags | KM_STACK);
+    }
+
     /** kmem_alloc(): kmem_alloc3(map, size, id, 0). May block. */
     public long kmemAlloc(long map, long size, int id) {
         return kmemAlloc3(map, size, id, 0);
