@@ -37,6 +37,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code machine.cpu_*} setting 0), the machine as it was before the model, so its rows keep
  * their meaning across changes to the model's defaults; {@link #pinnedCpuTime()} pins seed 1 of
  * each image and allocator with the model's defaults (as {@code dfemu boot} runs).
+ *
+ * <p>Last re-pinned for kernel threads and processes spending memory as the C does: each thread's
+ * struct thread is a 1600-byte kmalloc from M_THREAD and its 16 KiB kernel stack comes from
+ * kernel_map (kmem_alloc_stack, KM_STACK: guard page plus 3 wired pages), each proc a 1208-byte
+ * kmalloc from M_PROC and each LWP a 608-byte one from M_LWP (they were one DMAP page per thread
+ * and 56 bytes of M_TEMP per proc). Every row moved: the daemons' and processes' threads take
+ * different pages and kernel_map ranges (and extra kmalloc zones), so fewer pages are free after
+ * boot and the pagedaemon's wakeups, the faults' page choices and the trace records shift. No
+ * outcome changed.
  */
 class RunPinTest {
     @TempDir
@@ -72,27 +81,27 @@ class RunPinTest {
      */
     static Stream<Arguments> pinnedCpuTime() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7306914724L, 8952814874836881330L, "b84a4234c721c56aa46deab8a61f443c64515a13dfb5e7b13b60b79a11cc5dc3"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6313870177L, -8799446494484896651L, "e1e1ec9226e6ebbff6ed680831e6af1db1788aaa2fface10fd4fe35c2f62b5cb"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003183450L, 108932145264322927L, "c33e40c362bf76b2c505bb5aad1667181a17cf7d5b109a980e03f1c63167b20c"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6316812117L, 1294315755294733530L, "05ea422050ad1723fe2eb349eb747cd5bcfc6da6218fb8e6a57e43bdec524b81"));
+                Arguments.of("default", null, 1L, "OK", 7273628848L, -7836008191287117052L, "1e4a3a710c1a91f58cbe03caeb1bbc4d72f3c3d88261414df453cb7925ba8d59"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6310800098L, 7813547761519025891L, "1aa633dc3c12ee4441321e5dd76ddcb01240681fd2d2e9781dcd25f022180cdb"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003157268L, 1098518534578172858L, "4015d052871c8e28c6ca4f8c90a93615dc82c097f8649d7e0676ebb63f69e762"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6317529928L, -7837310643973005883L, "742e7509b1041f7138c360e718086d16a90dce4a077da46352ed7d54c604aae4"));
     }
 
     /** Without CPU time ({@link #NO_CPU_TIME}): image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
     static Stream<Arguments> pinned() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7279295088L, -360562588888324689L, "e4d453a986174afcb8e2670ef62434df1316a737b81e6eb5b615d840472c3db7"),
-                Arguments.of("default", null, 2L, "OK", 7288262628L, 8241687155699912339L, "8ce683b59ccc578f9dd5867e4d8aa1b559e95acea61916030d91cdc003119d84"),
-                Arguments.of("default", null, 3L, "OK", 7304763556L, 1452906880498844255L, "c13f2a06f9621fd67741981eb34d4f0bd7021387a61b8eab11c6ca692500a5e7"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6308878836L, -1828756051950000671L, "bf809ff2387504a68d2f8dd36f03915b24fbb7c2e045bfabe7aff3c1cfa87238"),
-                Arguments.of("pressure", "zalloc", 2L, "OK", 6312704784L, 5094631243571273685L, "ae5089fbdf2ff7097f38db11ed5cb808e9f5014dfaafe5ffd588db57c9982a27"),
-                Arguments.of("pressure", "zalloc", 3L, "OK", 6309199568L, 5384632017197559193L, "812c9130d9c1f1e515a4965d5c8ea7bc901e46a453d37e0afe557b1f45bbf6e0"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000259800L, 3874317942293286659L, "5ded44c1c7760b35c38aec3a2cb96992758170a00ce18d015ce902f47e46af62"),
-                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000259800L, -1807552096906535830L, "f2d63f40b48928e0ec0cf5d430bb2fade7b8bc001718487a392b85c86ec51dca"),
-                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000259800L, -1432101979018765477L, "00d047932c57be0d86e7997ceb593cdae18b60f3f8d0cd843e41131eec78d110"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6310801952L, -6660650783740698490L, "561cb68690f9db6bbdbb0c6c2e50e5c9a2931a9e67f16fcd47e742f9cf1481e6"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6316099400L, -2600128324337724366L, "a52fec12c5d89b738776c017b53f9894dc51a3365846468380dd12c55244905a"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6313898356L, -2562936169312894300L, "bb07fe6ce2368b858864abd1f6f975ee3b16bf138830177a95c2d11f96796857"));
+                Arguments.of("default", null, 1L, "OK", 7301222816L, -1565456097479621490L, "06df60944538ef0b80b8693ca7a47519bb7c64030c3e4dfc5d0b7566888b3fc2"),
+                Arguments.of("default", null, 2L, "OK", 7300562008L, -2999476305025829186L, "943e957dd0f3a357f4b6a24fdbe497fa400a260e8cc5a6be0fb103cafe080422"),
+                Arguments.of("default", null, 3L, "OK", 7279850268L, 1595900507336714271L, "9858f87bac670c7c551390d683edfe5c71a68edde61e7100a33a7f12e727fbce"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6310067504L, -1723732346809976490L, "9f9be3360189fe78e96437d47001765554efa2ae1627445bf23b63283654b13c"),
+                Arguments.of("pressure", "zalloc", 2L, "OK", 6315173464L, -1238996581661062592L, "a48bc4ab0b4fa64f7c254c57fb277d5e842fd7a2a8754a112934ea1a02469e13"),
+                Arguments.of("pressure", "zalloc", 3L, "OK", 6309935780L, 5662630069879022383L, "66ee2b8eee25eca13031f2d395774a6e491d53908e67080517125b618e625860"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000256700L, -6653688696641874554L, "a94ff9cd745e9c36798a306fed88af132bc0c983ae47a9283bd285b666e29577"),
+                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000256700L, -8411383160850543813L, "4ccb2c942a483d8d468864ca12ab435c1ea57d1ecb6970a4174525096c3933b8"),
+                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000256700L, -2234711756097915739L, "9d328c2947f87c5977857400e0edd638cd1158a5f2a514e31199c35d595abbef"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6313813104L, 2224825385500740788L, "948802216b0870f4b627d125eeff2a0ffff6670610d24aa344a3c8e66303fbaf"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6317828520L, -7349761384759651875L, "ee3d4dcf21e19d102992ffca37727644529f99bae35bbe8924fbc3e9dd4f4d28"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6315894424L, -5722012499387385447L, "f95b6b900cbaf6e392078e93a8dcfabad6b0d8453620a9c976414e2f35e4d260"));
     }
 
     @ParameterizedTest(name = "{0} {1} seed {2}")
