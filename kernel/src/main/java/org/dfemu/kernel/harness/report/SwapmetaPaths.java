@@ -1,11 +1,14 @@
 package org.dfemu.kernel.harness.report;
 
+import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
+import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.Sysctl;
 import org.dfemu.kernel.sys.StructVmstats;
+import org.dfemu.kernel.vm.StructVmZone;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
@@ -99,8 +102,12 @@ public final class SwapmetaPaths {
 
     private long counter(int i) { return globals + COUNTERS + 8L * i; }
 
-    /** Counter {@code i}'s value. No requirements. */
-    public long get(int i) { return km.load64(counter(i)); }
+    /** Counter {@code i}'s value, read as an instrument (no CPU time). No requirements. */
+    public long get(int i) {
+        long[] v = new long[1];
+        instrument(() -> v[0] = km.load64(counter(i)));
+        return v[0];
+    }
 
     /** Every counter by name, in {@link #NAMES} order. No requirements. */
     public Map<String, Long> values() {
@@ -119,8 +126,12 @@ public final class SwapmetaPaths {
         return out;
     }
 
-    private void inc(int i) {
-        long v = km.load64(counter(i)) + 1;
+    /** Adds one to counter {@code i} (a trace event too). Only from inside {@link #instrument}. */
+    private void inc(int i) { add(i, 1); }
+
+    /** Adds {@code n} to counter {@code i} (a trace event too). Only from inside {@link #instrument}. */
+    private void add(int i, long n) {
+        long v = km.load64(counter(i)) + n;
         km.store64(counter(i), v);
         kernel.trace().swapmetaPath(i, v);
     }
@@ -134,152 +145,128 @@ public final class SwapmetaPaths {
 
     private long reserved() { return StructVmstats.v_free_reserved(km, kernel.vmMeter().mygdVmstats()); }
 
+    /**
+     * Runs one hook's body as an instrument (KernelMemory#instrumentBegin/End): every read of
+     * kernel memory it makes and every counter it adds to bypass the running CPU, so a hook
+     * charges no virtual time, uses no TLB entry and sets no A/D bit. Every hook goes through
+     * here. Never blocks.
+     */
+    private void instrument(Runnable body) {
+        Cpu token = km.instrumentBegin();
+        try {
+            body.run();
+        } finally {
+            km.instrumentEnd(token);
+        }
+    }
+
     // ---- hooks (one call each in the ported code) ------------------------------------------------
 
     /** zinitna(), once the zone has its name: remembers the SWAPMETA zone. */
     public void zinitna(long z) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if ("SWAPMETA".equals(kernel.vmZone().zname(z))) km.store64(globals + ZONE, z);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** zinitna(), after its populate step: the items made. */
     public void zinitnaPopulated(long z) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
-            if (!swapmeta(z)) return;
-            long items = org.dfemu.kernel.vm.StructVmZone.ztotal(km, z);
-            km.store64(counter(ZALLOC_PREFILL_ITEMS), km.load64(counter(ZALLOC_PREFILL_ITEMS)) + items);
-            kernel.trace().swapmetaPath(ZALLOC_PREFILL_ITEMS, get(ZALLOC_PREFILL_ITEMS));
-        } finally {
-            km.instrumentEnd(token);
-        }
+        instrument(() -> {
+            if (swapmeta(z)) add(ZALLOC_PREFILL_ITEMS, StructVmZone.ztotal(km, z));
+        });
     }
 
     /** zget() entered for zone {@code z}. */
     public void zget(long z) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (swapmeta(z)) inc(ZGET_CALLS);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** zget() for zone {@code z} got page {@code m} (0: none) from vm_page_alloc; free+cache before = after + 1. */
     public void zgetPage(long z, long m) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (m == 0 || !swapmeta(z)) return;
             long before = freeCache() + 1;
             long vs = kernel.vmMeter().mygdVmstats();
             if (before < StructVmstats.v_free_reserved(km, vs)) inc(ZGET_LOW_PAGES);
             if (before <= StructVmstats.v_interrupt_free_min(km, vs)) inc(ZGET_INTERRUPT_PAGES);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** zget() for zone {@code z} made no items and took one from the pool below zfreemin. */
     public void zfreeminHandout(long z) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (swapmeta(z)) inc(ZFREEMIN_HANDOUTS);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** zget() for zone {@code z} returns {@code item}. */
     public void zgetDone(long z, long item) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (item == 0 && swapmeta(z)) inc(ZGET_FAILURES);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** _kmalloc_obj() took a ready slab of a KSF_OBJRESERVE zone. */
-    public void reserveTake() { inc(RESERVE_TAKES); }
+    public void reserveTake() {
+        instrument(() -> inc(RESERVE_TAKES));
+    }
 
     /**
      * kmalloc_obj_reserve_fill with {@code flags}: kmem_slab_alloc returned {@code slab}. Only
      * the non-blocking refill counts; the M_WAITOK build at swap init does not.
      */
     public void reserveRefill(int flags, long slab) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
-            if ((flags & org.dfemu.kernel.sys.Malloc.M_WAITOK) != 0) return;
-            inc(slab != 0 ? RESERVE_REFILLS : RESERVE_REFILL_FAILURES);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        instrument(() -> {
+            if ((flags & Malloc.M_WAITOK) == 0) inc(slab != 0 ? RESERVE_REFILLS : RESERVE_REFILL_FAILURES);
+        });
     }
 
     /** _kmalloc_obj() of {@code type} is about to call kmem_slab_alloc(M_WAITOK) for a new slab. */
     public void blockingSlabAlloc(long type) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (type == kernel.swapPager().swapmetaType()) inc(BLOCKING_SLAB_ALLOCS);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** vm_wait() entered. */
     public void vmWait() {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (kernel.reclaimCheck().onReclaimPath()) inc(PAGEOUT_VM_WAITS);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** vm_map_entry_reserve() must top the cpu's reserve up from the MAP ENTRY zone. */
-    public void mapEntryReserveShort() { inc(MAP_ENTRY_RESERVE_WAITS); }
+    public void mapEntryReserveShort() {
+        instrument(() -> inc(MAP_ENTRY_RESERVE_WAITS));
+    }
 
     /** vm_map_lock({@code map}) about to take the lock whose word is {@code held} (nonzero: held). */
     public void mapLock(long map, boolean held) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (held && map == kernel.vmMap().kernelMap()) inc(KERNEL_MAP_LOCK_WAITS);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** vm_map_findspace() in kernel_map failed in kmem_slab_alloc or kmem_alloc3 ({@code map}). */
     public void kvaFailure(long map) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (map == kernel.vmMap().kernelMap()) inc(KVA_FAILURES);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** pmap_allocpte() got a page-table page. */
     public void ptpAlloc() {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (kernel.reclaimCheck().onReclaimPath()) inc(PTP_ALLOCS_IN_PAGEOUT);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 
     /** pv_alloc() got {@code pv} from zalloc(PV ENTRY). */
     public void pvAlloc(long pv) {
-        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
-        try {
+        instrument(() -> {
             if (pv != 0 && freeCache() < reserved()) inc(PV_LOW_ALLOCS);
-        } finally {
-            km.instrumentEnd(token);
-        }
+        });
     }
 }
