@@ -89,6 +89,17 @@ class KmemSlabWaitTest {
             long chan = typep;
             long[] result = {0};
 
+            boolean[] go = {false};
+            long goChan = sa.kmalloc(8, sa.mTemp(), M_WAITOK | M_ZERO);
+            // Created up front: lwkt_create itself needs memory (a kernel stack).
+            mk.thread("allocator", 0, () -> {
+                while (!go[0]) {
+                    k.lwkt().tsleep(goChan, "go", 0);
+                }
+                result[0] = k.kernKmalloc().kmallocObj(320, zone, flags);
+                k.lwkt().wakeup(chan);
+            });
+
             mk.thread("hog", 1, () -> {
                 // A tick first, so every cpu's copy of the counts is current.
                 k.lwkt().tsleep(chan, "tick", 1);
@@ -97,10 +108,8 @@ class KmemSlabWaitTest {
                 // of the counts does not see its allocations until cpu 0's next hardclock.
                 List<Long> pages = hogUntil(k, 20);
 
-                k.lwkt().lwktCreate("allocator", 0, 0, () -> {
-                    result[0] = k.kernKmalloc().kmallocObj(320, zone, flags);
-                    k.lwkt().wakeup(chan);
-                });
+                go[0] = true;
+                k.lwkt().wakeup(goChan);
 
                 ThreadInfo ti = awaitVmWait(mk, chan, "allocator");
                 assertEquals(List.of("vm_wait", "kmem_slab_alloc", "_kmalloc_obj(swapmeta)"), ti.frames(),
@@ -124,7 +133,13 @@ class KmemSlabWaitTest {
                 while (result[0] == 0) {
                     k.lwkt().tsleep(chan, "watch", k.lwkt().hz());
                 }
-                long used = before - free(k);
+                // The allocator, created before the count, may have exited and given back its
+                // 3 kernel-stack pages; wait for that so the count is exact.
+                while (mk.machine.scheduler().threads().stream()
+                        .anyMatch(t -> t.name().equals("allocator") && t.state() != ThreadState.EXITED)) {
+                    k.lwkt().tsleep(chan, "watch", 1);
+                }
+                long used = before - free(k) + 3;
                 assertTrue(used >= 32 && used <= 34, "a slab is 32 pages (+ page tables): " + used);
             });
             mk.run();
@@ -151,7 +166,7 @@ class KmemSlabWaitTest {
             long[] result = {0};
             boolean[] go = {false};
 
-            // Created up front: lwkt_create itself needs a page.
+            // Created up front: lwkt_create itself needs memory (a kernel stack).
             mk.thread("allocator", 0, () -> {
                 while (!go[0]) {
                     k.lwkt().tsleep(goChan, "go", 0);
