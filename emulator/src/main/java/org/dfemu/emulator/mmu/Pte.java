@@ -3,7 +3,9 @@ package org.dfemu.emulator.mmu;
 /**
  * x86-64 paging-structure entries (PML4E, PDPTE, PDE, PTE): the bits with their hardware values
  * and the only place where an entry or a virtual address is taken apart with shifts and masks.
- * Every other class in the emulator encodes and decodes through these helpers.
+ * Every other class in the emulator encodes and decodes through these helpers, and the kernel's
+ * pmap takes its PTE bits (DragonFly's {@code X86_PG_*} names) from here, so the bits the kernel
+ * writes and the bits the page walker reads are defined once.
  *
  * <p>A virtual address in 4-level paging (48 bits, sign-extended to 64):
  * <pre>
@@ -40,6 +42,12 @@ public final class Pte {
     public static final long PS = 0x080L;
     /** Global: the TLB entry survives a CR3 load. Meaningful in the final entry only. */
     public static final long G = 0x100L;
+    /** PAT bit of a 4 KiB page (bit 7 of a PT entry, where {@link #PS} would sit); carried, not modelled. */
+    public static final long PAT = 0x080L;
+    /** Bits 9, 10 and 11: ignored by the walk, free for the operating system's own use. */
+    public static final long AVAIL1 = 0x200L;
+    public static final long AVAIL2 = 0x400L;
+    public static final long AVAIL3 = 0x800L;
     /** PAT bit of a 2 MiB page (bit 12 of a PD entry with PS); carried, not modelled. */
     public static final long PAT_LARGE = 0x1000L;
     /** Execute disable (bit 63), honoured when EFER.NXE is on; reserved when it is off. */

@@ -3,6 +3,7 @@ package org.dfemu.kernel.machine;
 import org.dfemu.emulator.cpu.Cpu;
 import org.dfemu.emulator.cpu.Cpus;
 import org.dfemu.emulator.memory.PhysicalMemory;
+import org.dfemu.emulator.mmu.Pte;
 import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
@@ -134,23 +135,25 @@ import static org.dfemu.kernel.vm.StructVmPage.PG_WRITEABLE;
  */
 public final class Pmap {
     // ---- sys/cpu/x86_64/include/pmap.h: PTE bits --------------------------------------------
-    public static final long X86_PG_V = 0x001;
-    public static final long X86_PG_RW = 0x002;
-    public static final long X86_PG_U = 0x004;
-    public static final long X86_PG_NC_PWT = 0x008;
-    public static final long X86_PG_NC_PCD = 0x010;
-    public static final long X86_PG_A = 0x020;
-    public static final long X86_PG_M = 0x040;
-    public static final long X86_PG_PS = 0x080;
-    public static final long X86_PG_PTE_PAT = 0x080;
-    public static final long X86_PG_G = 0x100;
-    public static final long X86_PG_AVAIL1 = 0x200;
-    public static final long X86_PG_AVAIL2 = 0x400;
-    public static final long X86_PG_AVAIL3 = 0x800;
-    public static final long X86_PG_PDE_PAT = 0x1000;
-    public static final long X86_PG_NX = 1L << 63;
-    public static final long PG_FRAME = 0x000ffffffffff000L;
-    public static final long PG_PS_FRAME = 0x000fffffffe00000L;
+    // PORT: the hardware's bit values are the emulator's (Pte, which its page walker reads); these are
+    // DragonFly's names for them, so the kernel and the machine cannot disagree on a bit.
+    public static final long X86_PG_V = Pte.P;
+    public static final long X86_PG_RW = Pte.RW;
+    public static final long X86_PG_U = Pte.US;
+    public static final long X86_PG_NC_PWT = Pte.PWT;
+    public static final long X86_PG_NC_PCD = Pte.PCD;
+    public static final long X86_PG_A = Pte.A;
+    public static final long X86_PG_M = Pte.D;
+    public static final long X86_PG_PS = Pte.PS;
+    public static final long X86_PG_PTE_PAT = Pte.PAT;
+    public static final long X86_PG_G = Pte.G;
+    public static final long X86_PG_AVAIL1 = Pte.AVAIL1;
+    public static final long X86_PG_AVAIL2 = Pte.AVAIL2;
+    public static final long X86_PG_AVAIL3 = Pte.AVAIL3;
+    public static final long X86_PG_PDE_PAT = Pte.PAT_LARGE;
+    public static final long X86_PG_NX = Pte.NX;
+    public static final long PG_FRAME = Pte.FRAME;
+    public static final long PG_PS_FRAME = Pte.FRAME_2M;
 
     /** pmap_bits_default[]: the regular x86-64 pmap's bits, by PG_*_IDX. */
     private static final long[] PMAP_BITS_DEFAULT = {
