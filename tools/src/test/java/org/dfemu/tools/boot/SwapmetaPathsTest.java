@@ -27,17 +27,28 @@ class SwapmetaPathsTest {
     @TempDir
     static Path dir;
     static Path image;
-    static final Map<String, DfemuRun> seed1 = new LinkedHashMap<>();
+    static final Map<String, RecordedBoot> seed1 = new LinkedHashMap<>();
+    /** kmalloc_obj, seed 1, debug.reclaim_check=2, every vm event traced to {@link #reclaimTrace}. */
+    static DfemuRun reclaimCheckTwo;
+    static Path reclaimTrace;
 
+    /**
+     * Boots each run the tests read once: seed 1 in every variant, and the plain kmalloc_obj run
+     * with reclaim_check=2, traced (recording a trace changes no run: BootCommandTest), whose
+     * console one test reads and whose trace another.
+     */
     @BeforeAll
     static void bootSeed1InEveryVariant() throws Exception {
         image = RunPinTest.build(dir, "swapmeta-pressure.spec");
         for (String v : List.of("zalloc", "kmalloc_obj", "kmalloc_obj_reserve")) {
-            seed1.put(v, dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=" + v));
+            seed1.put(v, RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=" + v));
         }
+        reclaimTrace = dir.resolve("kmalloc_obj.dftrace");
+        reclaimCheckTwo = dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=kmalloc_obj",
+                "-e", "debug.reclaim_check=2", "--trace", reclaimTrace.toString(), "--trace-events", "vm");
     }
 
-    /** The {@code --- swapmeta paths ---} block of a boot's output, by name. */
+    /** The {@code --- swapmeta paths ---} block of a boot's console, by name (the console's format test only). */
     static Map<String, Long> paths(String out) {
         Map<String, Long> m = new LinkedHashMap<>();
         int at = out.indexOf("--- swapmeta paths ---\n");
@@ -59,7 +70,7 @@ class SwapmetaPathsTest {
         return out;
     }
 
-    /** The {@code --- reclaim check ---} block's site lines. */
+    /** The {@code --- reclaim check ---} block's site lines (the console's format test only). */
     static List<String> sites(String out) {
         int at = out.indexOf("--- reclaim check ---\n");
         assertTrue(at >= 0, out);
@@ -70,31 +81,41 @@ class SwapmetaPathsTest {
         return s;
     }
 
+    /**
+     * The console's blocks, pinned once: every counter in order after the vmstat blocks, with the
+     * record's values, then the reclaim check with the record's sites. The other tests read the record.
+     */
     @Test
     void everyCounterIsPrintedInOrderAfterTheVmstatBlocks() {
-        String out = seed1.get("zalloc").out();
-        assertEquals(SwapmetaPaths.NAMES, List.copyOf(paths(out).keySet()));
-        assertTrue(out.indexOf("--- vmstat -m ---") < out.indexOf("--- swapmeta paths ---"), out);
-        assertTrue(out.indexOf("--- swapmeta paths ---") < out.indexOf("--- reclaim check ---"), out);
+        for (RecordedBoot r : seed1.values()) {
+            String out = r.console();
+            assertEquals(SwapmetaPaths.NAMES, List.copyOf(paths(out).keySet()));
+            assertEquals(r.record().swapmetaPaths(), paths(out));
+            assertEquals(r.record().reclaimSites(), sites(out));
+            assertTrue(out.indexOf("--- vmstat -m ---") < out.indexOf("--- swapmeta paths ---"), out);
+            assertTrue(out.indexOf("--- swapmeta paths ---") < out.indexOf("--- reclaim check ---"), out);
+        }
+        assertTrue(seed1.get("zalloc").console().contains(
+                "--- reclaim check ---\nno allocation that may sleep for memory on the pageout path\n"),
+                seed1.get("zalloc").console());
     }
 
     @Test
     void zallocReachesThePrefillAndTheMapEntryReserveOnly() {
-        DfemuRun r = seed1.get("zalloc");
-        assertEquals(0, r.status(), r.out());
-        Map<String, Long> p = paths(r.out());
+        RunRecord r = seed1.get("zalloc").record();
+        assertEquals(RunRecord.Outcome.OK, r.outcome(), r.headline());
+        Map<String, Long> p = r.swapmetaPaths();
         assertEquals(List.of("zalloc_prefill_items", "zget_calls", "map_entry_reserve_waits"), nonzero(p), p.toString());
-        assertTrue(r.out().contains("--- reclaim check ---\nno allocation that may sleep for memory on the pageout path\n"),
-                r.out());
+        assertEquals(List.of(), r.reclaimSites());
     }
 
     @Test
     void kmallocObjReachesTheBlockingSlabAllocationAndThePageoutVmWait() {
-        DfemuRun r = seed1.get("kmalloc_obj");
-        assertEquals(1, r.status(), r.out());
-        Map<String, Long> p = paths(r.out());
+        RunRecord r = seed1.get("kmalloc_obj").record();
+        assertEquals(1, r.exitStatus(), r.headline());
+        Map<String, Long> p = r.swapmetaPaths();
         assertEquals(List.of("blocking_slab_allocs", "pageout_vm_waits", "map_entry_reserve_waits"), nonzero(p), p.toString());
-        List<String> s = sites(r.out());
+        List<String> s = r.reclaimSites();
         assertTrue(s.getFirst().startsWith("pageout path may block: vm_pageout_scan_inactive -> vm_pageout_clean_helper"
                 + " -> vm_pageout_flush -> swap_pager_putpages -> swp_pager_meta_build -> _kmalloc_obj(SWAPMETA)"
                 + " -> kmem_slab_alloc(M_WAITOK) needs 32 pages, the SYSTEM class is guaranteed 0 (first: pagedaemon at"), s.toString());
@@ -102,14 +123,14 @@ class SwapmetaPathsTest {
 
     @Test
     void theReserveTakesAndRefillsAndNeverReachesTheBlockingFallback() {
-        DfemuRun r = seed1.get("kmalloc_obj_reserve");
-        assertEquals(0, r.status(), r.out());
-        Map<String, Long> p = paths(r.out());
+        RunRecord r = seed1.get("kmalloc_obj_reserve").record();
+        assertEquals(RunRecord.Outcome.OK, r.outcome(), r.headline());
+        Map<String, Long> p = r.swapmetaPaths();
         // pv_low_allocs: since the DMA reserve and the larger static data (SMP_MAXCPU 256) take
         // about 500 of the 16M machine's pages, one PV entry is allocated with free pages at the bottom.
         assertEquals(List.of("reserve_takes", "reserve_refills", "reserve_refill_failures", "map_entry_reserve_waits",
                 "pv_low_allocs"), nonzero(p), p.toString());
-        for (String site : sites(r.out())) {
+        for (String site : r.reclaimSites()) {
             assertFalse(site.contains("-> kmem_slab_alloc(M_WAITOK)"), site);
             assertTrue(site.contains("_kmalloc_obj(SWAPMETA) -> kmalloc_obj_reserve_fill(SWAPMETA) -> kmem_slab_alloc"
                     + " -> vm_map_entry_reserve(4)"), site);
@@ -117,10 +138,10 @@ class SwapmetaPathsTest {
     }
 
     @Test
-    void withoutRefillsTheReserveKeepsOnlyItsSwapInitSlabs() {
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=kmalloc_obj_reserve",
-                "-e", "kern.kmalloc_obj_reserve_refill=0");
-        Map<String, Long> p = paths(r.out());
+    void withoutRefillsTheReserveKeepsOnlyItsSwapInitSlabs() throws Exception {
+        RunRecord r = RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=kmalloc_obj_reserve",
+                "kern.kmalloc_obj_reserve_refill=0").record();
+        Map<String, Long> p = r.swapmetaPaths();
         assertEquals(0, p.get("reserve_refills"), p.toString());
         assertEquals(0, p.get("reserve_refill_failures"), p.toString());
         assertTrue(p.get("reserve_takes") > 0, p.toString());
@@ -128,10 +149,11 @@ class SwapmetaPathsTest {
 
     @Test
     void reclaimCheckTwoFailsThePlainKmallocObjRunAtTheSlabAllocation() {
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=kmalloc_obj",
-                "-e", "debug.reclaim_check=2");
+        DfemuRun r = reclaimCheckTwo;
         assertEquals(1, r.status(), r.out());
-        assertTrue(r.out().strip().endsWith("result: reclaim check"), r.out());
+        // The run is traced: the trace's own line comes after the result.
+        String out = r.out().replaceAll("(?m)^trace: .*\\R", "");
+        assertTrue(out.strip().endsWith("result: reclaim check"), r.out());
         assertTrue(r.out().contains("reclaim check failed (debug.reclaim_check=2): pageout path may block: "
                 + "vm_pageout_scan_inactive -> vm_pageout_clean_helper -> vm_pageout_flush -> swap_pager_putpages"
                 + " -> swp_pager_meta_build -> _kmalloc_obj(SWAPMETA) -> kmem_slab_alloc(M_WAITOK) needs 32 pages"), r.out());
@@ -139,11 +161,8 @@ class SwapmetaPathsTest {
 
     @Test
     void theCountersAreTraceEventsThatTraceSummaryNames() {
-        Path trace = dir.resolve("kmalloc_obj.dftrace");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=kmalloc_obj",
-                "-e", "debug.reclaim_check=2", "--trace", trace.toString(), "--trace-events", "vm");
-        assertEquals(1, r.status(), r.out());
-        DfemuRun s = dfemu("trace", "summary", trace.toString());
+        assertEquals(1, reclaimCheckTwo.status(), reclaimCheckTwo.out());
+        DfemuRun s = dfemu("trace", "summary", reclaimTrace.toString());
         assertEquals(0, s.status(), s.out() + s.err());
         assertTrue(s.out().contains("  vm_swapmeta_path"), s.out());
         assertTrue(s.out().contains("swapmeta paths (vm_swapmeta_path)\n"), s.out());
