@@ -4,6 +4,7 @@ import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.dfemu.tools.DfemuRun;
@@ -19,6 +20,23 @@ class SwapmetaScenariosTest {
     static Path dir;
 
     /**
+     * swapmeta-zalloc-deep under zalloc: SWAPMETA demand past the prefill while the writers on the
+     * other cpus have taken the free count down, so zget takes pages with VM_ALLOC_INTERRUPT at or
+     * below v_interrupt_free_min (zalloc's one-page progress) and the run completes.
+     */
+    @Test
+    void zallocDeepTakesInterruptPagesAndCompletes() throws Exception {
+        Path image = image("swapmeta-zalloc-deep.spec");
+        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1");
+        assertEquals(0, r.status(), r.out());
+        assertTrue(r.out().contains("result: ok"), r.out());
+        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        assertTrue(p.get("zget_calls") > 1, p.toString());
+        assertTrue(p.get("zget_interrupt_pages") > 0, p.toString());
+        assertEquals(0, p.get("zget_failures"), p.toString());
+    }
+
+    /**
      * swapmeta-zalloc-deep: one swblock per laundered page outruns a single ready slab. The slab is
      * taken, no M_INTNOWAIT refill finds 32 pages, and the pagedaemon falls back to the blocking
      * kmem_slab_alloc and sleeps in vm_wait: the run ends as a livelock with the plain variant's
@@ -26,7 +44,7 @@ class SwapmetaScenariosTest {
      */
     @Test
     void oneReadySlabIsOutrunOnZallocDeepAndThePagedaemonBlocks() throws Exception {
-        Path image = RunPinTest.build(dir, "swapmeta-zalloc-deep.spec");
+        Path image = image("swapmeta-zalloc-deep.spec");
         DfemuRun r = dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=kmalloc_obj_reserve",
                 "-e", "kern.kmalloc_obj_reserve_slabs=1");
         assertEquals(1, r.status(), r.out());
@@ -40,13 +58,92 @@ class SwapmetaScenariosTest {
                 r.out());
     }
 
-    /** swapmeta-swapfull: swap fills, the filler meets its expected OOM kill, the churners finish. */
+    /**
+     * swapmeta-swapfull: swap fills with one swblock per swapped page, so the SWAPMETA zone grows
+     * past its prefill with free pages below v_free_reserved; the filler meets its expected OOM
+     * kill and the churners, whose pages go to swap and come back, finish.
+     */
     @Test
-    void swapFullEndsWithTheFillersExpectedKill() throws Exception {
-        Path image = RunPinTest.build(dir, "swapmeta-swapfull.spec");
+    void swapFullGrowsSwapmetaAndEndsWithTheFillersExpectedKill() throws Exception {
+        Path image = image("swapmeta-swapfull.spec");
         DfemuRun r = dfemu("boot", image.toString(), "--seed", "1");
         assertEquals(0, r.status(), r.out());
         assertTrue(r.out().contains("pid 1 filler: killed: out of swap space"), r.out());
         for (int pid = 2; pid <= 5; pid++) assertTrue(r.out().contains("pid " + pid + " churner: exited"), r.out());
+        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        assertTrue(p.get("zget_calls") > 1, p.toString());
+        assertTrue(p.get("zget_low_pages") > 0, p.toString());
+        assertTrue(vmstat(r.out(), "v_swapin") > 0, r.out());
+    }
+
+    /**
+     * swapmeta-refill: with 1 and with 2 ready slabs, a take is followed by M_INTNOWAIT refills
+     * that find fewer than a slab's 32 pages, the ready slabs run out and the pageout daemon
+     * falls back to the blocking kmem_slab_alloc; on this seed the run still completes.
+     */
+    @Test
+    void refillIsOutpacedWithOneAndWithTwoReadySlabs() throws Exception {
+        Path image = image("swapmeta-refill.spec");
+        for (String slabs : new String[] {"1", "2"}) {
+            DfemuRun r = dfemu("boot", image.toString(), "--seed", "1", "-e", "kern.kmalloc_obj_reserve_slabs=" + slabs);
+            assertEquals(0, r.status(), slabs + " slab(s): " + r.out());
+            Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+            assertTrue(p.get("reserve_takes") > 0, slabs + " slab(s): " + p);
+            assertTrue(p.get("reserve_refill_failures") > 0, slabs + " slab(s): " + p);
+            assertTrue(p.get("blocking_slab_allocs") > 0, slabs + " slab(s): " + p);
+        }
+    }
+
+    /**
+     * swapmeta-kva: the splitters grow the MAP ENTRY zone past its 9216 boot items while the
+     * pageout daemon's refills reserve map entries for kernel_map; no KVA search fails.
+     */
+    @Test
+    void kvaGrowsTheMapEntryZoneUnderThePageoutPathsSlabAllocations() throws Exception {
+        Path image = image("swapmeta-kva.spec");
+        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1");
+        assertEquals(0, r.status(), r.out());
+        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        assertTrue(p.get("map_entry_reserve_waits") > 1000, p.toString());
+        assertEquals(0, p.get("kva_failures"), p.toString());
+        assertTrue(zoneItems(r.out(), "MAP ENTRY") > 9216, r.out());
+        assertTrue(SwapmetaPathsTest.sites(r.out()).stream().anyMatch(s -> s.contains("-> kmem_slab_alloc -> zalloc(MAP ENTRY)")),
+                r.out());
+    }
+
+    /** swapmeta-ptp: PV entries taken below v_free_reserved while the pageout path runs. */
+    @Test
+    void ptpTakesPvEntriesBelowTheReserve() throws Exception {
+        Path image = image("swapmeta-ptp.spec");
+        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1");
+        assertEquals(0, r.status(), r.out());
+        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        assertTrue(p.get("pv_low_allocs") > 0, p.toString());
+    }
+
+    /** The image of the committed disk-images/{@code spec}, built once for the class. */
+    private static Path image(String spec) throws Exception {
+        Path built = dir.resolve(spec.replace(".spec", ".img"));
+        return Files.exists(built) ? built : RunPinTest.build(dir, spec);
+    }
+
+    /** The value of one line {@code NAME value} of the vmstat blocks. */
+    private static long vmstat(String out, String name) {
+        for (String line : out.split("\n")) {
+            String[] w = line.trim().split("\\s+");
+            if (w.length == 2 && w[0].equals(name)) return Long.parseLong(w[1]);
+        }
+        throw new AssertionError("no " + name + " line in:\n" + out);
+    }
+
+    /** USED + FREE of zone {@code zone} in the {@code vmstat -z} block: the items the zone has made. */
+    private static long zoneItems(String out, String zone) {
+        for (String line : out.split("\n")) {
+            if (line.startsWith(zone + ":")) {
+                String[] f = line.substring(zone.length() + 1).split(",");
+                return Long.parseLong(f[2].trim()) + Long.parseLong(f[3].trim());
+            }
+        }
+        throw new AssertionError("no " + zone + " line in:\n" + out);
     }
 }
