@@ -22,6 +22,7 @@ import java.util.List;
 
 import static org.dfemu.kernel.Ctypes.C_INT;
 import static org.dfemu.kernel.sys.Malloc.M_INTNOWAIT;
+import static org.dfemu.kernel.sys.Malloc.M_NOSLABWAIT;
 import static org.dfemu.kernel.sys.Malloc.M_NULLOK;
 import static org.dfemu.kernel.sys.Malloc.M_WAITOK;
 import static org.dfemu.kernel.sys.Malloc.M_ZERO;
@@ -84,9 +85,9 @@ import static org.dfemu.kernel.sys.StructMallocType.KSF_OBJSIZE;
  * kern.kmalloc_obj_reserve_slabs ready slabs, from the cpu's slab cache (gslab_alloc) as
  * _kmalloc_obj's new-slab path, else with kmem_slab_alloc(..., M_INTNOWAIT)
  * ({@link #kmallocObjReserveFill}). Zones without the flag run the code above unchanged.
- * VARIANT kmalloc_obj_nowait (a zone also flagged KSF_OBJNOWAIT): in step 5 a caller with
- * M_NULLOK and without M_WAITOK gets kmem_slab_alloc(..., its flags) instead of M_WAITOK, and
- * NULL when that fails ({@link #kmallocObjSetNowait}).
+ * VARIANT kmalloc_obj_nowait (a caller passing the dfemu flag M_NOSLABWAIT with M_NULLOK and
+ * without M_WAITOK): in step 5 it gets kmem_slab_alloc(..., its other flags) instead of M_WAITOK,
+ * and NULL when that fails.
  *
  * <p>_kfree_obj() only records the free in the slab (findex, fobjs[], xindex), lock-free; a slab
  * on ggm->empty that regains objects is found only by a later poll, and memory returns to the
@@ -126,14 +127,14 @@ public final class KernKmalloc {
     /** (boot only) Lays out kern_kmalloc.c's globals and each cpu's KMGlobalData; registers its sysctls. */
     /** VARIANT: ready slabs a KSF_OBJRESERVE zone keeps (the kmalloc_obj_reserve variant of vm.swapmeta_alloc). */
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_SLABS = Tunable.integer("kern.kmalloc_obj_reserve_slabs", "3", 0, 64,
-            "empty slabs kmalloc_obj_reserve keeps ready per zone (read by that variant only)");
+            "empty slabs kmalloc_obj_reserve and kmalloc_obj_nowait keep ready per zone (read by those variants only)");
 
     /**
      * VARIANT: whether _kmalloc_obj tops a KSF_OBJRESERVE zone's ready slabs up again (1, the
      * mail's proposal) or the zone keeps only the slabs built at swap init (0).
      */
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_REFILL = Tunable.flag("kern.kmalloc_obj_reserve_refill", "1",
-            "kmalloc_obj_reserve refills its ready slabs with non-blocking allocations (0: only the slabs built at swap init)");
+            "kmalloc_obj_reserve and kmalloc_obj_nowait refill their ready slabs with non-blocking allocations (0: only the slabs built at swap init)");
 
     /** The tunables kern_kmalloc.c fetches, in the order reports list them. */
     public static final List<Tunable> TUNABLES = List.of(KERN_KMALLOC_OBJ_RESERVE_SLABS, KERN_KMALLOC_OBJ_RESERVE_REFILL);
@@ -606,8 +607,8 @@ public final class KernKmalloc {
      * past the limit without M_NULLOK. The caller's flags matter only there and for M_ZERO: a new
      * slab is always kmem_slab_alloc(..., M_WAITOK), so this may block in vm_wait (holding the
      * slab's pages obtained so far), in the kernel_map lock or the map-entry reserve, whatever the
-     * flags, and panics if KVA runs out. VARIANT kmalloc_obj_nowait: in a KSF_OBJNOWAIT zone a
-     * caller with M_NULLOK and without M_WAITOK never sleeps for pages and gets NULL when no slab
+     * flags, and panics if KVA runs out. VARIANT kmalloc_obj_nowait: a caller passing
+     * M_NOSLABWAIT|M_NULLOK without M_WAITOK never sleeps for pages and gets NULL when no slab
      * can be had that way (it may still block for KVA, in the map-entry reserve or kernel_map lock).
      *
      * <p>The frame "_kmalloc_obj(TYPE)" is pushed on the slow path (from the global rotation on),
@@ -738,10 +739,11 @@ public final class KernKmalloc {
 
                 if (StructKMGlobalData.free_count(km, gd) == 0 || (slab = gslabAlloc(gd)) == 0) {
                     // ---- VARIANT kmalloc_obj_nowait (begin) ----
-                    // A caller that may not block (M_NULLOK without M_WAITOK) gets a slab only
-                    // if kmem_slab_alloc can build one with its flags, else NULL.
-                    if (nowaitZone(type) && (flags & M_WAITOK) == 0 && (flags & M_NULLOK) != 0) {
-                        slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, flags & ~M_ZERO);
+                    // A caller that may not block for a slab (M_NOSLABWAIT with M_NULLOK, without
+                    // M_WAITOK) gets one only if kmem_slab_alloc can build it with its flags, else NULL.
+                    if ((flags & M_NOSLABWAIT) != 0 && (flags & (M_WAITOK | M_NULLOK)) == M_NULLOK) {
+                        slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE,
+                                flags & ~(M_NOSLABWAIT | M_ZERO));
                         kernel.swapmetaPaths().nowaitSlabAlloc(type, slab);    // dfemu: SWAPMETA path counters
                         if (slab == 0) {
                             lwkt.critExit();
@@ -821,26 +823,6 @@ public final class KernKmalloc {
         Kassert.kkassert((StructMallocType.ks_flags(km, type) & KSF_OBJSIZE) != 0, "type->ks_flags & KSF_OBJSIZE",
                 "kmalloc_obj_set_reserve");
         StructMallocType.ks_flags(km, type, StructMallocType.ks_flags(km, type) | StructMallocType.KSF_OBJRESERVE);
-    }
-
-    /**
-     * VARIANT (vm.swapmeta_alloc=kmalloc_obj_nowait; not in DragonFly): whether {@code type}'s
-     * new-slab path honours a non-blocking caller (KSF_OBJNOWAIT).
-     */
-    private boolean nowaitZone(long type) {
-        return (StructMallocType.ks_flags(km, type) & StructMallocType.KSF_OBJNOWAIT) != 0;
-    }
-
-    /**
-     * VARIANT kmalloc_obj_nowait: marks the kmalloc_obj zone {@code type} KSF_OBJNOWAIT, so that
-     * _kmalloc_obj called with M_NULLOK and without M_WAITOK builds a missing slab with
-     * kmem_slab_alloc and the caller's flags and returns NULL when that fails, instead of
-     * blocking in kmem_slab_alloc(M_WAITOK). (boot only: before the type's first allocation.)
-     */
-    public void kmallocObjSetNowait(long type) {
-        Kassert.kkassert((StructMallocType.ks_flags(km, type) & KSF_OBJSIZE) != 0, "type->ks_flags & KSF_OBJSIZE",
-                "kmalloc_obj_set_nowait");
-        StructMallocType.ks_flags(km, type, StructMallocType.ks_flags(km, type) | StructMallocType.KSF_OBJNOWAIT);
     }
 
     /** VARIANT: {@code kern.kmalloc_obj_reserve_refill}: _kmalloc_obj refills the ready slabs. */

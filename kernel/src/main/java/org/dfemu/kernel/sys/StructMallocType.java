@@ -45,12 +45,6 @@ public final class StructMallocType {
      * 2021-05-14 mail's proposal (KernKmalloc, vm.swapmeta_alloc=kmalloc_obj_reserve).
      */
     public static final int KSF_OBJRESERVE = 0x00000004;
-    /**
-     * VARIANT (dfemu, not in DragonFly): a kmalloc_obj zone whose new-slab path honours a
-     * caller's non-blocking flags (no M_WAITOK: kmem_slab_alloc with those flags, NULL on
-     * failure) instead of always blocking (KernKmalloc, vm.swapmeta_alloc=kmalloc_obj_nowait).
-     */
-    public static final int KSF_OBJNOWAIT = 0x00000008;
 
     private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
             C_POINTER.withName("ks_next"),

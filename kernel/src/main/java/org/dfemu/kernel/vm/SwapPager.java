@@ -272,9 +272,6 @@ public final class SwapPager implements VmPagerOps {
             if (alloc == SwapmetaAlloc.KMALLOC_OBJ_RESERVE || alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT) {
                 kernel.kernKmalloc().kmallocObjSetReserve(swapmetaType);
             }
-            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT) {
-                kernel.kernKmalloc().kmallocObjSetNowait(swapmetaType);
-            }
         }
         km.store32(globals + NSWAP_LOWAT, 128);
         km.store32(globals + NSWAP_HIWAT, 512);
@@ -451,10 +448,10 @@ public final class SwapPager implements VmPagerOps {
             // vm_wait retry instead of panicking; the slab path ignores the flags (kern_kmalloc.c).
             case KMALLOC_OBJ, KMALLOC_OBJ_RESERVE ->
                     kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType, Malloc.M_INTNOWAIT);
-            // VARIANT kmalloc_obj_nowait: the zone is KSF_OBJNOWAIT, so without M_WAITOK the slab
-            // path does not block for pages either and may return NULL.
-            case KMALLOC_OBJ_NOWAIT ->
-                    kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType, mflags | Malloc.M_NULLOK);
+            // VARIANT kmalloc_obj_nowait: without M_WAITOK the slab path must not block for
+            // pages either (M_NOSLABWAIT) and may return NULL.
+            case KMALLOC_OBJ_NOWAIT -> kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType,
+                    (mflags & Malloc.M_WAITOK) != 0 ? mflags | Malloc.M_NULLOK : mflags | Malloc.M_NULLOK | Malloc.M_NOSLABWAIT);
         };
     }
 

@@ -73,7 +73,7 @@ public final class SwapmetaPaths {
     public static final int PTP_ALLOCS_IN_PAGEOUT = 14;
     /** pv_alloc() took a pv_entry from zalloc(PV ENTRY) while free+cache was below v_free_reserved. */
     public static final int PV_LOW_ALLOCS = 15;
-    /** _kmalloc_obj(SWAPMETA) built a new slab with the caller's non-blocking flags (KSF_OBJNOWAIT zone). */
+    /** _kmalloc_obj(SWAPMETA) built a new slab with its caller's non-blocking flags (M_NOSLABWAIT). */
     public static final int NOWAIT_SLAB_ALLOCS = 16;
     /** _kmalloc_obj(SWAPMETA) got NULL from that non-blocking kmem_slab_alloc and returned NULL. */
     public static final int NOWAIT_SLAB_FAILURES = 17;
@@ -239,7 +239,7 @@ public final class SwapmetaPaths {
 
     /**
      * _kmalloc_obj() of {@code type} called kmem_slab_alloc with its caller's non-blocking flags
-     * (a KSF_OBJNOWAIT zone) and got {@code slab} (0: none, _kmalloc_obj returns NULL).
+     * (M_NOSLABWAIT) and got {@code slab} (0: none, _kmalloc_obj returns NULL).
      */
     public void nowaitSlabAlloc(long type, long slab) {
         org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
