@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The second patch, vm.swapmeta_alloc=kmalloc_obj_nowait (docs/porting-a-patch.md §4), on the
+ * The second patch, vm.swapmeta_alloc=kmalloc_obj_nowait (section 4 of docs/porting-a-patch.md), on the
  * scenario where the mail's proposal with one ready slab livelocks (SwapmetaScenariosTest):
  * swapmeta-zalloc-deep, seed 1, one ready slab. The pageout path never blocks for SWAPMETA: when
  * no slab can be had without blocking, the page is left dirty for a later pass, the daemons go on
