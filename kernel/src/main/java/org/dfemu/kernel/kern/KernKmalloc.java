@@ -22,6 +22,8 @@ import java.util.List;
 
 import static org.dfemu.kernel.Ctypes.C_INT;
 import static org.dfemu.kernel.sys.Malloc.M_INTNOWAIT;
+import static org.dfemu.kernel.sys.Malloc.M_NOSLABWAIT;
+import static org.dfemu.kernel.sys.Malloc.M_NULLOK;
 import static org.dfemu.kernel.sys.Malloc.M_WAITOK;
 import static org.dfemu.kernel.sys.Malloc.M_ZERO;
 import static org.dfemu.kernel.sys.StructKmallocSlab.KMALLOC_LOOSE_SIZE;
@@ -83,6 +85,9 @@ import static org.dfemu.kernel.sys.StructMallocType.KSF_OBJSIZE;
  * kern.kmalloc_obj_reserve_slabs ready slabs, from the cpu's slab cache (gslab_alloc) as
  * _kmalloc_obj's new-slab path, else with kmem_slab_alloc(..., M_INTNOWAIT)
  * ({@link #kmallocObjReserveFill}). Zones without the flag run the code above unchanged.
+ * VARIANT kmalloc_obj_nowait (a caller passing the dfemu flag M_NOSLABWAIT with M_NULLOK and
+ * without M_WAITOK): in step 5 it gets kmem_slab_alloc(..., its other flags) instead of M_WAITOK,
+ * and NULL when that fails.
  *
  * <p>_kfree_obj() only records the free in the slab (findex, fobjs[], xindex), lock-free; a slab
  * on ggm->empty that regains objects is found only by a later poll, and memory returns to the
@@ -122,14 +127,14 @@ public final class KernKmalloc {
     /** (boot only) Lays out kern_kmalloc.c's globals and each cpu's KMGlobalData; registers its sysctls. */
     /** VARIANT: ready slabs a KSF_OBJRESERVE zone keeps (the kmalloc_obj_reserve variant of vm.swapmeta_alloc). */
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_SLABS = Tunable.integer("kern.kmalloc_obj_reserve_slabs", "3", 0, 64,
-            "empty slabs kmalloc_obj_reserve keeps ready per zone (read by that variant only)");
+            "empty slabs kmalloc_obj_reserve and kmalloc_obj_nowait keep ready per zone (read by those variants only)");
 
     /**
      * VARIANT: whether _kmalloc_obj tops a KSF_OBJRESERVE zone's ready slabs up again (1, the
      * mail's proposal) or the zone keeps only the slabs built at swap init (0).
      */
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_REFILL = Tunable.flag("kern.kmalloc_obj_reserve_refill", "1",
-            "kmalloc_obj_reserve refills its ready slabs with non-blocking allocations (0: only the slabs built at swap init)");
+            "kmalloc_obj_reserve and kmalloc_obj_nowait refill their ready slabs with non-blocking allocations (0: only the slabs built at swap init)");
 
     /** The tunables kern_kmalloc.c fetches, in the order reports list them. */
     public static final List<Tunable> TUNABLES = List.of(KERN_KMALLOC_OBJ_RESERVE_SLABS, KERN_KMALLOC_OBJ_RESERVE_REFILL);
@@ -602,7 +607,9 @@ public final class KernKmalloc {
      * past the limit without M_NULLOK. The caller's flags matter only there and for M_ZERO: a new
      * slab is always kmem_slab_alloc(..., M_WAITOK), so this may block in vm_wait (holding the
      * slab's pages obtained so far), in the kernel_map lock or the map-entry reserve, whatever the
-     * flags, and panics if KVA runs out.
+     * flags, and panics if KVA runs out. VARIANT kmalloc_obj_nowait: a caller passing
+     * M_NOSLABWAIT|M_NULLOK without M_WAITOK never sleeps for pages and gets NULL when no slab
+     * can be had that way (it may still block for KVA, in the map-entry reserve or kernel_map lock).
      *
      * <p>The frame "_kmalloc_obj(TYPE)" is pushed on the slow path (from the global rotation on),
      * the only part with scheduling points.
@@ -731,8 +738,22 @@ public final class KernKmalloc {
                 lwkt.spinUnlock(ggmSpin);
 
                 if (StructKMGlobalData.free_count(km, gd) == 0 || (slab = gslabAlloc(gd)) == 0) {
-                    kernel.swapmetaPaths().blockingSlabAlloc(type);    // dfemu: SWAPMETA path counters
-                    slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, M_WAITOK);
+                    // ---- VARIANT kmalloc_obj_nowait (begin) ----
+                    // A caller that may not block for a slab (M_NOSLABWAIT with M_NULLOK, without
+                    // M_WAITOK) gets one only if kmem_slab_alloc can build it with its flags, else NULL.
+                    if ((flags & M_NOSLABWAIT) != 0 && (flags & (M_WAITOK | M_NULLOK)) == M_NULLOK) {
+                        slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE,
+                                flags & ~(M_NOSLABWAIT | M_ZERO));
+                        kernel.swapmetaPaths().nowaitSlabAlloc(type, slab);    // dfemu: SWAPMETA path counters
+                        if (slab == 0) {
+                            lwkt.critExit();
+                            return 0;
+                        }
+                    } else {
+                        // ---- VARIANT kmalloc_obj_nowait (end): the unchanged path ----
+                        kernel.swapmetaPaths().blockingSlabAlloc(type);    // dfemu: SWAPMETA path counters
+                        slab = kernel.kernSlaballoc().kmemSlabAlloc(KMALLOC_SLAB_SIZE, KMALLOC_SLAB_SIZE, M_WAITOK);
+                    }
                 }
 
                 carve(type, use, slab, cpuid);

@@ -39,6 +39,14 @@ public final class Malloc {
     public static final int M_POWEROF2 = 0x2000;
     /** Force cpu cache-line alignment. */
     public static final int M_CACHEALIGN = 0x4000;
+    /**
+     * VARIANT (dfemu, not in DragonFly; vm.swapmeta_alloc=kmalloc_obj_nowait): kmalloc_obj may
+     * not block for a new slab either. With M_NULLOK and without M_WAITOK, _kmalloc_obj builds a
+     * missing slab with kmem_slab_alloc and the caller's other flags, and returns NULL when that
+     * fails, instead of calling kmem_slab_alloc(M_WAITOK) whatever the flags. A per-call flag
+     * (rather than a zone flag) so that the unchanged kernel reads nothing more.
+     */
+    public static final int M_NOSLABWAIT = 0x8000;
 
     /** Critical allocations from interrupts: can still fail, less often than M_NOWAIT. */
     public static final int M_INTNOWAIT = M_RNOWAIT | M_NULLOK | M_USE_RESERVE | M_USE_INTERRUPT_RESERVE;

@@ -34,6 +34,8 @@ import static org.dfemu.kernel.vm.StructVmPage.PG_REFERENCED;
 import static org.dfemu.kernel.vm.StructVmPage.PG_SWAPPED;
 import static org.dfemu.kernel.vm.StructVmPage.VM_PAGE_BITS_ALL;
 import static org.dfemu.kernel.vm.VmSwap.SWB_DMMASK;
+import static org.dfemu.kernel.sys.Errno.ENOMEM;
+import static org.dfemu.kernel.vm.VmPager.VM_PAGER_AGAIN;
 import static org.dfemu.kernel.vm.VmPager.VM_PAGER_ERROR;
 import static org.dfemu.kernel.vm.VmPager.VM_PAGER_FAIL;
 import static org.dfemu.kernel.vm.VmPager.VM_PAGER_OK;
@@ -72,7 +74,10 @@ import static org.dfemu.kernel.vm.VmSwap.SWB_DMMAX;
  * with one free page), {@code kmalloc_obj} (a kmalloc_obj zone, kern_kmalloc.c unchanged: a new
  * slab is 32 VM_ALLOC_NORMAL pages allocated with M_WAITOK) and {@code kmalloc_obj_reserve} (the
  * same zone flagged KSF_OBJRESERVE: kern_kmalloc.c keeps kern.kmalloc_obj_reserve_slabs ready
- * slabs, see KernKmalloc). Only {@link #swapmetaAlloc} and {@link #swapmetaFree} differ.
+ * slabs, see KernKmalloc) and {@code kmalloc_obj_nowait} (the reserve, plus: the pageout daemons
+ * ask for a swblock without blocking, and a page whose swblock cannot be had that way is left
+ * dirty, as a page without swap space is). Only {@link #swapmetaAlloc}, {@link #swapmetaFree},
+ * the soft failure of swp_pager_meta_build and its handling in swap_pager_putpages differ.
  *
  * <p>Globals (data segment): swap_zone, the SWAPMETA malloc type, swapblist, swapiterator,
  * vm_swap_anon_use, vm_swap_cache_use, swap_pager_full, swap_pager_almost_full, swap_fail_ticks,
@@ -211,13 +216,19 @@ public final class SwapPager implements VmPagerOps {
         /** SWAPMETA as a kmalloc_obj zone, kern_kmalloc.c unchanged. */
         KMALLOC_OBJ("kmalloc_obj"),
         /** SWAPMETA as a kmalloc_obj zone that keeps ready slabs (the 2021-05-14 mail's proposal). */
-        KMALLOC_OBJ_RESERVE("kmalloc_obj_reserve");
+        KMALLOC_OBJ_RESERVE("kmalloc_obj_reserve"),
+        /**
+         * The ready slabs, and a pageout path that never blocks for SWAPMETA: when no slab can be
+         * had without blocking, swp_pager_meta_build fails and swap_pager_putpages leaves the
+         * page dirty for a later pass (a second patch on top of the mail's proposal).
+         */
+        KMALLOC_OBJ_NOWAIT("kmalloc_obj_nowait");
 
         private final String word;
 
         SwapmetaAlloc(String word) { this.word = word; }
 
-        /** The boot-setting value ("zalloc", "kmalloc_obj", "kmalloc_obj_reserve"). */
+        /** The boot-setting value ("zalloc", "kmalloc_obj", "kmalloc_obj_reserve", "kmalloc_obj_nowait"). */
         @Override
         public String word() { return word; }
     }
@@ -258,7 +269,7 @@ public final class SwapPager implements VmPagerOps {
         } else {
             // VARIANT (vm.swapmeta_alloc): MALLOC_DEFINE_OBJ(M_SWAPMETA, sizeof(struct swblock), "SWAPMETA").
             this.swapmetaType = kernel.kernSlaballoc().mallocDefineObj(data, StructSwblock.SIZEOF, "SWAPMETA");
-            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_RESERVE) {
+            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_RESERVE || alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT) {
                 kernel.kernKmalloc().kmallocObjSetReserve(swapmetaType);
             }
         }
@@ -390,7 +401,7 @@ public final class SwapPager implements VmPagerOps {
         i32(NSW_WCOUNT_ASYNC_MAX, 4);
 
         if (alloc != SwapmetaAlloc.ZALLOC) {
-            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_RESERVE) {
+            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_RESERVE || alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT) {
                 kernel.kernKmalloc().kmallocObjReserveFill(swapmetaType, Malloc.M_WAITOK);
             }
             return;
@@ -425,14 +436,22 @@ public final class SwapPager implements VmPagerOps {
         km.store32(c, km.load32(c) + n);
     }
 
-    /** A new swblock from SWAPMETA, or 0 (the caller vm_waits and retries). May block (kmalloc_obj). */
-    private long swapmetaAlloc() {
+    /**
+     * A new swblock from SWAPMETA, or 0 (the caller vm_waits and retries, or under
+     * kmalloc_obj_nowait with {@code mflags} M_NOWAIT gives up). {@code mflags} (M_WAITOK or
+     * M_NOWAIT) is read by kmalloc_obj_nowait only. May block (kmalloc_obj).
+     */
+    private long swapmetaAlloc(int mflags) {
         return switch (alloc) {
             case ZALLOC -> kernel.vmZone().zalloc(swapZone());
             // VARIANT: M_INTNOWAIT includes M_NULLOK, so a zone at its limit returns NULL into the
             // vm_wait retry instead of panicking; the slab path ignores the flags (kern_kmalloc.c).
             case KMALLOC_OBJ, KMALLOC_OBJ_RESERVE ->
                     kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType, Malloc.M_INTNOWAIT);
+            // VARIANT kmalloc_obj_nowait: without M_WAITOK the slab path must not block for
+            // pages either (M_NOSLABWAIT) and may return NULL.
+            case KMALLOC_OBJ_NOWAIT -> kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType,
+                    (mflags & Malloc.M_WAITOK) != 0 ? mflags | Malloc.M_NULLOK : mflags | Malloc.M_NULLOK | Malloc.M_NOSLABWAIT);
         };
     }
 
@@ -807,6 +826,11 @@ public final class SwapPager implements VmPagerOps {
      * page). Writes are synchronous (VM_PAGER_PUT_SYNC is forced) unless the caller is the
      * pagedaemon or the emergency pager, or vm.swap_user_async is set. May block: in
      * swp_pager_meta_build (SWAPMETA, vm_wait), for a pbuf, and in the synchronous write.
+     *
+     * <p>VARIANT kmalloc_obj_nowait: for the pagedaemon and the emergency pager the swblocks are
+     * asked for with M_NOWAIT; at the first page whose swblock cannot be had without blocking,
+     * that page and the rest of its run get VM_PAGER_AGAIN (see swpPagerPutpagesDefer) and only
+     * the pages before it are written; a run with none written gives its pbuf back.
      */
     public void swapPagerPutpages(long object, long[] m, int count, int flags, int[] rtvals) {
         VmObject vmObject = kernel.vmObject();
@@ -825,6 +849,15 @@ public final class SwapPager implements VmPagerOps {
             if (td != po.pagethread() && td != po.emergpager() && i32(SWAP_USER_ASYNC) == 0) {
                 flags |= VM_PAGER_PUT_SYNC;
             }
+            // ---- VARIANT kmalloc_obj_nowait (begin) ----
+            // The pageout daemons must not sleep for SWAPMETA: they ask without blocking, with
+            // the SYSTEM class they already have (M_NOWAIT), so a 32-page slab never empties the
+            // interrupt reserve; failing that, the page is left dirty for a later pass.
+            int metaFlags = Malloc.M_WAITOK;
+            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT && (td == po.pagethread() || td == po.emergpager())) {
+                metaFlags = Malloc.M_NOWAIT;
+            }
+            // ---- VARIANT kmalloc_obj_nowait (end) ----
 
             // Step 2: follow the swap_async_max sysctl, within [1, nswbuf_kva/2].
             if (i32(SWAP_ASYNC_MAX) != i32(NSW_WCOUNT_ASYNC_MAX)) {
@@ -874,9 +907,17 @@ public final class SwapPager implements VmPagerOps {
                 boolean sync = (flags & VM_PAGER_PUT_SYNC) != 0;
                 long bp = getpbufKva(globals + (sync ? NSW_WCOUNT_SYNC : NSW_WCOUNT_ASYNC));
                 km.store64(bp + B_BLKNO, blk);
+                int nio = n;    // VARIANT kmalloc_obj_nowait: the pages whose swap was recorded
                 for (int j = 0; j < n; ++j) {
                     long mreq = m[i + j];
-                    swpPagerMetaBuild(StructVmPage.object(km, mreq), StructVmPage.pindex(km, mreq), blk + j);
+                    if (swpPagerMetaBuild(StructVmPage.object(km, mreq), StructVmPage.pindex(km, mreq), blk + j,
+                            metaFlags) != 0) {
+                        // ---- VARIANT kmalloc_obj_nowait (begin) ----
+                        swpPagerPutpagesDefer(object, m, i + j, n - j, blk + j, rtvals);
+                        nio = j;
+                        break;
+                        // ---- VARIANT kmalloc_obj_nowait (end) ----
+                    }
                     if (StructVmObject.type(km, object) == StructVmObject.OBJT_SWAP) {
                         kernel.vmPage().vmPageDirty(mreq);
                     }
@@ -884,14 +925,20 @@ public final class SwapPager implements VmPagerOps {
                     km.atomicSet32(mreq + StructVmPage.busy_count$OFFSET, PBUSY_SWAPINPROG);
                     page(bp, j, mreq);
                 }
-                km.store32(bp + B_NPAGES, n);
+                // ---- VARIANT kmalloc_obj_nowait (begin) ----
+                if (nio == 0) {
+                    relpbuf(bp, globals + (sync ? NSW_WCOUNT_SYNC : NSW_WCOUNT_ASYNC));
+                    continue;
+                }
+                // ---- VARIANT kmalloc_obj_nowait (end) ----
+                km.store32(bp + B_NPAGES, nio);
                 cnt(StructVmmeter.v_swapout$OFFSET, 1);
-                cnt(StructVmmeter.v_swappgsout$OFFSET, n);
+                cnt(StructVmmeter.v_swappgsout$OFFSET, nio);
                 km.store32(bp + B_INDEX, SWBIO_WRITE);
 
                 if (!sync) {
                     vnStrategy(bp, true);
-                    for (int j = 0; j < n; ++j) {
+                    for (int j = 0; j < nio; ++j) {
                         rtvals[i + j] = VM_PAGER_PEND;
                     }
                     continue;
@@ -908,7 +955,7 @@ public final class SwapPager implements VmPagerOps {
                 while (km.load32(bp + B_DONE) == 0) {
                     lwkt.tsleep(bp, "swwrt", 0);
                 }
-                for (int j = 0; j < n; ++j) {
+                for (int j = 0; j < nio; ++j) {
                     rtvals[i + j] = VM_PAGER_PEND;
                 }
                 swpPagerAsyncIodone(bp);
@@ -917,6 +964,23 @@ public final class SwapPager implements VmPagerOps {
             lwkt.popFrame();
             vmObject.vmObjectDrop(object);
         }
+    }
+
+    /**
+     * VARIANT kmalloc_obj_nowait (not in DragonFly): swp_pager_meta_build could not record the
+     * swap of page {@code m[first]} without blocking. The {@code npages} pages from there to the
+     * end of the run get VM_PAGER_AGAIN (they stay dirty and inactive for a later pass, as
+     * vm_pageout_flush treats a page that found no swap space) and their {@code npages} blocks
+     * from {@code blk} go back to the blist. The run's earlier pages are still written, so the
+     * daemon keeps freeing memory with the swblocks it has. The caller holds the object. Never
+     * blocks.
+     */
+    private void swpPagerPutpagesDefer(long object, long[] m, int first, int npages, long blk, int[] rtvals) {
+        swpPagerFreeswapspace(object, blk, npages);
+        for (int k = 0; k < npages; ++k) {
+            rtvals[first + k] = VM_PAGER_AGAIN;
+        }
+        kernel.swapmetaPaths().pageoutMetaDeferrals(npages);    // dfemu: SWAPMETA path counters
     }
 
     /**
@@ -1072,6 +1136,17 @@ public final class SwapPager implements VmPagerOps {
      * kmalloc_obj variants' slab allocation).
      */
     public void swpPagerMetaBuild(long object, long index, long swapblk) {
+        swpPagerMetaBuild(object, index, swapblk, Malloc.M_WAITOK);
+    }
+
+    /**
+     * VARIANT kmalloc_obj_nowait: swp_pager_meta_build() with the allocation flags {@code mflags}.
+     * M_WAITOK: as above (always returns 0). M_NOWAIT (only swap_pager_putpages under
+     * kmalloc_obj_nowait passes it): a swblock that cannot be allocated without blocking makes
+     * this return ENOMEM with nothing recorded and {@code swapblk} still the caller's, instead of
+     * waiting in vm_wait. The caller holds the object. May block (the SWAPMETA allocation's KVA).
+     */
+    public int swpPagerMetaBuild(long object, long index, long swapblk, int mflags) {
         Kassert.kkassert(swapblk != SWAPBLK_NONE, "swapblk != SWAPBLK_NONE", "swp_pager_meta_build");
         if (StructVmObject.type(km, object) == StructVmObject.OBJT_DEFAULT) {
             swpPagerMetaConvert(object);
@@ -1085,8 +1160,13 @@ public final class SwapPager implements VmPagerOps {
                 if (swap != 0) {
                     break;
                 }
-                swap = swapmetaAlloc();
+                swap = swapmetaAlloc(mflags);
                 if (swap == 0) {
+                    // ---- VARIANT kmalloc_obj_nowait (begin) ----
+                    if ((mflags & Malloc.M_WAITOK) == 0) {
+                        return ENOMEM;
+                    }
+                    // ---- VARIANT kmalloc_obj_nowait (end) ----
                     kernel.vmPage().vmWait(0);
                     continue;
                 }
@@ -1114,6 +1194,7 @@ public final class SwapPager implements VmPagerOps {
         }
         StructSwblock.swb_pages(km, swap, slot, swapblk);
         StructSwblock.swb_count(km, swap, StructSwblock.swb_count(km, swap) + 1);
+        return 0;
     }
 
     /**

@@ -41,7 +41,8 @@ public final class SwapmetaPaths {
             "zalloc_prefill_items", "zget_calls", "zget_low_pages", "zget_interrupt_pages", "zfreemin_handouts",
             "zget_failures", "reserve_takes", "reserve_refills", "reserve_refill_failures", "blocking_slab_allocs",
             "pageout_vm_waits", "map_entry_reserve_waits", "kernel_map_lock_waits", "kva_failures",
-            "ptp_allocs_in_pageout", "pv_low_allocs");
+            "ptp_allocs_in_pageout", "pv_low_allocs", "nowait_slab_allocs", "nowait_slab_failures",
+            "pageout_meta_deferrals");
 
     /** zinitna(SWAPMETA): items its populate step (one zget) made: the zone's ztotal when zinitna returns. */
     public static final int ZALLOC_PREFILL_ITEMS = 0;
@@ -75,6 +76,12 @@ public final class SwapmetaPaths {
     public static final int PTP_ALLOCS_IN_PAGEOUT = 14;
     /** pv_alloc() took a pv_entry from zalloc(PV ENTRY) while free+cache was below v_free_reserved. */
     public static final int PV_LOW_ALLOCS = 15;
+    /** _kmalloc_obj(SWAPMETA) built a new slab with its caller's non-blocking flags (M_NOSLABWAIT). */
+    public static final int NOWAIT_SLAB_ALLOCS = 16;
+    /** _kmalloc_obj(SWAPMETA) got NULL from that non-blocking kmem_slab_alloc and returned NULL. */
+    public static final int NOWAIT_SLAB_FAILURES = 17;
+    /** Pages swap_pager_putpages left dirty (VM_PAGER_AGAIN) because swp_pager_meta_build failed softly. */
+    public static final int PAGEOUT_META_DEFERRALS = 18;
 
     private static final StructLayout GLOBALS;
     static {
@@ -228,6 +235,29 @@ public final class SwapmetaPaths {
         instrument(() -> {
             if (type == kernel.swapPager().swapmetaType()) inc(BLOCKING_SLAB_ALLOCS);
         });
+    }
+
+    /**
+     * _kmalloc_obj() of {@code type} called kmem_slab_alloc with its caller's non-blocking flags
+     * (M_NOSLABWAIT) and got {@code slab} (0: none, _kmalloc_obj returns NULL).
+     */
+    public void nowaitSlabAlloc(long type, long slab) {
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            if (type == kernel.swapPager().swapmetaType()) inc(slab != 0 ? NOWAIT_SLAB_ALLOCS : NOWAIT_SLAB_FAILURES);
+        } finally {
+            km.instrumentEnd(token);
+        }
+    }
+
+    /** swap_pager_putpages() left {@code npages} pages dirty: swp_pager_meta_build failed softly. */
+    public void pageoutMetaDeferrals(int npages) {
+        org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
+        try {
+            for (int i = 0; i < npages; i++) inc(PAGEOUT_META_DEFERRALS);
+        } finally {
+            km.instrumentEnd(token);
+        }
     }
 
     /** vm_wait() entered. */
