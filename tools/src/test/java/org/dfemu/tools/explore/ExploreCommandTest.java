@@ -69,7 +69,13 @@ class ExploreCommandTest {
 
     @Test
     void emittedSpecParsesBackToTheSameScenario() throws Exception {
+        java.util.Set<Class<?>> written = new java.util.HashSet<>();
+        java.util.Set<Program.Fate> fates = new java.util.HashSet<>();
         for (long seed = 1; seed <= 40; seed++) {
+            for (Program p : Grammar.generate(seed).programs()) {
+                fates.add(p.expect());
+                p.code().forEach(i -> written.add(i.getClass()));
+            }
             Scenario s = Grammar.generate(seed).withFixed(Map.of("debug.check_interval", "0.1"));
             ImageSpec parsed = SpecParser.parse("x.spec", s.spec().getBytes(StandardCharsets.UTF_8));
             Scenario back = Scenario.fromSpec(seed, parsed, s.fixed().keySet());
@@ -77,6 +83,12 @@ class ExploreCommandTest {
                     back, "seed " + seed);
             assertEquals(s.spec().replaceAll("(?m)^#.*\n", ""), back.spec().replaceAll("(?m)^#.*\n", ""));
         }
+        // The round trip covers the new instructions and the expect clause.
+        for (Class<?> c : List.of(Instruction.StartThread.class, Instruction.Wait.class, Instruction.Mprotect.class,
+                Instruction.Madvise.class, Instruction.Mlock.class, Instruction.UnmapRange.class, Instruction.WriteRange.class)) {
+            assertTrue(written.contains(c), c.getSimpleName() + " in none of seeds 1..40");
+        }
+        assertTrue(fates.contains(Program.Fate.SEGV), "no program of seeds 1..40 expects segv");
     }
 
     @Test
