@@ -22,7 +22,9 @@ import org.dfemu.tools.image.DiskImage;
 import org.dfemu.tools.image.ImageFormatException;
 import org.dfemu.tools.image.PartitionType;
 import org.dfemu.tools.image.SpecException;
+import org.dfemu.tools.inspect.CoreWriter;
 import org.dfemu.tools.sweep.RunPool;
+import org.dfemu.tools.sweep.SweepCommand;
 import org.dfemu.tools.sweep.SeedSet;
 import org.dfemu.tools.sweep.SweepReport;
 import org.dfemu.tools.sweep.Variant;
@@ -78,6 +80,12 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--emit-spec", paramLabel = "DIR", description = "Write every scenario, and every shrunk failure, as a spec in DIR.")
     Path emitDir;
 
+    @Option(names = "--cores", paramLabel = "DIR",
+            description = {"Write a core file of every failing run to DIR, named as dfemu sweep names them (SCENARIO-VARIANT-seedN.core,",
+                    "SCENARIO being explore-SEED), and of each shrunk reproducer (explore-SEED-shrunk-VARIANT-seedN.core);",
+                    "each core's image is kept beside it. Read them with dfemu inspect."})
+    Path coresDir;
+
     @Option(names = "--shrink-boots", paramLabel = "N",
             description = "Boots the shrinking of one failure may take (default: " + ExploreCommand.SHRINK_BOOTS + "; 0: do not shrink).")
     String shrinkBoots;
@@ -110,7 +118,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     private int merge(PrintWriter out) throws IOException {
         if (seeds != null || !settings.isEmpty() || shard != null || time != null || jobs != null || emitDir != null
-                || shrinkBoots != null) {
+                || shrinkBoots != null || coresDir != null) {
             throw new IllegalArgumentException("--merge takes only the shards' JSON files (and --json)");
         }
         if (files.isEmpty()) throw new IllegalArgumentException("--merge: give the shards' JSON files");
@@ -149,6 +157,10 @@ public final class ExploreCommand implements Callable<Integer> {
         if (emitDir != null) {
             if (Files.exists(emitDir) && !Files.isDirectory(emitDir)) throw new IllegalArgumentException("--emit-spec " + emitDir + ": not a directory");
             Files.createDirectories(emitDir);
+        }
+        if (coresDir != null) {
+            if (Files.exists(coresDir) && !Files.isDirectory(coresDir)) throw new IllegalArgumentException("--cores " + coresDir + ": not a directory");
+            Files.createDirectories(coresDir);
         }
         if (jsonFile != null && jsonFile.toAbsolutePath().getParent() != null && !Files.isDirectory(jsonFile.toAbsolutePath().getParent())) {
             throw new IllegalArgumentException("--json " + jsonFile + ": no such directory");
@@ -203,9 +215,14 @@ public final class ExploreCommand implements Callable<Integer> {
             List<RunRecord> records;
             try (ProgressBar bar = RunPool.progressBar("explore", mine.size(), noProgress)) {
                 List<Callable<RunRecord>> tasks = new ArrayList<>();
-                for (Scenario s : scenarios) {
+                for (int i = 0; i < scenarios.size(); i++) {
+                    Scenario s = scenarios.get(i);
+                    Job job = mine.get(i);
+                    String name = specName(job, variants.size());
                     tasks.add(() -> {
-                        RunRecord r = ScenarioRun.run(s, runNs, scratch, ScenarioRun.nullWriter());
+                        RunRecord r = coresDir == null ? ScenarioRun.run(s, runNs, scratch, ScenarioRun.nullWriter())
+                                : ScenarioRun.run(s, runNs, coresDir.resolve(name + ".img"), ScenarioRun.nullWriter(),
+                                        coreRequest(name, variants.get(job.variant()), job.seed()));
                         if (bar != null) bar.step();
                         return r;
                     });
@@ -217,12 +234,14 @@ public final class ExploreCommand implements Callable<Integer> {
 
             List<SweepReport.Run> runs = new ArrayList<>();
             Map<String, Long> coverage = new LinkedHashMap<>();
+            List<String> cores = new ArrayList<>();
             for (int i = 0; i < mine.size(); i++) {
                 Job job = mine.get(i);
                 RunRecord r = records.get(i);
                 String name = specName(job, variants.size());
                 runs.add(SweepReport.Run.of(variants.get(job.variant()).label(), r, reproduce(name, job.seed(), timeText), null));
                 r.counters().forEach((c, v) -> coverage.merge(c, v, Long::sum));
+                if (coresDir != null && r.failed()) cores.add(corePath(name, variants.get(job.variant()), job.seed()));
                 if (emitDir != null) {
                     Files.writeString(emitDir.resolve(name + ".spec"), scenarios.get(i).spec(), StandardCharsets.UTF_8);
                 }
@@ -259,16 +278,30 @@ public final class ExploreCommand implements Callable<Integer> {
                 if (emitDir != null) {
                     Files.writeString(emitDir.resolve(name + ".spec"), shrunkSpec, StandardCharsets.UTF_8);
                 }
+                String core = "";
+                if (coresDir != null) {
+                    Variant v = variants.get(job.variant());
+                    if (shrunk.boots() == 0) {
+                        // Nothing was shrunk: the reproducer is the run itself, whose core is written.
+                        core = corePath(specName(job, variants.size()), v, job.seed());
+                    } else {
+                        // The shrinker's boots write no core; the shrunk scenario boots once more to write one.
+                        ScenarioRun.run(shrunk.scenario(), runNs, coresDir.resolve(name + ".img"), ScenarioRun.nullWriter(),
+                                coreRequest(name, v, job.seed()));
+                        core = corePath(name, v, job.seed());
+                        cores.add(core);
+                    }
+                }
                 failures.add(new ExploreReport.Failure(variants.get(job.variant()).label(), ScenarioRun.Signature.of(r).toString(),
                         job.seed(), seedsOf.get(e.getKey()), r.headline(), s.spec(), s.measure(), shrunkSpec,
                         shrunk.scenario().measure(), shrunk.record().headline(), shrunk.boots(),
                         "dfemu mkimage " + name + ".spec -o " + name + ".img",
-                        reproduceBoot(name, job.seed(), timeText)));
+                        reproduceBoot(name, job.seed(), timeText), core));
             }
             double shrinkCpu = (RunPool.processCpuNs() - shrinkCpu0) / 1e9;
             double shrinkWall = (System.nanoTime() - shrinkWall0) / 1e9;
 
-            ExploreReport report = ExploreReport.of(table, coverage, failures);
+            ExploreReport report = ExploreReport.of(table, coverage, failures, cores);
             report.print(out);
             if (jsonFile != null) report.write(jsonFile);
             // Host timing goes to stderr only: the table and the JSON are the same on every host.
@@ -296,6 +329,15 @@ public final class ExploreCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(option + " " + text + " is not a whole number");
         }
+    }
+
+    /** The core of the scenario (or shrunk reproducer) {@code name}: named as dfemu sweep names a run's core. */
+    private CoreWriter.Request coreRequest(String name, Variant v, long seed) {
+        return new CoreWriter.Request(Path.of(corePath(name, v, seed)), false);
+    }
+
+    private String corePath(String name, Variant v, long seed) {
+        return coresDir.resolve(SweepCommand.coreName(Path.of(name + ".img"), v, seed)).toString();
     }
 
     /** explore-SEED, or explore-SEED-vK for variant K when there are several. */

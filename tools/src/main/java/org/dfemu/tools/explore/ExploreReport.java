@@ -26,25 +26,36 @@ import org.dfemu.tools.sweep.SweepReport;
  * @param table    the runs, as dfemu sweep tabulates them (variants are {@code -e}'s)
  * @param coverage every counter of every run's record, summed, by name
  * @param failures the distinct failures, by variant then first seed
+ * @param cores    with {@code --cores}: every core file written (each failing run's, then each
+ *                 shrunk reproducer's), in the order of the runs; empty without
  */
-public record ExploreReport(String format, SweepReport table, Map<String, Long> coverage, List<Failure> failures) {
+public record ExploreReport(String format, SweepReport table, Map<String, Long> coverage, List<Failure> failures,
+                            List<String> cores) {
+    public ExploreReport {
+        cores = cores == null ? List.of() : List.copyOf(cores);
+    }
+
     static final String FORMAT = "dfemu-explore 1";
 
     /**
      * One distinct failure: its variant and signature, the first seed that showed it and every
      * seed that did, the scenario as generated and as shrunk (spec text), their measures, the
-     * shrunk run's headline, the boots shrinking took, and the commands that rebuild and boot the
-     * shrunk scenario.
+     * shrunk run's headline, the boots shrinking took, the commands that rebuild and boot the
+     * shrunk scenario, and with {@code --cores} the shrunk reproducer's core file ("" without).
      */
     public record Failure(String variant, String signature, long seed, List<Long> seeds, String headline,
                           String spec, List<Long> measure, String shrunkSpec, List<Long> shrunkMeasure,
-                          String shrunkHeadline, int shrinkBoots, String mkimage, String boot) {}
+                          String shrunkHeadline, int shrinkBoots, String mkimage, String boot, String core) {
+        public Failure {
+            core = core == null ? "" : core;
+        }
+    }
 
-    static ExploreReport of(SweepReport table, Map<String, Long> coverage, List<Failure> failures) {
+    static ExploreReport of(SweepReport table, Map<String, Long> coverage, List<Failure> failures, List<String> cores) {
         List<Failure> sorted = new ArrayList<>(failures);
         List<String> order = table.variants().stream().map(SweepReport.VariantSummary::variant).toList();
         sorted.sort(Comparator.<Failure>comparingInt(f -> order.indexOf(f.variant())).thenComparingLong(Failure::seed));
-        return new ExploreReport(FORMAT, table, new TreeMap<>(coverage), List.copyOf(sorted));
+        return new ExploreReport(FORMAT, table, new TreeMap<>(coverage), List.copyOf(sorted), cores);
     }
 
     /** Prints the table, the coverage and the distinct failures. */
@@ -73,6 +84,12 @@ public record ExploreReport(String format, SweepReport table, Map<String, Long> 
             for (String line : f.shrunkSpec().split("\n")) out.println("    | " + line);
             out.println("  " + f.mkimage());
             out.println("  " + f.boot());
+            if (!f.core().isEmpty()) out.println("  core: " + f.core() + " (dfemu inspect " + f.core() + ")");
+        }
+        if (!cores.isEmpty()) {
+            out.println();
+            out.printf(Locale.ROOT, "cores written: %d%n", cores.size());
+            for (String c : cores) out.println("  " + c);
         }
         out.flush();
     }
@@ -129,7 +146,9 @@ public record ExploreReport(String format, SweepReport table, Map<String, Long> 
         Map<String, Long> coverage = new TreeMap<>();
         Map<String, Failure> byKey = new TreeMap<>();
         Map<String, List<Long>> seeds = new TreeMap<>();
+        List<String> cores = new ArrayList<>();
         for (ExploreReport p : parts) {
+            cores.addAll(p.cores());
             p.coverage().forEach((k, v) -> coverage.merge(k, v, Long::sum));
             for (Failure f : p.failures()) {
                 String key = f.variant() + "\u0000" + f.signature();
@@ -144,8 +163,8 @@ public record ExploreReport(String format, SweepReport table, Map<String, Long> 
             List<Long> all = new ArrayList<>(seeds.get(e.getKey()));
             all.sort(null);
             failures.add(new Failure(f.variant(), f.signature(), f.seed(), all, f.headline(), f.spec(), f.measure(),
-                    f.shrunkSpec(), f.shrunkMeasure(), f.shrunkHeadline(), f.shrinkBoots(), f.mkimage(), f.boot()));
+                    f.shrunkSpec(), f.shrunkMeasure(), f.shrunkHeadline(), f.shrinkBoots(), f.mkimage(), f.boot(), f.core()));
         }
-        return of(table, coverage, failures);
+        return of(table, coverage, failures, cores);
     }
 }

@@ -7,14 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 import org.dfemu.emulator.api.Tunable;
-import org.dfemu.kernel.harness.workload.Instruction;
-import org.dfemu.kernel.harness.workload.Instruction.Access;
-import org.dfemu.kernel.harness.workload.Instruction.Mmap;
-import org.dfemu.kernel.harness.workload.Instruction.Order;
-import org.dfemu.kernel.harness.workload.Instruction.Prot;
 import org.dfemu.kernel.harness.workload.Program;
 import org.dfemu.tools.image.BootSettings;
 
@@ -33,39 +26,21 @@ import org.dfemu.tools.image.BootSettings;
  * slab, the SWAPMETA zone's ready items or all free memory, give or take a page, halved or
  * doubled.
  *
- * <p>Each instruction kind is one entry of {@link #KINDS}: its name (also its swarm feature), a
- * weight, when it may be emitted and how. A new instruction is one more entry there, with its
- * emitter beside the others in {@link Gen}: one that changes what a register holds (mprotect, a
- * range unmap) updates {@link Gen#regs}; a block (thread ... endthread) follows {@link Gen#fork};
- * a region kind (map ... shared) is a choice inside {@link Gen#map}. A program-level attribute
- * (program ... expect exit|segv|killed) is drawn where {@link #generate} builds each
- * {@link Program}. The shrinker needs a line only for a new block ({@link Shrinker#ends}) or new
- * operands worth halving ({@link Shrinker}'s {@code smaller}).
+ * <p>Each program's code comes from a {@link ProgramGen}: every instruction of the workload
+ * language is one of its {@link ProgramGen#KINDS} (its name is also its swarm feature), valid
+ * where it is written. Each program expects {@code exit}, or with "segv" on, in a quarter of
+ * the programs, {@code segv}: such a program forks no children and ends with an access its
+ * mprotect (or its ro map) forbids. The shrinker needs a line only for a new block
+ * ({@link Shrinker#ends}) or new operands worth halving ({@link Shrinker}'s {@code smaller}).
  */
 final class Grammar {
     private Grammar() {}
 
-    /** One instruction kind: name (the swarm feature), weight, when it applies, how it is emitted. */
-    record Kind(String name, int weight, Predicate<Gen> applies, Consumer<Gen> emit) {}
-
-    /** Regions one process holds at most at a time (of the 16 registers). */
-    static final int REGIONS_MAX = 4;
-    /** Deepest nesting of loop and fork blocks the grammar writes. */
-    static final int DEPTH_MAX = 2;
-
-    /** Every instruction kind the grammar writes. Add a new instruction here. */
-    static final List<Kind> KINDS = List.of(
-            new Kind("map", 4, g -> !g.inLoop && g.mapped() < REGIONS_MAX, Gen::map),
-            new Kind("unmap", 1, g -> !g.inLoop && g.mapped() > 0, Gen::unmap),
-            new Kind("write", 3, g -> g.pick(true) >= 0, Gen::write),
-            new Kind("verify", 3, g -> g.mapped() > 0, Gen::verify),
-            new Kind("touch", 4, g -> g.mapped() > 0, Gen::touch),
-            new Kind("sleep", 1, g -> true, Gen::sleep),
-            new Kind("loop", 1, g -> g.depth < DEPTH_MAX, Gen::loop),
-            new Kind("fork", 2, g -> g.depth < DEPTH_MAX, Gen::fork));
-
     /** Kinds swarm testing never switches off: without map a program does nothing. */
     private static final Set<String> ALWAYS = Set.of("map");
+
+    /** Workload features besides the kinds: {@code map ... shared}, and programs that expect {@code segv}. */
+    static final List<String> WORKLOAD_FEATURES = List.of("shared", "segv");
 
     /** Machine and workload features swarm testing may switch off, besides the kinds. */
     static final List<String> MACHINE_FEATURES = List.of("exit", "smp", "swap", "copies", "programs", "settings");
@@ -99,7 +74,8 @@ final class Grammar {
     /** Every feature swarm testing may switch off, in a fixed order. */
     static List<String> features() {
         List<String> f = new ArrayList<>();
-        for (Kind k : KINDS) if (!ALWAYS.contains(k.name())) f.add(k.name());
+        for (ProgramGen.Kind k : ProgramGen.KINDS) if (!ALWAYS.contains(k.name())) f.add(k.name());
+        f.addAll(WORKLOAD_FEATURES);
         f.addAll(MACHINE_FEATURES);
         f.addAll(injectionGroups());
         return f;
@@ -132,11 +108,9 @@ final class Grammar {
         List<Program> programs = new ArrayList<>();
         for (int p = 0; p < nprograms; p++) {
             int copies = offSet.contains("copies") ? 1 : 1 + programRnd.nextInt(3);
-            Gen g = new Gen(programRnd, th, offSet);
-            int statements = 2 + programRnd.nextInt(7);
-            for (int s = 0; s < statements; s++) g.statement();
-            if (!offSet.contains("exit") && programRnd.nextInt(3) == 0) g.out.add(new Instruction.Exit());
-            programs.add(new Program("p" + p, copies, g.out));
+            Program.Fate fate = !offSet.contains("segv") && programRnd.nextInt(4) == 0 && ProgramGen.segvPossible(offSet) ? Program.Fate.SEGV : Program.Fate.EXIT;
+            ProgramGen g = new ProgramGen(programRnd, th, offSet, fate);
+            programs.add(new Program("p" + p, copies, g.program(2 + programRnd.nextInt(7)), fate));
         }
         return new Scenario(seed, ram, ncpu, swap, Map.of(), drawn, programs, off);
     }
@@ -199,7 +173,7 @@ final class Grammar {
         };
     }
 
-    private static long logUniform(SplittableRandom r, long lo, long hi) {
+    static long logUniform(SplittableRandom r, long lo, long hi) {
         double a = Math.log(lo);
         double b = Math.log(hi + 1.0);
         long v = (long) Math.floor(Math.exp(a + r.nextDouble() * (b - a)));
@@ -215,146 +189,5 @@ final class Grammar {
             if (x < 0) return i;
         }
         throw new IllegalStateException();
-    }
-
-    /** The state of one program's generation: the code so far and what each register holds. */
-    static final class Gen {
-        final SplittableRandom rnd;
-        final Thresholds th;
-        final Set<String> off;
-        final List<Instruction> out = new ArrayList<>();
-        Mmap[] regs = new Mmap[Instruction.REGISTERS];
-        int depth;
-        boolean inLoop;
-
-        Gen(SplittableRandom rnd, Thresholds th, Set<String> off) {
-            this.rnd = rnd;
-            this.th = th;
-            this.off = off;
-        }
-
-        int mapped() {
-            int n = 0;
-            for (Mmap m : regs) if (m != null) n++;
-            return n;
-        }
-
-        /** A mapped register (rw only if {@code rw}) drawn uniformly, or -1. */
-        int pick(boolean rw) {
-            List<Integer> ok = new ArrayList<>();
-            for (int i = 0; i < regs.length; i++) {
-                if (regs[i] != null && (!rw || regs[i].prot() == Prot.RW)) ok.add(i);
-            }
-            return ok.isEmpty() ? -1 : ok.get(rnd.nextInt(ok.size()));
-        }
-
-        /** Emits one statement of an enabled, applicable kind; false if none applies. */
-        boolean statement() {
-            List<Kind> ok = new ArrayList<>();
-            int total = 0;
-            for (Kind k : KINDS) {
-                if (!off.contains(k.name()) && k.applies().test(this)) {
-                    ok.add(k);
-                    total += k.weight();
-                }
-            }
-            if (ok.isEmpty()) return false;
-            int x = rnd.nextInt(total);
-            for (Kind k : ok) {
-                x -= k.weight();
-                if (x < 0) {
-                    k.emit().accept(this);
-                    return true;
-                }
-            }
-            throw new IllegalStateException();
-        }
-
-        /** A region size in pages around one of the machine's thresholds. */
-        long pages() {
-            long base = th.named().get(rnd.nextInt(th.named().size())).pages();
-            long p = switch (rnd.nextInt(5)) {
-                case 0 -> base - 1;
-                case 1 -> base + 1;
-                case 2 -> base / 2;
-                case 3 -> base * 2;
-                default -> base;
-            };
-            return Math.max(1, Math.min(p, th.freeAtBoot()));
-        }
-
-        static void map(Gen g) {
-            int reg = 0;
-            while (g.regs[reg] != null) reg++;
-            Prot prot = g.rnd.nextInt(5) == 0 ? Prot.RO : Prot.RW;
-            Mmap m = new Mmap(reg, g.pages(), prot);
-            g.regs[reg] = m;
-            g.out.add(m);
-        }
-
-        static void unmap(Gen g) {
-            int reg = g.pick(false);
-            g.regs[reg] = null;
-            g.out.add(new Instruction.Munmap(reg));
-        }
-
-        static void write(Gen g) {
-            g.out.add(new Instruction.Write(g.pick(true)));
-        }
-
-        static void verify(Gen g) {
-            g.out.add(new Instruction.Verify(g.pick(false)));
-        }
-
-        static void touch(Gen g) {
-            int reg = g.pick(false);
-            long pages = g.regs[reg].pages();
-            Order order = Order.values()[g.rnd.nextInt(Order.values().length)];
-            long n = switch (order) {
-                case SEQ -> 0;
-                case STRIDE -> 1 + g.rnd.nextInt(16);
-                case RANDOM -> 1 + g.rnd.nextLong(2 * pages);
-            };
-            Access access = g.regs[reg].prot() == Prot.RW && g.rnd.nextBoolean() ? Access.WRITE : Access.READ;
-            g.out.add(new Instruction.Touch(reg, order, n, access));
-        }
-
-        static void sleep(Gen g) {
-            g.out.add(new Instruction.Sleep(1000L * logUniform(g.rnd, 1, 20_000)));
-        }
-
-        static void loop(Gen g) {
-            g.out.add(new Instruction.Loop(1 + g.rnd.nextInt(3)));
-            boolean wasInLoop = g.inLoop;
-            g.inLoop = true;
-            g.depth++;
-            int before = g.out.size();
-            int n = 1 + g.rnd.nextInt(3);
-            for (int i = 0; i < n; i++) g.statement();
-            g.depth--;
-            g.inLoop = wasInLoop;
-            // A loop body must act: when no enabled kind applied, the loop is not written at all.
-            if (g.out.size() == before) {
-                g.out.removeLast();
-            } else {
-                g.out.add(new Instruction.EndLoop());
-            }
-        }
-
-        static void fork(Gen g) {
-            g.out.add(new Instruction.Fork());
-            Mmap[] saved = g.regs.clone();
-            boolean wasInLoop = g.inLoop;
-            // The child's registers do not outlive its block: it may map and unmap freely.
-            g.inLoop = false;
-            g.depth++;
-            int n = 1 + g.rnd.nextInt(3);
-            for (int i = 0; i < n; i++) g.statement();
-            if (!g.off.contains("exit") && g.rnd.nextInt(4) == 0) g.out.add(new Instruction.Exit());
-            g.depth--;
-            g.inLoop = wasInLoop;
-            g.regs = saved;
-            g.out.add(new Instruction.EndFork());
-        }
     }
 }

@@ -58,12 +58,13 @@ record Scenario(long seed, long physmem, int ncpu, long swapBytes, Map<String, S
         for (Program p : programs) {
             sb.append("program ").append(p.name());
             if (p.copies() != 1) sb.append(" copies ").append(p.copies());
+            if (p.expect() != Program.Fate.EXIT) sb.append(" expect ").append(p.expect().word());
             sb.append('\n');
             int depth = 1;
             for (Instruction i : p.code()) {
-                if (i instanceof Instruction.EndLoop || i instanceof Instruction.EndFork) depth--;
+                if (Shrinker.isCloser(i)) depth--;
                 sb.append("  ".repeat(depth)).append(i.text()).append('\n');
-                if (i instanceof Instruction.Loop || i instanceof Instruction.Fork) depth++;
+                if (Shrinker.isOpener(i)) depth++;
             }
             sb.append("end\n");
         }
@@ -77,26 +78,44 @@ record Scenario(long seed, long physmem, int ncpu, long swapBytes, Map<String, S
 
     /**
      * The scenario's size, for the shrinker: programs, processes at boot, instructions, pages
-     * mapped, touch and loop counts, sleep (ns), drawn settings, RAM (bytes), CPUs, swap (bytes).
+     * mapped, touch, loop and page-range counts, sleep (ns), drawn settings, RAM (bytes), CPUs,
+     * swap (bytes), shared maps.
      * A shrunk scenario is no larger in any of them and smaller in one.
      */
     List<Long> measure() {
-        long copies = 0, instructions = 0, pages = 0, counts = 0, sleep = 0;
+        long copies = 0, instructions = 0, pages = 0, counts = 0, sleep = 0, shared = 0;
         for (Program p : programs) {
             copies += p.copies();
             instructions += p.code().size();
             for (Instruction i : p.code()) {
                 switch (i) {
-                    case Instruction.Mmap m -> pages += m.pages();
+                    case Instruction.Mmap m -> {
+                        pages += m.pages();
+                        if (m.shared()) shared++;
+                    }
                     case Instruction.Touch t -> counts += t.n();
                     case Instruction.Loop l -> counts += l.count();
                     case Instruction.Sleep s -> sleep += s.ns();
-                    default -> { }
+                    default -> counts += rangeCount(i);
                 }
             }
         }
         return List.of((long) programs.size(), copies, instructions, pages, counts, sleep, (long) drawn.size(), physmem,
-                (long) ncpu, swapBytes);
+                (long) ncpu, swapBytes, shared);
+    }
+
+    /** The page count of an instruction's range operand (0: none, or the whole region). */
+    static long rangeCount(Instruction i) {
+        return switch (i) {
+            case Instruction.Mlock l -> l.count();
+            case Instruction.Munlock l -> l.count();
+            case Instruction.Mprotect m -> m.count();
+            case Instruction.Madvise m -> m.count();
+            case Instruction.WriteRange w -> w.count();
+            case Instruction.VerifyRange v -> v.count();
+            case Instruction.UnmapRange u -> u.count();
+            default -> 0;
+        };
     }
 
     /** True if {@code a} is no larger than {@code b} in every part and smaller in one. */

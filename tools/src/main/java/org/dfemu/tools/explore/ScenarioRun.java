@@ -15,6 +15,7 @@ import org.dfemu.tools.boot.BootPlan;
 import org.dfemu.tools.boot.RunRecord;
 import org.dfemu.tools.image.ImageWriter;
 import org.dfemu.tools.image.SpecException;
+import org.dfemu.tools.inspect.CoreWriter;
 
 /**
  * Boots one scenario: builds its image from its spec text, exactly as {@code dfemu mkimage}
@@ -26,18 +27,30 @@ final class ScenarioRun {
 
     private static final AtomicLong NEXT = new AtomicLong();
 
-    /** Boots {@code s} for {@code runNs}; the console goes to {@code console}. */
+    /** Boots {@code s} for {@code runNs} from an image in {@code scratch}; the console goes to {@code console}. */
     static RunRecord run(Scenario s, long runNs, Path scratch, Writer console) throws IOException {
-        Path image = scratch.resolve("scenario-" + NEXT.incrementAndGet() + ".img");
+        return run(s, runNs, scratch.resolve("scenario-" + NEXT.incrementAndGet() + ".img"), console, null);
+    }
+
+    /**
+     * Boots {@code s} for {@code runNs} from an image built at {@code image}. With a {@code core}
+     * request (null: none), a failed run writes its core there and keeps its image beside it,
+     * so the core's image and reproduce line name a file that exists; otherwise the image is
+     * removed.
+     */
+    static RunRecord run(Scenario s, long runNs, Path image, Writer console, CoreWriter.Request core) throws IOException {
+        boolean keep = false;
         try {
             ImageWriter.write(s.imageSpec(), image, true);
             BootPlan plan = BootPlan.open(image, ImageMode.COPY_ON_WRITE, Map.of(), s.seed(), runNs);
-            return Boot.run(plan, TraceSink.NONE, new PrintWriter(console));
+            RunRecord r = Boot.run(plan, TraceSink.NONE, new PrintWriter(console), core);
+            keep = core != null && r.failed();
+            return r;
         } catch (SpecException e) {
             // The grammar and the shrinker only write specs that parse: this is a bug of theirs.
             throw new IllegalStateException("scenario of seed " + s.seed() + " does not parse: " + e.getMessage(), e);
         } finally {
-            Files.deleteIfExists(image);
+            if (!keep) Files.deleteIfExists(image);
         }
     }
 

@@ -16,8 +16,9 @@ import org.dfemu.tools.sweep.RunPool;
  * Shrinks a failing scenario to a smaller one that fails the same way ({@link ScenarioRun.Signature}),
  * by hierarchical delta debugging: first whole programs, then copies, then the instructions of
  * each program (runs of statements, halves first, then single statements at every depth, then
- * loop and fork blocks replaced by their bodies), then sizes and counts (halved, then made 1),
- * then drawn settings one at a time, then RAM (halved towards 16M), CPUs and swap. Each candidate
+ * loop, fork and thread blocks replaced by their bodies), then operands (sizes, counts and page
+ * ranges halved, then made 1; a range made the whole region; a shared map made private), then
+ * drawn settings one at a time, then RAM (halved towards 16M), CPUs and swap. Each candidate
  * is a valid program (the rest are skipped unbooted) that is {@link Scenario#smaller smaller} in
  * the scenario's measure; it boots with the same seed and {@code --time}. The first candidate, in
  * that fixed order, that fails the same way becomes the new scenario and the candidates are drawn
@@ -120,7 +121,7 @@ final class Shrinker {
                 add(out, replace(s, p, cut(code, i, end[i] + 1), copies), m);
             }
             for (int i = 0; i < code.size(); i++) {
-                if (code.get(i) instanceof Instruction.Loop || code.get(i) instanceof Instruction.Fork) {
+                if (isOpener(code.get(i))) {
                     List<Instruction> l = new ArrayList<>(code);
                     l.remove(end[i]);
                     l.remove(i);
@@ -128,7 +129,7 @@ final class Shrinker {
                 }
             }
         }
-        // Sizes and counts: halved, then 1.
+        // Operands: halved, then 1; ranges made whole; shared maps made private.
         for (int p = 0; p < ps.size(); p++) {
             List<Instruction> code = ps.get(p).code();
             for (int i = 0; i < code.size(); i++) {
@@ -175,7 +176,7 @@ final class Shrinker {
         Program old = s.programs().get(p);
         Program next;
         try {
-            next = new Program(old.name(), copies, code);
+            next = new Program(old.name(), copies, code, old.expect());
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -190,8 +191,14 @@ final class Shrinker {
         return l;
     }
 
-    private static boolean isCloser(Instruction i) {
-        return i instanceof Instruction.EndLoop || i instanceof Instruction.EndFork;
+    /** True for an instruction that closes a block (endloop, endfork, endthread). */
+    static boolean isCloser(Instruction i) {
+        return i instanceof Instruction.EndLoop || i instanceof Instruction.EndFork || i instanceof Instruction.EndThread;
+    }
+
+    /** True for an instruction that opens a block (loop, fork, thread). */
+    static boolean isOpener(Instruction i) {
+        return i instanceof Instruction.Loop || i instanceof Instruction.Fork || i instanceof Instruction.StartThread;
     }
 
     /** For each index, the last index of the statement starting there (its block's closer, or itself). */
@@ -202,7 +209,7 @@ final class Shrinker {
         for (int i = 0; i < code.size(); i++) {
             Instruction in = code.get(i);
             end[i] = i;
-            if (in instanceof Instruction.Loop || in instanceof Instruction.Fork) {
+            if (isOpener(in)) {
                 stack[sp++] = i;
             } else if (isCloser(in) && sp > 0) {
                 end[stack[--sp]] = i;
@@ -211,13 +218,18 @@ final class Shrinker {
         return end;
     }
 
-    /** Smaller forms of one instruction's operands: halved, then 1. */
+    /**
+     * Smaller or simpler forms of one instruction's operands: sizes and counts halved, then 1; a
+     * shared map made private; a range made the whole region (for the instructions that have a
+     * whole-region form) or one page.
+     */
     private static List<Instruction> smaller(Instruction in) {
         List<Instruction> l = new ArrayList<>();
         switch (in) {
-            case Instruction.Mmap mm when mm.pages() > 1 -> {
-                l.add(new Instruction.Mmap(mm.reg(), mm.pages() / 2, mm.prot()));
-                if (mm.pages() > 2) l.add(new Instruction.Mmap(mm.reg(), 1, mm.prot()));
+            case Instruction.Mmap mm -> {
+                if (mm.shared()) l.add(new Instruction.Mmap(mm.reg(), mm.pages(), mm.prot(), false));
+                if (mm.pages() > 1) l.add(new Instruction.Mmap(mm.reg(), mm.pages() / 2, mm.prot(), mm.shared()));
+                if (mm.pages() > 2) l.add(new Instruction.Mmap(mm.reg(), 1, mm.prot(), mm.shared()));
             }
             case Instruction.Touch t when t.order() != Instruction.Order.SEQ && t.n() > 1 -> {
                 l.add(new Instruction.Touch(t.reg(), t.order(), t.n() / 2, t.access()));
@@ -228,6 +240,34 @@ final class Shrinker {
                 if (lp.count() > 2) l.add(new Instruction.Loop(lp.count() - 1));
             }
             case Instruction.Sleep sl when sl.ns() > 1000 -> l.add(new Instruction.Sleep(sl.ns() / 2 / 1000 * 1000));
+            case Instruction.Mlock x when x.count() > 0 -> {
+                l.add(new Instruction.Mlock(x.reg(), 0, 0));
+                if (x.count() > 1) l.add(new Instruction.Mlock(x.reg(), x.page(), x.count() / 2));
+            }
+            case Instruction.Munlock x when x.count() > 0 -> {
+                l.add(new Instruction.Munlock(x.reg(), 0, 0));
+                if (x.count() > 1) l.add(new Instruction.Munlock(x.reg(), x.page(), x.count() / 2));
+            }
+            case Instruction.Mprotect x when x.count() > 0 -> {
+                l.add(new Instruction.Mprotect(x.reg(), x.prot(), 0, 0));
+                if (x.count() > 1) l.add(new Instruction.Mprotect(x.reg(), x.prot(), x.page(), x.count() / 2));
+            }
+            case Instruction.Madvise x when x.count() > 0 -> {
+                l.add(new Instruction.Madvise(x.reg(), x.advice(), 0, 0));
+                if (x.count() > 1) l.add(new Instruction.Madvise(x.reg(), x.advice(), x.page(), x.count() / 2));
+            }
+            case Instruction.WriteRange x when x.count() > 1 -> {
+                l.add(new Instruction.WriteRange(x.reg(), x.page(), x.count() / 2));
+                l.add(new Instruction.WriteRange(x.reg(), x.page(), 1));
+            }
+            case Instruction.VerifyRange x when x.count() > 1 -> {
+                l.add(new Instruction.VerifyRange(x.reg(), x.page(), x.count() / 2));
+                l.add(new Instruction.VerifyRange(x.reg(), x.page(), 1));
+            }
+            case Instruction.UnmapRange x when x.count() > 1 -> {
+                l.add(new Instruction.UnmapRange(x.reg(), x.page(), x.count() / 2));
+                l.add(new Instruction.UnmapRange(x.reg(), x.page(), 1));
+            }
             default -> { }
         }
         return l;

@@ -206,7 +206,7 @@ public final class SweepCommand implements Callable<Integer> {
      * settings (characters other than letters, digits, '.', '_' and '=' made '_'; "default" for
      * none) and the seed: {@code swapmeta-pressure-vm.swapmeta_alloc=kmalloc_obj-seed1.core}.
      */
-    static String coreName(Path image, Variant v, long seed) {
+    public static String coreName(Path image, Variant v, long seed) {
         String stem = image.getFileName().toString().replaceFirst("\\.[^.]*$", "");
         String label = v.label().isEmpty() ? "default" : v.label().replaceAll("[^A-Za-z0-9._=]", "_");
         return stem + "-" + label + "-seed" + seed + ".core";

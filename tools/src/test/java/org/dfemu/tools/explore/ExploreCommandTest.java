@@ -69,7 +69,13 @@ class ExploreCommandTest {
 
     @Test
     void emittedSpecParsesBackToTheSameScenario() throws Exception {
+        java.util.Set<Class<?>> written = new java.util.HashSet<>();
+        java.util.Set<Program.Fate> fates = new java.util.HashSet<>();
         for (long seed = 1; seed <= 40; seed++) {
+            for (Program p : Grammar.generate(seed).programs()) {
+                fates.add(p.expect());
+                p.code().forEach(i -> written.add(i.getClass()));
+            }
             Scenario s = Grammar.generate(seed).withFixed(Map.of("debug.check_interval", "0.1"));
             ImageSpec parsed = SpecParser.parse("x.spec", s.spec().getBytes(StandardCharsets.UTF_8));
             Scenario back = Scenario.fromSpec(seed, parsed, s.fixed().keySet());
@@ -77,6 +83,12 @@ class ExploreCommandTest {
                     back, "seed " + seed);
             assertEquals(s.spec().replaceAll("(?m)^#.*\n", ""), back.spec().replaceAll("(?m)^#.*\n", ""));
         }
+        // The round trip covers the new instructions and the expect clause.
+        for (Class<?> c : List.of(Instruction.StartThread.class, Instruction.Wait.class, Instruction.Mprotect.class,
+                Instruction.Madvise.class, Instruction.Mlock.class, Instruction.UnmapRange.class, Instruction.WriteRange.class)) {
+            assertTrue(written.contains(c), c.getSimpleName() + " in none of seeds 1..40");
+        }
+        assertTrue(fates.contains(Program.Fate.SEGV), "no program of seeds 1..40 expects segv");
     }
 
     @Test
@@ -216,9 +228,10 @@ class ExploreCommandTest {
     void eachDistinctFailureIsShrunkAndItsEmittedSpecFailsTheSameWay() throws Exception {
         Path specs = dir.resolve("failing");
         Path json = dir.resolve("failing.json");
+        Path cores = dir.resolve("cores");
         DfemuRun r = dfemu("explore", "--no-progress", "--seeds", SEEDS, "--time", TIME, "--jobs", "2",
                 "-e", "debug.fail_zalloc.probability=100:debug.fail_zalloc.zones=PV_ENTRY",
-                "--shrink-boots", "12", "--emit-spec", specs.toString(), "--json", json.toString());
+                "--shrink-boots", "12", "--emit-spec", specs.toString(), "--json", json.toString(), "--cores", cores.toString());
         assertEquals(1, r.status(), r.out() + r.err());
         ExploreReport report = ExploreReport.read(json);
         assertFalse(report.failures().isEmpty(), r.out());
@@ -235,6 +248,22 @@ class ExploreCommandTest {
             RunRecord again = Boot.run(BootPlan.open(image, ImageMode.COPY_ON_WRITE, Map.of(), f.seed(), 1_000_000_000L),
                     TraceSink.NONE, new java.io.PrintWriter(java.io.Writer.nullWriter()));
             assertEquals(f.signature(), ScenarioRun.Signature.of(again).toString(), f.shrunkSpec());
+            // --cores: the shrunk reproducer's core, named as sweep names a run's, opens in dfemu inspect.
+            String variant = "debug.fail_zalloc.probability=100_debug.fail_zalloc.zones=PV_ENTRY";
+            assertEquals(cores.resolve(name + "-" + variant + "-seed" + f.seed() + ".core").toString(), f.core());
+            assertTrue(r.out().contains("  core: " + f.core()), r.out());
+            DfemuRun inspect = dfemu("inspect", f.core(), "ps");
+            assertEquals(0, inspect.status(), inspect.err());
+            assertFalse(inspect.out().isBlank());
+            assertTrue(Files.isRegularFile(cores.resolve(name + ".img")), "the core's image is kept beside it");
+        }
+        // Every failing run wrote its own core too, and the report names each core written.
+        for (SweepReport.Run run : report.table().runs()) {
+            Path c = cores.resolve("explore-" + run.seed() + "-debug.fail_zalloc.probability=100_debug.fail_zalloc.zones=PV_ENTRY-seed"
+                    + run.seed() + ".core");
+            assertEquals(run.failed(), Files.isRegularFile(c), c.toString());
+            assertEquals(run.failed(), report.cores().contains(c.toString()), c.toString());
+            assertEquals(run.failed(), Files.exists(cores.resolve("explore-" + run.seed() + ".img")), "image of seed " + run.seed());
         }
     }
 
@@ -257,6 +286,8 @@ class ExploreCommandTest {
                 {"explore", "--seeds", "1", "--shard", "a/b"},
                 {"explore", "--seeds", "1", "--shrink-boots", "-1"},
                 {"explore", "--seeds", "1", "--emit-spec", file.toString()},
+                {"explore", "--seeds", "1", "--cores", file.toString()},
+                {"explore", "--merge", "--cores", dir.toString(), notJson.toString()},
                 {"explore", "--seeds", "1", "--json", dir.resolve("no/such/dir/x.json").toString()},
                 {"explore", "--seeds", "1", dir.resolve("missing.img").toString()},
                 {"explore", "--seeds", "1", file.toString()},

@@ -1,0 +1,149 @@
+package org.dfemu.tools.explore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.dfemu.kernel.harness.workload.Instruction;
+import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.tools.image.ImageSpec;
+import org.dfemu.tools.image.SpecException;
+import org.dfemu.tools.image.SpecParser;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The grammar writes every instruction of the workload language, only valid programs (mkimage
+ * compiles every generated spec), switches each new kind off with swarm testing, and keeps a
+ * program's declared fate consistent with its accesses.
+ */
+class ExploreGrammarTest {
+    private static final int SEEDS = 300;
+
+    /** Each swarm feature named after an instruction kind, and the instruction class it writes. */
+    private static final Map<String, Class<? extends Instruction>> KIND_CLASSES = Map.ofEntries(
+            Map.entry("unmap", Instruction.Munmap.class), Map.entry("unmap_range", Instruction.UnmapRange.class),
+            Map.entry("write", Instruction.Write.class), Map.entry("write_range", Instruction.WriteRange.class),
+            Map.entry("verify", Instruction.Verify.class), Map.entry("verify_range", Instruction.VerifyRange.class),
+            Map.entry("touch", Instruction.Touch.class), Map.entry("sleep", Instruction.Sleep.class),
+            Map.entry("loop", Instruction.Loop.class), Map.entry("fork", Instruction.Fork.class),
+            Map.entry("thread", Instruction.StartThread.class), Map.entry("wait", Instruction.Wait.class),
+            Map.entry("mlock", Instruction.Mlock.class), Map.entry("munlock", Instruction.Munlock.class),
+            Map.entry("mlockall", Instruction.Mlockall.class), Map.entry("munlockall", Instruction.Munlockall.class),
+            Map.entry("madvise", Instruction.Madvise.class), Map.entry("mprotect", Instruction.Mprotect.class));
+
+    @Test
+    void mkimageCompilesEveryGeneratedScenario() {
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            Scenario s = Grammar.generate(seed);
+            try {
+                ImageSpec spec = SpecParser.parse("explore-" + seed + ".spec", s.spec().getBytes(StandardCharsets.UTF_8));
+                assertTrue(spec.userContent().length > 0, "seed " + seed);
+                assertEquals(s.programs(), spec.programs(), "seed " + seed);
+            } catch (SpecException e) {
+                fail("seed " + seed + ": " + e.getMessage() + "\n" + s.spec());
+            }
+        }
+    }
+
+    @Test
+    void everyWorkloadInstructionAndFateIsWritten() {
+        Set<Class<?>> seen = new HashSet<>();
+        Set<Program.Fate> fates = new HashSet<>();
+        Set<String> mprotects = new TreeSet<>();
+        Set<String> madvises = new TreeSet<>();
+        boolean shared = false, rangedControl = false;
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            for (Program p : Grammar.generate(seed).programs()) {
+                fates.add(p.expect());
+                for (Instruction i : p.code()) {
+                    seen.add(i.getClass());
+                    if (i instanceof Instruction.Mmap m && m.shared()) shared = true;
+                    if (i instanceof Instruction.Mprotect m) mprotects.add(m.prot().word());
+                    if (i instanceof Instruction.Madvise m) madvises.add(m.advice().word());
+                    if (Scenario.rangeCount(i) > 0 && !(i instanceof Instruction.WriteRange || i instanceof Instruction.VerifyRange
+                            || i instanceof Instruction.UnmapRange)) {
+                        rangedControl = true;
+                    }
+                }
+            }
+        }
+        for (Class<?> c : Instruction.class.getPermittedSubclasses()) {
+            assertTrue(seen.contains(c), c.getSimpleName() + " is never generated");
+        }
+        assertEquals(Set.of(Program.Fate.EXIT, Program.Fate.SEGV), fates);
+        assertEquals(Set.of("none", "ro", "rw"), mprotects);
+        assertEquals(Set.of("dontneed", "free", "willneed"), madvises);
+        assertTrue(shared && rangedControl);
+    }
+
+    @Test
+    void swarmSwitchesTheNewKindsOffToo() {
+        int threadsOff = 0;
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            Scenario s = Grammar.generate(seed);
+            for (Map.Entry<String, Class<? extends Instruction>> k : KIND_CLASSES.entrySet()) {
+                if (!s.off().contains(k.getKey())) continue;
+                // A body that runs beside its starter is always followed by a wait: "wait" off drops only the others.
+                if (k.getKey().equals("wait")) continue;
+                for (Program p : s.programs()) {
+                    assertTrue(p.code().stream().noneMatch(k.getValue()::isInstance), "seed " + seed + ": " + k.getKey() + " is off");
+                }
+            }
+            if (s.off().contains("thread")) threadsOff++;
+            for (Program p : s.programs()) {
+                if (s.off().contains("segv")) assertEquals(Program.Fate.EXIT, p.expect(), "seed " + seed);
+                if (s.off().contains("shared")) {
+                    assertTrue(p.code().stream().noneMatch(i -> i instanceof Instruction.Mmap m && m.shared()), "seed " + seed);
+                }
+            }
+        }
+        assertTrue(threadsOff > SEEDS / 4 && threadsOff < 3 * SEEDS / 4, threadsOff + " of " + SEEDS + " have threads off");
+    }
+
+    /**
+     * A program expecting exit never reads a page its last mprotect made none, nor writes one it
+     * made ro or none; one expecting segv forks no children and ends with such an access.
+     */
+    @Test
+    void declaredFatesMatchTheAccesses() {
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            for (Program p : Grammar.generate(seed).programs()) {
+                List<Instruction> code = p.code();
+                if (p.expect() == Program.Fate.SEGV) {
+                    assertTrue(code.stream().noneMatch(Instruction.Fork.class::isInstance), "seed " + seed + " " + p.name());
+                    Instruction last = code.getLast();
+                    assertTrue(last instanceof Instruction.Verify || last instanceof Instruction.Touch || last instanceof Instruction.Write,
+                            "seed " + seed + " " + p.name() + " ends with " + last.text());
+                    continue;
+                }
+                // Top-level code only (fork bodies restore the parent's protections): after a
+                // whole-region "mprotect rN none" nothing reads rN until a whole-region "mprotect rN rw|ro".
+                Set<Integer> none = new HashSet<>();
+                int[] end = Shrinker.ends(code);
+                for (int i = 0; i < code.size(); i = end[i] + 1) {
+                    Instruction in = code.get(i);
+                    if (in instanceof Instruction.Mprotect m && m.count() == 0) {
+                        if (m.prot() == Instruction.Protect.NONE) none.add(m.reg());
+                        else none.remove(m.reg());
+                    }
+                    if (in instanceof Instruction.Mmap m) none.remove(m.reg());
+                    int reg = switch (in) {
+                        case Instruction.Verify v -> v.reg();
+                        case Instruction.Touch t -> t.reg();
+                        case Instruction.Write w -> w.reg();
+                        case Instruction.VerifyRange v -> v.reg();
+                        case Instruction.WriteRange w -> w.reg();
+                        default -> -1;
+                    };
+                    assertTrue(reg < 0 || !none.contains(reg), "seed " + seed + " " + p.name() + ": " + in.text() + " after mprotect none");
+                }
+            }
+        }
+    }
+}
