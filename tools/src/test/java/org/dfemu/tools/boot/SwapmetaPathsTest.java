@@ -126,10 +126,10 @@ class SwapmetaPathsTest {
         RunRecord r = seed1.get("kmalloc_obj_reserve").record();
         assertEquals(RunRecord.Outcome.OK, r.outcome(), r.headline());
         Map<String, Long> p = r.swapmetaPaths();
-        // pv_low_allocs: since the DMA reserve and the larger static data (SMP_MAXCPU 256) take
-        // about 500 of the 16M machine's pages, one PV entry is allocated with free pages at the bottom.
-        assertEquals(List.of("reserve_takes", "reserve_refills", "reserve_refill_failures", "map_entry_reserve_waits",
-                "pv_low_allocs"), nonzero(p), p.toString());
+        // pv_low_allocs, 1 here before kernel threads took their stacks from kernel_map, is 0 since:
+        // the PV entry zone's pages are taken at other moments. swapmeta-ptp.spec reaches it.
+        assertEquals(List.of("reserve_takes", "reserve_refills", "reserve_refill_failures", "map_entry_reserve_waits"),
+                nonzero(p), p.toString());
         for (String site : r.reclaimSites()) {
             assertFalse(site.contains("-> kmem_slab_alloc(M_WAITOK)"), site);
             assertTrue(site.contains("_kmalloc_obj(SWAPMETA) -> kmalloc_obj_reserve_fill(SWAPMETA) -> kmem_slab_alloc"
