@@ -268,18 +268,17 @@ class InspectTest {
 
     @Test
     void sweepWritesACoreOfEachFailingRun() throws Exception {
-        // SweepCommandTest's image: 1200 forked children exceed the vmspace malloc limit on 16M and kmalloc panics.
+        // SweepCommandTest's image: plain kmalloc_obj SWAPMETA on 16M livelocks at the first swap-out.
         String spec = """
                 setting hw.physmem=16M
                 setting hw.ncpu=2
-                partition swap 16M
-                program fk copies 1
-                  loop 1200
-                    fork
-                      sleep 2s
-                    endfork
-                  endloop
-                  sleep 3s
+                setting vm.swapmeta_alloc=kmalloc_obj
+                setting debug.stall_timeout=2
+                partition swap 64M
+                program fill copies 1
+                  map r0 20M rw
+                  touch r0 seq write
+                  unmap r0
                   exit
                 end
                 """;
@@ -292,10 +291,11 @@ class InspectTest {
         assertTrue(Files.isRegularFile(c), r.out());
         try (DeadKernel d = DeadKernel.open(CoreFile.read(c))) {
             Inspector i = new Inspector(d);
-            assertEquals("panic", d.core().meta("outcome"));
-            assertTrue(d.core().meta("headline").startsWith("vmspace: malloc limit exceeded"), d.core().meta("headline"));
-            assertTrue(i.run("ps").lines().stream().anyMatch(l -> l.contains("RUNNING") && l.endsWith("fk.1")), "the panicking thread");
-            assertTrue(i.run("vmstat -m").lines().stream().anyMatch(l -> l.trim().startsWith("vmspace")), "the type that hit its limit");
+            assertEquals("livelock", d.core().meta("outcome"));
+            assertTrue(d.core().meta("headline").startsWith("no progress for 2.000000000 s"), d.core().meta("headline"));
+            List<String> ps = i.run("ps").lines();
+            assertTrue(ps.stream().anyMatch(l -> l.contains("VMWait") && l.endsWith("pagedaemon")), String.join("\n", ps));
+            assertTrue(i.run("vmstat -m").lines().stream().anyMatch(l -> l.trim().startsWith("SWAP")), "the kmalloc_obj zone it waited for");
         }
     }
 }
