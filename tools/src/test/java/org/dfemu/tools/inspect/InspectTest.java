@@ -268,20 +268,7 @@ class InspectTest {
 
     @Test
     void sweepWritesACoreOfEachFailingRun() throws Exception {
-        // SweepCommandTest's image: plain kmalloc_obj SWAPMETA on 16M livelocks at the first swap-out.
-        String spec = """
-                setting hw.physmem=16M
-                setting hw.ncpu=2
-                setting vm.swapmeta_alloc=kmalloc_obj
-                setting debug.stall_timeout=2
-                partition swap 64M
-                program fill copies 1
-                  map r0 20M rw
-                  touch r0 seq write
-                  unmap r0
-                  exit
-                end
-                """;
+        String spec = org.dfemu.tools.FailingSpecs.KMALLOC_OBJ_LIVELOCK;
         Path forks = dir.resolve("forks.img");
         ImageWriter.write(SpecParser.parse("forks.spec", spec.getBytes(StandardCharsets.UTF_8)), forks, false);
         Path cores = dir.resolve("sweep-cores");

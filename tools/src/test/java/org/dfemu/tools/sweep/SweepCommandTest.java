@@ -42,19 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * wait for it, which costs minutes.)
  */
 class SweepCommandTest {
-    private static final String SPEC = """
-            setting hw.physmem=16M
-            setting hw.ncpu=2
-            setting vm.swapmeta_alloc=kmalloc_obj
-            setting debug.stall_timeout=2
-            partition swap 64M
-            program fill copies 1
-              map r0 20M rw
-              touch r0 seq write
-              unmap r0
-              exit
-            end
-            """;
+    private static final String SPEC = org.dfemu.tools.FailingSpecs.KMALLOC_OBJ_LIVELOCK;
     private static final String[] SWEEP = {"--seeds", "1..2", "-e", "hw.physmem=16M,32M", "--time", "10"};
 
     @TempDir
