@@ -20,9 +20,10 @@ import org.dfemu.emulator.api.Tunable;
  *                          since then, so an idle system whose daemons sleep is never a livelock
  */
 public record SchedulerSettings(double switchProbability, long watchdogNs, Set<String> watchdogWmesgs) {
-    public static final Tunable DEBUG_STALL_TIMEOUT = Tunable.integer("debug.stall_timeout", "30", 0, 86_400,
+    public static final Tunable DEBUG_STALL_TIMEOUT = Tunable.seconds("debug.stall_timeout", "30",
+            1_000L, 86_400_000_000_000L,
             "virtual seconds a thread may wait for memory with no page freed, fault completed or swap I/O"
-                    + " finished before the run stops as a deadlock (livelock); 0: never");
+                    + " finished before the run stops as a deadlock (livelock), to the microsecond; 0: never");
 
     /** The scheduler's tunables, in the order reports list them. */
     public static final List<Tunable> TUNABLES = List.of(DEBUG_STALL_TIMEOUT);
@@ -48,7 +49,7 @@ public record SchedulerSettings(double switchProbability, long watchdogNs, Set<S
      * (virtual seconds, 0 = off), armed by any sleep until {@link #withWatchdogWmesgs} narrows it.
      */
     public static SchedulerSettings fromEnv(Environment env) {
-        return DEFAULTS.withWatchdogNs(env.fetchLong(DEBUG_STALL_TIMEOUT) * 1_000_000_000L);
+        return DEFAULTS.withWatchdogNs(env.fetchNanos(DEBUG_STALL_TIMEOUT));
     }
 
     public SchedulerSettings withSwitchProbability(double p) { return new SchedulerSettings(p, watchdogNs, watchdogWmesgs); }

@@ -283,7 +283,7 @@ public final class KernelRun {
                 freeLowTime, result.timeNs(), headline, result.scheduleDigest(), sysctl.read("vm.stats.vm.v_vm_faults"),
                 sysctl.read("vm.stats.vm.v_swappgsout") + sysctl.read("vm.stats.vm.v_swappgsin"),
                 kernel.swapmetaPaths().values(), kernel.reclaimCheck().sites().stream().map(ReclaimCheck.Site::line).toList(),
-                waitTop, counters);
+                waitTop, counters, report.running());
     }
 
     /** "unexpected fate: pid N (name) expected exit, met segv: SIGSEGV at ...". */

@@ -31,11 +31,14 @@ package org.dfemu.tools.boot;
  * @param counters       the run's path and event counters by name, in a fixed order (the vmstat -s
  *                       events, then the SWAPMETA path counters), so that {@code dfemu explore}
  *                       can sum them as coverage; empty if the run ended during boot
+ * @param stillRunning   processes still running when the run ended: nonzero for an ok run only
+ *                       when {@code --time} stopped it before its programs finished (a slow run,
+ *                       or one spinning without the progress the stall watchdog would miss)
  */
 public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
                         long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
                         long swapPagesMoved, java.util.Map<String, Long> swapmetaPaths, java.util.List<String> reclaimSites,
-                        String waitTop, java.util.Map<String, Long> counters) {
+                        String waitTop, java.util.Map<String, Long> counters, long stillRunning) {
     public RunRecord {
         swapmetaPaths = swapmetaPaths == null ? java.util.Map.of()
                 : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(swapmetaPaths));
@@ -49,7 +52,7 @@ public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKill
                      long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
                      long swapPagesMoved) {
         this(seed, exitStatus, outcome, oomKills, dataLossPages, freeLow, freeLowTimeNs, timeNs, headline, scheduleDigest,
-                faults, swapPagesMoved, null, null, null, null);
+                faults, swapPagesMoved, null, null, null, null, 0);
     }
 
     /** How a run ended, as the {@code result:} line says. */

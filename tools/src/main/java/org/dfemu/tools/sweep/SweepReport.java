@@ -39,12 +39,13 @@ public record SweepReport(String format, String image, String seeds, long seedCo
     /**
      * One run: the variant's label, the {@link RunRecord}'s fields, the command that reproduces
      * it, for a failure the last lines of its console, its SWAPMETA path counters
-     * ({@code debug.swapmeta.*}) and its reclaim-check sites.
+     * ({@code debug.swapmeta.*}), its reclaim-check sites, and the processes still running when
+     * it ended ({@code RunRecord.stillRunning}; 0 in JSON written before it was kept).
      */
     public record Run(String variant, long seed, int exitStatus, RunRecord.Outcome outcome, long oomKills, long dataLossPages,
                long freeLow, long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
                long swapPagesMoved, String reproduce, List<String> consoleTail, Map<String, Long> swapmetaPaths,
-               List<String> reclaimSites) {
+               List<String> reclaimSites, long stillRunning) {
         public Run {
             swapmetaPaths = swapmetaPaths == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(swapmetaPaths));
             reclaimSites = reclaimSites == null ? List.of() : List.copyOf(reclaimSites);
@@ -53,7 +54,7 @@ public record SweepReport(String format, String image, String seeds, long seedCo
         public static Run of(String variant, RunRecord r, String reproduce, List<String> tail) {
             return new Run(variant, r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
                     r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(), reproduce,
-                    r.failed() ? tail : null, r.swapmetaPaths(), r.reclaimSites());
+                    r.failed() ? tail : null, r.swapmetaPaths(), r.reclaimSites(), r.stillRunning());
         }
 
         public boolean failed() { return outcome.failure(); }
@@ -72,6 +73,8 @@ public record SweepReport(String format, String image, String seeds, long seedCo
      * @param freeLowSeed   the first seed that reached it (null: none)
      * @param freeLowTimeNs when in that run
      * @param reclaimChecks runs stopped by the reclaim-context checker ({@code debug.reclaim_check=2})
+     * @param stoppedAtTime the seeds of the ok runs that {@code --time} ended with processes still
+     *                      running (counted as ok: nothing failed, but their programs did not finish)
      * @param swapmetaPaths each SWAPMETA path counter summed over the runs
      * @param reclaimSites  each distinct reclaim-check site (without its first thread and time; the
      *                      pages guaranteed, or free+cache, as the range the runs saw) and the
@@ -80,7 +83,7 @@ public record SweepReport(String format, String image, String seeds, long seedCo
     public record VariantSummary(String variant, Map<String, String> settings, int runs, int ok, int deadlocks, int panics,
                           int dataLoss, int invariants, int unexpectedFates, long oomKills, long freeLow, Long freeLowSeed, Long freeLowTimeNs,
                           List<Failure> failures, int reclaimChecks, Map<String, Long> swapmetaPaths,
-                          Map<String, Integer> reclaimSites) {}
+                          Map<String, Integer> reclaimSites, List<Long> stoppedAtTime) {}
 
     /**
      * A reclaim-check line as the same site in every run: without its "(first: thread at time)"
@@ -131,6 +134,7 @@ public record SweepReport(String format, String image, String seeds, long seedCo
         long oom = 0, low = -1;
         Long lowSeed = null, lowTime = null;
         List<Failure> failures = new ArrayList<>();
+        List<Long> atTime = new ArrayList<>();
         for (Run r : runs) {
             if (!r.variant().equals(v.label())) continue;
             n++;
@@ -157,6 +161,7 @@ public record SweepReport(String format, String image, String seeds, long seedCo
                 lowTime = r.freeLowTimeNs();
             }
             if (r.failed()) failures.add(new Failure(r.seed(), r.outcome(), r.headline(), r.reproduce()));
+            else if (r.stillRunning() > 0) atTime.add(r.seed());
         }
         // Each site with its N shown as the range the runs saw (one value if they agree).
         Map<String, Integer> ranged = new LinkedHashMap<>();
@@ -166,7 +171,7 @@ public record SweepReport(String format, String image, String seeds, long seedCo
             ranged.put(key.replace("guaranteed N", "guaranteed " + range).replace("free+cache N", "free+cache " + range), count);
         });
         return new VariantSummary(v.label(), v.settings(), n, ok, deadlocks, panics, dataLoss, invariants, fates, oom, low, lowSeed, lowTime,
-                failures, reclaimChecks, paths, ranged);
+                failures, reclaimChecks, paths, ranged, List.copyOf(atTime));
     }
 
     /** Runs this sweep has in all (every variant times every seed), over all shards. */
@@ -207,6 +212,10 @@ public record SweepReport(String format, String image, String seeds, long seedCo
                 out.printf(Locale.ROOT, "  seed %d: %s%n", f.seed(), f.headline());
                 out.println("    " + f.reproduce());
             }
+            if (!v.stoppedAtTime().isEmpty()) {
+                out.printf(Locale.ROOT, "  %d ok run(s) stopped at --time with processes still running: seed%s %s%n",
+                        v.stoppedAtTime().size(), v.stoppedAtTime().size() == 1 ? "" : "s", seedList(v.stoppedAtTime()));
+            }
             if (v.reclaimChecks() > 0) {
                 out.printf(Locale.ROOT, "  %d run(s) stopped by the reclaim check%n", v.reclaimChecks());
             }
@@ -219,6 +228,14 @@ public record SweepReport(String format, String image, String seeds, long seedCo
                     out.printf(Locale.ROOT, "  %s [%d of %d runs]%n", site, runsWith, v.runs()));
         }
         out.flush();
+    }
+
+    /** Up to 20 seeds, comma-separated, then "and N more". */
+    private static String seedList(List<Long> seeds) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(20, seeds.size()); i++) sb.append(i == 0 ? "" : ", ").append(seeds.get(i));
+        if (seeds.size() > 20) sb.append(" and ").append(seeds.size() - 20).append(" more");
+        return sb.toString();
     }
 
     private static String join(List<Integer> xs) {

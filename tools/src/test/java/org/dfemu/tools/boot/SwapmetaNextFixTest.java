@@ -17,11 +17,17 @@ import org.junit.jupiter.api.io.TempDir;
  * no slab can be had without blocking, the page is left dirty for a later pass, the daemons go on
  * freeing the pages they did write, and the run ends ok with every process's data verified.
  * And where it is not a fix: on swapmeta-refill, seed 3, the pageout path spins instead of
- * sleeping (docs/swapmeta.md).
+ * sleeping, a livelock the stall watchdog reports (docs/swapmeta.md).
  */
 class SwapmetaNextFixTest {
     @TempDir
     static Path dir;
+
+    /** swapmeta-refill's image, built once for the tests that need it. */
+    private static synchronized Path refill() throws Exception {
+        Path image = dir.resolve("swapmeta-refill.img");
+        return java.nio.file.Files.exists(image) ? image : RunPinTest.build(dir, "swapmeta-refill.spec");
+    }
 
     @Test
     void pageoutDefersPagesInsteadOfBlockingAndZallocDeepEndsOk() throws Exception {
@@ -46,28 +52,50 @@ class SwapmetaNextFixTest {
     /**
      * swapmeta-refill, seed 3, one ready slab: the slab's 398 swblocks go to the first 398 pages
      * laundered, its refill fails, and from then on every page the pagedaemon tries needs a new
-     * slab that a non-blocking kmem_slab_alloc cannot build (free sits above the SYSTEM class's
-     * floor by fewer than 32 pages), so it is deferred, again and again. Nothing sleeps, nothing
-     * more is laundered, the writers do not finish; the stall watchdog does not call it a livelock
-     * (each failed slab attempt frees the pages it took), so the run goes on to --time. 0.15
-     * virtual seconds already show it (2 seconds: 1,529,680 deferrals, the same 398 pages out).
+     * slab that a non-blocking kmem_slab_alloc cannot build (free+cache 47 sits above the SYSTEM
+     * class's floor by fewer than 32 pages), so it is deferred, again and again. The pagedaemon
+     * never sleeps, nothing more is laundered, no page is freed and no fault completes after
+     * 0.0475 s: the stall watchdog calls it a livelock one timeout later. With the default 30 s
+     * that takes 30 virtual seconds of this spin (about an hour of host CPU); 0.1 s shows the same
+     * livelock at 0.1475 s.
      */
     @Test
-    void onSwapmetaRefillSeed3ThePageoutPathSpinsInsteadOfSleeping() throws Exception {
-        Path image = RunPinTest.build(dir, "swapmeta-refill.spec");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "3", "--time", "0.15", "-e",
-                "vm.swapmeta_alloc=kmalloc_obj_nowait", "-e", "kern.kmalloc_obj_reserve_slabs=1");
-        assertEquals(0, r.status(), r.out());
-        assertTrue(r.out().contains("result: ok (stopped at --time with 4 process(es) still running)"), r.out());
-        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+    void onSwapmetaRefillSeed3ThePageoutPathSpinsUntilTheWatchdogCallsItALivelock() throws Exception {
+        Path image = refill();
+        RecordedBoot b = RecordedBoot.boot(image, 3, "vm.swapmeta_alloc=kmalloc_obj_nowait",
+                "kern.kmalloc_obj_reserve_slabs=1", "debug.stall_timeout=0.1");
+        RunRecord r = b.record();
+        assertEquals(RunRecord.Outcome.LIVELOCK, r.outcome(), b.console());
+        assertEquals(147_503_115L, r.timeNs(), b.console());
+        assertTrue(b.console().contains("  (pagedaemon is running)\n"), b.console());
+        assertTrue(b.console().contains("  sparse.1 in vm_wait_pfault "), b.console());
+        Map<String, Long> p = r.swapmetaPaths();
         assertEquals(1L, p.get("reserve_takes"), p.toString());
         assertTrue(p.get("reserve_refill_failures") >= 1, p.toString());
         assertTrue(p.get("nowait_slab_failures") > 50_000, p.toString());
         assertEquals(p.get("nowait_slab_failures"), p.get("pageout_meta_deferrals"), p.toString());
         assertEquals(0L, p.get("blocking_slab_allocs"), p.toString());
         assertEquals(0L, p.get("pageout_vm_waits"), p.toString());
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^v_swappgsout +(\\d+)$").matcher(r.out());
-        assertTrue(m.find(), r.out());
-        assertEquals(398, Long.parseLong(m.group(1)), "one slab's swblocks, one page each, and no more");
+        assertEquals(398L, b.counter("v_swappgsout"), "one slab's swblocks, one page each, and no more");
+    }
+
+    /**
+     * The same spin stopped by --time before the watchdog: the run is ok (nothing failed), and its
+     * record says how many processes had not finished, which sweep lists by seed.
+     */
+    @Test
+    void theSpinStoppedByTimeIsOkWithItsWritersStillRunning() throws Exception {
+        Path image = refill();
+        BootPlan plan = BootPlan.open(image, org.dfemu.emulator.disk.ImageMode.COPY_ON_WRITE,
+                Map.of("vm.swapmeta_alloc", "kmalloc_obj_nowait", "kern.kmalloc_obj_reserve_slabs", "1",
+                        "debug.check_interval", DfemuRun.CHECK_INTERVAL), 3, 60_000_000L);
+        java.io.StringWriter console = new java.io.StringWriter();
+        RunRecord r;
+        try (java.io.PrintWriter out = new java.io.PrintWriter(console)) {
+            r = Boot.run(plan, org.dfemu.emulator.api.TraceSink.NONE, out);
+        }
+        assertEquals(RunRecord.Outcome.OK, r.outcome(), console.toString());
+        assertEquals(4L, r.stillRunning(), console.toString());
+        assertTrue(console.toString().contains("result: ok (stopped at --time with 4 process(es) still running)"));
     }
 }

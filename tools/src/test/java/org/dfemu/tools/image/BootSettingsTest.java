@@ -57,10 +57,11 @@ class BootSettingsTest {
 
     @Test
     void stallTimeoutAndFaultInjectionSettings() {
-        assertEquals(30L, MachineSettings.resolve(Map.of(), Map.of()).integer("debug.stall_timeout"));
+        assertEquals(30_000_000_000L, MachineSettings.resolve(Map.of(), Map.of()).nanos("debug.stall_timeout"));
         assertEquals(0L, BootSettings.check("debug.stall_timeout", "0"));
-        assertMessage("debug.stall_timeout: 86401 is out of range 0..86400", "debug.stall_timeout", "86401");
-        assertMessage("debug.stall_timeout: malformed integer '-1'", "debug.stall_timeout", "-1");
+        assertEquals(100_000_000L, BootSettings.check("debug.stall_timeout", "0.1"));
+        assertMessage("debug.stall_timeout: 86401 is not 0 or a whole number of microseconds in 0|0.000001..86400", "debug.stall_timeout", "86401");
+        assertMessage("debug.stall_timeout: malformed number of seconds '-1' (e.g. 0.05)", "debug.stall_timeout", "-1");
         assertEquals(-1L, BootSettings.check("debug.failslab.times", "-1"));
         assertMessage("debug.failslab.times: -2 is out of range -1..1000000000", "debug.failslab.times", "-2");
         assertMessage("debug.fail_zalloc.probability: 101 is out of range 0..100", "debug.fail_zalloc.probability", "101");

@@ -4,6 +4,7 @@ import org.dfemu.tools.DfemuRun;
 import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -108,10 +109,10 @@ class SweepCommandTest {
 
     @Test
     void invariantRunsHaveTheirOwnColumnAndSurviveTheJson() throws Exception {
-        SweepReport.Run ok = new SweepReport.Run("", 1, 0, RunRecord.Outcome.OK, 0, 0, 50, 1, 2, null, 7, 0, 0, "dfemu boot x --seed 1", null, null, null);
+        SweepReport.Run ok = new SweepReport.Run("", 1, 0, RunRecord.Outcome.OK, 0, 0, 50, 1, 2, null, 7, 0, 0, "dfemu boot x --seed 1", null, null, null, 0);
         SweepReport.Run bad = new SweepReport.Run("", 2, 1, RunRecord.Outcome.INVARIANT, 0, 0, 40, 1, 3,
                 "invariant swap: blist: bl_free 9, tree holds 10 free blocks", 8, 0, 0,
-                "dfemu boot x --seed 2 -e debug.check_interval=0.05", List.of("result: invariant"), null, null);
+                "dfemu boot x --seed 2 -e debug.check_interval=0.05", List.of("result: invariant"), null, null, 0);
         SweepReport r = SweepReport.of("x", SeedSet.parse("1..2"), null, List.of(), 1, List.of(0), List.of(bad, ok));
         SweepReport.VariantSummary v = r.variants().getFirst();
         assertEquals(List.of(2, 1, 0, 0, 0, 1), List.of(v.runs(), v.ok(), v.deadlocks(), v.panics(), v.dataLoss(), v.invariants()));
@@ -129,17 +130,43 @@ class SweepCommandTest {
         assertEquals(r, SweepReport.read(json));
     }
 
+    /**
+     * A run that {@code --time} ended before its programs finished is ok (nothing failed), but a
+     * sweep must not let it pass for a finished one: the table lists its seed, and the count of
+     * processes still running survives the JSON.
+     */
+    @Test
+    void okRunsStoppedAtTimeWithWorkLeftAreListedAndSurviveTheJson() throws Exception {
+        SweepReport.Run done = new SweepReport.Run("", 1, 0, RunRecord.Outcome.OK, 0, 0, 50, 1, 2, null, 7, 0, 0,
+                "dfemu boot x --seed 1 --time 1", null, null, null, 0);
+        SweepReport.Run cut = new SweepReport.Run("", 2, 0, RunRecord.Outcome.OK, 0, 0, 40, 1, 3, null, 8, 0, 0,
+                "dfemu boot x --seed 2 --time 1", null, null, null, 4);
+        SweepReport r = SweepReport.of("x", SeedSet.parse("1..2"), "1", List.of(), 1, List.of(0), List.of(cut, done));
+        SweepReport.VariantSummary v = r.variants().getFirst();
+        assertEquals(2, v.ok());
+        assertEquals(List.of(2L), v.stoppedAtTime());
+        assertFalse(r.anyFailed());
+        StringWriter text = new StringWriter();
+        r.print(new PrintWriter(text));
+        assertTrue(text.toString().contains("\n  1 ok run(s) stopped at --time with processes still running: seed 2\n"), text.toString());
+        Path json = dir.resolve("at-time.json");
+        r.write(json);
+        SweepReport back = SweepReport.read(json);
+        assertEquals(r, back);
+        assertEquals(4, back.runs().stream().filter(x -> x.seed() == 2).findFirst().orElseThrow().stillRunning());
+    }
+
     /** {@code r} without what a sweep's JSON does not keep (the wait chain's top frame, the counters). */
     private static RunRecord sweptPart(RunRecord r) {
         return new RunRecord(r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
                 r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(),
-                r.swapmetaPaths(), r.reclaimSites(), null, null);
+                r.swapmetaPaths(), r.reclaimSites(), null, null, r.stillRunning());
     }
 
     private static RunRecord record(SweepReport.Run r) {
         return new RunRecord(r.seed(), r.exitStatus(), r.outcome(), r.oomKills(), r.dataLossPages(), r.freeLow(),
                 r.freeLowTimeNs(), r.timeNs(), r.headline(), r.scheduleDigest(), r.faults(), r.swapPagesMoved(),
-                r.swapmetaPaths(), r.reclaimSites(), null, null);
+                r.swapmetaPaths(), r.reclaimSites(), null, null, r.stillRunning());
     }
 
     @Test
