@@ -256,16 +256,31 @@ public record SweepReport(String format, String image, String seeds, long seedCo
 
     /** Writes this report as JSON to {@code file}. */
     public void write(Path file) throws IOException {
-        mapper().writeValue(file.toFile(), this);
+        if (file.getFileName().toString().endsWith(".gz")) {
+            // A 200-seed sweep's JSON is megabytes of repeated keys; gzip keeps a thirtieth.
+            try (var out = new java.util.zip.GZIPOutputStream(java.nio.file.Files.newOutputStream(file))) {
+                mapper().writeValue(out, this);
+            }
+        } else {
+            mapper().writeValue(file.toFile(), this);
+        }
     }
 
-    /** Reads a report written by {@link #write}; throws IllegalArgumentException naming the file if it is not one. */
+    /**
+     * Reads a report written by {@link #write}, gzipped or not (told by the gzip magic, not the
+     * name); throws IllegalArgumentException naming the file if it is not one.
+     */
     public static SweepReport read(Path file) throws IOException {
         SweepReport r;
-        try {
-            r = mapper().readValue(file.toFile(), SweepReport.class);
+        try (var in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file))) {
+            in.mark(2);
+            boolean gzip = in.read() == 0x1f && in.read() == 0x8b;
+            in.reset();
+            r = mapper().readValue(gzip ? new java.util.zip.GZIPInputStream(in) : in, SweepReport.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(file + ": not a dfemu sweep JSON file (" + e.getOriginalMessage() + ")");
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new IllegalArgumentException(file + ": not a dfemu sweep JSON file (damaged gzip: " + e.getMessage() + ")");
         }
         if (r == null || !FORMAT.equals(r.format())) {
             throw new IllegalArgumentException(file + ": not a dfemu sweep JSON file (format is not '" + FORMAT + "')");

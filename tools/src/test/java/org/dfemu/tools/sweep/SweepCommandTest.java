@@ -234,6 +234,25 @@ class SweepCommandTest {
         assertBad(other, "not a shard of the same sweep");
     }
 
+    /**
+     * A sweep's JSON written as .gz (how docs/swapmeta/ keeps 200-seed sweeps) merges to the same
+     * table as the plain file; a damaged gzip is bad input, one line, exit 2.
+     */
+    @Test
+    void gzippedJsonMergesToTheSameTableAndADamagedOneIsBadInput() throws Exception {
+        Path gz = dir.resolve("all.json.gz");
+        referenceJson.write(gz);
+        byte[] bytes = Files.readAllBytes(gz);
+        assertEquals(0x1f, bytes[0] & 0xff, "gzip magic");
+        assertEquals(referenceJson, SweepReport.read(gz));
+        DfemuRun merged = dfemu("sweep", "--merge", gz.toString());
+        assertEquals(1, merged.status(), merged.err());
+        assertEquals(reference.out(), merged.out());
+        Path cut = dir.resolve("cut.json.gz");
+        Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        assertBad(dfemu("sweep", "--merge", cut.toString()), "not a dfemu sweep JSON file");
+    }
+
     @Test
     void badInputIsOneLineBeforeAnythingRuns() {
         String img = image.toString();
