@@ -127,14 +127,14 @@ public final class KernKmalloc {
     /** (boot only) Lays out kern_kmalloc.c's globals and each cpu's KMGlobalData; registers its sysctls. */
     /** VARIANT: ready slabs a KSF_OBJRESERVE zone keeps (the kmalloc_obj_reserve variant of vm.swapmeta_alloc). */
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_SLABS = Tunable.integer("kern.kmalloc_obj_reserve_slabs", "3", 0, 64,
-            "empty slabs kmalloc_obj_reserve and kmalloc_obj_nowait keep ready per zone (read by those variants only)");
+            "empty slabs kmalloc_obj_reserve, kmalloc_obj_nowait and kmalloc_obj_intnowait keep ready per zone (read by those variants only)");
 
     /**
      * VARIANT: whether _kmalloc_obj tops a KSF_OBJRESERVE zone's ready slabs up again (1, the
      * mail's proposal) or the zone keeps only the slabs built at swap init (0).
      */
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_REFILL = Tunable.flag("kern.kmalloc_obj_reserve_refill", "1",
-            "kmalloc_obj_reserve and kmalloc_obj_nowait refill their ready slabs with non-blocking allocations (0: only the slabs built at swap init)");
+            "kmalloc_obj_reserve, _nowait and _intnowait refill their ready slabs with non-blocking allocations (0: only the slabs built at swap init)");
 
     /** The tunables kern_kmalloc.c fetches, in the order reports list them. */
     public static final List<Tunable> TUNABLES = List.of(KERN_KMALLOC_OBJ_RESERVE_SLABS, KERN_KMALLOC_OBJ_RESERVE_REFILL);

@@ -222,15 +222,27 @@ public final class SwapPager implements VmPagerOps {
          * had without blocking, swp_pager_meta_build fails and swap_pager_putpages leaves the
          * page dirty for a later pass (a second patch on top of the mail's proposal).
          */
-        KMALLOC_OBJ_NOWAIT("kmalloc_obj_nowait");
+        KMALLOC_OBJ_NOWAIT("kmalloc_obj_nowait"),
+        /**
+         * kmalloc_obj_nowait, with the pageout daemons' swblocks asked for with M_INTNOWAIT: a new
+         * slab may take its 32 pages from the interrupt reserve (a third patch, after the second
+         * spun on swapmeta-refill seed 3 with 47 pages free, 30 above the SYSTEM class's floor).
+         */
+        KMALLOC_OBJ_INTNOWAIT("kmalloc_obj_intnowait");
 
         private final String word;
 
         SwapmetaAlloc(String word) { this.word = word; }
 
-        /** The boot-setting value ("zalloc", "kmalloc_obj", "kmalloc_obj_reserve", "kmalloc_obj_nowait"). */
+        /** The boot-setting value ("zalloc", "kmalloc_obj", "kmalloc_obj_reserve", "kmalloc_obj_nowait", ...). */
         @Override
         public String word() { return word; }
+
+        /** True for the variants that keep ready slabs (KSF_OBJRESERVE). */
+        public boolean readySlabs() { return this != ZALLOC && this != KMALLOC_OBJ; }
+
+        /** True for the variants whose pageout daemons never block for SWAPMETA (they defer instead). */
+        public boolean pageoutDefers() { return this == KMALLOC_OBJ_NOWAIT || this == KMALLOC_OBJ_INTNOWAIT; }
     }
 
     /** VARIANT: the allocator behind SWAPMETA; its values are the constants of {@link SwapmetaAlloc}. */
@@ -269,7 +281,7 @@ public final class SwapPager implements VmPagerOps {
         } else {
             // VARIANT (vm.swapmeta_alloc): MALLOC_DEFINE_OBJ(M_SWAPMETA, sizeof(struct swblock), "SWAPMETA").
             this.swapmetaType = kernel.kernSlaballoc().mallocDefineObj(data, StructSwblock.SIZEOF, "SWAPMETA");
-            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_RESERVE || alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT) {
+            if (alloc.readySlabs()) {
                 kernel.kernKmalloc().kmallocObjSetReserve(swapmetaType);
             }
         }
@@ -401,7 +413,7 @@ public final class SwapPager implements VmPagerOps {
         i32(NSW_WCOUNT_ASYNC_MAX, 4);
 
         if (alloc != SwapmetaAlloc.ZALLOC) {
-            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_RESERVE || alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT) {
+            if (alloc.readySlabs()) {
                 kernel.kernKmalloc().kmallocObjReserveFill(swapmetaType, Malloc.M_WAITOK);
             }
             return;
@@ -438,8 +450,9 @@ public final class SwapPager implements VmPagerOps {
 
     /**
      * A new swblock from SWAPMETA, or 0 (the caller vm_waits and retries, or under
-     * kmalloc_obj_nowait with {@code mflags} M_NOWAIT gives up). {@code mflags} (M_WAITOK or
-     * M_NOWAIT) is read by kmalloc_obj_nowait only. May block (kmalloc_obj).
+     * kmalloc_obj_nowait with {@code mflags} M_NOWAIT gives up). {@code mflags} (M_WAITOK,
+     * M_NOWAIT or M_INTNOWAIT) is read by kmalloc_obj_nowait and _intnowait only. May block
+     * (kmalloc_obj).
      */
     private long swapmetaAlloc(int mflags) {
         return switch (alloc) {
@@ -450,7 +463,7 @@ public final class SwapPager implements VmPagerOps {
                     kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType, Malloc.M_INTNOWAIT);
             // VARIANT kmalloc_obj_nowait: without M_WAITOK the slab path must not block for
             // pages either (M_NOSLABWAIT) and may return NULL.
-            case KMALLOC_OBJ_NOWAIT -> kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType,
+            case KMALLOC_OBJ_NOWAIT, KMALLOC_OBJ_INTNOWAIT -> kernel.kernKmalloc().kmallocObj(StructSwblock.SIZEOF, swapmetaType,
                     (mflags & Malloc.M_WAITOK) != 0 ? mflags | Malloc.M_NULLOK : mflags | Malloc.M_NULLOK | Malloc.M_NOSLABWAIT);
         };
     }
@@ -830,7 +843,8 @@ public final class SwapPager implements VmPagerOps {
      * <p>VARIANT kmalloc_obj_nowait: for the pagedaemon and the emergency pager the swblocks are
      * asked for with M_NOWAIT; at the first page whose swblock cannot be had without blocking,
      * that page and the rest of its run get VM_PAGER_AGAIN (see swpPagerPutpagesDefer) and only
-     * the pages before it are written; a run with none written gives its pbuf back.
+     * the pages before it are written; a run with none written gives its pbuf back. VARIANT
+     * kmalloc_obj_intnowait: the same, asked for with M_INTNOWAIT.
      */
     public void swapPagerPutpages(long object, long[] m, int count, int flags, int[] rtvals) {
         VmObject vmObject = kernel.vmObject();
@@ -853,9 +867,11 @@ public final class SwapPager implements VmPagerOps {
             // The pageout daemons must not sleep for SWAPMETA: they ask without blocking, with
             // the SYSTEM class they already have (M_NOWAIT), so a 32-page slab never empties the
             // interrupt reserve; failing that, the page is left dirty for a later pass.
+            // VARIANT kmalloc_obj_intnowait: the same with M_INTNOWAIT, so that slab may take its
+            // pages from the interrupt reserve (down to none free).
             int metaFlags = Malloc.M_WAITOK;
-            if (alloc == SwapmetaAlloc.KMALLOC_OBJ_NOWAIT && (td == po.pagethread() || td == po.emergpager())) {
-                metaFlags = Malloc.M_NOWAIT;
+            if (alloc.pageoutDefers() && (td == po.pagethread() || td == po.emergpager())) {
+                metaFlags = alloc == SwapmetaAlloc.KMALLOC_OBJ_INTNOWAIT ? Malloc.M_INTNOWAIT : Malloc.M_NOWAIT;
             }
             // ---- VARIANT kmalloc_obj_nowait (end) ----
 
@@ -1141,8 +1157,8 @@ public final class SwapPager implements VmPagerOps {
 
     /**
      * VARIANT kmalloc_obj_nowait: swp_pager_meta_build() with the allocation flags {@code mflags}.
-     * M_WAITOK: as above (always returns 0). M_NOWAIT (only swap_pager_putpages under
-     * kmalloc_obj_nowait passes it): a swblock that cannot be allocated without blocking makes
+     * M_WAITOK: as above (always returns 0). M_NOWAIT or M_INTNOWAIT (only swap_pager_putpages
+     * under kmalloc_obj_nowait or _intnowait passes them): a swblock that cannot be allocated without blocking makes
      * this return ENOMEM with nothing recorded and {@code swapblk} still the caller's, instead of
      * waiting in vm_wait. The caller holds the object. May block (the SWAPMETA allocation's KVA).
      */

@@ -98,4 +98,25 @@ class SwapmetaNextFixTest {
         assertEquals(4L, r.stillRunning(), console.toString());
         assertTrue(console.toString().contains("result: ok (stopped at --time with 4 process(es) still running)"));
     }
+
+    /**
+     * The third patch, vm.swapmeta_alloc=kmalloc_obj_intnowait, on the spinning run above: the
+     * pageout daemons ask with M_INTNOWAIT, so with 47 pages free the new slab takes its 32 from the
+     * interrupt reserve instead of failing, the pagedaemon launders past the first 398 pages, and
+     * every writer finishes with its data verified.
+     */
+    @Test
+    void withIntnowaitTheSpinningRunEndsOkWithItsWritersDone() throws Exception {
+        RecordedBoot b = RecordedBoot.boot(refill(), 3, "vm.swapmeta_alloc=kmalloc_obj_intnowait",
+                "kern.kmalloc_obj_reserve_slabs=1", "debug.stall_timeout=1");
+        RunRecord r = b.record();
+        assertEquals(RunRecord.Outcome.OK, r.outcome(), b.console());
+        assertEquals(0L, r.stillRunning(), b.console());
+        assertEquals(0L, r.dataLossPages(), b.console());
+        Map<String, Long> p = r.swapmetaPaths();
+        assertTrue(p.get("nowait_slab_allocs") >= 1, p.toString());
+        assertEquals(0L, p.get("blocking_slab_allocs"), p.toString());
+        assertEquals(0L, p.get("pageout_vm_waits"), p.toString());
+        assertTrue(b.counter("v_swappgsout") > 398, "laundered past the first slab: " + b.counter("v_swappgsout"));
+    }
 }

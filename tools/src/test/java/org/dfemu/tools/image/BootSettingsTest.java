@@ -101,7 +101,7 @@ class BootSettingsTest {
         assertMessage("kern.hz: 5 is out of range 10..10000", "kern.hz", "5");
         assertMessage("hw.physmem: 8M is out of range 16M..1T", "hw.physmem", "8M");
         assertMessage("hw.physmem: 16385K is not a multiple of 4K", "hw.physmem", "16385K");
-        assertMessage("vm.swapmeta_alloc: 'slab' is not one of zalloc|kmalloc_obj|kmalloc_obj_reserve|kmalloc_obj_nowait",
+        assertMessage("vm.swapmeta_alloc: 'slab' is not one of zalloc|kmalloc_obj|kmalloc_obj_reserve|kmalloc_obj_nowait|kmalloc_obj_intnowait",
                 "vm.swapmeta_alloc", "slab");
         assertMessage("kern.invariants: 'yes' is not a boolean (0, 1, false or true)", "kern.invariants", "yes");
         assertMessage("kern.kmalloc_obj_reserve_slabs: 65 is out of range 0..64", "kern.kmalloc_obj_reserve_slabs", "65");
