@@ -66,12 +66,17 @@ def main(image, files):
         d = load(f)
         for v in d['variants']:
             variants.append((v, [r for r in d['runs'] if r['variant'] == v['variant']], d))
-    print('| variant | runs | ok | deadlock/livelock | panic | data loss | OOM kills | stopped at --time | lowest free |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    # zalloc's outcome per seed, when zalloc is among the variants: the "failed where zalloc did not" column.
+    zalloc_ok = {r['seed']: r['outcome'] == 'OK' for v, runs, _ in variants if label(v) == 'zalloc' for r in runs}
+    print('| variant | runs | ok | deadlock/livelock | panic | data loss | OOM kills | stopped at --time | lowest free |'
+          ' failed where zalloc (same seed) was ok |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for v, runs, d in variants:
         at_time = sum(1 for r in runs if r['outcome'] == 'OK' and r.get('stillRunning', 0) > 0)
+        worse = [r['seed'] for r in runs if r['outcome'] != 'OK' and zalloc_ok.get(r['seed'])]
+        worse_text = '-' if not zalloc_ok else str(len(worse))
         print(f"| `{label(v)}` | {v['runs']} | {v['ok']} | {v['deadlocks']} | {v['panics']} | {v['dataLoss']} | "
-              f"{v['oomKills']} | {at_time} | {v['freeLow']} |")
+              f"{v['oomKills']} | {at_time} | {v['freeLow']} | {worse_text} |")
     print()
     nonzero = [(k, a) for k, a in COUNTERS if any(v['swapmetaPaths'].get(k, 0) for v, _, _ in variants)]
     if nonzero:
