@@ -24,14 +24,18 @@ record RecordedBoot(RunRecord record, String console) {
      * {@link DfemuRun#dfemu} runs a boot.
      */
     static RecordedBoot boot(Path image, long seed, String... settings) throws IOException {
+        return boot(image, seed, (long) (BootCommand.DEFAULT_RUN_SECONDS * 1e9), settings);
+    }
+
+    /** As {@link #boot(Path, long, String...)}, for {@code runNs} of virtual time ({@code --time}). */
+    static RecordedBoot boot(Path image, long seed, long runNs, String... settings) throws IOException {
         Map<String, String> overrides = new LinkedHashMap<>();
         overrides.put("debug.check_interval", DfemuRun.CHECK_INTERVAL);
         for (String s : settings) {
             int eq = s.indexOf('=');
             overrides.put(s.substring(0, eq), s.substring(eq + 1));
         }
-        BootPlan plan = BootPlan.open(image, ImageMode.COPY_ON_WRITE, overrides, seed,
-                (long) (BootCommand.DEFAULT_RUN_SECONDS * 1e9));
+        BootPlan plan = BootPlan.open(image, ImageMode.COPY_ON_WRITE, overrides, seed, runNs);
         StringWriter console = new StringWriter();
         RunRecord record;
         try (PrintWriter out = new PrintWriter(console)) {

@@ -1,12 +1,10 @@
 package org.dfemu.tools.boot;
 
-import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Map;
-import org.dfemu.tools.DfemuRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,12 +30,13 @@ class SwapmetaNextFixTest {
     @Test
     void pageoutDefersPagesInsteadOfBlockingAndZallocDeepEndsOk() throws Exception {
         Path image = RunPinTest.build(dir, "swapmeta-zalloc-deep.spec");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=kmalloc_obj_nowait",
-                "-e", "kern.kmalloc_obj_reserve_slabs=1");
-        assertEquals(0, r.status(), r.out());
-        assertTrue(r.out().contains("result: ok"), r.out());
-        assertTrue(r.out().contains("pid 1 sparse: exited") && r.out().contains("pid 2 sparse: exited"), r.out());
-        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        RecordedBoot b = RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=kmalloc_obj_nowait", "kern.kmalloc_obj_reserve_slabs=1");
+        RunRecord r = b.record();
+        // ok with no process left running: both writers exited with their data verified.
+        assertEquals(RunRecord.Outcome.OK, r.outcome(), b.console());
+        assertEquals(0L, r.stillRunning(), b.console());
+        assertEquals(0L, r.dataLossPages(), b.console());
+        Map<String, Long> p = r.swapmetaPaths();
         // The reserve was outrun as under kmalloc_obj_reserve, but nothing blocked for a slab:
         // the non-blocking slab allocation failed and putpages deferred those pages instead.
         assertTrue(p.get("reserve_takes") >= 1, p.toString());
@@ -45,8 +44,7 @@ class SwapmetaNextFixTest {
         assertTrue(p.get("pageout_meta_deferrals") >= 1, p.toString());
         assertEquals(0L, p.get("blocking_slab_allocs"), p.toString());
         assertEquals(0L, p.get("pageout_vm_waits"), p.toString());
-        assertTrue(SwapmetaPathsTest.sites(r.out()).stream().noneMatch(s -> s.contains("kmem_slab_alloc(M_WAITOK)")),
-                r.out());
+        assertTrue(r.reclaimSites().stream().noneMatch(s -> s.contains("kmem_slab_alloc(M_WAITOK)")), b.console());
     }
 
     /**
@@ -86,17 +84,12 @@ class SwapmetaNextFixTest {
     @Test
     void theSpinStoppedByTimeIsOkWithItsWritersStillRunning() throws Exception {
         Path image = refill();
-        BootPlan plan = BootPlan.open(image, org.dfemu.emulator.disk.ImageMode.COPY_ON_WRITE,
-                Map.of("vm.swapmeta_alloc", "kmalloc_obj_nowait", "kern.kmalloc_obj_reserve_slabs", "1",
-                        "debug.check_interval", DfemuRun.CHECK_INTERVAL), 3, 60_000_000L);
-        java.io.StringWriter console = new java.io.StringWriter();
-        RunRecord r;
-        try (java.io.PrintWriter out = new java.io.PrintWriter(console)) {
-            r = Boot.run(plan, org.dfemu.emulator.api.TraceSink.NONE, out);
-        }
-        assertEquals(RunRecord.Outcome.OK, r.outcome(), console.toString());
-        assertEquals(4L, r.stillRunning(), console.toString());
-        assertTrue(console.toString().contains("result: ok (stopped at --time with 4 process(es) still running)"));
+        RecordedBoot b = RecordedBoot.boot(image, 3, 60_000_000L, "vm.swapmeta_alloc=kmalloc_obj_nowait",
+                "kern.kmalloc_obj_reserve_slabs=1");
+        RunRecord r = b.record();
+        assertEquals(RunRecord.Outcome.OK, r.outcome(), b.console());
+        assertEquals(4L, r.stillRunning(), b.console());
+        assertTrue(b.console().contains("result: ok (stopped at --time with 4 process(es) still running)"), b.console());
     }
 
     /**

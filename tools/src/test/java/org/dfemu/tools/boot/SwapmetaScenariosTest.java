@@ -1,19 +1,17 @@
 package org.dfemu.tools.boot;
 
-import static org.dfemu.tools.DfemuRun.dfemu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.dfemu.tools.DfemuRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The scenarios built for the SWAPMETA answer (docs/swapmeta.md), each on one pinned seed: the
- * mechanism its header names is reached, as the path counters print it.
+ * mechanism its header names is reached, as the run's record (what sweep --json keeps) counts it.
  */
 class SwapmetaScenariosTest {
     @TempDir
@@ -31,10 +29,9 @@ class SwapmetaScenariosTest {
     @Test
     void zallocDeepTakesInterruptPagesAndCompletes() throws Exception {
         Path image = image("swapmeta-zalloc-deep.spec");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "10");
-        assertEquals(0, r.status(), r.out());
-        assertTrue(r.out().contains("result: ok"), r.out());
-        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        RecordedBoot b = RecordedBoot.boot(image, 10);
+        assertEquals(RunRecord.Outcome.OK, b.record().outcome(), b.console());
+        Map<String, Long> p = b.record().swapmetaPaths();
         assertTrue(p.get("zget_calls") > 1, p.toString());
         assertTrue(p.get("zget_interrupt_pages") > 0, p.toString());
         assertTrue(p.get("zfreemin_handouts") > 0, p.toString());
@@ -50,17 +47,15 @@ class SwapmetaScenariosTest {
     @Test
     void oneReadySlabIsOutrunOnZallocDeepAndThePagedaemonBlocks() throws Exception {
         Path image = image("swapmeta-zalloc-deep.spec");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1", "-e", "vm.swapmeta_alloc=kmalloc_obj_reserve",
-                "-e", "kern.kmalloc_obj_reserve_slabs=1");
-        assertEquals(1, r.status(), r.out());
-        assertTrue(r.out().contains("result: livelock"), r.out());
-        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        RecordedBoot b = RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=kmalloc_obj_reserve", "kern.kmalloc_obj_reserve_slabs=1");
+        assertEquals(RunRecord.Outcome.LIVELOCK, b.record().outcome(), b.console());
+        Map<String, Long> p = b.record().swapmetaPaths();
         assertTrue(p.get("reserve_takes") >= 1, p.toString());
         assertTrue(p.get("reserve_refill_failures") >= 1, p.toString());
         assertTrue(p.get("blocking_slab_allocs") >= 1, p.toString());
         assertTrue(p.get("pageout_vm_waits") >= 1, p.toString());
-        assertTrue(SwapmetaPathsTest.sites(r.out()).stream().anyMatch(s -> s.contains("-> kmem_slab_alloc(M_WAITOK) needs 32 pages")),
-                r.out());
+        assertTrue(b.record().reclaimSites().stream().anyMatch(s -> s.contains("-> kmem_slab_alloc(M_WAITOK) needs 32 pages")),
+                b.console());
     }
 
     /**
@@ -71,14 +66,15 @@ class SwapmetaScenariosTest {
     @Test
     void swapFullGrowsSwapmetaAndEndsWithTheFillersExpectedKill() throws Exception {
         Path image = image("swapmeta-swapfull.spec");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1");
-        assertEquals(0, r.status(), r.out());
-        assertTrue(r.out().contains("pid 1 filler: killed: out of swap space"), r.out());
-        for (int pid = 2; pid <= 5; pid++) assertTrue(r.out().contains("pid " + pid + " churner: exited"), r.out());
-        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        RecordedBoot b = RecordedBoot.boot(image, 1);
+        // ok: every process met the fate its program expects (the filler: killed; the churners: exit).
+        assertEquals(RunRecord.Outcome.OK, b.record().outcome(), b.console());
+        assertEquals(0L, b.record().stillRunning(), b.console());
+        assertEquals(1L, b.record().oomKills(), b.console());
+        Map<String, Long> p = b.record().swapmetaPaths();
         assertTrue(p.get("zget_calls") > 1, p.toString());
         assertTrue(p.get("zget_low_pages") > 0, p.toString());
-        assertTrue(vmstat(r.out(), "v_swapin") > 0, r.out());
+        assertTrue(b.counter("v_swapin") > 0, b.console());
     }
 
     /**
@@ -92,9 +88,9 @@ class SwapmetaScenariosTest {
         Path image = image("swapmeta-refill.spec");
         for (String[] slabsSeed : new String[][] {{"1", "1"}, {"2", "8"}}) {
             String slabs = slabsSeed[0];
-            DfemuRun r = dfemu("boot", image.toString(), "--seed", slabsSeed[1], "-e", "kern.kmalloc_obj_reserve_slabs=" + slabs);
-            assertEquals(0, r.status(), slabs + " slab(s): " + r.out());
-            Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+            RecordedBoot b = RecordedBoot.boot(image, Long.parseLong(slabsSeed[1]), "kern.kmalloc_obj_reserve_slabs=" + slabs);
+            assertEquals(RunRecord.Outcome.OK, b.record().outcome(), slabs + " slab(s): " + b.console());
+            Map<String, Long> p = b.record().swapmetaPaths();
             assertTrue(p.get("reserve_takes") > 0, slabs + " slab(s): " + p);
             assertTrue(p.get("reserve_refill_failures") > 0, slabs + " slab(s): " + p);
             assertTrue(p.get("blocking_slab_allocs") > 0, slabs + " slab(s): " + p);
@@ -108,39 +104,29 @@ class SwapmetaScenariosTest {
     @Test
     void kvaGrowsTheMapEntryZoneUnderThePageoutPathsSlabAllocations() throws Exception {
         Path image = image("swapmeta-kva.spec");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1");
-        assertEquals(0, r.status(), r.out());
-        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
+        RecordedBoot b = RecordedBoot.boot(image, 1);
+        assertEquals(RunRecord.Outcome.OK, b.record().outcome(), b.console());
+        Map<String, Long> p = b.record().swapmetaPaths();
         assertTrue(p.get("map_entry_reserve_waits") > 1000, p.toString());
         assertEquals(0, p.get("kva_failures"), p.toString());
-        assertTrue(zoneItems(r.out(), "MAP ENTRY") > 9216, r.out());
-        assertTrue(SwapmetaPathsTest.sites(r.out()).stream().anyMatch(s -> s.contains("-> kmem_slab_alloc -> zalloc(MAP ENTRY)")),
-                r.out());
+        assertTrue(zoneItems(b.console(), "MAP ENTRY") > 9216, b.console());
+        assertTrue(b.record().reclaimSites().stream().anyMatch(s -> s.contains("-> kmem_slab_alloc -> zalloc(MAP ENTRY)")),
+                b.console());
     }
 
     /** swapmeta-ptp: PV entries taken below v_free_reserved while the pageout path runs. */
     @Test
     void ptpTakesPvEntriesBelowTheReserve() throws Exception {
         Path image = image("swapmeta-ptp.spec");
-        DfemuRun r = dfemu("boot", image.toString(), "--seed", "1");
-        assertEquals(0, r.status(), r.out());
-        Map<String, Long> p = SwapmetaPathsTest.paths(r.out());
-        assertTrue(p.get("pv_low_allocs") > 0, p.toString());
+        RecordedBoot b = RecordedBoot.boot(image, 1);
+        assertEquals(RunRecord.Outcome.OK, b.record().outcome(), b.console());
+        assertTrue(b.record().swapmetaPaths().get("pv_low_allocs") > 0, b.record().swapmetaPaths().toString());
     }
 
     /** The image of the committed disk-images/{@code spec}, built once for the class. */
     private static Path image(String spec) throws Exception {
         Path built = dir.resolve(spec.replace(".spec", ".img"));
         return Files.exists(built) ? built : RunPinTest.build(dir, spec);
-    }
-
-    /** The value of one line {@code NAME value} of the vmstat blocks. */
-    private static long vmstat(String out, String name) {
-        for (String line : out.split("\n")) {
-            String[] w = line.trim().split("\\s+");
-            if (w.length == 2 && w[0].equals(name)) return Long.parseLong(w[1]);
-        }
-        throw new AssertionError("no " + name + " line in:\n" + out);
     }
 
     /** USED + FREE of zone {@code zone} in the {@code vmstat -z} block: the items the zone has made. */
