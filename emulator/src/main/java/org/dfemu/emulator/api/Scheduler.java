@@ -177,7 +177,7 @@ public interface Scheduler {
     java.util.List<String> frames();
 
     /**
-     * Tells the watchdog that the system made forward progress (a page freed, a fault completed,
+     * Tells the watchdog that the system made forward progress (a fault completed,
      * an I/O finished). A run that waits for memory with no progress for the watchdog interval is
      * stopped and reported as a livelock. Any context.
      */

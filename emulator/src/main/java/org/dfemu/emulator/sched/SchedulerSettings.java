@@ -22,7 +22,7 @@ import org.dfemu.emulator.api.Tunable;
 public record SchedulerSettings(double switchProbability, long watchdogNs, Set<String> watchdogWmesgs) {
     public static final Tunable DEBUG_STALL_TIMEOUT = Tunable.seconds("debug.stall_timeout", "30",
             1_000L, 86_400_000_000_000L,
-            "virtual seconds a thread may wait for memory with no page freed, fault completed or swap I/O"
+            "virtual seconds a thread may wait for memory with no page fault completed or swap I/O"
                     + " finished before the run stops as a deadlock (livelock), to the microsecond; 0: never");
 
     /** The scheduler's tunables, in the order reports list them. */

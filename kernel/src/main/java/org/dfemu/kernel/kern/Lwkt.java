@@ -368,9 +368,10 @@ public final class Lwkt {
     }
 
     /**
-     * Tells the stall watchdog the system made progress. Called exactly where a page reaches the
-     * free queue (VmPage), a page fault completes (VmFault) and a swap I/O finishes (SwapPager);
-     * nothing else counts, a sleep timing out least of all. Any context.
+     * Tells the stall watchdog the system made progress. Called exactly where a page fault
+     * completes (VmFault) and a swap I/O finishes (SwapPager); nothing else counts, a sleep timing
+     * out least of all, nor a page freed (a failed slab attempt frees the pages it took). Any
+     * context.
      */
     public void progress() {
         if (!bootContext()) {

@@ -1784,8 +1784,10 @@ public final class VmPage {
      * its object. The page must be hard-busied, not soft-busied, unwired, unmapped and not already
      * free; the busy is released (the page is free). Never blocks (spins).
      *
-     * <p>PORT: also reports progress to the scheduler's livelock watchdog when the page reached
-     * the free queue (debug.stall_timeout: a page freed is progress; a held page is not).
+     * <p>A page freed is not progress to the stall watchdog (debug.stall_timeout): a slab
+     * attempt that takes pages and gives them back frees pages without anything moving
+     * (kmalloc_obj_intnowait's spin on swapmeta-refill); real progress shows as faults completed
+     * and swap I/O finished.
      */
     public void vmPageFreeToq(long m) {
         incCnt(StructVmmeter.v_tfree$OFFSET);
@@ -1849,7 +1851,6 @@ public final class VmPage {
         }
         vmPageFreeWakeup();
         if (toFree) {
-            lwkt.progress();
             kernel.trace().pageFree(m);
         }
     }
