@@ -123,6 +123,42 @@ class SwapmetaScenariosTest {
         assertTrue(b.record().swapmetaPaths().get("pv_low_allocs") > 0, b.record().swapmetaPaths().toString());
     }
 
+    /**
+     * swapmeta-refill, seed 181 (docs/swapmeta.md, the one failure of 200 with three refilled ready
+     * slabs): the slabs and their M_INTNOWAIT refills run out, the pageout path falls back to the
+     * blocking kmem_slab_alloc and the run livelocks with the plain conversion's wait chain, on a
+     * seed where zalloc completes.
+     */
+    @Test
+    void threeRefilledSlabsLivelockOnRefillSeed181WhereZallocCompletes() throws Exception {
+        Path image = image("swapmeta-refill.spec");
+        RecordedBoot reserve = RecordedBoot.boot(image, 181, "vm.swapmeta_alloc=kmalloc_obj_reserve",
+                "kern.kmalloc_obj_reserve_slabs=3");
+        assertEquals(RunRecord.Outcome.LIVELOCK, reserve.record().outcome(), reserve.console());
+        Map<String, Long> p = reserve.record().swapmetaPaths();
+        assertTrue(p.get("reserve_refill_failures") > 0, p.toString());
+        assertTrue(p.get("blocking_slab_allocs") > 0, p.toString());
+        assertTrue(reserve.console().contains("pagedaemon in vm_wait (wchan &vm_pageout_pages_needed, \"VMWait\""), reserve.console());
+        assertTrue(reserve.console().contains("from kmem_slab_alloc, from _kmalloc_obj(SWAPMETA), from swp_pager_meta_build"),
+                reserve.console());
+        RecordedBoot zalloc = RecordedBoot.boot(image, 181, "vm.swapmeta_alloc=zalloc");
+        assertEquals(RunRecord.Outcome.OK, zalloc.record().outcome(), zalloc.console());
+    }
+
+    /**
+     * swapmeta-refill, seed 1 under zalloc (one of its 42 livelocks of 200): the free count reaches
+     * 0, zget finds no page, and swp_pager_meta_build waits in vm_wait with the pageout daemons.
+     */
+    @Test
+    void zallocLivelocksOnRefillSeed1WithTheFreeCountAtZero() throws Exception {
+        RecordedBoot b = RecordedBoot.boot(image("swapmeta-refill.spec"), 1, "vm.swapmeta_alloc=zalloc");
+        assertEquals(RunRecord.Outcome.LIVELOCK, b.record().outcome(), b.console());
+        assertEquals(0L, b.record().freeLow(), b.console());
+        assertTrue(b.record().swapmetaPaths().get("zget_failures") > 0, b.record().swapmetaPaths().toString());
+        assertTrue(b.console().contains("pagedaemon in vm_wait (wchan &vm_pageout_pages_needed, \"VMWait\""), b.console());
+        assertTrue(b.console().contains("from swp_pager_meta_build, from swap_pager_putpages"), b.console());
+    }
+
     /** The image of the committed disk-images/{@code spec}, built once for the class. */
     private static Path image(String spec) throws Exception {
         Path built = dir.resolve(spec.replace(".spec", ".img"));
