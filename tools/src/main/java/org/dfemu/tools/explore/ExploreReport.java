@@ -119,16 +119,22 @@ public record ExploreReport(String format, SweepReport table, Map<String, Long> 
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 
+    /** Writes this report as JSON to {@code file}, gzipped if its name ends in ".gz". */
     void write(Path file) throws IOException {
-        mapper().writeValue(file.toFile(), this);
+        try (var out = org.dfemu.tools.sweep.JsonFiles.create(file)) {
+            mapper().writeValue(out, this);
+        }
     }
 
+    /** Reads a report written by {@link #write}, gzipped or not. */
     static ExploreReport read(Path file) throws IOException {
         ExploreReport r;
-        try {
-            r = mapper().readValue(file.toFile(), ExploreReport.class);
+        try (var in = org.dfemu.tools.sweep.JsonFiles.open(file)) {
+            r = mapper().readValue(in, ExploreReport.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(file + ": not a dfemu explore JSON file (" + e.getOriginalMessage() + ")");
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new IllegalArgumentException(file + ": not a dfemu explore JSON file (damaged gzip: " + e.getMessage() + ")");
         }
         if (r == null || !FORMAT.equals(r.format()) || r.table() == null) {
             throw new IllegalArgumentException(file + ": not a dfemu explore JSON file (format is not '" + FORMAT + "')");

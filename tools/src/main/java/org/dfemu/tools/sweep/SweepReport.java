@@ -256,27 +256,19 @@ public record SweepReport(String format, String image, String seeds, long seedCo
 
     /** Writes this report as JSON to {@code file}. */
     public void write(Path file) throws IOException {
-        if (file.getFileName().toString().endsWith(".gz")) {
-            // A 200-seed sweep's JSON is megabytes of repeated keys; gzip keeps a thirtieth.
-            try (var out = new java.util.zip.GZIPOutputStream(java.nio.file.Files.newOutputStream(file))) {
-                mapper().writeValue(out, this);
-            }
-        } else {
-            mapper().writeValue(file.toFile(), this);
+        try (var out = JsonFiles.create(file)) {
+            mapper().writeValue(out, this);
         }
     }
 
     /**
-     * Reads a report written by {@link #write}, gzipped or not (told by the gzip magic, not the
-     * name); throws IllegalArgumentException naming the file if it is not one.
+     * Reads a report written by {@link #write}, gzipped or not ({@link JsonFiles}); throws
+     * IllegalArgumentException naming the file if it is not one.
      */
     public static SweepReport read(Path file) throws IOException {
         SweepReport r;
-        try (var in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file))) {
-            in.mark(2);
-            boolean gzip = in.read() == 0x1f && in.read() == 0x8b;
-            in.reset();
-            r = mapper().readValue(gzip ? new java.util.zip.GZIPInputStream(in) : in, SweepReport.class);
+        try (var in = JsonFiles.open(file)) {
+            r = mapper().readValue(in, SweepReport.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(file + ": not a dfemu sweep JSON file (" + e.getOriginalMessage() + ")");
         } catch (java.util.zip.ZipException | java.io.EOFException e) {
