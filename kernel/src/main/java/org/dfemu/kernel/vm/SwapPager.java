@@ -1158,9 +1158,9 @@ public final class SwapPager implements VmPagerOps {
     /**
      * VARIANT kmalloc_obj_nowait: swp_pager_meta_build() with the allocation flags {@code mflags}.
      * M_WAITOK: as above (always returns 0). M_NOWAIT or M_INTNOWAIT (only swap_pager_putpages
-     * under kmalloc_obj_nowait or _intnowait passes them): a swblock that cannot be allocated without blocking makes
-     * this return ENOMEM with nothing recorded and {@code swapblk} still the caller's, instead of
-     * waiting in vm_wait. The caller holds the object. May block (the SWAPMETA allocation's KVA).
+     * under kmalloc_obj_nowait or _intnowait passes them): a swblock that cannot be allocated
+     * without blocking makes this return ENOMEM with nothing recorded and {@code swapblk} still the
+     * caller's, instead of waiting in vm_wait. The caller holds the object. May block (the SWAPMETA allocation's KVA).
      */
     public int swpPagerMetaBuild(long object, long index, long swapblk, int mflags) {
         Kassert.kkassert(swapblk != SWAPBLK_NONE, "swapblk != SWAPBLK_NONE", "swp_pager_meta_build");

@@ -33,7 +33,7 @@ package org.dfemu.tools.boot;
  *                       can sum them as coverage; empty if the run ended during boot
  * @param stillRunning   processes still running when the run ended: nonzero for an ok run only
  *                       when {@code --time} stopped it before its programs finished (a slow run,
- *                       or one spinning without the progress the stall watchdog would miss)
+ *                       or a stall shorter than {@code debug.stall_timeout} when time ran out)
  */
 public record RunRecord(long seed, int exitStatus, Outcome outcome, long oomKills, long dataLossPages, long freeLow,
                         long freeLowTimeNs, long timeNs, String headline, long scheduleDigest, long faults,
