@@ -8,6 +8,10 @@ import org.dfemu.emulator.api.TraceSink;
 
 /** A trace sink for tests: keeps every record in memory, in order. */
 public final class TraceRecords implements TraceSink {
+    /** An empty sink. */
+    public TraceRecords() {
+    }
+
     /** One record as the sink received it. */
     public record Rec(long timeNs, int cpu, int thread, int type, long a0, long a1, long a2, long a3) {
         /** The name24 of a name event (a1..a3). */

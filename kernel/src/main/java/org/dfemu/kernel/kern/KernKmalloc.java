@@ -124,7 +124,6 @@ public final class KernKmalloc {
     private final long kslabDummy;
     private final long kmgdBase;
 
-    /** (boot only) Lays out kern_kmalloc.c's globals and each cpu's KMGlobalData; registers its sysctls. */
     /** VARIANT: ready slabs a KSF_OBJRESERVE zone keeps (the kmalloc_obj_reserve variant of vm.swapmeta_alloc). */
     public static final Tunable KERN_KMALLOC_OBJ_RESERVE_SLABS = Tunable.integer("kern.kmalloc_obj_reserve_slabs", "3", 0, 64,
             "empty slabs kmalloc_obj_reserve, kmalloc_obj_nowait and kmalloc_obj_intnowait keep ready per zone (read by those variants only)");
@@ -143,6 +142,7 @@ public final class KernKmalloc {
     // allocator choice, so that kern_kmalloc.c's globals keep their layout).
     private final boolean reserveRefill;
 
+    /** (boot only) Lays out kern_kmalloc.c's globals and each cpu's KMGlobalData; registers its sysctls. */
     public KernKmalloc(Kernel kernel, DataSegment data, Sysctl sysctl) {
         this.kernel = kernel;
         this.km = kernel.km();

@@ -40,6 +40,10 @@ public final class PmapInval {
         long vaBeg;
         long vaEnd;
         long count;
+
+        /** An empty batch. */
+        public Bulk() {
+        }
     }
 
     private final Kernel kernel;

@@ -344,10 +344,10 @@ public final class SwapPager implements VmPagerOps {
     /** {@code swap_pager_full}: 2 after an allocation failed, cleared when swap is back above lowat. */
     public int swapPagerFull() { return km.load32(globals + SWAP_PAGER_FULL); }
 
-    /** {@code swap_pager_almost_full}. */
     /** {@code swap_fail_ticks}: ticks when swap allocation last failed. */
     public int swapFailTicks() { return i32(SWAP_FAIL_TICKS); }
 
+    /** {@code swap_pager_almost_full}. */
     public int swapPagerAlmostFull() { return km.load32(globals + SWAP_PAGER_ALMOST_FULL); }
 
     /** {@code nswap_lowat}. */

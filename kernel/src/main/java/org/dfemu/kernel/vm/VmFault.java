@@ -746,7 +746,7 @@ public final class VmFault {
             }
             // Read-only: a soft-busied lookup will do, unless the page must leave PQ_CACHE.
             if ((prot & Vm.VM_PROT_WRITE) == 0) {
-                long m = vp.vmPageLookupSbusyTry(object, pindex, 0, (int) Param.PAGE_SIZE);
+                long m = vp.vmPageLookupSbusyTry(object, pindex, 0, Param.PAGE_SIZE);
                 if (m == 0) {
                     break;
                 }

@@ -54,7 +54,7 @@ public final class VmMeter {
         this.kernel = kernel;
         this.km = kernel.km();
         this.vmstats = data.alloc(StructVmstats.layout());
-        StructLayout cntArray = (StructLayout) MemoryLayout.structLayout(
+        StructLayout cntArray = MemoryLayout.structLayout(
                 MemoryLayout.sequenceLayout(kernel.config().ncpus(), StructVmmeter.layout()).withName("gd_cnt"));
         this.gdCnt = data.alloc(cntArray);
         this.dfemuFreeLow = data.alloc(16, 8);

@@ -225,7 +225,7 @@ final class TraceSummary {
             latencyByKind[kind].recordValue(durNs);
         }
         faultsByPid.add(pid, 1);
-        faultsByPidKind.add((long) pid * KINDS + kind, 1);
+        faultsByPidKind.add(pid * KINDS + kind, 1);
         faultsByPage.add(pid << 36 | ((va >>> 12) & ((1L << 36) - 1)), 1);
         if (entry != 0) faultsByEntry.add(pid << 36 | ((entry >>> 12) & ((1L << 36) - 1)), 1);
     }

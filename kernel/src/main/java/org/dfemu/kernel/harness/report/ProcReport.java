@@ -16,6 +16,10 @@ public final class ProcReport {
     /** Data-loss records kept in full; later ones are only counted. */
     public static final int LOSSES_KEPT = 64;
 
+    /** An empty report, before the first process. */
+    public ProcReport() {
+    }
+
     /** How a process ended. */
     public enum Status {
         RUNNING, EXITED,
