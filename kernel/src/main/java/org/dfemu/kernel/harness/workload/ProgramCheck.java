@@ -53,8 +53,10 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
  *       thread, the {@code shared} ones for a fork) that one side writes ({@code write}, or
  *       {@code unmap} by the starter) is used (write, verify, touch, unmap) by no other side:
  *       not by the starter, nor by another fork or thread body running then. A fork block that
- *       forks children writing shared regions waits for them before its end. So what each
- *       region holds at every {@code verify} is known before the program runs.</li>
+ *       forks children writing shared regions waits for them before its end. A {@code fork}
+ *       while a thread of the process runs copies the private regions that thread writes
+ *       mid-write: the fork block uses such a copy only after a whole {@code write} of it. So
+ *       what each region holds at every {@code verify} is known before the program runs.</li>
  *   <li>Memory control and page ranges: a range ({@code PAGE COUNT}) lies inside the region as
  *       mapped and all its pages are still mapped; {@code unmap rN PAGE COUNT} removes pages
  *       (the register is unmapped once none is left), and rule 3 compares the pages left too.
@@ -190,6 +192,12 @@ public final class ProgramCheck {
             final BitSet uses = new BitSet();
             final BitSet writes = new BitSet();
             final List<Party> running = new ArrayList<>();
+            /**
+             * A fork body's copies of regions a thread of its parent was writing when the fork
+             * copied them, by region id: the thread started at that instruction. Until the body
+             * writes the whole region again, what such a copy holds is not known.
+             */
+            final java.util.Map<Integer, Integer> unknown = new java.util.HashMap<>();
 
             Frame(BitSet reach) {
                 this.reach = reach;
@@ -239,6 +247,8 @@ public final class ProgramCheck {
                     }
                     case Write w -> {
                         writable(i, w.reg());
+                        // Writing every page still mapped makes a copy of unknown contents known again.
+                        frames.peek().unknown.remove(region[w.reg()]);
                         use(i, w.reg(), true);
                     }
                     case Verify v -> {
@@ -255,13 +265,26 @@ public final class ProgramCheck {
                     case Loop l -> openBlock(i, Kind.LOOP);
                     case Fork f -> {
                         openBlock(i, Kind.FORK);
+                        Frame parent = frames.peek();
                         BitSet reach = new BitSet();
+                        java.util.Map<Integer, Integer> unknown = new java.util.HashMap<>();
                         for (int r = 0; r < Instruction.REGISTERS; r++) {
                             if (region[r] == 0) continue;
-                            if (shared[r]) reach.set(region[r]);
-                            else region[r] = ++regions;   // the child's copy-on-write copy
+                            if (shared[r]) {
+                                reach.set(region[r]);
+                                continue;
+                            }
+                            // A private region a running thread writes is copied mid-write (rule 7).
+                            Integer writer = parent.unknown.get(region[r]);
+                            for (Party p : parent.running) {
+                                if (writer == null && p.thread() && p.writes().get(region[r])) writer = p.opener();
+                            }
+                            region[r] = ++regions;   // the child's copy-on-write copy
+                            if (writer != null) unknown.put(region[r], writer);
                         }
-                        frames.push(new Frame(reach));
+                        Frame child = new Frame(reach);
+                        child.unknown.putAll(unknown);
+                        frames.push(child);
                     }
                     case StartThread t -> {
                         openBlock(i, Kind.THREAD);
@@ -355,6 +378,12 @@ public final class ProgramCheck {
         private void use(int i, int reg, boolean write) throws ProgramFormatException {
             int id = region[reg];
             Frame f = frames.peek();
+            Integer writer = f.unknown.get(id);
+            if (writer != null) {
+                throw error(i, "r" + reg + " was copied by 'fork' at instruction " + frameOpener() + " while the thread started at instruction "
+                        + writer + " was writing it: what the copy holds is not known ('wait' before 'fork', or 'write r" + reg
+                        + "' in the fork block first)");
+            }
             for (Party p : f.running) {
                 if (p.uses().get(id) && (write || p.writes().get(id))) {
                     throw error(i, "r" + reg + " is shared with " + p.what() + ", which "
@@ -443,6 +472,14 @@ public final class ProgramCheck {
             f.running.add(party);
             f.uses.or(uses);
             f.writes.or(writes);
+        }
+
+        /** The instruction that opened the innermost open fork block. */
+        private int frameOpener() {
+            for (Block b : open) {
+                if (b.kind == Kind.FORK) return b.opener;
+            }
+            return -1;
         }
 
         private String registerOf(int id) {
