@@ -25,7 +25,8 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
 
 /**
  * Checks how a program's instructions fit together; the operands of each one were checked when
- * its record was built. The rules (also in disk-images/README.md):
+ * its record was built. The rules, numbered as in disk-images/README.md (which says the same in
+ * a user's words):
  *
  * <ol>
  *   <li>Blocks nest: every {@code loop} has its {@code endloop} and every {@code fork} its
@@ -35,37 +36,40 @@ import org.dfemu.kernel.harness.workload.Instruction.Wait;
  *       which regions are mapped at each instruction is known before it runs. {@code map} needs
  *       its register unmapped; {@code unmap}, {@code write}, {@code verify} and {@code touch}
  *       need it mapped; {@code write} and {@code touch ... write} need it {@code rw} (unless the
- *       program expects {@code segv}: then such a write is how it meets its fate). A fork
- *       block starts with the parent's registers (the child's copy-on-write copies) and the
- *       parent continues after {@code endfork} with its registers as they were at {@code fork}.</li>
- *   <li>A loop body ends with the same regions mapped (same sizes and protections) as it began,
- *       so every pass sees the registers the first one did.</li>
+ *       program expects {@code segv}: then such a write is how it meets its fate). A fork or
+ *       thread block starts with the starter's registers (a child's are its copy-on-write
+ *       copies) and the starter continues after {@code endfork} or {@code endthread} with its
+ *       registers as they were at {@code fork} or {@code thread}.</li>
+ *   <li>A loop body ends with the same regions mapped (same sizes and protections, same pages
+ *       left) as it began, so every pass sees the registers the first one did.</li>
  *   <li>A loop body contains a map, unmap, write, verify, touch, sleep or fork, directly or in a
  *       nested loop, so every pass produces an action: the interpreter never spins.</li>
  *   <li>{@code exit} is the last instruction of the program or of a fork block: with no
  *       conditionals, anything after it would never run.</li>
+ *   <li>At most {@link Program#CODE_MAX} instructions per program.</li>
  *   <li>Threads: a {@code thread} block closes with {@code endthread} (nesting as rule 1) and
- *       holds no map, unmap, fork, thread, wait or exit; it starts with the process's
- *       registers. Every thread is waited for ({@code wait}) before the end of the block that
- *       started it (the program, a fork block, a loop body's pass).</li>
- *   <li>Concurrency: from a {@code fork} or {@code thread} to the next {@code wait} of the
- *       same block, its body runs beside the rest. A region it can reach (every region for a
- *       thread, the {@code shared} ones for a fork) that one side writes ({@code write}, or
+ *       holds no map, unmap, fork, thread, wait or exit. Every thread is waited for
+ *       ({@code wait}) before the end of the block that started it (the program, a fork block,
+ *       a loop body's pass).</li>
+ *   <li>Sharing: from a {@code fork} or {@code thread} to the next {@code wait} of the same
+ *       block, its body runs beside the rest. A region it can reach (every region for a thread,
+ *       the {@code shared} ones for a fork) that one side writes ({@code write}, or
  *       {@code unmap} by the starter) is used (write, verify, touch, unmap) by no other side:
  *       not by the starter, nor by another fork or thread body running then. A fork block that
  *       forks children writing shared regions waits for them before its end. A {@code fork}
  *       while a thread of the process runs copies the private regions that thread writes
  *       mid-write: the fork block uses such a copy only after a whole {@code write} of it. So
  *       what each region holds at every {@code verify} is known before the program runs.</li>
- *   <li>Memory control and page ranges: a range ({@code PAGE COUNT}) lies inside the region as
- *       mapped and all its pages are still mapped; {@code unmap rN PAGE COUNT} removes pages
- *       (the register is unmapped once none is left), and rule 3 compares the pages left too.
- *       {@code mlock}, {@code munlock}, {@code mprotect} and {@code madvise} need the register
- *       mapped. {@code mprotect} does not change the protection rule 2 checks: what it forbids
- *       shows at run time as SIGSEGV. Of these, a thread block holds only the range
- *       {@code write} and {@code verify} and {@code madvise}: {@code mlock}, {@code munlock},
+ *   <li>Page ranges: a range ({@code PAGE COUNT}) lies inside the region as mapped and all its
+ *       pages are still mapped; {@code unmap rN PAGE COUNT} removes pages (the register is
+ *       unmapped once none is left), and rule 3 compares the pages left too.</li>
+ *   <li>Memory control: {@code mlock}, {@code munlock}, {@code mprotect} and {@code madvise}
+ *       need the register mapped. {@code mprotect} does not change the protection rule 2
+ *       checks: what it forbids shows at run time as SIGSEGV.</li>
+ *   <li>Of the memory-control instructions a thread block holds only the range {@code write}
+ *       and {@code verify} and {@code madvise}: {@code mlock}, {@code munlock},
  *       {@code mlockall}, {@code munlockall}, {@code mprotect} and {@code unmap} change the
- *       address space every thread of the process shares, as map and unmap do. For rule 7,
+ *       address space every thread of the process shares, as map and unmap do. For rule 8,
  *       {@code madvise} with dontneed or free, {@code mprotect} and a range {@code write} or
  *       {@code unmap} write the region; {@code madvise willneed}, {@code mlock},
  *       {@code munlock} and a range {@code verify} use it.</li>
@@ -274,7 +278,7 @@ public final class ProgramCheck {
                                 reach.set(region[r]);
                                 continue;
                             }
-                            // A private region a running thread writes is copied mid-write (rule 7).
+                            // A private region a running thread writes is copied mid-write (rule 8).
                             Integer writer = parent.unknown.get(region[r]);
                             for (Party p : parent.running) {
                                 if (writer == null && p.thread() && p.writes().get(region[r])) writer = p.opener();

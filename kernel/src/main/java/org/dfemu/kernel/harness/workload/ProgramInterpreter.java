@@ -442,7 +442,7 @@ public final class ProgramInterpreter {
         for (ProgramInterpreter c : started) {
             for (int r = 0; r < Instruction.REGISTERS; r++) {
                 if (!c.exported[r]) continue;
-                // Every page as the writer left it (rule 7 of ProgramCheck: no one else wrote it).
+                // Every page as the writer left it (rule 8 of ProgramCheck: no one else wrote it).
                 contents[r] = c.contents[r].copy();
                 // A fork by this process while the thread ran: a page it freed may show older data.
                 if (forked[r] && !c.forked[r]) contents[r].weaken(0, pages[r], Action.Expect.EXACT_OR_ZERO, Action.Expect.ANY);
