@@ -198,6 +198,7 @@ public final class ExploreCommand implements Callable<Integer> {
             fixed.putIfAbsent(CHECK_SETTING, CHECK_INTERVAL);
             Scenario s = Grammar.generate(job.seed()).withFixed(fixed);
             if (baseSwap >= 0) s = s.withMachine(s.physmem(), s.ncpu(), baseSwap);
+            s = s.withFatesForMemory();
             try {
                 s.imageSpec();
             } catch (SpecException e) {

@@ -30,7 +30,9 @@ import org.dfemu.tools.image.BootSettings;
  * language is one of its {@link ProgramGen#KINDS} (its name is also its swarm feature), valid
  * where it is written. Each program expects {@code exit}, or with "segv" on, in a quarter of
  * the programs, {@code segv}: such a program forks no children and ends with an access its
- * mprotect (or its ro map) forbids. The shrinker needs a line only for a new block
+ * mprotect (or its ro map) forbids. When the programs may need more than RAM plus swap
+ * ({@link Scenario#withFatesForMemory}), those fates become {@code exit-or-killed} and
+ * {@code segv-or-killed}: the pageout daemon's OOM kill is then correct. The shrinker needs a line only for a new block
  * ({@link Shrinker#ends}) or new operands worth halving ({@link Shrinker}'s {@code smaller}).
  */
 final class Grammar {
@@ -112,7 +114,7 @@ final class Grammar {
             ProgramGen g = new ProgramGen(programRnd, th, offSet, fate);
             programs.add(new Program("p" + p, copies, g.program(2 + programRnd.nextInt(7)), fate));
         }
-        return new Scenario(seed, ram, ncpu, swap, Map.of(), drawn, programs, off);
+        return new Scenario(seed, ram, ncpu, swap, Map.of(), drawn, programs, off).withFatesForMemory();
     }
 
     /**

@@ -140,6 +140,35 @@ record Scenario(long seed, long physmem, int ncpu, long swapBytes, Map<String, S
         return new Scenario(seed, ram, cpus, swap, fixed, drawn, programs, off);
     }
 
+    /**
+     * This scenario with each program's fate fitted to its memory: when the programs may hold
+     * ({@link Demand}) at least 9/10 of the pages free at boot plus the swap pages (the kernel's
+     * own allocations take the rest), an OOM kill is the kernel doing its job, so {@code exit}
+     * becomes {@code exit-or-killed} and {@code segv} {@code segv-or-killed}; otherwise the
+     * strict fates stand. Applied once the machine is final (drawn, or a base image's swap, or
+     * {@code -e hw.physmem}); the shrinker keeps the fates it was given.
+     */
+    Scenario withFatesForMemory() {
+        long budget = Thresholds.of(physmem, ncpu).freeAtBoot() + swapBytes / Instruction.PAGE_SIZE;
+        long demand = Demand.scenarioPages(programs);
+        boolean tight = demand >= budget - budget / 10;
+        List<Program> ps = new ArrayList<>();
+        for (Program p : programs) {
+            Program.Fate strict = switch (p.expect()) {
+                case EXIT_OR_KILLED -> Program.Fate.EXIT;
+                case SEGV_OR_KILLED -> Program.Fate.SEGV;
+                default -> p.expect();
+            };
+            Program.Fate fate = !tight ? strict : switch (strict) {
+                case EXIT -> Program.Fate.EXIT_OR_KILLED;
+                case SEGV -> Program.Fate.SEGV_OR_KILLED;
+                default -> strict;
+            };
+            ps.add(fate == p.expect() ? p : new Program(p.name(), p.copies(), p.code(), fate));
+        }
+        return withPrograms(ps);
+    }
+
     /** True if the RAM or CPU count is fixed (by the base image or {@code -e}): the shrinker keeps it. */
     boolean fixedMachine(String name) {
         return fixed.containsKey(name);

@@ -172,7 +172,7 @@ public final class SpecParser {
          */
         private int program(int lineNo, String[] words, List<String> lines, int next) throws SpecException {
             String name = words.length > 1 ? words[1] : "";
-            String usage = "expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1.." + Program.NAME_MAX
+            String usage = "expected 'program NAME [copies N] [expect exit|segv|killed|exit-or-killed|segv-or-killed]' (NAME of 1.." + Program.NAME_MAX
                     + " letters, digits, '_', '.', '-')";
             if (words.length < 2 || words.length % 2 != 0 || !validName(name)) throw error(lineNo, usage);
             int copies = 1;
@@ -197,7 +197,7 @@ public final class SpecParser {
                             if (f.word().equals(words[w + 1])) expect = f;
                         }
                         if (expect == null) {
-                            throw error(lineNo, "expect: unknown fate '" + words[w + 1] + "' (expected exit, segv or killed)");
+                            throw error(lineNo, "expect: unknown fate '" + words[w + 1] + "' (expected exit, segv, killed, exit-or-killed or segv-or-killed)");
                         }
                     }
                     default -> throw error(lineNo, usage);

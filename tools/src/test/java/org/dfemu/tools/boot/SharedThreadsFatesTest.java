@@ -185,12 +185,48 @@ class SharedThreadsFatesTest {
     }
 
     @Test
+    void orKilledFatesAcceptAnOomKillOrTheirBaseFateAndNothingElse() throws Exception {
+        // ltp-oom01's hog, 64M on 16M of RAM and 16M of swap: killed for lack of memory, which
+        // exit-or-killed accepts; the bystander exits, which it accepts too; a segv-or-killed
+        // program that exits does not meet its fate.
+        Path image = image("orkilled", """
+                setting hw.physmem=16M
+                setting hw.ncpu=2
+                partition swap 16M
+                program hog expect exit-or-killed
+                  map r0 64M rw
+                  write r0
+                  exit
+                end
+                program bystander expect exit-or-killed
+                  map r0 1M rw
+                  write r0
+                  sleep 200ms
+                  verify r0
+                  exit
+                end
+                program lucky expect segv-or-killed
+                  map r0 4K rw
+                  write r0
+                  exit
+                end
+                """);
+        DfemuRun boot = dfemu("boot", image.toString(), "--seed", "1");
+        assertEquals(1, boot.status(), boot.out());
+        assertTrue(boot.out().contains("pid 1 hog: killed: out of swap space"), boot.out());
+        assertTrue(boot.out().contains("pid 2 bystander: exited"), boot.out());
+        assertTrue(boot.out().contains("unexpected fate: pid 3 (lucky) expected segv-or-killed, met exit: exited"), boot.out());
+        assertFalse(boot.out().contains("(hog) expected") || boot.out().contains("(bystander) expected"), boot.out());
+        assertTrue(boot.out().strip().endsWith("result: unexpected fate"), boot.out());
+    }
+
+    @Test
     void badNewFormsAreRefusedByMkimageWithTheirLine() throws Exception {
         Path spec = dir.resolve("bad.spec");
         Files.writeString(spec, "program p expect never\nend\n");
         DfemuRun run = dfemu("mkimage", spec.toString(), "-o", dir.resolve("bad.img").toString());
         assertEquals(2, run.status(), run.out() + run.err());
-        assertEquals("dfemu mkimage: bad.spec:1: expect: unknown fate 'never' (expected exit, segv or killed)", run.err().strip());
+        assertEquals("dfemu mkimage: bad.spec:1: expect: unknown fate 'never' (expected exit, segv, killed, exit-or-killed or segv-or-killed)", run.err().strip());
         Files.writeString(spec, "program p\n  map r0 4K rw\n  thread\n    unmap r0\n  endthread\n  wait\nend\n");
         run = dfemu("mkimage", spec.toString(), "-o", dir.resolve("bad.img").toString());
         assertEquals(2, run.status(), run.out() + run.err());

@@ -236,9 +236,9 @@ class ProgramCompilerTest {
     void badProgramDirectives() {
         assertEquals("w.spec:1: copies 257 is out of range 0..256", parseError("program p copies 257\nend\n"));
         assertEquals("w.spec:1: copies 'many' is not a decimal number", parseError("program p copies many\nend\n"));
-        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed|exit-or-killed|segv-or-killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
                 parseError("program p copy 2\nend\n"));
-        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed|exit-or-killed|segv-or-killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
                 parseError("program a-name-of-17-chars\nend\n"));
         assertEquals("w.spec:1: program p has no 'end' line before the 'program' on line 3",
                 parseError("program p\n  sleep 1s\nprogram q\nend\n"));
@@ -281,13 +281,13 @@ class ProgramCompilerTest {
                 error("  map r0 4K rw\n  thread\n  write r0\n  endthread\n  touch r0 seq read\n  wait\n"));
         assertEquals("w.spec:4: the thread is not waited for: 'wait' before the program ends",
                 error("  map r0 4K rw\n  thread\n  write r0\n  endthread\n"));
-        assertEquals("w.spec:1: expect: unknown fate 'death' (expected exit, segv or killed)",
+        assertEquals("w.spec:1: expect: unknown fate 'death' (expected exit, segv, killed, exit-or-killed or segv-or-killed)",
                 parseError("program p expect death\nend\n"));
-        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits,"
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed|exit-or-killed|segv-or-killed]' (NAME of 1..16 letters, digits,"
                 + " '_', '.', '-')", parseError("program p expect\nend\n"));
-        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits,"
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed|exit-or-killed|segv-or-killed]' (NAME of 1..16 letters, digits,"
                 + " '_', '.', '-')", parseError("program p expect exit expect segv\nend\n"));
-        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits,"
+        assertEquals("w.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed|exit-or-killed|segv-or-killed]' (NAME of 1..16 letters, digits,"
                 + " '_', '.', '-')", parseError("program p expect exit copies 2\nend\n"));
     }
 

@@ -104,7 +104,7 @@ class SpecParserTest {
         assertEquals("t.spec:2: program p has no 'end' line", error("\nprogram p\n  exit\n"));
         assertEquals("t.spec:3: program p is already defined on line 1", error("program p\nend\nprogram p\nend\n"));
         assertEquals("t.spec:1: 'end' without a 'program' block", error("end\n"));
-        assertEquals("t.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
+        assertEquals("t.spec:1: expected 'program NAME [copies N] [expect exit|segv|killed|exit-or-killed|segv-or-killed]' (NAME of 1..16 letters, digits, '_', '.', '-')",
                 error("program a b\n"));
     }
 

@@ -55,7 +55,7 @@ public final class ProcReport {
         public Fate met() { return met; }
 
         /** It ended and met another fate than expected. */
-        public boolean unexpected() { return met != null && met != expect; }
+        public boolean unexpected() { return met != null && !expect.accepts(met); }
 
         public int pid() { return pid; }
         public String name() { return name; }

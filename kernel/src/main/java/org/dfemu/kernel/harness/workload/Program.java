@@ -17,14 +17,21 @@ import java.util.List;
  *               end {@code result: ok}; {@link Fate#EXIT} unless the spec says otherwise
  */
 public record Program(String name, int copies, List<Instruction> code, Fate expect) {
-    /** How a process of the program ends: {@code program NAME ... expect exit|segv|killed}. */
+    /** How a process of the program ends: {@code program NAME ... expect exit|segv|killed|exit-or-killed|segv-or-killed}. */
     public enum Fate {
         /** It runs to its end (its {@code exit}, the program's end, or its fork block's end). */
         EXIT(0, "exit"),
         /** A user access fails and SIGSEGV kills it (a store to a ro region, ...). */
         SEGV(1, "segv"),
         /** Anything else ends it early: the pageout daemon kills it for lack of memory, or its mmap fails. */
-        KILLED(2, "killed");
+        KILLED(2, "killed"),
+        /**
+         * {@link #EXIT}, or {@link #KILLED} if memory and swap run out first: for programs that
+         * together may need more than RAM plus swap, where the OOM kill is the kernel doing its job.
+         */
+        EXIT_OR_KILLED(3, "exit-or-killed"),
+        /** {@link #SEGV}, or {@link #KILLED} if memory and swap run out first (as {@link #EXIT_OR_KILLED}). */
+        SEGV_OR_KILLED(4, "segv-or-killed");
 
         private final int code;
         private final String word;
@@ -39,6 +46,15 @@ public record Program(String name, int copies, List<Instruction> code, Fate expe
 
         /** The spec's word. */
         public String word() { return word; }
+
+        /** True if a process expected to meet this fate may end with {@code met}. */
+        public boolean accepts(Fate met) {
+            return met == this || met == KILLED && (this == EXIT_OR_KILLED || this == SEGV_OR_KILLED)
+                    || met == EXIT && this == EXIT_OR_KILLED || met == SEGV && this == SEGV_OR_KILLED;
+        }
+
+        /** True if the program ends with a store SIGSEGV is expected to stop ({@link #SEGV} or {@link #SEGV_OR_KILLED}). */
+        public boolean segv() { return this == SEGV || this == SEGV_OR_KILLED; }
     }
 
     /** Longest name: DragonFly's MAXCOMLEN, the size of a process's command name. */

@@ -103,7 +103,7 @@ public final class ProgramCheck {
         if (code.size() > Program.CODE_MAX) {
             throw new ProgramFormatException(name, code.size() + " instructions, more than the " + Program.CODE_MAX + " allowed");
         }
-        new Walk(name, code, expect == Program.Fate.SEGV).run();
+        new Walk(name, code, expect.segv()).run();
     }
 
     /**

@@ -252,7 +252,7 @@ public final class ProgramCodec {
                 if (f.code() == code) expect = f;
             }
             if (expect == null) {
-                throw new ProgramFormatException(name, "expected fate " + code + " is not 0 (exit), 1 (segv) or 2 (killed)");
+                throw new ProgramFormatException(name, "expected fate " + code + " is not 0 (exit), 1 (segv), 2 (killed), 3 (exit-or-killed) or 4 (segv-or-killed)");
             }
         }
         long length = in.u32(header);

@@ -77,7 +77,8 @@ class ThreadsWaitFatesTest {
 
     @Test
     void theDecoderRejectsCorruptNewEncodings() {
-        assertEquals("program 'p': expected fate 3 is not 0 (exit), 1 (segv) or 2 (killed)", refused(data(2, 3, 0)));
+        assertEquals("program 'p': expected fate 5 is not 0 (exit), 1 (segv), 2 (killed), 3 (exit-or-killed) or 4 (segv-or-killed)",
+                refused(data(2, 5, 0)));
         assertEquals("truncated program data: ends at byte 20, inside program 0's header",
                 refused(java.util.Arrays.copyOf(data(2, 1, 0), 20)));
         assertEquals("program 'p' instruction 0 (endthread): 'endthread' without 'thread'", refused(data(1, -1, 1, 0x22)));
