@@ -9,8 +9,10 @@ package org.dfemu.kernel;
  * wrapper of {@link org.dfemu.kernel.kern.Lwkt} for panics inside a kernel thread, by the boot
  * code for panics during boot ("thread0"). The Java stack trace is kept (it is the backtrace).
  */
-public final class KernelPanic extends RuntimeException {
+public final class KernelPanic extends RuntimeException implements org.dfemu.emulator.api.PanicFrames {
     private final String panicString;
+    /** The panicking kernel thread's frames when the panic was raised (null outside a kernel thread). */
+    private final transient java.util.List<String> frames;
     private int threadId;
     private String threadName;
 
@@ -18,7 +20,11 @@ public final class KernelPanic extends RuntimeException {
     public KernelPanic(String panicString) {
         super(panicString);
         this.panicString = panicString;
+        this.frames = org.dfemu.kernel.kern.Lwkt.framesAtPanic();
     }
+
+    @Override
+    public java.util.List<String> panicFrames() { return frames; }
 
     /** The argument of panic(), without the {@code "panic: "} prefix ({@code panicstr} in the C). */
     public String panicString() { return panicString; }

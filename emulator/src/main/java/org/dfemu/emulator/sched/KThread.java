@@ -1,5 +1,6 @@
 package org.dfemu.emulator.sched;
 
+import java.util.List;
 import org.dfemu.emulator.time.VirtualClock;
 
 /**
@@ -43,6 +44,8 @@ final class KThread {
 
     int critCount;
     final FrameStack frames = new FrameStack();
+    /** The frames it had when it panicked (they are popped while the panic unwinds); null if it did not. */
+    List<String> panicFrames;
     final HeldLocks held = new HeldLocks();
 
     /** Times this thread was handed the CPU. */

@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
+import org.dfemu.emulator.api.PanicFrames;
 import org.dfemu.emulator.api.Scheduler;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.cpu.Cpus;
@@ -280,7 +281,7 @@ public final class LwktScheduler implements Scheduler {
     /** Snapshot of every thread ever spawned, by thread id. From the owner, or after {@link #run()}. */
     public List<ThreadInfo> threads() {
         List<ThreadInfo> out = new ArrayList<>(threads.size());
-        for (KThread t : threads) out.add(info(t, t.frames.snapshot()));
+        for (KThread t : threads) out.add(info(t, t.panicFrames != null ? t.panicFrames : t.frames.snapshot()));
         return out;
     }
 
@@ -624,7 +625,8 @@ public final class LwktScheduler implements Scheduler {
         } catch (Throwable e) {
             // After the run ended, whatever an unwinding thread throws is of no interest.
             if (result == null) {
-                List<String> frames = e instanceof SchedulerPanic sp ? sp.frames() : self.frames.snapshot();
+                List<String> frames = e instanceof PanicFrames pf && pf.panicFrames() != null ? pf.panicFrames() : self.frames.snapshot();
+                self.panicFrames = frames;
                 finish(panicResult(info(self, frames), e, ""));
             }
             return;
@@ -845,7 +847,7 @@ public final class LwktScheduler implements Scheduler {
             interruptFrames.clear();
             return true;
         }
-        List<String> frames = failure instanceof SchedulerPanic sp ? sp.frames() : interruptFrames.snapshot();
+        List<String> frames = failure instanceof PanicFrames pf && pf.panicFrames() != null ? pf.panicFrames() : interruptFrames.snapshot();
         interruptFrames.clear();
         ThreadInfo who = new ThreadInfo(0, "interrupt", interruptCpu, 0, ThreadState.RUNNING, 0, null, -1, 0,
                 frames, 0, 0, null, List.of());

@@ -1,6 +1,7 @@
 package org.dfemu.emulator.sched;
 
 import java.util.List;
+import org.dfemu.emulator.api.PanicFrames;
 
 /**
  * A kernel panic raised by the scheduler itself when kernel code breaks one of its rules
@@ -10,7 +11,7 @@ import java.util.List;
  * <p>It carries the thread's kernel frames as they were at the point of the panic, since the
  * frames are popped again while the exception unwinds.
  */
-public final class SchedulerPanic extends RuntimeException {
+public final class SchedulerPanic extends RuntimeException implements PanicFrames {
     private final transient List<String> frames;
 
     SchedulerPanic(String message, List<String> frames) {
@@ -20,4 +21,7 @@ public final class SchedulerPanic extends RuntimeException {
 
     /** Kernel frames of the panicking thread when it panicked, innermost first (may be empty). */
     public List<String> frames() { return frames; }
+
+    @Override
+    public List<String> panicFrames() { return frames; }
 }

@@ -354,6 +354,24 @@ public final class Lwkt {
         return sched != null && sched.countsCpuTime();
     }
 
+    /** The scheduler of the kernel thread running on this Java thread, for {@link #framesAtPanic}. */
+    private static final ScopedValue<Scheduler> RUNNING = ScopedValue.newInstance();
+
+    /**
+     * PORT: dfemu-only. The running kernel thread's frames (or, in an event action, the
+     * interrupt's), read when a {@link KernelPanic} is raised, before unwinding pops them; null
+     * outside a kernel thread (boot) or when they cannot be read. Reads only: no time, no
+     * scheduling decision.
+     */
+    public static java.util.List<String> framesAtPanic() {
+        if (!RUNNING.isBound()) return null;
+        try {
+            return RUNNING.get().frames();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Records a kernel call-chain frame for deadlock reports; pair with {@link #popFrame}. */
     public void pushFrame(String function) {
         if (!bootContext()) {
@@ -397,7 +415,7 @@ public final class Lwkt {
         StructThread.td_comm(km, td, name);
         int tid = s.spawn(name, cpu, td, () -> {
             try {
-                body.run();
+                ScopedValue.where(RUNNING, s).run(body);
             } catch (KernelPanic p) {
                 kernel.trace().panic(p.panicString());
                 throw p.inThread(s.curtid(), name);

@@ -285,4 +285,41 @@ class InspectTest {
             assertTrue(i.run("vmstat -m").lines().stream().anyMatch(l -> l.trim().startsWith("SWAP")), "the kmalloc_obj zone it waited for");
         }
     }
+
+    /**
+     * A panic inside a kernel thread: the console's report and the core's trace show the frames
+     * the thread had when it panicked (vm_fault, where pv_alloc's unchecked zalloc failed under
+     * debug.fail_zalloc), not what is left after the panic unwound them. The spec is the one
+     * dfemu explore shrank from its seed 9.
+     */
+    @Test
+    void aPanicKeepsThePanickingThreadsFrames() throws Exception {
+        String spec = """
+                setting hw.physmem=16M
+                setting hw.ncpu=1
+                setting vm.swapmeta_alloc=zalloc
+                setting debug.fail_zalloc.probability=4
+                program p0
+                  map r0 476K rw
+                  loop 2
+                    wait
+                    fork
+                      verify r0
+                    endfork
+                  endloop
+                end
+                """;
+        Path img = dir.resolve("panic.img");
+        ImageWriter.write(SpecParser.parse("panic.spec", spec.getBytes(StandardCharsets.UTF_8)), img, false);
+        Path c = dir.resolve("panic.core");
+        DfemuRun r = dfemu("boot", img.toString(), "--seed", "9", "--time", "5", "--core", c.toString());
+        assertEquals(1, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("result: panic"), r.out());
+        assertTrue(r.out().contains("panic at 0.000301342 s in tid 6 (p0.3)"), r.out());
+        assertTrue(r.out().contains("          p0.3 in vm_fault\n"), r.out());
+        try (DeadKernel d = DeadKernel.open(CoreFile.read(c))) {
+            List<String> trace = new Inspector(d).run("trace 6").lines();
+            assertEquals("#0  vm_fault()", trace.get(1).strip(), String.join("\n", trace));
+        }
+    }
 }
