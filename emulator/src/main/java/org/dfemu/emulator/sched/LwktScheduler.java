@@ -85,6 +85,9 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * stepped to the deadline first; no periodic event is needed). With
  * {@link SchedulerSettings#watchdogWmesgs()} only the listed sleeps (the kernel's waits for
  * memory) arm it, and the interval counts from the first such sleep after the last progress.
+ * A thread that counts the same interval of CPU time (the CPU-time model) without reaching a
+ * scheduling point also ends the run as a LIVELOCK: the clock only moves at scheduling points,
+ * so such a loop would otherwise never end.
  *
  * <h2>End of a run</h2>
  * The owner that ends the run (last exit, deadlock, watchdog, panic, stop request) publishes the
@@ -139,6 +142,8 @@ public final class LwktScheduler implements Scheduler {
     private int watchedAsleep;
     private long contextSwitches;
     private long digest;
+    /** Thread-context {@link #pushFrame} calls, to check for a runaway thread every 4096th. */
+    private long framePushes;
     /** The CPUs whose counted work is charged at scheduling points ({@link #attachCpuTime}); null: none. */
     private Cpus cpuTime;
     /** Virtual ns charged to a thread for each hand-off that switches to it. */
@@ -594,10 +599,33 @@ public final class LwktScheduler implements Scheduler {
 
     // ---- Scheduler: frames ------------------------------------------------------------------
 
-    /** {@inheritDoc} Any context: in an event action the frame goes on the interrupt's own stack. */
+    /**
+     * {@inheritDoc} Any context: in an event action the frame goes on the interrupt's own stack.
+     * In a thread, every 4096th push also checks for a runaway thread ({@link #checkRunaway}).
+     */
     @Override
     public void pushFrame(String function) {
         frames("pushFrame").push(function);
+        if (cpuTime != null && !inInterrupt && (++framePushes & 0xFFF) == 0) checkRunaway(current);
+    }
+
+    /**
+     * A thread that has counted the watchdog's interval of CPU time since its last scheduling
+     * point ends the run as a LIVELOCK: with no scheduling point the clock cannot advance, so
+     * neither the watchdog nor {@code --time} would ever end it, and the host would loop for
+     * good (a kernel loop that retries without sleeping, e.g. the pageout daemon retrying an
+     * allocation whose vm_wait returns at once). Reads counters only; a run in which no thread
+     * runs that long between scheduling points is not changed.
+     */
+    private void checkRunaway(KThread self) {
+        long interval = settings.watchdogNs();
+        if (interval <= 0) return;
+        long pending = cpuTime.cpu(self.cpu).pendingNs() + self.switchNs;
+        if (pending < interval) return;
+        finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "tid " + self.tid + " (" + self.name + ") ran "
+                + VirtualTime.seconds(pending) + " of CPU time without reaching a scheduling point (watchdog "
+                + VirtualTime.seconds(interval) + "); " + blockedThreads + " thread(s) asleep: " + sleepSummary()));
+        throw abandon(self);
     }
 
     /** {@inheritDoc} Any context. Panics if no frame was pushed. */

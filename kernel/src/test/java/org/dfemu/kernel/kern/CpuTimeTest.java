@@ -125,4 +125,35 @@ class CpuTimeTest {
         assertEquals(untimed[3] + 7, untimed[1], "still pending on the cpu");
         assertEquals(0, untimed[2]);
     }
+
+    /**
+     * A kernel loop that never reaches a scheduling point (a retry whose vm_wait returns at
+     * once) freezes the clock, so neither the stall watchdog nor --time could end it: once the
+     * thread has counted the watchdog's interval of CPU time, the run ends as a livelock naming
+     * the thread and its frames, at the virtual time of its last scheduling point.
+     */
+    @Test
+    void aThreadThatNeverReachesASchedulingPointEndsAsALivelock() {
+        MachineConfig cfg = new MachineConfig(32 * MB, 2, 100, 3, SchedulerSettings.DEFAULTS.withWatchdogNs(10_000_000L),
+                CpuSettings.DEFAULT.withCost(CpuCost.DEFAULT), TraceSink.NONE);
+        try (MachineKernel mk = MachineKernel.boot(cfg, new KernelConfig(2, 100))) {
+            Kernel k = mk.kernel;
+            long word = k.kernSlaballoc().kmalloc(64, k.kernSlaballoc().mDevbuf(), Malloc.M_WAITOK);
+            mk.thread("spinner", 0, () -> {
+                k.lwkt().pushFrame("spin_retry");
+                for (;;) {
+                    k.lwkt().pushFrame("vm_wait");
+                    k.km().load64(word);
+                    k.lwkt().popFrame();
+                }
+            });
+            org.dfemu.emulator.sched.RunResult r = mk.machine.scheduler().run();
+            assertEquals(org.dfemu.emulator.sched.RunResult.Outcome.LIVELOCK, r.outcome(), r.toString());
+            assertTrue(r.reason().matches("tid \\d+ \\(spinner\\) ran 0\\.01\\d* s of CPU time without reaching a scheduling"
+                    + " point \\(watchdog 0\\.010000000 s\\); 0 thread\\(s\\) asleep: "), r.reason());
+            assertEquals(0, r.timeNs(), "the clock never moved");
+            assertTrue(r.threads().stream().anyMatch(t -> t.name().equals("spinner") && t.frames().contains("spin_retry")),
+                    r.toString());
+        }
+    }
 }
