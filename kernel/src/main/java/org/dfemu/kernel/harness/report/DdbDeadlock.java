@@ -72,7 +72,10 @@ public final class DdbDeadlock {
         }
         for (ThreadInfo t : threads) {
             if (!t.asleep()) {
-                out.add("  (" + t.name() + " is " + t.state().name().toLowerCase(Locale.ROOT) + ")");
+                // A running thread's frames say where it spins (a runaway loop, a busy retry).
+                List<String> frames = t.frames();
+                out.add("  (" + t.name() + " is " + t.state().name().toLowerCase(Locale.ROOT)
+                        + (frames.isEmpty() ? "" : ", in " + String.join(", from ", frames)) + ")");
             }
         }
         out.addAll(freePages(kernel));
