@@ -199,6 +199,7 @@ public final class ExploreCommand implements Callable<Integer> {
             Scenario s = Grammar.generate(job.seed()).withFixed(fixed);
             if (baseSwap >= 0) s = s.withMachine(s.physmem(), s.ncpu(), baseSwap);
             s = s.withFatesForMemory();
+            s = withStallWithin(s, runNs);
             try {
                 s.imageSpec();
             } catch (SpecException e) {
@@ -344,6 +345,24 @@ public final class ExploreCommand implements Callable<Integer> {
     /** explore-SEED, or explore-SEED-vK for variant K when there are several. */
     private static String specName(Job job, int variants) {
         return "explore-" + job.seed() + (variants > 1 ? "-v" + job.variant() : "");
+    }
+
+    private static final String STALL_SETTING = org.dfemu.emulator.sched.SchedulerSettings.DEBUG_STALL_TIMEOUT.name();
+
+    /**
+     * The scenario with a stall watchdog that can fire within the run: when neither {@code -e}
+     * nor the base image sets debug.stall_timeout and the drawn (or default, 30 s) value is more
+     * than half of {@code --time}, it is fixed at half of {@code --time}, so a stall that starts
+     * in the first half of a run is reported as the livelock it is instead of ending "ok,
+     * stopped at --time".
+     */
+    static Scenario withStallWithin(Scenario s, long runNs) {
+        if (s.fixed().containsKey(STALL_SETTING)) return s;
+        String drawn = s.drawn().get(STALL_SETTING);
+        long stallNs = (Long) org.dfemu.emulator.sched.SchedulerSettings.DEBUG_STALL_TIMEOUT.parse(
+                drawn != null ? drawn : org.dfemu.emulator.sched.SchedulerSettings.DEBUG_STALL_TIMEOUT.defaultValue());
+        if (stallNs > 0 && stallNs <= runNs / 2) return s;
+        return s.withFixed(Map.of(STALL_SETTING, org.dfemu.emulator.api.Tunable.seconds(Math.max(1_000L, runNs / 2 / 1_000 * 1_000))));
     }
 
     private static String reproduce(String name, long seed, String time) {

@@ -141,6 +141,25 @@ class ExploreGrammarTest {
     }
 
     /**
+     * With a short --time the stall watchdog is fixed at half of it, so a stall can be reported
+     * within the run; a drawn value that fits, and one that -e or the base image fixed, stay.
+     */
+    @Test
+    void theStallWatchdogFitsInTheRun() {
+        Scenario s = Grammar.generate(1);
+        assertTrue(!s.drawn().containsKey("debug.stall_timeout"), "seed 1 draws no stall timeout");
+        assertEquals("2.5", ExploreCommand.withStallWithin(s, 5_000_000_000L).fixed().get("debug.stall_timeout"));
+        assertEquals(s, ExploreCommand.withStallWithin(s, 60_000_000_000L), "the default 30 s fits in 60");
+        Scenario fixedByUser = s.withFixed(Map.of("debug.stall_timeout", "40"));
+        assertEquals(fixedByUser, ExploreCommand.withStallWithin(fixedByUser, 5_000_000_000L));
+        Scenario drawn = s.withDrawn(new java.util.LinkedHashMap<>(Map.of("debug.stall_timeout", "7")));
+        assertEquals(drawn, ExploreCommand.withStallWithin(drawn, 20_000_000_000L));
+        Scenario tooLong = ExploreCommand.withStallWithin(drawn, 10_000_000_000L);
+        assertEquals("5", tooLong.fixed().get("debug.stall_timeout"));
+        assertTrue(!tooLong.drawn().containsKey("debug.stall_timeout"), "the fixed value replaces the drawn one");
+    }
+
+    /**
      * A program expecting exit never reads a page its last mprotect made none, nor writes one it
      * made ro or none; one expecting segv forks no children and ends with such an access.
      */
