@@ -85,8 +85,9 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * stepped to the deadline first; no periodic event is needed). With
  * {@link SchedulerSettings#watchdogWmesgs()} only the listed sleeps (the kernel's waits for
  * memory) arm it, and the interval counts from the first such sleep after the last progress.
- * A thread that counts the same interval of CPU time (the CPU-time model) without reaching a
- * scheduling point also ends the run as a LIVELOCK: the clock only moves at scheduling points,
+ * A thread that counts {@link SchedulerSettings#runawayNs()} of CPU time (the CPU-time model;
+ * the watchdog's interval if that is shorter) without reaching a scheduling point also ends the
+ * run as a LIVELOCK: the clock only moves at scheduling points,
  * so such a loop would otherwise never end.
  *
  * <h2>End of a run</h2>
@@ -610,20 +611,22 @@ public final class LwktScheduler implements Scheduler {
     }
 
     /**
-     * A thread that has counted the watchdog's interval of CPU time since its last scheduling
-     * point ends the run as a LIVELOCK: with no scheduling point the clock cannot advance, so
+     * A thread that has counted {@link SchedulerSettings#runawayLimitNs()} of CPU time (the
+     * runaway bound, or the watchdog's interval if shorter) since its last scheduling point ends
+     * the run as a LIVELOCK: with no scheduling point the clock cannot advance, so
      * neither the watchdog nor {@code --time} would ever end it, and the host would loop for
      * good (a kernel loop that retries without sleeping, e.g. the pageout daemon retrying an
      * allocation whose vm_wait returns at once). Reads counters only; a run in which no thread
      * runs that long between scheduling points is not changed.
      */
     private void checkRunaway(KThread self) {
-        long interval = settings.watchdogNs();
+        long interval = settings.runawayLimitNs();
         if (interval <= 0) return;
         long pending = cpuTime.cpu(self.cpu).pendingNs() + self.switchNs;
         if (pending < interval) return;
         finish(deadlockResult(DeadlockReport.Kind.LIVELOCK, "tid " + self.tid + " (" + self.name + ") ran "
-                + VirtualTime.seconds(pending) + " of CPU time without reaching a scheduling point (watchdog "
+                + VirtualTime.seconds(pending) + " of CPU time without reaching a scheduling point ("
+                + (interval == settings.watchdogNs() ? "watchdog " : "runaway bound ")
                 + VirtualTime.seconds(interval) + "); " + blockedThreads + " thread(s) asleep: " + sleepSummary()));
         throw abandon(self);
     }

@@ -156,4 +156,33 @@ class CpuTimeTest {
                     r.toString());
         }
     }
+
+    /**
+     * debug.runaway_timeout bounds the same loop below a longer stall watchdog (the default 30 s
+     * watchdog would cost the host over an hour of such a loop): the run ends at the bound, and
+     * the report says which bound it was.
+     */
+    @Test
+    void theRunawayBoundEndsTheLoopBeforeALongerWatchdog() {
+        SchedulerSettings s = SchedulerSettings.DEFAULTS.withWatchdogNs(30_000_000_000L).withRunawayNs(5_000_000L);
+        assertEquals(5_000_000L, s.runawayLimitNs());
+        assertEquals(10_000_000L, s.withWatchdogNs(10_000_000L).withRunawayNs(20_000_000L).runawayLimitNs(), "the shorter bound");
+        assertEquals(30_000_000_000L, s.withRunawayNs(0).runawayLimitNs(), "0: the watchdog alone");
+        MachineConfig cfg = new MachineConfig(32 * MB, 2, 100, 3, s, CpuSettings.DEFAULT.withCost(CpuCost.DEFAULT), TraceSink.NONE);
+        try (MachineKernel mk = MachineKernel.boot(cfg, new KernelConfig(2, 100))) {
+            Kernel k = mk.kernel;
+            long word = k.kernSlaballoc().kmalloc(64, k.kernSlaballoc().mDevbuf(), Malloc.M_WAITOK);
+            mk.thread("spinner", 0, () -> {
+                for (;;) {
+                    k.lwkt().pushFrame("vm_wait");
+                    k.km().load64(word);
+                    k.lwkt().popFrame();
+                }
+            });
+            org.dfemu.emulator.sched.RunResult r = mk.machine.scheduler().run();
+            assertEquals(org.dfemu.emulator.sched.RunResult.Outcome.LIVELOCK, r.outcome(), r.toString());
+            assertTrue(r.reason().matches("tid \\d+ \\(spinner\\) ran 0\\.005\\d* s of CPU time without reaching a scheduling"
+                    + " point \\(runaway bound 0\\.005000000 s\\);.*"), r.reason());
+        }
+    }
 }

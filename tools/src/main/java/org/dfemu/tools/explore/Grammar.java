@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.dfemu.emulator.api.Tunable;
+import org.dfemu.emulator.sched.SchedulerSettings;
 import org.dfemu.kernel.harness.workload.Program;
 import org.dfemu.tools.image.BootSettings;
 
@@ -125,6 +126,9 @@ final class Grammar {
     private static Map<String, String> settings(SplittableRandom rnd, Set<String> off) {
         Map<String, String> m = new LinkedHashMap<>();
         for (Tunable t : BootSettings.all()) {
+            // Never drawn, and skipped before its split so that every scenario generated before the
+            // setting existed stays the same.
+            if (t == SchedulerSettings.DEBUG_RUNAWAY_TIMEOUT) continue;
             // One draw per tunable, used or not, so that switching a feature off changes no other value.
             SplittableRandom r = rnd.split();
             if (NOT_DRAWN.contains(t.name())) continue;

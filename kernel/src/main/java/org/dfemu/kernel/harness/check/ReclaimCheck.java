@@ -74,6 +74,8 @@ public final class ReclaimCheck {
     private java.util.function.IntSupplier tid = () -> -1;
     // Distinct sites by chain, in first-seen order (deterministic: one thread runs at a time).
     private final Map<String, Site> sites = new LinkedHashMap<>();
+    // (frames, op) pairs already recorded or already found to make a recorded chain; lookup only.
+    private final Map<SeenKey, Boolean> seen = new java.util.HashMap<>();
     private Site failure;
 
     /** (boot only) A checker with the mode {@code debug.reclaim_check} of the kernel's environment. */
@@ -116,14 +118,19 @@ public final class ReclaimCheck {
      * boot context and in interrupt context. Reads only.
      */
     public boolean onReclaimPath() {
-        if (sched == null || kernel.lwkt().bootContext() || tid.getAsInt() < 0) return false;
+        return reclaimFrames() != null;
+    }
+
+    /** The running thread's kernel frames (innermost first) if it is on the page-freeing path, else null. */
+    private List<String> reclaimFrames() {
+        if (sched == null || kernel.lwkt().bootContext() || tid.getAsInt() < 0) return null;
         long td = sched.curtd();
         List<String> frames = sched.frames();
-        if (frames.contains("vm_pageout_flush") || frames.contains("swap_pager_putpages")) return true;
+        if (frames.contains("vm_pageout_flush") || frames.contains("swap_pager_putpages")) return frames;
         if (td == kernel.vmPageout().pagethread() || td == kernel.vmPageout().emergpager()) {
-            return !frames.contains("vm_pageout_thread(setup)");
+            return frames.contains("vm_pageout_thread(setup)") ? null : frames;
         }
-        return td != 0 && "swapintr".equals(StructThread.td_comm(km, td));
+        return td != 0 && "swapintr".equals(StructThread.td_comm(km, td)) ? frames : null;
     }
 
     // ---- hooks -------------------------------------------------------------------------------------
@@ -132,8 +139,9 @@ public final class ReclaimCheck {
     public void slab(long size, int flags) {
         org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
         try {
-            if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || !onReclaimPath()) return;
-            pages("kmem_slab_alloc(M_WAITOK)", size / org.dfemu.kernel.machine.Param.PAGE_SIZE, VmPage.VM_ALLOC_NORMAL);
+            List<String> frames;
+            if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || (frames = reclaimFrames()) == null) return;
+            pages(frames, "kmem_slab_alloc(M_WAITOK)", size / org.dfemu.kernel.machine.Param.PAGE_SIZE, VmPage.VM_ALLOC_NORMAL);
         } finally {
             km.instrumentEnd(token);
         }
@@ -143,9 +151,10 @@ public final class ReclaimCheck {
     public void kmalloc(long size, long type, int flags) {
         org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
         try {
-            if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || !onReclaimPath()) return;
+            List<String> frames;
+            if (mode == 0 || (flags & Malloc.M_WAITOK) == 0 || (frames = reclaimFrames()) == null) return;
             String name = org.dfemu.kernel.sys.StructMallocType.shortdesc(km, type);
-            record("kmalloc(" + name + ", M_WAITOK)", String.format(Locale.ROOT, "of %d bytes may need a new slab", size));
+            record(frames, "kmalloc(" + name + ", M_WAITOK)", () -> String.format(Locale.ROOT, "of %d bytes may need a new slab", size));
         } finally {
             km.instrumentEnd(token);
         }
@@ -155,11 +164,14 @@ public final class ReclaimCheck {
     public void vmWait() {
         org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
         try {
-            if (mode == 0 || !onReclaimPath()) return;
-            long vs = kernel.vmMeter().mygdVmstats();
-            long fc = StructVmstats.v_free_count(km, vs) + StructVmstats.v_cache_count(km, vs);
-            record("vm_wait", String.format(Locale.ROOT, "sleeps for free pages: free+cache %d, v_free_min %d",
-                    fc, StructVmstats.v_free_min(km, vs)));
+            List<String> frames;
+            if (mode == 0 || (frames = reclaimFrames()) == null) return;
+            record(frames, "vm_wait", () -> {
+                long vs = kernel.vmMeter().mygdVmstats();
+                long fc = StructVmstats.v_free_count(km, vs) + StructVmstats.v_cache_count(km, vs);
+                return String.format(Locale.ROOT, "sleeps for free pages: free+cache %d, v_free_min %d",
+                        fc, StructVmstats.v_free_min(km, vs));
+            });
         } finally {
             km.instrumentEnd(token);
         }
@@ -169,9 +181,10 @@ public final class ReclaimCheck {
     public void pageAlloc(String site, int pageReq) {
         org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
         try {
-            if (mode == 0 || !onReclaimPath()) return;
+            List<String> frames;
+            if (mode == 0 || (frames = reclaimFrames()) == null) return;
             if ((pageReq & VmPage.VM_ALLOC_INTERRUPT) != 0 && guaranteed(pageReq) >= 1) return;
-            pages(site, 1, pageReq);
+            pages(frames, site, 1, pageReq);
         } finally {
             km.instrumentEnd(token);
         }
@@ -181,9 +194,10 @@ public final class ReclaimCheck {
     public void zalloc(long z) {
         org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
         try {
+            List<String> frames;
             if (mode == 0 || (org.dfemu.kernel.vm.StructVmZone.zflags(km, z) & org.dfemu.kernel.vm.StructVmZone.ZONE_INTERRUPT) != 0
-                    || !onReclaimPath()) return;
-            pages("zalloc(" + kernel.vmZone().zname(z) + ")", org.dfemu.kernel.vm.StructVmZone.zalloc(km, z),
+                    || (frames = reclaimFrames()) == null) return;
+            pages(frames, "zalloc(" + kernel.vmZone().zname(z) + ")", org.dfemu.kernel.vm.StructVmZone.zalloc(km, z),
                     org.dfemu.kernel.vm.StructVmZone.zallocflag(km, z));
         } finally {
             km.instrumentEnd(token);
@@ -194,8 +208,9 @@ public final class ReclaimCheck {
     public void mapEntryReserve(int count) {
         org.dfemu.emulator.cpu.Cpu token = km.instrumentBegin();  // an instrument: no CPU time, no TLB use
         try {
-            if (mode == 0 || !onReclaimPath()) return;
-            record("vm_map_entry_reserve(" + count + ")", "may zalloc(MAP ENTRY) and sleep in it");
+            List<String> frames;
+            if (mode == 0 || (frames = reclaimFrames()) == null) return;
+            record(frames, "vm_map_entry_reserve(" + count + ")", () -> "may zalloc(MAP ENTRY) and sleep in it");
         } finally {
             km.instrumentEnd(token);
         }
@@ -203,9 +218,9 @@ public final class ReclaimCheck {
 
     // ---- recording ---------------------------------------------------------------------------------
 
-    private void pages(String op, long need, int pageReq) {
-        record(op, String.format(Locale.ROOT, "needs %d page%s, the %s class is guaranteed %d", need, need == 1 ? "" : "s",
-                className(pageReq), guaranteed(pageReq)));
+    private void pages(List<String> frames, String op, long need, int pageReq) {
+        record(frames, op, () -> String.format(Locale.ROOT, "needs %d page%s, the %s class is guaranteed %d", need,
+                need == 1 ? "" : "s", className(pageReq), guaranteed(pageReq)));
     }
 
     private boolean systhread() {
@@ -234,11 +249,14 @@ public final class ReclaimCheck {
     }
 
     /**
-     * Records the site: the running thread's kernel frames outermost first, the innermost replaced
-     * by {@code op} when it is the same function (the hook runs inside the op's own frame).
+     * Records the site: the running thread's kernel frames ({@code frames}, innermost first)
+     * outermost first, the innermost replaced by {@code op} when it is the same function (the hook
+     * runs inside the op's own frame). A (frames, op) pair seen before costs one hash lookup: a
+     * loop that passes one site again and again (a retry without a scheduling point) builds no
+     * chain and formats no detail.
      */
-    private void record(String op, String detail) {
-        List<String> frames = sched.frames();
+    private void record(List<String> frames, String op, java.util.function.Supplier<String> detail) {
+        if (seen.putIfAbsent(new SeenKey(frames, op), Boolean.TRUE) != null) return;
         StringBuilder chain = new StringBuilder();
         String opFn = op.indexOf('(') < 0 ? op : op.substring(0, op.indexOf('('));
         int inner = !frames.isEmpty() && frames.getFirst().equals(opFn) ? 1 : 0;
@@ -247,11 +265,14 @@ public final class ReclaimCheck {
         String key = chain.toString();
         if (sites.containsKey(key)) return;
         long td = kernel.lwkt().curthread();
-        Site s = new Site(key, detail, StructThread.td_comm(km, td), sched.now());
+        Site s = new Site(key, detail.get(), StructThread.td_comm(km, td), sched.now());
         sites.put(key, s);
         if (mode == 2 && failure == null) {
             failure = s;
             sched.requestStop("reclaim check: " + s.line());
         }
     }
+
+    /** A hook's frames and op, as passed to {@link #record}; two can make the same chain. */
+    private record SeenKey(List<String> frames, String op) {}
 }
