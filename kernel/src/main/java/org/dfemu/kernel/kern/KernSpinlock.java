@@ -63,7 +63,7 @@ public final class KernSpinlock {
         }
         Scheduler sched = lwkt.scheduler();
         int tid = sched.curtid();
-        thread2.critEnter();
+        thread2.critEnterRaw(sched);
         if (!ram.cas64(pa, 0, tid)) {
             spinLockContested(sched, tid, pa);
         }
@@ -123,7 +123,7 @@ public final class KernSpinlock {
         Scheduler sched = lwkt.scheduler();
         int tid = sched.curtid();
         if (ram.cas64(pa, 0, tid)) {
-            thread2.critEnter();
+            thread2.critEnterRaw(sched);
             witness.add(tid, pa, null, LockMode.SPIN);
             return true;
         }
@@ -151,7 +151,7 @@ public final class KernSpinlock {
                     pa, tid, sched.threadName(tid), word);
         }
         ram.storeRelease64(pa, 0);
-        thread2.critExit();
+        thread2.critExitQuick(sched);
     }
 
     /** The thread id a held word names, or -1 if it names no thread. */

@@ -46,7 +46,7 @@ public final class KernSynch {
      */
     public int tsleep(long ident, int flags, String wmesg, int timo) {
         Kassert.kassert(ident != 0, () -> "tsleep: no ident");
-        Kassert.kassert(flags == 0, () -> "tsleep: flags 0x" + Integer.toHexString(flags) + " are not ported");
+        Kassert.kkassert(flags == 0, "flags == 0", "tsleep");
         if (lwkt.bootContext()) {
             return 0;
         }

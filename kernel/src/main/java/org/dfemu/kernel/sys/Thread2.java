@@ -65,6 +65,22 @@ public final class Thread2 {
         sched.preemptEnable();
     }
 
+    /**
+     * {@code crit_enter_raw(td)} for the current thread in thread context: what spin_lock does,
+     * without looking the context up again. Never blocks.
+     */
+    public void critEnterRaw(Scheduler sched) {
+        sched.preemptDisable();
+    }
+
+    /**
+     * {@code crit_exit_quick(td)} for the current thread in thread context: what spin_unlock
+     * does. The scheduler panics if the count is already 0. Never blocks (see {@link #critExit}).
+     */
+    public void critExitQuick(Scheduler sched) {
+        sched.preemptEnable();
+    }
+
     /** {@code curthread->td_critcount}: the current thread's critical-section nesting. Never blocks. */
     public int critCount() {
         return lwkt.bootContext() ? StructThread.td_critcount(km, lwkt.thread0()) : lwkt.scheduler().preemptCount();

@@ -10,7 +10,7 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.kern.KernLock;
 import org.dfemu.kernel.kern.KernSpinlock;
-import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.StructLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,7 +34,8 @@ import org.openjdk.jmh.annotations.TearDown;
  *       the token to the other thread (unpark it, park self), as a switch in a sweep run does.</li>
  *   <li>{@link #spinLockPair}: one uncontended {@code spin_lock} + {@code spin_unlock} of the
  *       kernel's kern_spinlock.c port (the lock word's CAS, the critical section, the witness's
- *       held-lock bookkeeping), on a kernel linked (not booted) for the run.</li>
+ *       held-lock bookkeeping, the lock word's translation through the TLB), on a kernel booted
+ *       for the run (boot is not timed).</li>
  *   <li>{@link #lockmgrPair}: one uncontended exclusive {@code lockmgr} + release (kern_lock.c's
  *       port), likewise.</li>
  *   <li>{@link #wakeupNobody}: a {@code wakeup} on a channel nobody sleeps on (the kernel's
@@ -48,7 +49,6 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class SchedulerBenchmark {
     static final int OPS = 100_000;
-    private static final long LOCK_PA = 4096;
     private static final long CHANNEL = 0xffff_f800_0010_0000L;
     static final int SLEEPERS = 8;
 
@@ -69,21 +69,30 @@ public class SchedulerBenchmark {
     }
 
     /**
-     * A kernel linked over the benchmark's RAM with a one-CPU scheduler attached, made before
-     * each invocation (a kernel takes one scheduler, once), so that linking is not timed.
+     * A kernel booted (early boot: the kernel page tables, so lock words are translated by the
+     * TLB as in a run) on RAM of its own with a one-CPU scheduler attached, made before each
+     * invocation (a kernel takes one scheduler, once), so that booting is not timed.
      */
     @State(Scope.Thread)
     public static class KernelRig {
+        PhysicalMemory ram;
         LwktScheduler sched;
         Kernel kernel;
-        /** The lock's kernel address: a DMAP address below the data segment. */
-        final long lock = Vmparam.PHYS_TO_DMAP(LOCK_PA);
+        /** The lock: a zeroed kmalloc'd word (a free spin lock, or the start of a free struct lock). */
+        long lock;
 
         @Setup(Level.Invocation)
-        public void link(SchedulerBenchmark bench) {
+        public void boot() {
+            ram = new PhysicalMemory(PhysicalMemory.MIN_SIZE);
+            kernel = Kernel.boot(ram, new KernelConfig(1, LwktScheduler.DEFAULT_HZ));
+            lock = kernel.kernSlaballoc().kmalloc(StructLock.SIZEOF, kernel.lwkt().mThread(), Malloc.M_WAITOK | Malloc.M_ZERO);
             sched = scheduler(1);
-            kernel = new Kernel(bench.memory, new KernelConfig(1, LwktScheduler.DEFAULT_HZ));
             kernel.lwkt().attachScheduler(sched);
+        }
+
+        @TearDown(Level.Invocation)
+        public void halt() {
+            ram.close();
         }
     }
 
