@@ -181,10 +181,12 @@ public final class KernLock {
         while (true) {
             long word = ram.loadAcquire64(pa);
             if (word == 0) {
+                // PORT: dfemu's encoding (X bit and owner tid) instead of LKC_XMASK counts and lk_lockholder.
                 if (ram.cas64(pa, 0, LKC_EXCL | tid)) break;
                 continue;
             }
             checkNotHeldBySelf(sched, tid, pa, wmesg, word);
+            // PORT: waiters sleep on the word's physical address and retry; the C queues LKC_EXREQ and hands over.
             if (waiting == null) waiting = new LockWait(pa, wmesg, LockMode.EXCLUSIVE);
             sched.blockOn(pa, wmesg, waiting);
         }

@@ -64,6 +64,7 @@ public final class KernSpinlock {
         Scheduler sched = lwkt.scheduler();
         int tid = sched.curtid();
         thread2.critEnterRaw(sched);
+        // PORT: the word takes the holder's tid, not the C's count, so reports and the cycle check can name him.
         if (!ram.cas64(pa, 0, tid)) {
             spinLockContested(sched, tid, pa);
         }
@@ -101,6 +102,7 @@ public final class KernSpinlock {
             if (cycle != null) {
                 throw sched.deadlock("spin lock deadlock: threads " + cycle + " each spin on a lock the next one holds");
             }
+            // PORT: yield instead of the C's cpu_pause backoff: with one thread running, spinning never sees a release.
             if (!sched.yield()) {
                 throw Kassert.panic("spin_lock: 0x%x is held by %s, which cannot run", pa, sched.threadLabel(owner));
             }

@@ -66,6 +66,7 @@ public final class KernSynch {
 
     private int sleep(long ident, String wmesg, long timeoutNs) {
         Scheduler sched = lwkt.scheduler();
+        // PORT: the C catches this in lwkt_switch (gd_spinlocks); checked here, before the switch.
         requireNoSpinlocks(sched, "tsleep", wmesg);
         return sched.sleep(ident, wmesg, timeoutNs) ? Errno.EWOULDBLOCK : 0;
     }
