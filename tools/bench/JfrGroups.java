@@ -130,10 +130,21 @@ public final class JfrGroups {
         if (c.startsWith("org.dfemu.emulator.memory.") || c.equals("org.dfemu.kernel.KernelMemory")
                 || c.startsWith("org.dfemu.emulator.cpu.") || c.startsWith("org.dfemu.emulator.mmu.")) return ACCESS;
         if (c.startsWith("org.dfemu.emulator.sched.") || c.equals("org.dfemu.kernel.kern.Lwkt")
-                || c.startsWith("org.dfemu.emulator.time.")) return SCHED;
+                || c.startsWith("org.dfemu.emulator.time.") || isSync(c)) return SCHED;
         if (c.startsWith("org.dfemu.emulator.trace.") || c.equals("org.dfemu.kernel.harness.trace.KernelTrace")) return TRACE;
         if (c.startsWith("org.dfemu.kernel.") || c.startsWith("org.dfemu.emulator.")) return PORTED;
         return BOOT;
+    }
+
+    /**
+     * The kernel's synchronisation (ports of kern_synch.c, kern_lock.c, kern_spinlock.c,
+     * thread2.h, and the witness): counted with the scheduler, where it lived before it moved to
+     * the kernel, so that profiles stay comparable.
+     */
+    static boolean isSync(String c) {
+        return c.startsWith("org.dfemu.kernel.kern.KernSynch") || c.startsWith("org.dfemu.kernel.kern.KernLock")
+                || c.startsWith("org.dfemu.kernel.kern.KernSpinlock") || c.startsWith("org.dfemu.kernel.sys.Thread2")
+                || c.startsWith("org.dfemu.kernel.harness.witness.");
     }
 
     /** JDK code of the memory API (bounds checks, scoped access): the access mechanics themselves. */

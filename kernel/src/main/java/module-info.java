@@ -16,5 +16,6 @@ module org.dfemu.kernel {
     exports org.dfemu.kernel.harness.inject;
     exports org.dfemu.kernel.harness.report;
     exports org.dfemu.kernel.harness.trace;
+    exports org.dfemu.kernel.harness.witness;
     exports org.dfemu.kernel.harness.workload;
 }

@@ -44,7 +44,7 @@ public final class Machine implements AutoCloseable {
         this.ram = new PhysicalMemory(config.physmemBytes());
         this.clock = new VirtualClock();
         TraceSink trace = config.trace();
-        this.scheduler = new LwktScheduler(clock, ram, config.ncpus(), config.hz(), seeds.nextLong(), trace, config.scheduler());
+        this.scheduler = new LwktScheduler(clock, config.ncpus(), config.hz(), seeds.nextLong(), trace, config.scheduler());
         TrapHandler forward = (cpu, va, errorCode) -> trapHandler.pageFault(cpu, va, errorCode);
         this.cpus = new Cpus(config.ncpus(), ram, config.cpu(), forward, trace, clock::now, scheduler::traceTid);
         if (!config.cpu().cost().isNone()) {

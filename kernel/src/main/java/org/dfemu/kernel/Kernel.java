@@ -18,7 +18,12 @@ import org.dfemu.kernel.kern.KernClock;
 import org.dfemu.kernel.kern.KernKmalloc;
 import org.dfemu.kernel.kern.KernProcTable;
 import org.dfemu.kernel.kern.KernSlaballoc;
+import org.dfemu.kernel.harness.witness.Witness;
+import org.dfemu.kernel.kern.KernLock;
+import org.dfemu.kernel.kern.KernSpinlock;
+import org.dfemu.kernel.kern.KernSynch;
 import org.dfemu.kernel.kern.Lwkt;
+import org.dfemu.kernel.sys.Thread2;
 import org.dfemu.kernel.kern.SubrParam;
 import org.dfemu.kernel.machine.Machdep;
 import org.dfemu.kernel.machine.Pmap;
@@ -86,6 +91,11 @@ public final class Kernel {
     private final KernelMemory km;
     private final Sysctl sysctl;
     private final Lwkt lwkt;
+    private final Witness witness;
+    private final Thread2 thread2;
+    private final KernSynch kernSynch;
+    private final KernSpinlock kernSpinlock;
+    private final KernLock kernLock;
     private final Machdep machdep;
     private final VmMeter vmMeter;
     private final VmPageout vmPageout;
@@ -145,6 +155,12 @@ public final class Kernel {
         this.trace = new KernelTrace(this, SwapPager.NSWBUF_KVA);
         // Each constructor only lays out globals and keeps `this`; cross-file calls happen later.
         this.lwkt = new Lwkt(this, data);
+        // Synchronisation: no globals of their own (lock words live in the structs they guard).
+        this.witness = new Witness();
+        this.thread2 = new Thread2(this, lwkt);
+        this.kernSynch = new KernSynch(this, lwkt, witness);
+        this.kernSpinlock = new KernSpinlock(this, lwkt, witness, thread2);
+        this.kernLock = new KernLock(this, lwkt, witness, kernSynch);
         this.globaldata = new Globaldata(this, data);
         this.kernClock = new KernClock(this, data);
         this.subrParam = new SubrParam(this, data);
@@ -270,6 +286,21 @@ public final class Kernel {
     public long physmem() { return machdep.physmem(); }
 
     public Lwkt lwkt() { return lwkt; }
+
+    /** sys/thread2.h: crit_enter/crit_exit. */
+    public Thread2 thread2() { return thread2; }
+
+    /** kern_synch.c: tsleep, wakeup, wakeup_one. */
+    public KernSynch kernSynch() { return kernSynch; }
+
+    /** kern_spinlock.c (and spinlock2.h's inlines): spin locks. */
+    public KernSpinlock kernSpinlock() { return kernSpinlock; }
+
+    /** kern_lock.c (and lock.h's lockmgr): lockmgr locks. */
+    public KernLock kernLock() { return kernLock; }
+
+    /** (dfemu only) Which locks each thread holds and spins on, for the lock code's checks and for reports. */
+    public Witness witness() { return witness; }
 
     public Machdep machdep() { return machdep; }
 

@@ -9,8 +9,8 @@ import org.dfemu.emulator.time.VirtualClock;
 
 /**
  * Where kernel tests get the machine's real scheduler (no fake: these tests are about the real
- * one's semantics). The scheduler's lock words live in the kernel's own RAM, so it is built over
- * the same {@link PhysicalMemory} the kernel booted on.
+ * one's semantics). The kernel's lock words live in its own RAM, which the scheduler never
+ * touches; {@code ram} is the RAM the kernel booted on, kept in the signature for the callers.
  */
 public final class SchedulerHarness {
     private SchedulerHarness() {}
@@ -29,7 +29,7 @@ public final class SchedulerHarness {
     /** A scheduler for {@code config.ncpus()} cpus at {@code config.hz()} over {@code ram}, seeded by {@code seed}. */
     public static Machine create(long seed, KernelConfig config, PhysicalMemory ram) {
         VirtualClock clock = new VirtualClock();
-        LwktScheduler sched = new LwktScheduler(clock, ram, config.ncpus(), config.hz(), seed, TraceSink.NONE);
+        LwktScheduler sched = new LwktScheduler(clock, config.ncpus(), config.hz(), seed, TraceSink.NONE);
         return new Machine() {
             @Override
             public Scheduler scheduler() { return sched; }

@@ -1,28 +1,31 @@
 package org.dfemu.emulator.api;
 
 /**
- * The contract between the kernel and the machine's thread scheduler: DragonFly's LWKT
- * primitives as the port needs them.
+ * The contract between the software the machine runs and its thread scheduler: threads, wait
+ * channels, a preemption-disable count, scheduling points, the virtual clock, and the means to
+ * end a run. It knows no locks and no rules about when a thread may sleep: those belong to the
+ * software it runs (the kernel), which builds them on these primitives.
  *
  * <p>Kernel threads are carried by Java virtual threads, but exactly one of them runs at any
  * instant, across all emulated CPUs; every hand-off is chosen by a seeded PRNG, so a run is a
  * pure function of (image, settings, seed). Every method that may switch threads is a
- * <em>scheduling point</em>: {@link #tsleep}, {@link #yield}, {@link #consume}, contended lock
- * acquisition.
+ * <em>scheduling point</em>: {@link #sleep}, {@link #blockOn}, {@link #yield},
+ * {@link #consume}.
  *
- * <p>Wait channels are 64-bit identifiers (in the kernel, the address of the thing waited on, as
- * {@code tsleep(&vmstats.v_free_count, ...)} does); {@code wmesg} is the short name a deadlock
+ * <p>Wait channels are 64-bit identifiers (in the kernel, the address of the thing waited
+ * on); {@code wmesg} is the short name a deadlock
  * report prints, as in {@code ps -o wchan}.
  *
- * <p>Locks live in emulated memory: each is one naturally aligned 64-bit word at a physical
- * address, 0 when free; the encoding is documented on the implementation. Contention is a
- * scheduling point; a thread blocked on a lock is reported with the lock's owner.
+ * <p>A thread that waits for something another thread holds says so ({@link Awaited}): with
+ * {@link #blockOn} while it sleeps for it, with {@link #awaiting} while it yields until it can
+ * take it. Reports then show what it waits for and who holds it; with {@link #holdings} they also
+ * show what each thread holds.
  *
  * <p>Every method here must be called from a kernel thread the scheduler runs, unless it says
  * otherwise ("any context" methods may also be called from interrupt context, i.e. from a
  * {@code VirtualClock} event action). A thread-only method called from interrupt context, or
  * from a thread the scheduler does not run, is a panic. Interrupt context therefore cannot
- * sleep, take locks or enter critical sections: an event action records what happened and
+ * sleep, block or disable preemption: an event action records what happened and
  * wakes the thread that does the work, as DragonFly's interrupt threads do.
  *
  * <p>Nothing but a scheduling point ever switches threads: kernel code between two scheduling
@@ -38,9 +41,6 @@ package org.dfemu.emulator.api;
  * a panic that ends the run.
  */
 public interface Scheduler {
-    /** {@code EWOULDBLOCK}: returned by {@link #tsleep} when the timeout expired. */
-    int EWOULDBLOCK = 35;
-
     /**
      * Creates a kernel thread bound to {@code cpu}, runnable at once. {@code td} is an opaque
      * value the kernel attaches (the address of its {@code struct thread}). Returns the thread id
@@ -64,6 +64,15 @@ public interface Scheduler {
     /** Number of emulated CPUs. */
     int ncpus();
 
+    /** The name thread {@code tid} was spawned with, or null if no thread has that id. Any context; reads only. */
+    String threadName(int tid);
+
+    /**
+     * {@code "tid 3 (pagedaemon, SLEEPING)"}: thread {@code tid} and its state now, as reports name
+     * a thread; null if no thread has that id. Any context; reads only.
+     */
+    String threadLabel(int tid);
+
     /** Virtual time in nanoseconds. Any context. */
     long now();
 
@@ -85,25 +94,49 @@ public interface Scheduler {
 
     /**
      * Sleeps on {@code ident} until {@link #wakeup}/{@link #wakeupOne} on it, or until
-     * {@code timeoutNs} (0 = no timeout) has passed. Returns 0 when woken, {@link #EWOULDBLOCK}
-     * on timeout. Always a scheduling point. The timeout is exact in virtual nanoseconds (not
+     * {@code timeoutNs} (0 = no timeout) has passed. Returns true if the timeout ended it, false
+     * when woken. Always a scheduling point. The timeout is exact in virtual nanoseconds (not
      * rounded to ticks). A pending timeout counts as outstanding work, so a timed sleeper is never
-     * reported as deadlocked (only, with the watchdog, as livelocked). Panics if the caller holds
-     * a spin lock. Callers re-check their condition after it returns, as in the C code.
+     * reported as deadlocked (only, with the watchdog, as livelocked). Callers re-check their
+     * condition after it returns. Whether the caller may sleep at all is the caller's rule.
      */
-    int tsleep(long ident, String wmesg, long timeoutNs);
+    boolean sleep(long ident, String wmesg, long timeoutNs);
 
-    /** Makes every thread sleeping on {@code ident} runnable, in the order they slept. Any context. */
+    /** Makes every thread sleeping or blocked on {@code ident} runnable, in the order they slept. Any context. */
     void wakeup(long ident);
 
-    /** Makes the longest sleeper on {@code ident} runnable, if any. Any context. */
+    /** Makes the longest sleeper (or blocked thread) on {@code ident} runnable, if any. Any context. */
     void wakeupOne(long ident);
 
     /**
-     * A scheduling point with no state change ({@code lwkt_yield}): another runnable thread
-     * runs first if the critical-section rule allows one, so a polling loop around it progresses.
+     * Sleeps on {@code ident}, with no timeout, waiting for {@code what}, which another thread
+     * holds: the thread's state is LOCKWAIT and reports show {@code what} and its holders until
+     * the thread is woken ({@link #wakeupBlocked}, or {@link #wakeup}/{@link #wakeupOne} on
+     * {@code ident}). Always a scheduling point; the caller re-checks and blocks again if it still
+     * cannot have it. Such a sleep does not arm the stall watchdog's wmesg filter.
      */
-    void yield();
+    void blockOn(long ident, String wmesg, Awaited what);
+
+    /**
+     * Makes every thread {@link #blockOn blocked} on {@code ident} runnable, in the order they
+     * blocked; threads that {@link #sleep} on it stay asleep. Not a scheduling point. Any context.
+     */
+    void wakeupBlocked(long ident);
+
+    /**
+     * A forced scheduling point with no state change: another runnable
+     * thread runs first if the preemption rule allows one, so a polling loop around it
+     * progresses. Returns true if another thread ran before the caller got the CPU back, false if
+     * none could (none runnable, or all held off by preemption-disabled threads of their CPUs).
+     */
+    boolean yield();
+
+    /**
+     * Declares what the running thread waits for while it polls ({@link #yield}) for something
+     * another thread holds, or with null that it no longer does; reports show it meanwhile. Not a
+     * scheduling point.
+     */
+    void awaiting(Awaited what);
 
     /**
      * Spends {@code ns} of virtual CPU time in the running thread; a scheduling point. Events due
@@ -113,50 +146,18 @@ public interface Scheduler {
     void consume(long ns);
 
     /**
-     * {@code crit_enter}: while the count is non-zero no other thread runs on this CPU; threads of
-     * other CPUs may still run in between the caller's scheduling points. Sleeping inside a
-     * critical section is allowed and gives the CPU up until the thread runs again.
+     * Raises the running thread's preemption-disable count: while it is non-zero no other thread
+     * of this CPU runs; threads of other CPUs may still run in between the caller's scheduling
+     * points. Sleeping with it raised is allowed and gives the CPU up until the thread runs again.
+     * Not a scheduling point.
      */
-    void critEnter();
+    void preemptDisable();
 
-    /** {@code crit_exit}. Not a scheduling point. Panics if the count is already 0. */
-    void critExit();
+    /** Lowers the count {@link #preemptDisable} raised. Not a scheduling point. Panics if it is already 0. */
+    void preemptEnable();
 
-    /** The running thread's critical-section nesting count. */
-    int critCount();
-
-    /**
-     * {@code spin_lock} on the lock word at physical address {@code pa}. As in DragonFly the
-     * holder is in a critical section until {@link #spinUnlock}, and must not sleep (a
-     * {@link #tsleep} or a contended lockmgr call panics). Not recursive. Contention is a
-     * scheduling point (the spinner lets others run, then retries); it never sleeps.
-     */
-    void spinLock(long pa);
-
-    /** {@code spin_trylock}: true if acquired (then in a critical section, as for spinLock); never blocks. */
-    boolean spinTryLock(long pa);
-
-    /** {@code spin_unlock}; panics if the caller does not hold it. */
-    void spinUnlock(long pa);
-
-    /**
-     * {@code lockmgr(LK_EXCLUSIVE)} on the sleepable lock word at {@code pa}; may sleep, on the
-     * wait channel {@code pa} with wmesg {@code name}. Not recursive: panics if the caller already
-     * holds it in any mode.
-     */
-    void lockExclusive(long pa, String name);
-
-    /** {@code lockmgr(LK_SHARED)}; may sleep. */
-    void lockShared(long pa, String name);
-
-    /** {@code lockmgr(LK_EXCLUSIVE|LK_NOWAIT)}: true if acquired. */
-    boolean lockTryExclusive(long pa, String name);
-
-    /**
-     * {@code lockmgr(LK_RELEASE)} of a shared or exclusive hold. Not a scheduling point; wakes
-     * the lock's waiters when it becomes free. Panics if the caller does not hold it.
-     */
-    void lockRelease(long pa);
+    /** The running thread's preemption-disable count. */
+    int preemptCount();
 
     /**
      * Records a kernel-level call-chain frame for the running thread (e.g. "kmem_slab_alloc"),
@@ -192,6 +193,27 @@ public interface Scheduler {
      * before the run, once. Not a scheduling point.
      */
     void onHandOff(java.util.function.IntConsumer cpuListener);
+
+    /** What each thread holds, for reports: see {@link #holdings}. */
+    @FunctionalInterface
+    interface Holdings {
+        /** What thread {@code tid} holds now, in the order it took them. Reads only; must not call the scheduler. */
+        java.util.List<Held> of(int tid);
+    }
+
+    /**
+     * Sets where thread snapshots (reports, core files) read what each thread holds; without it
+     * they show nothing held. Call before the run, once. Not a scheduling point.
+     */
+    void holdings(Holdings holdings);
+
+    /**
+     * Ends the run as a DEADLOCK found by the caller (e.g. threads polling in a cycle, each for
+     * what the next one holds): the report has {@code headline} and every live thread as it is
+     * now. Returns, once the run is over, the Error the caller must throw to unwind (as from any
+     * scheduling point after the run ended). Thread context.
+     */
+    Error deadlock(String headline);
 
     /**
      * Ends the run as soon as possible with outcome STOPPED and {@code reason} (a clean shutdown,

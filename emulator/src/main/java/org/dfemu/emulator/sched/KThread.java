@@ -1,6 +1,7 @@
 package org.dfemu.emulator.sched;
 
 import java.util.List;
+import org.dfemu.emulator.api.Awaited;
 import org.dfemu.emulator.time.VirtualClock;
 
 /**
@@ -20,7 +21,7 @@ final class KThread {
     /** The Java virtual thread that carries this kernel thread; started when first chosen. */
     Thread carrier;
     boolean started;
-    /** Fires when a timed tsleep expires; created once per thread, not per sleep. */
+    /** Fires when a timed sleep expires; created once per thread, not per sleep. */
     Runnable timeoutAction;
 
     ThreadState state = ThreadState.RUNNABLE;
@@ -30,23 +31,25 @@ final class KThread {
     /** Links of the sleep queue of {@code wchan} (see {@link WaitQueues}); null when not queued. */
     KThread waitNext;
     KThread waitPrev;
-    /** Pending timeout of the current tsleep, or null. */
+    /** Pending timeout of the current sleep, or null. */
     VirtualClock.Event timeout;
-    /** Set at tsleep when its wmesg is one of the watchdog's ({@code watchdogWmesgs}), so a wakeup need not look again. */
+    /** Set at sleep when its wmesg is one of the watchdog's ({@code watchdogWmesgs}), so a wakeup need not look again. */
     boolean watched;
-    /** Set when the last tsleep ended by its timeout rather than a wakeup. */
+    /** Set when the last sleep ended by its timeout rather than a wakeup. */
     boolean timedOut;
 
-    /** Lock this thread spins on (state RUNNABLE/RUNNING) or sleeps on (LOCKWAIT); mode null when none. */
-    long waitLockPa;
-    String waitLockName;
-    LockMode waitLockMode;
+    /**
+     * What this thread waits for, as its software described it: while blocked on it (LOCKWAIT,
+     * cleared at the wakeup) or while polling for it (RUNNABLE/RUNNING, until the software clears
+     * it). Null when none.
+     */
+    Awaited awaited;
 
-    int critCount;
+    /** Preemption-disable count: while it is above 0 and this thread holds its CPU, no other thread of the CPU runs. */
+    int preemptCount;
     final FrameStack frames = new FrameStack();
     /** The frames it had when it panicked (they are popped while the panic unwinds); null if it did not. */
     List<String> panicFrames;
-    final HeldLocks held = new HeldLocks();
 
     /** Times this thread was handed the CPU. */
     long switches;
@@ -65,11 +68,5 @@ final class KThread {
 
     boolean blocked() {
         return state == ThreadState.SLEEPING || state == ThreadState.LOCKWAIT;
-    }
-
-    void clearLockWait() {
-        waitLockPa = 0;
-        waitLockName = null;
-        waitLockMode = null;
     }
 }

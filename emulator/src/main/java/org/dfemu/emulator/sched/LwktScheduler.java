@@ -7,17 +7,20 @@ import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
+import org.dfemu.emulator.api.Awaited;
+import org.dfemu.emulator.api.Held;
 import org.dfemu.emulator.api.PanicFrames;
 import org.dfemu.emulator.api.Scheduler;
 import org.dfemu.emulator.api.TraceSink;
 import org.dfemu.emulator.cpu.Cpus;
-import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.emulator.time.VirtualClock;
 import org.dfemu.emulator.trace.EmulatorEvents;
 
 /**
- * The machine's thread scheduler: DragonFly's LWKT primitives over Java virtual threads, one
- * running at a time, every choice drawn from one seeded {@link SplittableRandom}.
+ * The machine's thread scheduler: neutral thread primitives (threads, wait channels, a
+ * preemption-disable count, scheduling points) over Java virtual threads, one running at a time,
+ * every choice drawn from one seeded {@link SplittableRandom}. The model of preemption is that
+ * of an LWKT-style kernel: a thread keeps its CPU until a scheduling point.
  *
  * <h2>Vocabulary</h2>
  * <ul>
@@ -27,8 +30,8 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  *   <li><b>curthread of a CPU</b>: the thread holding that CPU: the running thread, or a thread
  *       that was preempted and not yet displaced by another thread of the same CPU; none after
  *       its thread blocked or exited.</li>
- *   <li><b>scheduling point</b>: {@link #consume}, {@link #yield}, {@link #tsleep}, contended
- *       lock acquisition, thread exit. Nothing else ever switches threads.</li>
+ *   <li><b>scheduling point</b>: {@link #consume}, {@link #yield}, {@link #sleep},
+ *       {@link #blockOn}, thread exit. Nothing else ever switches threads.</li>
  * </ul>
  *
  * <h2>Hand-off</h2>
@@ -42,15 +45,15 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * <h2>Choice rule (the preemption model)</h2>
  * <ol>
  *   <li>Eligible threads: the runnable ones, except that while a CPU's curthread is in a
- *       critical section ({@code critCount > 0}), no other thread of that CPU is eligible; threads
- *       of other CPUs still run in between, as with DragonFly's {@code crit_enter}.</li>
+ *       preemption-disabled ({@code preemptCount > 0}), no other thread of that CPU is eligible;
+ *       threads of other CPUs still run in between.</li>
  *   <li>{@link #consume}: time advances first; then, if other threads are runnable, the running
  *       thread is preempted with probability {@link SchedulerSettings#switchProbability()} in
  *       favour of an eligible thread chosen uniformly; otherwise it continues.</li>
- *   <li>{@link #yield} and a contended {@link #spinLock}: always hand the CPU to a uniformly
- *       chosen eligible other thread when there is one ({@code lwkt_yield} exists to let others
- *       run, and a spinner cannot progress until the holder runs).</li>
- *   <li>Blocking ({@code tsleep}, lock wait) and exit: a uniformly chosen eligible thread runs
+ *   <li>{@link #yield}: always hands the CPU to a uniformly chosen eligible other thread when
+ *       there is one (it exists to let others run: a thread polling for what another holds
+ *       cannot progress until the holder runs).</li>
+ *   <li>Blocking ({@link #sleep}, {@link #blockOn}) and exit: a uniformly chosen eligible thread runs
  *       next; if none is runnable, the clock jumps to its next event (firing it in interrupt
  *       context) until one is, or until nothing pending could ever wake one (a deadlock).</li>
  * </ol>
@@ -60,7 +63,7 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * One global {@link VirtualClock} for all CPUs: {@code consume(ns)} advances it by {@code ns},
  * whichever CPU runs, so the CPUs' work is interleaved, not overlapped. Events due on the way
  * fire at their own time in interrupt context on the consuming thread's Java thread; they fire
- * even when that thread is in a critical section (interrupt handlers may only use the "any
+ * even when that thread has preemption disabled (interrupt handlers may only use the "any
  * context" primitives, so they cannot observe it). Sleep timeouts are kept in nanoseconds, not
  * rounded to ticks.
  *
@@ -69,7 +72,7 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  * accesses, page walks, traps, pages zeroed and copied) and the context switches made to the
  * running thread are charged to it at each of its scheduling points, before anything else happens
  * there: the clock advances by that time (events due on the way fire as for {@code consume}),
- * then the point does its work. In {@code tsleep} and a lock wait the charge comes after the
+ * then the point does its work. In {@code sleep} and {@code blockOn} the charge comes after the
  * thread is on its wait queue (so a wakeup fired on the way is not lost) and before its timeout
  * is set (so the timeout counts from the end of its CPU time). Work counted outside any thread
  * (event actions run while no thread charges) goes to the next thread of the CPU that did it;
@@ -78,8 +81,9 @@ import org.dfemu.emulator.trace.EmulatorEvents;
  *
  * <h2>Deadlock and livelock</h2>
  * When no thread is runnable and the clock has no keepsAlive event, the run stops with a
- * {@link DeadlockReport} of kind DEADLOCK; housekeeping events do not keep a run alive. Spinners
- * that wait on each other's spin locks are reported the same way. When the watchdog is enabled
+ * {@link DeadlockReport} of kind DEADLOCK; housekeeping events do not keep a run alive. The
+ * software may end a run the same way with its own finding ({@link #deadlock}: pollers that wait
+ * for each other in a cycle). When the watchdog is enabled
  * and virtual time reaches {@code watchdogNs} after the last {@link #progress()} while at least
  * one thread is asleep, the run stops as a LIVELOCK at exactly that instant (the clock is
  * stepped to the deadline first; no periodic event is needed). With
@@ -104,7 +108,6 @@ public final class LwktScheduler implements Scheduler {
     private static final long NS_PER_SEC = 1_000_000_000L;
 
     private final VirtualClock clock;
-    private final PhysicalMemory memory;
     private final int ncpus;
     private final int hz;
     private final SchedulerSettings settings;
@@ -139,7 +142,7 @@ public final class LwktScheduler implements Scheduler {
     private long lastProgressNs;
     /** With {@code watchdogWmesgs}: when the first watched sleep since the last progress began, or -1. */
     private long stallSinceNs = -1;
-    /** Threads in a tsleep whose wmesg is one of {@code watchdogWmesgs}. */
+    /** Threads in a sleep whose wmesg is one of {@code watchdogWmesgs}. */
     private int watchedAsleep;
     private long contextSwitches;
     private long digest;
@@ -151,26 +154,26 @@ public final class LwktScheduler implements Scheduler {
     private long nsPerSwitch;
     /** {@link #onHandOff}'s listener: told the CPU of each thread dispatched. */
     private IntConsumer handOffListener = cpu -> { };
+    /** {@link #holdings}' source: what each thread holds, for snapshots. */
+    private Holdings holdings = tid -> List.of();
 
     /**
      * A scheduler with {@link SchedulerSettings#DEFAULTS}.
      *
      * @param clock  the machine's clock (this scheduler advances it)
-     * @param memory RAM holding the lock words
      * @param ncpus  number of emulated CPUs, at least 1
      * @param hz     clock interrupt frequency, e.g. {@link #DEFAULT_HZ}
      * @param seed   the only source of scheduling choices
      * @param trace  where SCHED_* events go ({@link TraceSink#NONE} for none)
      */
-    public LwktScheduler(VirtualClock clock, PhysicalMemory memory, int ncpus, int hz, long seed, TraceSink trace) {
-        this(clock, memory, ncpus, hz, seed, trace, SchedulerSettings.DEFAULTS);
+    public LwktScheduler(VirtualClock clock, int ncpus, int hz, long seed, TraceSink trace) {
+        this(clock, ncpus, hz, seed, trace, SchedulerSettings.DEFAULTS);
     }
 
-    /** As {@link #LwktScheduler(VirtualClock, PhysicalMemory, int, int, long, TraceSink)}, with settings. */
-    public LwktScheduler(VirtualClock clock, PhysicalMemory memory, int ncpus, int hz, long seed, TraceSink trace,
+    /** As {@link #LwktScheduler(VirtualClock, int, int, long, TraceSink)}, with settings. */
+    public LwktScheduler(VirtualClock clock, int ncpus, int hz, long seed, TraceSink trace,
                          SchedulerSettings settings) {
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.memory = Objects.requireNonNull(memory, "memory");
         this.trace = Objects.requireNonNull(trace, "trace");
         this.settings = Objects.requireNonNull(settings, "settings");
         if (ncpus < 1) throw new IllegalArgumentException("ncpus " + ncpus + " is below 1");
@@ -284,6 +287,12 @@ public final class LwktScheduler implements Scheduler {
         handOffListener = Objects.requireNonNull(cpuListener, "cpuListener");
     }
 
+    @Override
+    public void holdings(Holdings source) {
+        if (runCalled) throw new IllegalStateException("holdings: the run has started");
+        holdings = Objects.requireNonNull(source, "holdings");
+    }
+
     /** Snapshot of every thread ever spawned, by thread id. From the owner, or after {@link #run()}. */
     public List<ThreadInfo> threads() {
         List<ThreadInfo> out = new ArrayList<>(threads.size());
@@ -342,6 +351,19 @@ public final class LwktScheduler implements Scheduler {
     public int ncpus() { return ncpus; }
 
     @Override
+    public String threadName(int tid) {
+        KThread t = threadOrNull(tid);
+        return t != null ? t.name : null;
+    }
+
+    /** {@inheritDoc} As a report's holder: {@link ThreadInfo.Holder#toString()}. */
+    @Override
+    public String threadLabel(int tid) {
+        KThread t = threadOrNull(tid);
+        return t != null ? new ThreadInfo.Holder(t.tid, t.name, t.state).toString() : null;
+    }
+
+    @Override
     public long now() { return clock.now(); }
 
     @Override
@@ -364,15 +386,14 @@ public final class LwktScheduler implements Scheduler {
 
     /**
      * {@inheritDoc} The timeout is exact in virtual nanoseconds (no rounding to ticks); it is a
-     * keepsAlive clock event, so a timed sleeper never counts as deadlocked. Panics if the caller
-     * holds a spin lock or is in interrupt context.
+     * keepsAlive clock event, so a timed sleeper never counts as deadlocked. Panics in interrupt
+     * context.
      */
     @Override
-    public int tsleep(long ident, String wmesg, long timeoutNs) {
-        KThread self = self("tsleep");
+    public boolean sleep(long ident, String wmesg, long timeoutNs) {
+        KThread self = self("sleep");
         Objects.requireNonNull(wmesg, "wmesg");
-        if (timeoutNs < 0) throw panic(self, "tsleep(" + wmesg + "): negative timeout " + timeoutNs);
-        requireNoSpin(self, "tsleep", wmesg);
+        if (timeoutNs < 0) throw panic(self, "sleep(" + wmesg + "): negative timeout " + timeoutNs);
         self.state = ThreadState.SLEEPING;
         self.wchan = ident;
         self.wmesg = wmesg;
@@ -394,7 +415,7 @@ public final class LwktScheduler implements Scheduler {
             trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, ident, timeoutNs, 0, 0);
         }
         block(self);
-        return self.timedOut ? EWOULDBLOCK : 0;
+        return self.timedOut;
     }
 
     @Override
@@ -412,12 +433,48 @@ public final class LwktScheduler implements Scheduler {
         if (t != null) makeRunnable(t, false);
     }
 
-    // ---- Scheduler: scheduling points and critical sections ---------------------------------
+    /**
+     * {@inheritDoc} As {@link #sleep} without a timeout, except for the state (LOCKWAIT), the
+     * declared {@code what}, and that the watchdog's wmesg filter ignores it. Panics in interrupt
+     * context.
+     */
+    @Override
+    public void blockOn(long ident, String wmesg, Awaited what) {
+        KThread self = self("blockOn");
+        Objects.requireNonNull(wmesg, "wmesg");
+        self.state = ThreadState.LOCKWAIT;
+        self.wchan = ident;
+        self.wmesg = wmesg;
+        self.awaited = Objects.requireNonNull(what, "what");
+        waits.add(ident, self);
+        blockedThreads++;
+        if (cpuTime != null && !charge(self, 0)) throw abandon(self);
+        if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
+            trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, ident, 0, 0, 0);
+        }
+        block(self);
+    }
+
+    @Override
+    public void wakeupBlocked(long ident) {
+        for (KThread t = waits.takeInState(ident, ThreadState.LOCKWAIT); t != null; ) {
+            KThread next = WaitQueues.detach(t);
+            makeRunnable(t, false);
+            t = next;
+        }
+    }
+
+    // ---- Scheduler: scheduling points and preemption ---------------------------------------
 
     /** {@inheritDoc} Hands the CPU to a uniformly chosen eligible other thread if there is one. */
     @Override
-    public void yield() {
-        preempt(self("yield"), true);
+    public boolean yield() {
+        return preempt(self("yield"), true);
+    }
+
+    @Override
+    public void awaiting(Awaited what) {
+        self("awaiting").awaited = what;
     }
 
     /**
@@ -433,169 +490,28 @@ public final class LwktScheduler implements Scheduler {
     }
 
     @Override
-    public void critEnter() { self("crit_enter").critCount++; }
+    public void preemptDisable() { self("preemptDisable").preemptCount++; }
 
-    /** {@inheritDoc} Not a scheduling point. Panics if not in a critical section. */
+    /** {@inheritDoc} Not a scheduling point. Panics if the count is 0. */
     @Override
-    public void critExit() {
-        KThread self = self("crit_exit");
-        if (self.critCount == 0) throw panic(self, "crit_exit: thread " + self.name + " is not in a critical section");
-        self.critCount--;
+    public void preemptEnable() {
+        KThread self = self("preemptEnable");
+        if (self.preemptCount == 0) throw panic(self, "preemptEnable: thread " + self.name + " has preemption enabled");
+        self.preemptCount--;
     }
 
     @Override
-    public int critCount() { return self("critCount").critCount; }
-
-    // ---- Scheduler: spin locks --------------------------------------------------------------
+    public int preemptCount() { return self("preemptCount").preemptCount; }
 
     /**
-     * {@inheritDoc} As in DragonFly, holding a spin lock means being in a critical section: the
-     * count is raised here and lowered by {@link #spinUnlock}. On contention the spinner yields
-     * to another eligible thread and retries. Not recursive: re-locking panics. Spinners waiting
-     * on each other in a cycle end the run as a deadlock.
+     * {@inheritDoc} The report is made at the present instant, before anything is charged, as a
+     * deadlock the scheduler finds itself; the SCHED_DEADLOCK record names the caller.
      */
     @Override
-    public void spinLock(long pa) {
-        KThread self = self("spin_lock");
-        self.critCount++;
-        while (!memory.cas64(pa, 0, self.tid)) {
-            long word = memory.loadAcquire64(pa);
-            if (word == 0) continue;
-            KThread owner = lockOwner(self, pa, word, "spin_lock");
-            if (owner == self) throw panic(self, String.format("spin_lock: 0x%x is already held by %s", pa, self.name));
-            self.waitLockPa = pa;
-            self.waitLockName = null;
-            self.waitLockMode = LockMode.SPIN;
-            if (spinCycle(self)) throw abandon(self);
-            if (!preempt(self, true)) {
-                throw panic(self, String.format("spin_lock: 0x%x is held by tid %d (%s, %s), which cannot run",
-                        pa, owner.tid, owner.name, owner.state));
-            }
-        }
-        self.clearLockWait();
-        self.held.add(pa, null, LockMode.SPIN);
-    }
-
-    /** {@inheritDoc} On success the caller is in a critical section until {@link #spinUnlock}. */
-    @Override
-    public boolean spinTryLock(long pa) {
-        KThread self = self("spin_trylock");
-        if (memory.cas64(pa, 0, self.tid)) {
-            self.critCount++;
-            self.held.add(pa, null, LockMode.SPIN);
-            return true;
-        }
-        return false;
-    }
-
-    /** {@inheritDoc} Leaves the critical section {@link #spinLock} entered. Not a scheduling point. */
-    @Override
-    public void spinUnlock(long pa) {
-        KThread self = self("spin_unlock");
-        long word = memory.loadAcquire64(pa);
-        if (word != self.tid || !self.held.remove(pa, LockMode.SPIN)) {
-            throw panic(self, String.format("spin_unlock: 0x%x is not held by tid %d (%s); its word is 0x%x",
-                    pa, self.tid, self.name, word));
-        }
-        memory.storeRelease64(pa, 0);
-        if (self.critCount == 0) throw panic(self, "spin_unlock: critical section count underflow in " + self.name);
-        self.critCount--;
-    }
-
-    // ---- Scheduler: sleepable locks (lockmgr) -----------------------------------------------
-
-    /**
-     * {@inheritDoc} Sleeps (state LOCKWAIT, wait channel {@code pa}, wmesg {@code name}) while
-     * the lock is held by anyone, then retries. Not recursive: panics if the caller already holds
-     * it in any mode. Panics if the caller holds a spin lock, contended or not, so the bug shows
-     * in every interleaving.
-     */
-    @Override
-    public void lockExclusive(long pa, String name) {
-        KThread self = self("lockmgr");
-        Objects.requireNonNull(name, "name");
-        requireNoSpin(self, "lockmgr", name);
-        while (true) {
-            long word = memory.loadAcquire64(pa);
-            if (word == 0) {
-                if (memory.cas64(pa, 0, LockWord.exclusive(self.tid))) break;
-                continue;
-            }
-            checkNotHeldBySelf(self, pa, name, word);
-            sleepOnLock(self, pa, name, LockMode.EXCLUSIVE);
-        }
-        self.clearLockWait();
-        self.held.add(pa, name, LockMode.EXCLUSIVE);
-    }
-
-    /**
-     * {@inheritDoc} Granted whenever the lock is not held exclusively (waiting exclusive
-     * requests do not hold new sharers back); otherwise sleeps as {@link #lockExclusive} does.
-     * Panics if the caller already holds it exclusively, or holds a spin lock.
-     */
-    @Override
-    public void lockShared(long pa, String name) {
-        KThread self = self("lockmgr");
-        Objects.requireNonNull(name, "name");
-        requireNoSpin(self, "lockmgr", name);
-        while (true) {
-            long word = memory.loadAcquire64(pa);
-            if (!LockWord.isExclusive(word)) {
-                if (LockWord.shareCount(word) == LockWord.LOW_MASK) {
-                    throw panic(self, String.format("lockmgr: %s at 0x%x: share count overflow", name, pa));
-                }
-                if (memory.cas64(pa, word, word + 1)) break;
-                continue;
-            }
-            if (LockWord.owner(word) == self.tid) {
-                throw panic(self, String.format("lockmgr: %s at 0x%x: shared request by %s, which holds it exclusively",
-                        name, pa, self.name));
-            }
-            sleepOnLock(self, pa, name, LockMode.SHARED);
-        }
-        self.clearLockWait();
-        self.held.add(pa, name, LockMode.SHARED);
-    }
-
-    /** {@inheritDoc} Never a scheduling point. Panics if the caller already holds it. */
-    @Override
-    public boolean lockTryExclusive(long pa, String name) {
-        KThread self = self("lockmgr");
-        Objects.requireNonNull(name, "name");
-        long word = memory.loadAcquire64(pa);
-        if (word != 0) {
-            checkNotHeldBySelf(self, pa, name, word);
-            return false;
-        }
-        if (!memory.cas64(pa, 0, LockWord.exclusive(self.tid))) return false;
-        self.held.add(pa, name, LockMode.EXCLUSIVE);
-        return true;
-    }
-
-    /**
-     * {@inheritDoc} When the lock becomes free, every thread waiting for it becomes runnable
-     * (they retry in the order they slept). Not a scheduling point. Panics if the caller does not
-     * hold it.
-     */
-    @Override
-    public void lockRelease(long pa) {
-        KThread self = self("lockmgr");
-        long word = memory.loadAcquire64(pa);
-        if (LockWord.isExclusive(word)) {
-            if (LockWord.owner(word) != self.tid || !self.held.remove(pa, LockMode.EXCLUSIVE)) {
-                throw panic(self, String.format("lockmgr: release of 0x%x by tid %d (%s), but tid %d holds it exclusively",
-                        pa, self.tid, self.name, LockWord.owner(word)));
-            }
-            memory.storeRelease64(pa, 0);
-            wakeLockWaiters(pa);
-            return;
-        }
-        if (word == 0 || !self.held.remove(pa, LockMode.SHARED)) {
-            throw panic(self, String.format("lockmgr: release of 0x%x by tid %d (%s), which does not hold it (word 0x%x)",
-                    pa, self.tid, self.name, word));
-        }
-        long after = memory.fetchAdd64(pa, -1) - 1;
-        if (after == 0) wakeLockWaiters(pa);
+    public Error deadlock(String headline) {
+        KThread self = self("deadlock");
+        finish(deadlockResult(DeadlockReport.Kind.DEADLOCK, Objects.requireNonNull(headline, "headline")));
+        return abandon(self);
     }
 
     // ---- Scheduler: frames ------------------------------------------------------------------
@@ -667,12 +583,6 @@ public final class LwktScheduler implements Scheduler {
 
     private void exit(KThread self) {
         if (cpuTime != null && !charge(self, 0)) return;
-        if (self.held.spins() > 0) {
-            SchedulerPanic p = panic(self, String.format("lwkt_exit: %s exits holding spin lock 0x%x",
-                    self.name, self.held.lastSpin()));
-            finish(panicResult(info(self, p.frames()), p, ""));
-            return;
-        }
         self.state = ThreadState.EXITED;
         liveThreads--;
         if (curthread[self.cpu] == self) curthread[self.cpu] = null;
@@ -758,7 +668,7 @@ public final class LwktScheduler implements Scheduler {
         for (int i = 0; i < size; i++) {
             KThread t = runq.get(i);
             KThread holder = curthread[t.cpu];
-            if (holder == null || holder == t || holder.critCount == 0) eligible[n++] = i;
+            if (holder == null || holder == t || holder.preemptCount == 0) eligible[n++] = i;
         }
         return n;
     }
@@ -903,12 +813,12 @@ public final class LwktScheduler implements Scheduler {
         t.state = ThreadState.RUNNABLE;
         t.wchan = 0;
         t.wmesg = null;
-        t.clearLockWait();
+        t.awaited = null;
         blockedThreads--;
         runq.add(t);
     }
 
-    /** Action of a timed tsleep's clock event (interrupt context). */
+    /** Action of a timed sleep's clock event (interrupt context). */
     private void sleepTimedOut(KThread t) {
         t.timeout = null;
         waits.remove(t.wchan, t);
@@ -916,86 +826,10 @@ public final class LwktScheduler implements Scheduler {
         makeRunnable(t, true);
     }
 
-    // ---- lock helpers -----------------------------------------------------------------------
-
-    private void sleepOnLock(KThread self, long pa, String name, LockMode mode) {
-        self.state = ThreadState.LOCKWAIT;
-        self.wchan = pa;
-        self.wmesg = name;
-        self.waitLockPa = pa;
-        self.waitLockName = name;
-        self.waitLockMode = mode;
-        waits.add(pa, self);
-        blockedThreads++;
-        if (cpuTime != null && !charge(self, 0)) throw abandon(self);
-        if (trace.enabled(EmulatorEvents.SCHED_SLEEP)) {
-            trace.record(clock.now(), self.cpu, self.tid, EmulatorEvents.SCHED_SLEEP, pa, 0, 0, 0);
-        }
-        block(self);
-    }
-
-    private void wakeLockWaiters(long pa) {
-        for (KThread t = waits.takeInState(pa, ThreadState.LOCKWAIT); t != null; ) {
-            KThread next = WaitQueues.detach(t);
-            makeRunnable(t, false);
-            t = next;
-        }
-    }
-
-    private void checkNotHeldBySelf(KThread self, long pa, String name, long word) {
-        boolean mine = LockWord.isExclusive(word) ? LockWord.owner(word) == self.tid : self.held.holds(pa, LockMode.SHARED);
-        if (mine) {
-            throw panic(self, String.format("lockmgr: %s at 0x%x: locking against myself (%s)", name, pa, self.name));
-        }
-    }
-
-    private void requireNoSpin(KThread self, String fn, String wmesg) {
-        if (self.held.spins() > 0) {
-            throw panic(self, String.format("%s(%s): %s would sleep holding spin lock 0x%x",
-                    fn, wmesg, self.name, self.held.lastSpin()));
-        }
-    }
-
-    /** The thread whose id a spin lock word holds; panics if the word is not a thread id. */
-    private KThread lockOwner(KThread self, long pa, long word, String fn) {
-        KThread t = threadOrNull(word);
-        if (t == null) throw panic(self, String.format("%s: word 0x%x at 0x%x is not a thread id", fn, word, pa));
-        return t;
-    }
+    // ---- helpers ----------------------------------------------------------------------------
 
     private KThread threadOrNull(long tid) {
         return tid >= 1 && tid <= threads.size() ? threads.get((int) tid - 1) : null;
-    }
-
-    /**
-     * True if {@code self}'s spin wait closes a cycle of spinners each waiting for the next one's
-     * lock; then the run has ended as a deadlock.
-     */
-    private boolean spinCycle(KThread self) {
-        KThread t = self;
-        for (int hops = 0; hops < threads.size(); hops++) {
-            KThread owner = threadOrNull(memory.loadAcquire64(t.waitLockPa));
-            if (owner == null) return false;
-            if (owner == self) {
-                finish(deadlockResult(DeadlockReport.Kind.DEADLOCK,
-                        "spin lock deadlock: threads " + spinChain(self) + " each spin on a lock the next one holds"));
-                return true;
-            }
-            if (owner.waitLockMode != LockMode.SPIN) return false;
-            t = owner;
-        }
-        return false;
-    }
-
-    /** "3 -> 5 -> 3": the cycle {@link #spinCycle} found, for the report. */
-    private String spinChain(KThread self) {
-        StringBuilder chain = new StringBuilder().append(self.tid);
-        KThread t = self;
-        do {
-            t = threadOrNull(memory.loadAcquire64(t.waitLockPa));
-            chain.append(" -> ").append(t.tid);
-        } while (t != self);
-        return chain.toString();
     }
 
     /**
@@ -1101,24 +935,22 @@ public final class LwktScheduler implements Scheduler {
     }
 
     private ThreadInfo info(KThread t, List<String> frames) {
-        ThreadInfo.LockWait lockWait = t.waitLockMode == null ? null : lockWait(t.waitLockPa, t.waitLockName, t.waitLockMode);
+        ThreadInfo.Wait wait = t.awaited == null ? null : waitInfo(t.awaited);
         long timeoutAt = t.timeout != null && t.timeout.pending() ? t.timeout.when() : -1;
         boolean asleep = t.blocked();
+        List<Held> held = holdings.of(t.tid);
         return new ThreadInfo(t.tid, t.name, t.cpu, t.td, t.state, asleep ? t.wchan : 0, asleep ? t.wmesg : null,
-                timeoutAt, t.critCount, frames, t.switches, t.cpuNs, lockWait, t.held.snapshot());
+                timeoutAt, t.preemptCount, frames, t.switches, t.cpuNs, wait, held);
     }
 
-    private ThreadInfo.LockWait lockWait(long pa, String name, LockMode mode) {
-        long word = memory.loadAcquire64(pa);
+    /** What {@code a} describes now, its holders named as the scheduler knows them. */
+    private ThreadInfo.Wait waitInfo(Awaited a) {
+        long word = a.word();
         List<ThreadInfo.Holder> holders = new ArrayList<>();
-        if (mode == LockMode.SPIN || LockWord.isExclusive(word)) {
-            KThread o = threadOrNull(mode == LockMode.SPIN ? word : LockWord.owner(word));
+        for (int tid : a.owners()) {
+            KThread o = threadOrNull(tid);
             if (o != null) holders.add(new ThreadInfo.Holder(o.tid, o.name, o.state));
-        } else if (word != 0) {
-            for (KThread o : threads) {
-                if (o.held.holds(pa, LockMode.SHARED)) holders.add(new ThreadInfo.Holder(o.tid, o.name, o.state));
-            }
         }
-        return new ThreadInfo.LockWait(pa, name, mode, word, holders);
+        return new ThreadInfo.Wait(a.addr(), a.name(), a.mode(), word, a.shared(), holders);
     }
 }

@@ -5,8 +5,8 @@ import org.dfemu.emulator.api.PanicFrames;
 
 /**
  * A kernel panic raised by the scheduler itself when kernel code breaks one of its rules
- * (sleeping with a spin lock held, releasing a lock it does not own, calling a thread-only
- * primitive from interrupt context). Thrown in the offending thread, it ends the run as a panic.
+ * (calling a thread-only primitive from interrupt context, a negative time, popping a frame
+ * never pushed, enabling preemption more often than it was disabled). Thrown in the offending thread, it ends the run as a panic.
  *
  * <p>It carries the thread's kernel frames as they were at the point of the panic, since the
  * frames are popped again while the exception unwinds.

@@ -2,7 +2,7 @@ package org.dfemu.emulator.sched;
 
 /**
  * Sleep queues keyed by wait channel: one FIFO per ident, in the order threads went to sleep, so
- * {@code wakeup} order and {@code wakeup_one}'s choice are deterministic. Empty queues are
+ * {@code wakeup} order and {@code wakeupOne}'s choice are deterministic. Empty queues are
  * dropped.
  *
  * <p>Allocation-free: the queues are chained through the threads themselves ({@link

@@ -11,14 +11,60 @@ import org.junit.jupiter.api.Test;
 /**
  * Same seed and settings give the same interleaving, event for event; another seed gives another.
  * The scenario mixes everything that makes a choice: consume points, sleeps with and without
- * timeouts, wakeups from threads and from a device event, exclusive, shared and spin locks, on
- * two CPUs.
+ * timeouts, wakeups from threads and from a device event, blocking for what another thread holds
+ * (a reader/writer lock built on blockOn) and polling for it with preemption disabled (a spin
+ * lock built on awaiting and yield), on two CPUs. The kernel's own locks over these primitives
+ * have their determinism test in the kernel (KernLockDeterminismTest).
  */
 class DeterminismTest {
     private static final long BIGLOCK = 0x1000;
     private static final long SPIN = 0x1008;
     private static final long COUNTER = 0x2000;
     private static final long SPIN_COUNTER = 0x2008;
+
+    /** A reader/writer lock as a kernel builds one on blockOn: {@code state} > 0 sharers, < 0 the writer's -tid. */
+    private record RwLock(LwktScheduler s, int[] state) {
+        RwLock(LwktScheduler s) { this(s, new int[1]); }
+
+        TestAwaited awaited(String mode) {
+            return new TestAwaited(BIGLOCK, "biglock", mode, () -> Math.max(0, -state[0]));
+        }
+
+        void exclusive() {
+            while (state[0] != 0) s.blockOn(BIGLOCK, "biglock", awaited("exclusive"));
+            state[0] = -s.curtid();
+        }
+
+        void shared() {
+            while (state[0] < 0) s.blockOn(BIGLOCK, "biglock", awaited("shared"));
+            state[0]++;
+        }
+
+        void release() {
+            if (state[0] < 0) state[0] = 0; else state[0]--;
+            if (state[0] == 0) s.wakeupBlocked(BIGLOCK);
+        }
+    }
+
+    /** A spin lock as a kernel builds one: preemption disabled while held, a contender polls with yield. */
+    private record Spin(LwktScheduler s, int[] owner) {
+        Spin(LwktScheduler s) { this(s, new int[1]); }
+
+        void lock() {
+            s.preemptDisable();
+            if (owner[0] != 0) {
+                s.awaiting(new TestAwaited(SPIN, "spin lock", "spin", () -> owner[0]));
+                while (owner[0] != 0) s.yield();
+                s.awaiting(null);
+            }
+            owner[0] = s.curtid();
+        }
+
+        void unlock() {
+            owner[0] = 0;
+            s.preemptEnable();
+        }
+    }
     private static final long ITEM_CHAN = 0x3000;
     private static final long TICK_CHAN = 0x3008;
     private static final long DISK_CHAN = 0x3010;
@@ -29,6 +75,8 @@ class DeterminismTest {
     private static Outcome runScenario(long seed) {
         try (TestMachine m = new TestMachine(2, seed)) {
             LwktScheduler s = m.sched;
+            RwLock big = new RwLock(s);
+            Spin spin = new Spin(s);
             // Set at each return from a scheduling point, checked before the next one: if two
             // kernel threads ever ran at once, one would find the other's id here.
             int[] owner = {0};
@@ -43,23 +91,23 @@ class DeterminismTest {
                     enter.run();
                     for (int i = 0; i < 15; i++) {
                         check.run();
-                        s.lockExclusive(BIGLOCK, "biglock");
+                        big.exclusive();
                         enter.run();
                         long v = m.memory.load64(COUNTER);
                         check.run();
                         s.consume(1_000 + 100L * id);
                         enter.run();
                         m.memory.store64(COUNTER, v + 1);
-                        s.lockRelease(BIGLOCK);
+                        big.release();
                         check.run();
-                        s.spinLock(SPIN);
+                        spin.lock();
                         enter.run();
                         long c = m.memory.load64(SPIN_COUNTER);
                         check.run();
                         s.consume(200);
                         enter.run();
                         m.memory.store64(SPIN_COUNTER, c + 1);
-                        s.spinUnlock(SPIN);
+                        spin.unlock();
                     }
                 });
             }
@@ -68,12 +116,12 @@ class DeterminismTest {
                     enter.run();
                     for (int i = 0; i < 10; i++) {
                         check.run();
-                        s.lockShared(BIGLOCK, "biglock");
+                        big.shared();
                         enter.run();
                         check.run();
                         s.consume(700);
                         enter.run();
-                        s.lockRelease(BIGLOCK);
+                        big.release();
                     }
                 });
             }
@@ -87,7 +135,7 @@ class DeterminismTest {
                     s.wakeupOne(ITEM_CHAN);
                     if (i % 5 == 4) {
                         check.run();
-                        s.tsleep(TICK_CHAN, "tick", 3_000);
+                        s.sleep(TICK_CHAN, "tick", 3_000);
                         enter.run();
                     }
                 }
@@ -97,7 +145,7 @@ class DeterminismTest {
                 for (int got = 0; got < 20; got++) {
                     while (items[0] == 0) {
                         check.run();
-                        s.tsleep(ITEM_CHAN, "item", 0);
+                        s.sleep(ITEM_CHAN, "item", 0);
                         enter.run();
                     }
                     items[0]--;
@@ -113,7 +161,7 @@ class DeterminismTest {
                         done[0] = true;
                         s.wakeup(DISK_CHAN);
                     });
-                    while (!done[0]) s.tsleep(DISK_CHAN, "biowait", 0);
+                    while (!done[0]) s.sleep(DISK_CHAN, "biowait", 0);
                     enter.run();
                     check.run();
                     s.yield();
@@ -131,8 +179,8 @@ class DeterminismTest {
         Outcome b = runScenario(42);
         assertEquals(RunResult.Outcome.ALL_EXITED, a.result().outcome(), a.result()::toString);
         assertFalse(a.overlap(), "two kernel threads ran at the same time");
-        assertEquals(45, a.counter(), "exclusive lock lost an update");
-        assertEquals(45, a.spinCounter(), "spin lock lost an update");
+        assertEquals(45, a.counter(), "the exclusive hold lost an update");
+        assertEquals(45, a.spinCounter(), "the polled hold lost an update");
         assertTrue(a.log().count(EmulatorEvents.SCHED_SWITCH) > 100, "scenario too small to show anything");
         assertTrue(a.log().count(EmulatorEvents.SCHED_SLEEP) > 10);
 

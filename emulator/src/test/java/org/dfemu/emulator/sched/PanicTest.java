@@ -24,7 +24,7 @@ class PanicTest {
             s.spawn("sleeper", 0, 0, () -> {
                 started[0]++;
                 try {
-                    s.tsleep(0x10, "forever", 0);
+                    s.sleep(0x10, "forever", 0);
                 } finally {
                     unwound.incrementAndGet();
                     s.popFrame();  // scheduler calls while unwinding must not block or run
@@ -83,11 +83,11 @@ class PanicTest {
     void sleepingFromAnEventActionPanics() {
         try (TestMachine m = new TestMachine(1, 2)) {
             LwktScheduler s = m.sched;
-            m.clock.scheduleIn(1_000, "sleepy interrupt", true, () -> s.tsleep(0x20, "nope", 0));
+            m.clock.scheduleIn(1_000, "sleepy interrupt", true, () -> s.sleep(0x20, "nope", 0));
             s.spawn("victim", 0, 0, () -> s.consume(5_000));
             RunResult r = s.run();
             assertEquals(RunResult.Outcome.PANIC, r.outcome(), r::toString);
-            assertTrue(r.reason().contains("tsleep: called from interrupt context"), r.reason());
+            assertTrue(r.reason().contains("sleep: called from interrupt context"), r.reason());
         }
     }
 
@@ -95,8 +95,8 @@ class PanicTest {
     void threadPrimitivesFromTheHostAreRefused() {
         try (TestMachine m = new TestMachine(1, 2)) {
             LwktScheduler s = m.sched;
-            SchedulerPanic p = assertThrows(SchedulerPanic.class, () -> s.tsleep(0x20, "host", 0));
-            assertEquals("tsleep: not called from a running kernel thread", p.getMessage());
+            SchedulerPanic p = assertThrows(SchedulerPanic.class, () -> s.sleep(0x20, "host", 0));
+            assertEquals("sleep: not called from a running kernel thread", p.getMessage());
         }
     }
 
@@ -105,7 +105,7 @@ class PanicTest {
         try (TestMachine m = new TestMachine(2, 2)) {
             LwktScheduler s = m.sched;
             int[] after = {0};
-            s.spawn("other", 1, 0, () -> s.tsleep(0x30, "idle", 0));
+            s.spawn("other", 1, 0, () -> s.sleep(0x30, "idle", 0));
             s.spawn("init", 0, 0, () -> {
                 s.consume(1_000);
                 s.requestStop("shutdown requested");

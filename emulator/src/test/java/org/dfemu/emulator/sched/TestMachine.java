@@ -3,7 +3,7 @@ package org.dfemu.emulator.sched;
 import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.emulator.time.VirtualClock;
 
-/** A clock, the smallest RAM, an in-memory trace and a scheduler over them, for one test run. */
+/** A clock, the smallest RAM (scratch words for tests), an in-memory trace and a scheduler, for one test run. */
 final class TestMachine implements AutoCloseable {
     final VirtualClock clock = new VirtualClock();
     final PhysicalMemory memory = new PhysicalMemory(PhysicalMemory.MIN_SIZE);
@@ -15,7 +15,7 @@ final class TestMachine implements AutoCloseable {
     }
 
     TestMachine(int ncpus, long seed, SchedulerSettings settings) {
-        sched = new LwktScheduler(clock, memory, ncpus, LwktScheduler.DEFAULT_HZ, seed, log, settings);
+        sched = new LwktScheduler(clock, ncpus, LwktScheduler.DEFAULT_HZ, seed, log, settings);
     }
 
     @Override

@@ -18,7 +18,7 @@ class WatchdogTest {
                 s.spawn("pagedaemon" + i, i, 0, () -> {
                     s.pushFrame("vm_pageout_scan");
                     // 30 ms does not divide 1 s: at the deadline both are caught asleep.
-                    while (true) s.tsleep(0x40, "psleep", 30_000_000);
+                    while (true) s.sleep(0x40, "psleep", 30_000_000);
                 });
             }
             RunResult r = s.run();
@@ -44,7 +44,7 @@ class WatchdogTest {
             for (int i = 0; i < 2; i++) {
                 s.spawn("pagedaemon" + i, i, 0, () -> {
                     for (int k = 0; k < 300; k++) {
-                        s.tsleep(0x40, "psleep", 10_000_000);
+                        s.sleep(0x40, "psleep", 10_000_000);
                         s.progress();
                     }
                 });
@@ -62,9 +62,9 @@ class WatchdogTest {
             LwktScheduler s = m.sched;
             s.spawn("idle", 0, 0, () -> {
                 // 2 s of idle sleeping without progress: not a stall.
-                for (int k = 0; k < 200; k++) s.tsleep(0x40, "psleep", 10_000_000);
+                for (int k = 0; k < 200; k++) s.sleep(0x40, "psleep", 10_000_000);
                 // Then a wait for memory that never ends: stopped 1 s after it began.
-                while (true) s.tsleep(0x80, "vmwait", 30_000_000);
+                while (true) s.sleep(0x80, "vmwait", 30_000_000);
             });
             RunResult r = s.run();
             assertEquals(RunResult.Outcome.LIVELOCK, r.outcome(), r::toString);
@@ -80,10 +80,10 @@ class WatchdogTest {
                 .withWatchdogWmesgs(java.util.Set.of("vmwait"));
         try (TestMachine m = new TestMachine(1, 23, memoryOnly)) {
             LwktScheduler s = m.sched;
-            s.spawn("swapintr", 0, 0, () -> s.tsleep(0x40, "swintr", 0));
+            s.spawn("swapintr", 0, 0, () -> s.sleep(0x40, "swintr", 0));
             // vm_wait's one-second sleeps end exactly at the 2 s deadline.
             s.spawn("allocator", 0, 0, () -> {
-                while (true) s.tsleep(0x80, "vmwait", SECOND);
+                while (true) s.sleep(0x80, "vmwait", SECOND);
             });
             RunResult r = s.run();
             assertEquals(RunResult.Outcome.LIVELOCK, r.outcome(), r::toString);

@@ -7,21 +7,26 @@ import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.KernelPanic;
+import org.dfemu.kernel.harness.witness.Witness;
 import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.Errno;
 import org.dfemu.kernel.sys.Malloc;
 import org.dfemu.kernel.sys.StructLock;
 import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.vm.VmKern;
 
 /**
- * The kernel side of DragonFly's LWKT: curthread, critical sections, spinlocks, tsleep/wakeup
- * and kernel-thread creation, as the ported code calls them. Follows the interfaces of
- * kern/lwkt_thread.c, kern/kern_synch.c and kern/kern_spinlock.c at commit 737b020b54
- * (2021-05-28).
+ * lwkt_thread.c: DragonFly BSD sys/kern/lwkt_thread.c at commit 737b020b54 (2021-05-28), as the
+ * port needs it: curthread, kernel-thread creation and exit, lwkt_yield, and the attachment of
+ * the machine's scheduler.
  *
- * <p>PORT: the scheduling itself (run queues, sleep queues, lock waiting, preemption points) is
- * the emulator's {@link Scheduler}; this class translates kernel addresses into what that contract
- * takes (lock words by physical address, wait channels by kernel address, timeouts in ns).
+ * <p>PORT: the scheduling itself (run queues, sleep queues, preemption points) is the emulator's
+ * {@link Scheduler}, which offers neutral primitives only; the semantics of DragonFly's
+ * synchronisation are the ports of kern_synch.c ({@link KernSynch}: tsleep, wakeup),
+ * kern_lock.c ({@link KernLock}: lockmgr), kern_spinlock.c ({@link KernSpinlock}: spin locks)
+ * and sys/thread2.h ({@link org.dfemu.kernel.sys.Thread2}: critical sections). The methods of
+ * the same names here (spinLock, lockmgrExclusive, critEnter, tsleep, ...) are one-line
+ * forwards to them, kept so that the ported callers did not change.
  *
  * <p>Two contexts:
  * <ul>
@@ -32,7 +37,8 @@ import org.dfemu.kernel.vm.VmKern;
  *     critical section is thread0's td_critcount, tsleep returns at once as DragonFly's does
  *     before {@code tsleep_now_works}, and wakeup has nobody to wake.</li>
  * <li><b>Thread context</b>: code running in a kernel thread created by {@link #lwktCreate},
- *     carried by the scheduler. Everything goes to the scheduler.</li>
+ *     carried by the scheduler (or spawned on it directly, as tests do). The synchronisation
+ *     ports build on the scheduler's primitives.</li>
  * </ul>
  * Boot code must have released every lock before the scheduler runs, and must not call kernel
  * functions while it runs.
@@ -44,10 +50,7 @@ import org.dfemu.kernel.vm.VmKern;
  */
 public final class Lwkt {
     /** {@code EWOULDBLOCK}, as tsleep() returns it on timeout. */
-    public static final int EWOULDBLOCK = Scheduler.EWOULDBLOCK;
-
-    /** A lockmgr word held in boot context (the scheduler never sees it: boot releases every lock). */
-    private static final long BOOT_LOCK_HELD = 1;
+    public static final int EWOULDBLOCK = Errno.EWOULDBLOCK;
 
     private final Kernel kernel;
     private final KernelMemory km;
@@ -81,7 +84,11 @@ public final class Lwkt {
         Kassert.kkassert(scheduler.hz() == kernel.config().hz(), "scheduler hz == hz", "lwkt_attach_scheduler");
         sched = scheduler;
         scheduler.onHandOff(this::handedOff);
+        scheduler.holdings(kernel.witness());
     }
+
+    /** (dfemu) The machine's scheduler, for the ported synchronisation code; null before {@link #attachScheduler}. */
+    public Scheduler scheduler() { return sched; }
 
     /** True when the caller is in boot context (see the class comment). */
     public boolean bootContext() {
@@ -122,125 +129,41 @@ public final class Lwkt {
         return bootContext() ? 0 : sched.ticks();
     }
 
-    /** {@code spin_init}: a free lock. No requirements. */
-    public void spinInit(long kva) {
-        km.store64(kva, 0);
-    }
+    /** {@code spin_init}: forwards to {@link KernSpinlock#spinInit}. */
+    public void spinInit(long kva) { kernel.kernSpinlock().spinInit(kva); }
 
-    /**
-     * {@code spin_lock} on the lock word at {@code kva} (a {@code struct spinlock}, 8-byte
-     * aligned). May switch threads if contended (thread context).
-     */
-    public void spinLock(long kva) {
-        long pa = lockPa(kva);
-        if (bootContext()) {
-            if (!km.ram().cas64(pa, 0, 1)) {
-                throw Kassert.panic("spin_lock: lock 0x%x already held in boot context (deadlock)", kva);
-            }
-            return;
-        }
-        sched.spinLock(pa);
-    }
+    /** {@code spin_lock}: forwards to {@link KernSpinlock#spinLock}. */
+    public void spinLock(long kva) { kernel.kernSpinlock().spinLock(kva); }
 
-    /** {@code spin_trylock}: true if acquired. Never blocks. */
-    public boolean spinTryLock(long kva) {
-        long pa = lockPa(kva);
-        if (bootContext()) {
-            return km.ram().cas64(pa, 0, 1);
-        }
-        return sched.spinTryLock(pa);
-    }
+    /** {@code spin_trylock}: forwards to {@link KernSpinlock#spinTrylock}. */
+    public boolean spinTryLock(long kva) { return kernel.kernSpinlock().spinTrylock(kva); }
 
-    /** {@code spin_unlock}. Panics if the lock is not held. */
-    public void spinUnlock(long kva) {
-        long pa = lockPa(kva);
-        if (bootContext()) {
-            if (!km.ram().cas64(pa, 1, 0)) {
-                throw Kassert.panic("spin_unlock: lock 0x%x not held", kva);
-            }
-            return;
-        }
-        sched.spinUnlock(pa);
-    }
+    /** {@code spin_unlock}: forwards to {@link KernSpinlock#spinUnlock}. */
+    public void spinUnlock(long kva) { kernel.kernSpinlock().spinUnlock(kva); }
 
-    /** lockinit(): a free {@code struct lock} at {@code lk}. No requirements. */
-    public void lockinit(long lk) {
-        km.bzero(lk, StructLock.SIZEOF);
-    }
+    /** {@code lockinit}: forwards to {@link KernLock#lockinit}. */
+    public void lockinit(long lk) { kernel.kernLock().lockinit(lk); }
 
-    /**
-     * {@code lockmgr(lk, LK_EXCLUSIVE)} on the {@code struct lock} at {@code lk}; sleeps on it with
-     * {@code wmesg} while another thread holds it. Not recursive. In boot context the lock must be
-     * free (nobody else can hold it), else panics. May block.
-     */
+    /** {@code lockmgr(lk, LK_EXCLUSIVE)}: forwards to {@link KernLock#lockmgr}. May block. */
     public void lockmgrExclusive(long lk, String wmesg) {
-        long pa = lockWordPa(lk);
-        if (bootContext()) {
-            if (!km.ram().cas64(pa, 0, BOOT_LOCK_HELD)) {
-                throw Kassert.panic("lockmgr: %s 0x%x already held in boot context (deadlock)", wmesg, lk);
-            }
-            return;
-        }
-        sched.lockExclusive(pa, wmesg);
+        kernel.kernLock().lockmgr(lk, StructLock.LK_EXCLUSIVE, wmesg);
     }
 
-    /**
-     * (dfemu only) True if the lockmgr lock at {@code lk} is held, shared or exclusive, by anyone:
-     * an exclusive request by another thread would sleep. Reads only; for instruments.
-     */
-    public boolean lockmgrHeld(long lk) {
-        return km.ram().load64(lockWordPa(lk)) != 0;
-    }
+    /** {@code lockinuse(lk)}: forwards to {@link KernLock#lockinuse}. Reads only. */
+    public boolean lockmgrHeld(long lk) { return kernel.kernLock().lockinuse(lk); }
 
     /**
-     * {@code lockmgr(lk, LK_EXCLUSIVE | LK_SLEEPFAIL)}: takes the lock and returns true if it is
-     * free; otherwise sleeps until it is released and returns false without it (the C returns
-     * ENOLCK), so the caller re-checks whatever it was about to do. May block.
-     *
-     * <p>PORT: the scheduler has no sleep-and-fail primitive; waiting is done by acquiring the lock
-     * (sleeping until the holder releases it) and releasing it at once, which wakes the next
-     * waiter just as the holder's release would have.
+     * {@code lockmgr(lk, LK_EXCLUSIVE | LK_SLEEPFAIL)}: true with the lock if it was free; false
+     * without it after waiting for its release (the C's ENOLCK). Forwards to
+     * {@link KernLock#lockmgr}. May block.
      */
     public boolean lockmgrExclusiveSleepfail(long lk, String wmesg) {
-        long pa = lockWordPa(lk);
-        if (bootContext()) {
-            lockmgrExclusive(lk, wmesg);
-            return true;
-        }
-        if (sched.lockTryExclusive(pa, wmesg)) {
-            return true;
-        }
-        sched.lockExclusive(pa, wmesg);
-        sched.lockRelease(pa);
-        return false;
+        return kernel.kernLock().lockmgr(lk, StructLock.LK_EXCLUSIVE | StructLock.LK_SLEEPFAIL, wmesg) == 0;
     }
 
-    /** {@code lockmgr(lk, LK_RELEASE)}. Panics if the caller does not hold it. Never blocks. */
+    /** {@code lockmgr(lk, LK_RELEASE)}: forwards to {@link KernLock#lockmgr}. Never blocks. */
     public void lockmgrRelease(long lk) {
-        long pa = lockWordPa(lk);
-        if (bootContext()) {
-            if (!km.ram().cas64(pa, BOOT_LOCK_HELD, 0)) {
-                throw Kassert.panic("lockmgr: release of unheld lock 0x%x", lk);
-            }
-            return;
-        }
-        sched.lockRelease(pa);
-    }
-
-    private long lockWordPa(long lk) {
-        long pa = km.paForWrite(StructLock.lockWord(lk));
-        if ((pa & 7) != 0) {
-            throw Kassert.panic("lock 0x%x: lock word not 8-byte aligned", lk);
-        }
-        return pa;
-    }
-
-    private long lockPa(long kva) {
-        long pa = km.paForWrite(kva);
-        if ((pa & 7) != 0) {
-            throw Kassert.panic("spinlock 0x%x: lock word not 8-byte aligned", kva);
-        }
-        return pa;
+        kernel.kernLock().lockmgr(lk, StructLock.LK_RELEASE, null);
     }
 
     /**
@@ -265,71 +188,32 @@ public final class Lwkt {
         km.setCpu(kernel.pmap().curcpu());
     }
 
-    /** {@code crit_enter}. */
-    public void critEnter() {
-        if (bootContext()) {
-            StructThread.td_critcount(km, thread0, StructThread.td_critcount(km, thread0) + 1);
-            return;
-        }
-        sched.critEnter();
-    }
+    /** {@code crit_enter}: forwards to {@link org.dfemu.kernel.sys.Thread2#critEnter}. */
+    public void critEnter() { kernel.thread2().critEnter(); }
 
-    /** {@code crit_exit}. Panics if not in a critical section. */
-    public void critExit() {
-        if (bootContext()) {
-            int c = StructThread.td_critcount(km, thread0);
-            Kassert.kkassert(c > 0, "td->td_critcount > 0", "crit_exit");
-            StructThread.td_critcount(km, thread0, c - 1);
-            return;
-        }
-        sched.critExit();
-    }
+    /** {@code crit_exit}: forwards to {@link org.dfemu.kernel.sys.Thread2#critExit}. */
+    public void critExit() { kernel.thread2().critExit(); }
 
-    /**
-     * {@code tsleep(ident, 0, wmesg, timo)}: sleeps on the kernel address {@code ident} until
-     * woken or until {@code timo} ticks have passed (0 = no timeout). Returns 0 when woken,
-     * {@link #EWOULDBLOCK} on timeout. In boot context returns 0 at once (DragonFly's behaviour
-     * before {@code tsleep_now_works}). Always a scheduling point in thread context.
-     */
+    /** {@code tsleep(ident, 0, wmesg, timo)}: forwards to {@link KernSynch#tsleep}. */
     public int tsleep(long ident, String wmesg, int timo) {
-        Kassert.kassert(ident != 0, () -> "tsleep: no ident");
-        if (bootContext()) {
-            return 0;
-        }
-        long timeoutNs = timo == 0 ? 0 : (long) timo * 1_000_000_000L / hz();
-        kernel.trace().tsleep(ident, wmesg);
-        return sched.tsleep(ident, wmesg, timeoutNs);
+        return kernel.kernSynch().tsleep(ident, 0, wmesg, timo);
     }
 
-    /**
-     * A sleep of the workload's own (dfemu only: a program's pause, not a kernel tsleep, so not
-     * traced as one): {@code timeoutNs} of virtual time on {@code ident}, or until woken. Thread
-     * context; always a scheduling point. Returns as the scheduler's tsleep.
-     */
+    /** (dfemu only) A workload's pause: forwards to {@link KernSynch#sleepNs}. */
     public int sleepNs(long ident, String wmesg, long timeoutNs) {
-        return sched.tsleep(ident, wmesg, timeoutNs);
+        return kernel.kernSynch().sleepNs(ident, wmesg, timeoutNs);
     }
 
-    /** {@code wakeup(ident)}: wakes every thread sleeping on {@code ident}. Any context. */
-    public void wakeup(long ident) {
-        if (bootContext()) {
-            return;
-        }
-        sched.wakeup(ident);
-    }
+    /** {@code wakeup(ident)}: forwards to {@link KernSynch#wakeup}. Any context. */
+    public void wakeup(long ident) { kernel.kernSynch().wakeup(ident); }
 
-    /** {@code wakeup_one(ident)}. Any context. */
-    public void wakeupOne(long ident) {
-        if (bootContext()) {
-            return;
-        }
-        sched.wakeupOne(ident);
-    }
+    /** {@code wakeup_one(ident)}: forwards to {@link KernSynch#wakeupOne}. Any context. */
+    public void wakeupOne(long ident) { kernel.kernSynch().wakeupOne(ident); }
 
     /** {@code lwkt_yield}: lets other runnable threads run. A no-op in boot context. */
     public void lwktYield() {
         if (!bootContext()) {
-            sched.yield();
+            sched.yield();   // whether another thread ran does not matter to lwkt_yield
         }
     }
 
@@ -415,7 +299,10 @@ public final class Lwkt {
         StructThread.td_comm(km, td, name);
         int tid = s.spawn(name, cpu, td, () -> {
             try {
-                ScopedValue.where(RUNNING, s).run(body);
+                ScopedValue.where(RUNNING, s).run(() -> {
+                    body.run();
+                    lwktExitCheck(s, name);
+                });
             } catch (KernelPanic p) {
                 kernel.trace().panic(p.panicString());
                 throw p.inThread(s.curtid(), name);
@@ -424,6 +311,18 @@ public final class Lwkt {
         });
         kernel.trace().threadName(tid, name);
         return td;
+    }
+
+    /**
+     * lwkt_exit's check that the exiting thread holds no spin lock (the C panics in lwkt_switch
+     * on gd_spinlocks). PORT: the holds are the {@link Witness}'s record, not a per-cpu count.
+     */
+    private void lwktExitCheck(Scheduler s, String name) {
+        Witness w = kernel.witness();
+        int tid = s.curtid();
+        if (w.spins(tid) > 0) {
+            throw Kassert.panic("lwkt_exit: %s exits holding spin lock 0x%x", name, w.lastSpin(tid));
+        }
     }
 
     /**

@@ -10,8 +10,12 @@ public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOMEM = 12;
     public static final int EACCES = 13;
+    public static final int EBUSY = 16;
     public static final int EINVAL = 22;
     public static final int EAGAIN = 35;
+    /** tsleep's timeout; the same number as EAGAIN. */
+    public static final int EWOULDBLOCK = EAGAIN;
+    public static final int ENOLCK = 77;
     public static final int ENOSYS = 78;
 
     /** The symbolic name of {@code errno} ("EAGAIN"), or its number. */
@@ -21,8 +25,10 @@ public final class Errno {
             case EPERM -> "EPERM";
             case ENOMEM -> "ENOMEM";
             case EACCES -> "EACCES";
+            case EBUSY -> "EBUSY";
             case EINVAL -> "EINVAL";
             case EAGAIN -> "EAGAIN";
+            case ENOLCK -> "ENOLCK";
             case ENOSYS -> "ENOSYS";
             default -> "errno " + errno;
         };

@@ -23,15 +23,23 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  * };                                   // sizeof 32
  * </pre>
  *
- * PORT: {@code lk_count} is the 64-bit lock word handed by physical address to the emulator's
- * scheduler ({@link org.dfemu.emulator.api.Scheduler#lockExclusive}), which owns its encoding
- * (0 = free, as after lockinit()). The wait message is passed to the scheduler by the caller, so
- * lk_wmesg stays NULL; lk_lockholder and lk_flags are not kept (the scheduler knows the owner).
+ * PORT: {@code lk_count} is the 64-bit lock word kern_lock.c's port operates on by physical
+ * address, in dfemu's encoding ({@link org.dfemu.kernel.kern.KernLock}; 0 = free, as after
+ * lockinit()). The wait message comes with each request, so lk_wmesg stays NULL; lk_lockholder
+ * and lk_flags are not kept (the word names the exclusive owner).
  */
 public final class StructLock {
     private StructLock() {}
 
     public static final long SIZEOF = 32;
+
+    /** lockmgr request types and flags (lock.h), those the port uses. */
+    public static final int LK_TYPE_MASK = 0x0000000f;
+    public static final int LK_SHARED = 0x00000001;
+    public static final int LK_EXCLUSIVE = 0x00000002;
+    public static final int LK_RELEASE = 0x00000006;
+    public static final int LK_NOWAIT = 0x00000010;
+    public static final int LK_SLEEPFAIL = 0x00000020;
 
     private static final StructLayout LAYOUT = Ctypes.checkSizeof(MemoryLayout.structLayout(
             C_INT.withName("lk_flags"),

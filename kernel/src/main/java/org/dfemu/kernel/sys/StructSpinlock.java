@@ -18,10 +18,10 @@ import static org.dfemu.kernel.Ctypes.C_INT;
  * };                 // sizeof 8
  * </pre>
  *
- * PORT: the two ints are one 64-bit lock word handed, by physical address, to the emulator's
- * scheduler ({@link org.dfemu.emulator.api.Scheduler#spinLock}), which owns its encoding; 0 means
- * free, as SPINLOCK_INITIALIZER's { 0, 0 }. The kernel never reads the fields itself, so the view
- * has no accessors; spin_init() is "store 0".
+ * PORT: the two ints are one 64-bit lock word kern_spinlock.c's port operates on by physical
+ * address, in dfemu's encoding ({@link org.dfemu.kernel.kern.KernSpinlock}: the holder's thread
+ * id); 0 means free, as SPINLOCK_INITIALIZER's { 0, 0 }. The lock code reads the word as one, so
+ * the view has no accessors; spin_init() is "store 0".
  */
 public final class StructSpinlock {
     private StructSpinlock() {}

@@ -238,16 +238,16 @@ class KernProcTest {
             // The drainer sleeps rather than consumes, so that the processes get the CPU meanwhile.
             long chan = k.pmap().kernelPmap();
             mk.thread("drainer", 0, () -> {
-                mk.machine.scheduler().tsleep(chan, "drain", 500_000);
+                mk.machine.scheduler().sleep(chan, "drain", 500_000);
                 long severe = StructVmstats.v_free_severe(k.km(), vs);
                 ArrayDeque<Long> taken = new ArrayDeque<>();
                 while (TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET) > severe - 10) {
                     taken.add(k.vmPage().vmPageAlloc(0, 0, VmPage.VM_ALLOC_INTERRUPT));
                 }
-                mk.machine.scheduler().tsleep(chan, "drain", 20_000_000);
+                mk.machine.scheduler().sleep(chan, "drain", 20_000_000);
                 maxWaiting[0] = k.vmPage().vmPagesWaiting();
                 while (!taken.isEmpty()) {
-                    mk.machine.scheduler().tsleep(chan, "drain", 100_000);
+                    mk.machine.scheduler().sleep(chan, "drain", 100_000);
                     k.vmPage().vmPageFreeToq(taken.poll());
                 }
             });
@@ -311,7 +311,7 @@ class KernProcTest {
             List<List<String>> seen = new ArrayList<>();
             long chan = k.pmap().kernelPmap();
             mk.thread("observer", 0, () -> {
-                mk.machine.scheduler().tsleep(chan, "observe", 1_000_000);   // pid 1 has exited
+                mk.machine.scheduler().sleep(chan, "observe", 1_000_000);   // pid 1 has exited
                 seen.add(allprocChains(k));
                 seen.add(scan(k));
             });

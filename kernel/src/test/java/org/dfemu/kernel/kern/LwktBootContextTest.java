@@ -5,6 +5,8 @@ import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.KernelPanic;
 import org.dfemu.kernel.machine.Vmparam;
+import org.dfemu.kernel.sys.Errno;
+import org.dfemu.kernel.sys.StructLock;
 import org.dfemu.kernel.sys.StructThread;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +15,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Boot context: thread0 is curthread, locks are real words, tsleep returns, nothing is spawned. */
+/**
+ * Boot context: thread0 is curthread, locks are real words (the ported kern_spinlock.c and
+ * kern_lock.c take the boot path), crit sections count in thread0, tsleep returns, nothing is
+ * spawned.
+ */
 class LwktBootContextTest {
     @Test
     void bootContextPrimitives() {
@@ -37,9 +43,23 @@ class LwktBootContextTest {
 
             lwkt.critEnter();
             lwkt.critEnter();
+            assertEquals(2, k.thread2().critCount());
+            assertEquals(2, StructThread.td_critcount(k.km(), lwkt.thread0()), "thread0's td_critcount, as in the C");
             lwkt.critExit();
             lwkt.critExit();
             assertThrows(KernelPanic.class, lwkt::critExit);
+
+            long lk = lock + 64;
+            KernLock kl = k.kernLock();
+            kl.lockinit(lk);
+            assertEquals(0, kl.lockmgr(lk, StructLock.LK_EXCLUSIVE, "boot"));
+            assertTrue(kl.lockinuse(lk));
+            assertEquals(Errno.EBUSY, kl.lockmgr(lk, StructLock.LK_EXCLUSIVE | StructLock.LK_NOWAIT, "boot"));
+            KernelPanic held = assertThrows(KernelPanic.class, () -> kl.lockmgr(lk, StructLock.LK_EXCLUSIVE, "boot"));
+            assertTrue(held.getMessage().contains("already held in boot context"), held.getMessage());
+            assertEquals(0, kl.lockmgr(lk, StructLock.LK_RELEASE, null));
+            assertFalse(kl.lockinuse(lk), "released locks are free for the threads");
+            assertThrows(KernelPanic.class, () -> kl.lockmgr(lk, StructLock.LK_RELEASE, null));
 
             assertEquals(0, lwkt.tsleep(lock, "test", 100), "tsleep returns at once before threads run");
             lwkt.wakeup(lock);

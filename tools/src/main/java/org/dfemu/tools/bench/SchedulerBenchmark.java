@@ -6,6 +6,12 @@ import org.dfemu.emulator.memory.PhysicalMemory;
 import org.dfemu.emulator.sched.LwktScheduler;
 import org.dfemu.emulator.sched.RunResult;
 import org.dfemu.emulator.time.VirtualClock;
+import org.dfemu.kernel.Kernel;
+import org.dfemu.kernel.KernelConfig;
+import org.dfemu.kernel.kern.KernLock;
+import org.dfemu.kernel.kern.KernSpinlock;
+import org.dfemu.kernel.sys.Malloc;
+import org.dfemu.kernel.sys.StructLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -18,7 +24,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * What the scheduler's own primitives cost, one operation each (the profile of docs/profile.md: hand-offs
+ * What the scheduler's primitives, and the kernel's locks built on them, cost, one operation each (the profile of docs/profile.md: hand-offs
  * per run times the cost of one). Each invocation is a whole scheduler run of {@value #OPS}
  * operations, so the run's setup (two virtual threads, the scheduler) is divided out. In the
  * one-thread cases {@value #SLEEPERS} other threads sleep on other channels meanwhile, as the
@@ -26,9 +32,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * <ul>
  *   <li>{@link #handOff}: two threads on two CPUs that each {@code yield()}; every yield hands
  *       the token to the other thread (unpark it, park self), as a switch in a sweep run does.</li>
- *   <li>{@link #spinLockPair}: one uncontended {@code spin_lock} + {@code spin_unlock} (the
- *       lock word's CAS and the scheduler's held-lock bookkeeping).</li>
- *   <li>{@link #lockmgrPair}: one uncontended exclusive {@code lockmgr} + release.</li>
+ *   <li>{@link #spinLockPair}: one uncontended {@code spin_lock} + {@code spin_unlock} of the
+ *       kernel's kern_spinlock.c port (the lock word's CAS, the critical section, the witness's
+ *       held-lock bookkeeping, the lock word's translation through the TLB), on a kernel booted
+ *       for the run (boot is not timed).</li>
+ *   <li>{@link #lockmgrPair}: one uncontended exclusive {@code lockmgr} + release (kern_lock.c's
+ *       port), likewise.</li>
  *   <li>{@link #wakeupNobody}: a {@code wakeup} on a channel nobody sleeps on (the kernel's
  *       common case: vm_page_wakeup and friends wake whoever might wait).</li>
  *   <li>{@link #consumeAlone}: {@code consume(1)} with no other runnable thread (clock advance,
@@ -40,7 +49,6 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class SchedulerBenchmark {
     static final int OPS = 100_000;
-    private static final long LOCK_PA = 4096;
     private static final long CHANNEL = 0xffff_f800_0010_0000L;
     static final int SLEEPERS = 8;
 
@@ -56,8 +64,36 @@ public class SchedulerBenchmark {
         memory.close();
     }
 
-    private LwktScheduler scheduler(int ncpus) {
-        return new LwktScheduler(new VirtualClock(), memory, ncpus, LwktScheduler.DEFAULT_HZ, 1, TraceSink.NONE);
+    private static LwktScheduler scheduler(int ncpus) {
+        return new LwktScheduler(new VirtualClock(), ncpus, LwktScheduler.DEFAULT_HZ, 1, TraceSink.NONE);
+    }
+
+    /**
+     * A kernel booted (early boot: the kernel page tables, so lock words are translated by the
+     * TLB as in a run) on RAM of its own with a one-CPU scheduler attached, made before each
+     * invocation (a kernel takes one scheduler, once), so that booting is not timed.
+     */
+    @State(Scope.Thread)
+    public static class KernelRig {
+        PhysicalMemory ram;
+        LwktScheduler sched;
+        Kernel kernel;
+        /** The lock: a zeroed kmalloc'd word (a free spin lock, or the start of a free struct lock). */
+        long lock;
+
+        @Setup(Level.Invocation)
+        public void boot() {
+            ram = new PhysicalMemory(PhysicalMemory.MIN_SIZE);
+            kernel = Kernel.boot(ram, new KernelConfig(1, LwktScheduler.DEFAULT_HZ));
+            lock = kernel.kernSlaballoc().kmalloc(StructLock.SIZEOF, kernel.lwkt().mThread(), Malloc.M_WAITOK | Malloc.M_ZERO);
+            sched = scheduler(1);
+            kernel.lwkt().attachScheduler(sched);
+        }
+
+        @TearDown(Level.Invocation)
+        public void halt() {
+            ram.close();
+        }
     }
 
     private static long finish(LwktScheduler s) {
@@ -82,7 +118,7 @@ public class SchedulerBenchmark {
             } else {
                 s.spawn("worker", 0, 0, work);
             }
-            s.tsleep(CHANNEL + (1L << 20) + 64L * i, "sleeper", 1_000_000_000L);
+            s.sleep(CHANNEL + (1L << 20) + 64L * i, "sleeper", 1_000_000_000L);
         };
     }
 
@@ -100,28 +136,30 @@ public class SchedulerBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(OPS)
-    public long spinLockPair() {
-        LwktScheduler s = scheduler(1);
-        withSleepers(s, () -> {
+    public long spinLockPair(KernelRig rig) {
+        KernSpinlock spin = rig.kernel.kernSpinlock();
+        long lock = rig.lock;
+        withSleepers(rig.sched, () -> {
             for (int i = 0; i < OPS; i++) {
-                s.spinLock(LOCK_PA);
-                s.spinUnlock(LOCK_PA);
+                spin.spinLock(lock);
+                spin.spinUnlock(lock);
             }
         });
-        return finish(s);
+        return finish(rig.sched);
     }
 
     @Benchmark
     @OperationsPerInvocation(OPS)
-    public long lockmgrPair() {
-        LwktScheduler s = scheduler(1);
-        withSleepers(s, () -> {
+    public long lockmgrPair(KernelRig rig) {
+        KernLock lk = rig.kernel.kernLock();
+        long lock = rig.lock;
+        withSleepers(rig.sched, () -> {
             for (int i = 0; i < OPS; i++) {
-                s.lockExclusive(LOCK_PA, "bench");
-                s.lockRelease(LOCK_PA);
+                lk.lockmgr(lock, StructLock.LK_EXCLUSIVE, "bench");
+                lk.lockmgr(lock, StructLock.LK_RELEASE, null);
             }
         });
-        return finish(s);
+        return finish(rig.sched);
     }
 
     @Benchmark

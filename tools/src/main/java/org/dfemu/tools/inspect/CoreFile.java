@@ -23,9 +23,11 @@ import java.util.zip.DeflaterOutputStream;
 import java.util.zip.Inflater;
 import org.dfemu.emulator.disk.BlockOp;
 import org.dfemu.emulator.memory.PhysicalMemory;
-import org.dfemu.emulator.sched.LockMode;
+import org.dfemu.emulator.api.Held;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.emulator.sched.ThreadState;
+import org.dfemu.kernel.harness.witness.LockMode;
+import org.dfemu.kernel.kern.KernLock;
 
 /**
  * The core file: the machine at the moment a run failed (or ended), as {@code dfemu inspect}
@@ -312,17 +314,18 @@ public final class CoreFile {
         out.writeLong(t.wchan());
         writeNullable(out, t.wmesg());
         out.writeLong(t.timeoutAtNs());
-        out.writeInt(t.critCount());
+        out.writeInt(t.preemptCount());
         out.writeInt(t.frames().size());
         for (String f : t.frames()) writeString(out, f);
         out.writeLong(t.switches());
         out.writeLong(t.cpuNs());
-        ThreadInfo.LockWait w = t.lockWait();
+        ThreadInfo.Wait w = t.waitsFor();
         out.writeBoolean(w != null);
         if (w != null) {
-            out.writeLong(w.pa());
-            writeNullable(out, w.name());
-            writeString(out, w.mode().name());
+            LockMode mode = lockMode(w.mode());
+            out.writeLong(w.addr());
+            writeNullable(out, mode == LockMode.SPIN ? null : w.name());
+            writeString(out, mode.name());
             out.writeLong(w.word());
             out.writeInt(w.holders().size());
             for (ThreadInfo.Holder h : w.holders()) {
@@ -332,11 +335,28 @@ public final class CoreFile {
             }
         }
         out.writeInt(t.held().size());
-        for (ThreadInfo.HeldLock h : t.held()) {
-            out.writeLong(h.pa());
-            writeNullable(out, h.name());
-            writeString(out, h.mode().name());
+        for (Held h : t.held()) {
+            LockMode mode = lockMode(h.mode());
+            out.writeLong(h.addr());
+            writeNullable(out, mode == LockMode.SPIN ? null : h.name());
+            writeString(out, mode.name());
         }
+    }
+
+    /**
+     * The kernel's lock mode a report's mode word names. The format keeps lock waits and holds
+     * in the kernel's terms (docs/core-format.md): the mode's constant name, and no name for a
+     * spin lock (struct spinlock has none), which reading gives back as "spin lock".
+     */
+    private static LockMode lockMode(String word) {
+        for (LockMode m : LockMode.values()) {
+            if (m.word().equals(word)) return m;
+        }
+        throw new IllegalArgumentException("core: unknown lock mode " + word);
+    }
+
+    private static String lockName(String stored, LockMode mode) {
+        return mode == LockMode.SPIN && stored == null ? LockMode.SPIN_LOCK_NAME : stored;
     }
 
     private static void writeString(DataOutputStream out, String s) throws IOException {
@@ -496,7 +516,7 @@ public final class CoreFile {
         for (int i = 0; i < nf; i++) frames.add(readString(in));
         long switches = in.readLong();
         long cpuNs = in.readLong();
-        ThreadInfo.LockWait wait = null;
+        ThreadInfo.Wait wait = null;
         if (in.readBoolean()) {
             long pa = in.readLong();
             String lname = readNullable(in);
@@ -505,11 +525,17 @@ public final class CoreFile {
             int nh = count(in, 1 << 16, "THRD");
             List<ThreadInfo.Holder> holders = new ArrayList<>();
             for (int i = 0; i < nh; i++) holders.add(new ThreadInfo.Holder(in.readInt(), readString(in), ThreadState.valueOf(readString(in))));
-            wait = new ThreadInfo.LockWait(pa, lname, mode, word, holders);
+            boolean shared = mode != LockMode.SPIN && KernLock.lkcShared(word);
+            wait = new ThreadInfo.Wait(pa, lockName(lname, mode), mode.word(), word, shared, holders);
         }
         int nh = count(in, 1 << 16, "THRD");
-        List<ThreadInfo.HeldLock> held = new ArrayList<>();
-        for (int i = 0; i < nh; i++) held.add(new ThreadInfo.HeldLock(in.readLong(), readNullable(in), LockMode.valueOf(readString(in))));
+        List<Held> held = new ArrayList<>();
+        for (int i = 0; i < nh; i++) {
+            long pa = in.readLong();
+            String hname = readNullable(in);
+            LockMode mode = LockMode.valueOf(readString(in));
+            held.add(new Held(pa, lockName(hname, mode), mode.word()));
+        }
         return new ThreadInfo(tid, name, cpu, td, state, wchan, wmesg, timeout, crit, frames, switches, cpuNs, wait, held);
     }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
+import org.dfemu.emulator.api.Held;
 import org.dfemu.emulator.mmu.Tlb;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.kernel.Kernel;
@@ -269,8 +270,8 @@ public final class Inspector {
                 t.asleep() ? " on " + DdbDeadlock.wchan(kernel, core.threads(), t) + " \"" + t.wmesg() + "\"" : ""));
         if (t.frames().isEmpty()) out.add("  (no kernel frames)");
         for (int i = 0; i < t.frames().size(); i++) out.add(String.format(Locale.ROOT, "#%-2d %s()", i, t.frames().get(i)));
-        if (t.lockWait() != null) out.add("  waits for " + t.lockWait());
-        for (ThreadInfo.HeldLock h : t.held()) out.add("  holds " + h);
+        if (t.waitsFor() != null) out.add("  waits for " + t.waitsFor());
+        for (Held h : t.held()) out.add("  holds " + h);
         return out;
     }
 

@@ -1,9 +1,9 @@
 package org.dfemu.kernel.harness.report;
 
 import org.dfemu.emulator.sched.DeadlockReport;
-import org.dfemu.emulator.sched.LockMode;
 import org.dfemu.emulator.sched.ThreadInfo;
 import org.dfemu.emulator.sched.ThreadState;
+import org.dfemu.kernel.harness.witness.LockMode;
 import org.dfemu.kernel.Kernel;
 import org.dfemu.kernel.KernelMemory;
 import org.dfemu.kernel.machine.StructPmap;
@@ -92,9 +92,9 @@ public final class DdbDeadlock {
         StringBuilder wait = new StringBuilder();
         if (t.asleep()) {
             wait.append("wchan ").append(wchan(kernel, threads, t)).append(", \"").append(t.wmesg()).append('"');
-            if (t.lockWait() != null && t.lockWait().mode() != LockMode.SPIN) {
-                wait.append(", ").append(t.lockWait().holders().isEmpty() ? "lock now free"
-                        : "lock held by " + String.join(", ", t.lockWait().holders().stream().map(h -> h.name()).toList()));
+            if (t.waitsFor() != null && !LockMode.SPIN.word().equals(t.waitsFor().mode())) {
+                wait.append(", ").append(t.waitsFor().holders().isEmpty() ? "lock now free"
+                        : "lock held by " + String.join(", ", t.waitsFor().holders().stream().map(h -> h.name()).toList()));
             }
             if (t.timeoutAtNs() >= 0) {
                 wait.append(", timeout at ").append(seconds(t.timeoutAtNs()));

@@ -1,17 +1,21 @@
-package org.dfemu.emulator.sched;
+package org.dfemu.kernel.harness.witness;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.dfemu.emulator.api.Held;
+
 /**
- * The locks one thread holds, in acquisition order, so that a report can say who holds a shared
- * lock (the lock word only counts shared holders) and what each blocked thread holds.
+ * (dfemu only) The locks one thread holds, in acquisition order: what {@link Witness} keeps per
+ * thread, so that a report can say who holds a shared lock (the lock word only counts shared
+ * holders) and what each blocked thread holds, and the lock code can refuse to sleep with a spin
+ * lock held.
  *
  * <p>Every lock operation of the kernel passes here, so a hold is one primitive key (the lock
- * word's address and the mode, {@link #key}) and a name that is only stored when there is one
- * (spin locks have none): no per-operation allocation, and no reference store for spin locks.
- * Release normally happens in reverse order, so removal looks at the top first.
+ * word's physical address and the mode, {@link #key}) and a name that is only stored when there
+ * is one (spin locks have none): no per-operation allocation, and no reference store for spin
+ * locks. Release normally happens in reverse order, so removal looks at the top first.
  */
 final class HeldLocks {
     private static final LockMode[] MODES = LockMode.values();
@@ -80,9 +84,12 @@ final class HeldLocks {
         return MODES[(int) (keys[i] & 3)];
     }
 
-    List<ThreadInfo.HeldLock> snapshot() {
-        List<ThreadInfo.HeldLock> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) out.add(new ThreadInfo.HeldLock(keys[i] >>> 2, names[i], mode(i)));
+    List<Held> snapshot() {
+        List<Held> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            LockMode m = mode(i);
+            out.add(new Held(keys[i] >>> 2, m == LockMode.SPIN ? LockMode.SPIN_LOCK_NAME : names[i], m.word()));
+        }
         return out;
     }
 }
