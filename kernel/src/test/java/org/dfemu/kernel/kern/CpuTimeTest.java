@@ -134,27 +134,13 @@ class CpuTimeTest {
      */
     @Test
     void aThreadThatNeverReachesASchedulingPointEndsAsALivelock() {
-        MachineConfig cfg = new MachineConfig(32 * MB, 2, 100, 3, SchedulerSettings.DEFAULTS.withWatchdogNs(10_000_000L),
-                CpuSettings.DEFAULT.withCost(CpuCost.DEFAULT), TraceSink.NONE);
-        try (MachineKernel mk = MachineKernel.boot(cfg, new KernelConfig(2, 100))) {
-            Kernel k = mk.kernel;
-            long word = k.kernSlaballoc().kmalloc(64, k.kernSlaballoc().mDevbuf(), Malloc.M_WAITOK);
-            mk.thread("spinner", 0, () -> {
-                k.lwkt().pushFrame("spin_retry");
-                for (;;) {
-                    k.lwkt().pushFrame("vm_wait");
-                    k.km().load64(word);
-                    k.lwkt().popFrame();
-                }
-            });
-            org.dfemu.emulator.sched.RunResult r = mk.machine.scheduler().run();
-            assertEquals(org.dfemu.emulator.sched.RunResult.Outcome.LIVELOCK, r.outcome(), r.toString());
-            assertTrue(r.reason().matches("tid \\d+ \\(spinner\\) ran 0\\.01\\d* s of CPU time without reaching a scheduling"
-                    + " point \\(watchdog 0\\.010000000 s\\); 0 thread\\(s\\) asleep: "), r.reason());
-            assertEquals(0, r.timeNs(), "the clock never moved");
-            assertTrue(r.threads().stream().anyMatch(t -> t.name().equals("spinner") && t.frames().contains("spin_retry")),
-                    r.toString());
-        }
+        org.dfemu.emulator.sched.RunResult r = runSpinner(SchedulerSettings.DEFAULTS.withWatchdogNs(10_000_000L));
+        assertEquals(org.dfemu.emulator.sched.RunResult.Outcome.LIVELOCK, r.outcome(), r.toString());
+        assertTrue(r.reason().matches("tid \\d+ \\(spinner\\) ran 0\\.01\\d* s of CPU time without reaching a scheduling"
+                + " point \\(watchdog 0\\.010000000 s\\); 0 thread\\(s\\) asleep: "), r.reason());
+        assertEquals(0, r.timeNs(), "the clock never moved");
+        assertTrue(r.threads().stream().anyMatch(t -> t.name().equals("spinner") && t.frames().contains("spin_retry")),
+                r.toString());
     }
 
     /**
@@ -168,21 +154,28 @@ class CpuTimeTest {
         assertEquals(5_000_000L, s.runawayLimitNs());
         assertEquals(10_000_000L, s.withWatchdogNs(10_000_000L).withRunawayNs(20_000_000L).runawayLimitNs(), "the shorter bound");
         assertEquals(30_000_000_000L, s.withRunawayNs(0).runawayLimitNs(), "0: the watchdog alone");
-        MachineConfig cfg = new MachineConfig(32 * MB, 2, 100, 3, s, CpuSettings.DEFAULT.withCost(CpuCost.DEFAULT), TraceSink.NONE);
+        org.dfemu.emulator.sched.RunResult r = runSpinner(s);
+        assertEquals(org.dfemu.emulator.sched.RunResult.Outcome.LIVELOCK, r.outcome(), r.toString());
+        assertTrue(r.reason().matches("tid \\d+ \\(spinner\\) ran 0\\.005\\d* s of CPU time without reaching a scheduling"
+                + " point \\(runaway bound 0\\.005000000 s\\);.*"), r.reason());
+    }
+
+    /** Runs, with the CPU-time model on, one thread "spinner" that loops on a load with no scheduling point. */
+    private static org.dfemu.emulator.sched.RunResult runSpinner(SchedulerSettings settings) {
+        MachineConfig cfg = new MachineConfig(32 * MB, 2, 100, 3, settings, CpuSettings.DEFAULT.withCost(CpuCost.DEFAULT),
+                TraceSink.NONE);
         try (MachineKernel mk = MachineKernel.boot(cfg, new KernelConfig(2, 100))) {
             Kernel k = mk.kernel;
             long word = k.kernSlaballoc().kmalloc(64, k.kernSlaballoc().mDevbuf(), Malloc.M_WAITOK);
             mk.thread("spinner", 0, () -> {
+                k.lwkt().pushFrame("spin_retry");
                 for (;;) {
                     k.lwkt().pushFrame("vm_wait");
                     k.km().load64(word);
                     k.lwkt().popFrame();
                 }
             });
-            org.dfemu.emulator.sched.RunResult r = mk.machine.scheduler().run();
-            assertEquals(org.dfemu.emulator.sched.RunResult.Outcome.LIVELOCK, r.outcome(), r.toString());
-            assertTrue(r.reason().matches("tid \\d+ \\(spinner\\) ran 0\\.005\\d* s of CPU time without reaching a scheduling"
-                    + " point \\(runaway bound 0\\.005000000 s\\);.*"), r.reason());
+            return mk.machine.scheduler().run();
         }
     }
 }
