@@ -25,6 +25,12 @@ import org.dfemu.tools.sweep.RunPool;
  * again from it (going on at the same place in the list, then in further passes from the start),
  * until a whole pass finds none or the budget of boots is spent.
  *
+ * <p>A candidate runs until twice the virtual time at which the scenario it shrinks failed, plus
+ * {@link #CAP_SLACK_NS} (never past {@code --time}): most candidates do not fail, and they then
+ * cost that instead of the whole {@code --time}. A candidate kept failed before its cap, so it
+ * fails identically under the whole {@code --time} (the stop only ends a run; the stall watchdog
+ * is a setting of the scenario); one that would have failed the same way later is passed over.
+ *
  * <p>Deterministic whatever the parallelism: candidates boot {@code jobs} at a time, but the one
  * kept is always the first in order that fails the same way, and a batch is only started after
  * every candidate before it failed differently or passed.
@@ -34,6 +40,9 @@ final class Shrinker {
     private final Path scratch;
     private final int jobs;
     private final int budget;
+
+    /** What a candidate may run beyond twice the failure's time (see the class comment). */
+    static final long CAP_SLACK_NS = 500_000_000L;
 
     /** The result: the smallest scenario found, its run, and how many boots it took. */
     record Result(Scenario scenario, RunRecord record, int boots) {}
@@ -61,8 +70,9 @@ final class Shrinker {
             while (i < candidates.size() && boots < budget) {
                 int n = Math.min(Math.min(jobs, candidates.size() - i), budget - boots);
                 List<Scenario> batch = candidates.subList(i, i + n);
+                long cap = candidateNs(runNs, currentRecord.timeNs());
                 List<Callable<RunRecord>> tasks = new ArrayList<>();
-                for (Scenario c : batch) tasks.add(() -> ScenarioRun.run(c, runNs, scratch, ScenarioRun.nullWriter()));
+                for (Scenario c : batch) tasks.add(() -> ScenarioRun.run(c, cap, scratch, ScenarioRun.nullWriter()));
                 List<RunRecord> records = RunPool.runAll(tasks, n, batch.stream().map(c -> "shrink candidate of seed " + c.seed()).toList());
                 boots += n;
                 int hit = -1;
@@ -81,6 +91,12 @@ final class Shrinker {
             }
         }
         return new Result(current, currentRecord, boots);
+    }
+
+    /** How long a candidate runs when the scenario it shrinks failed at {@code failedAtNs}. */
+    static long candidateNs(long runNs, long failedAtNs) {
+        long cap = 2 * Math.max(0, failedAtNs) + CAP_SLACK_NS;
+        return Math.min(runNs, cap);
     }
 
     /** The candidates of {@code s}, in the order they are tried; each valid and smaller. */

@@ -222,6 +222,20 @@ class ExploreCommandTest {
         Shrinker.Result one = new Shrinker(2_000_000_000L, scratch, 1, 60).shrink(planted, first);
         assertEquals(two.scenario().spec(), one.scenario().spec(), "the shrunk scenario depends on --jobs");
         assertEquals(two.record(), one.record());
+
+        // Candidates ran only to twice the failure's time plus the slack; the one kept fails
+        // identically when booted for the whole --time.
+        long cap = Shrinker.candidateNs(2_000_000_000L, first.timeNs());
+        assertTrue(cap < 2_000_000_000L, "the planted panic at " + first.timeNs() + " ns leaves no cap");
+        assertTrue(two.record().timeNs() <= cap, two.record().toString());
+        assertEquals(two.record(), ScenarioRun.run(two.scenario(), 2_000_000_000L, scratch, java.io.Writer.nullWriter()));
+    }
+
+    @Test
+    void aShrinkCandidateRunsToTwiceTheFailuresTimePlusSlackNeverPastTime() {
+        assertEquals(2 * 300_000_000L + Shrinker.CAP_SLACK_NS, Shrinker.candidateNs(5_000_000_000L, 300_000_000L));
+        assertEquals(5_000_000_000L, Shrinker.candidateNs(5_000_000_000L, 2_500_000_000L));
+        assertEquals(Shrinker.CAP_SLACK_NS, Shrinker.candidateNs(5_000_000_000L, 0));
     }
 
     @Test
