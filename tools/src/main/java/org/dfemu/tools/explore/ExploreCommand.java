@@ -350,19 +350,29 @@ public final class ExploreCommand implements Callable<Integer> {
     private static final String STALL_SETTING = org.dfemu.emulator.sched.SchedulerSettings.DEBUG_STALL_TIMEOUT.name();
 
     /**
+     * The shortest stall watchdog explore sets: how long DragonFly's OOM kill may take to act.
+     * vm_pageout_scan_cache kills only once {@code pass / MAXSCAN_DIVIDER > 1}, 20 passes in a
+     * row that did not meet the shortage, and with swap full (or none configured) the
+     * pagedaemon sleeps hz/5 after each: 4 s; then at most one kill a second. A shorter
+     * watchdog calls a machine a livelock while the kernel is still on its way to a kill.
+     */
+    static final long STALL_FLOOR_NS = 5_000_000_000L;
+
+    /**
      * The scenario with a stall watchdog that can fire within the run: when neither {@code -e}
      * nor the base image sets debug.stall_timeout and the drawn (or default, 30 s) value is more
-     * than half of {@code --time}, it is fixed at half of {@code --time}, so a stall that starts
-     * in the first half of a run is reported as the livelock it is instead of ending "ok,
-     * stopped at --time".
+     * than half of {@code --time}, it is fixed at half of {@code --time}, but never below
+     * {@link #STALL_FLOOR_NS}, so a stall that starts in the first half of a run of at least
+     * 10 s is reported as the livelock it is instead of ending "ok, stopped at --time".
      */
     static Scenario withStallWithin(Scenario s, long runNs) {
         if (s.fixed().containsKey(STALL_SETTING)) return s;
         String drawn = s.drawn().get(STALL_SETTING);
         long stallNs = (Long) org.dfemu.emulator.sched.SchedulerSettings.DEBUG_STALL_TIMEOUT.parse(
                 drawn != null ? drawn : org.dfemu.emulator.sched.SchedulerSettings.DEBUG_STALL_TIMEOUT.defaultValue());
-        if (stallNs > 0 && stallNs <= runNs / 2) return s;
-        return s.withFixed(Map.of(STALL_SETTING, org.dfemu.emulator.api.Tunable.seconds(Math.max(1_000L, runNs / 2 / 1_000 * 1_000))));
+        long within = Math.max(STALL_FLOOR_NS, runNs / 2 / 1_000_000 * 1_000_000);
+        if (stallNs > 0 && stallNs <= within) return s;
+        return s.withFixed(Map.of(STALL_SETTING, org.dfemu.emulator.api.Tunable.seconds(within)));
     }
 
     private static String reproduce(String name, long seed, String time) {

@@ -141,14 +141,16 @@ class ExploreGrammarTest {
     }
 
     /**
-     * With a short --time the stall watchdog is fixed at half of it, so a stall can be reported
-     * within the run; a drawn value that fits, and one that -e or the base image fixed, stay.
+     * With a short --time the stall watchdog is fixed at half of it, but never below the OOM
+     * kill's pacing (5 s), so a stall can be reported within a run of 10 s or more; a drawn
+     * value that fits, and one that -e or the base image fixed, stay.
      */
     @Test
     void theStallWatchdogFitsInTheRun() {
         Scenario s = Grammar.generate(1);
         assertTrue(!s.drawn().containsKey("debug.stall_timeout"), "seed 1 draws no stall timeout");
-        assertEquals("2.5", ExploreCommand.withStallWithin(s, 5_000_000_000L).fixed().get("debug.stall_timeout"));
+        assertEquals("6", ExploreCommand.withStallWithin(s, 12_000_000_000L).fixed().get("debug.stall_timeout"));
+        assertEquals("5", ExploreCommand.withStallWithin(s, 5_000_000_000L).fixed().get("debug.stall_timeout"));
         assertEquals(s, ExploreCommand.withStallWithin(s, 60_000_000_000L), "the default 30 s fits in 60");
         Scenario fixedByUser = s.withFixed(Map.of("debug.stall_timeout", "40"));
         assertEquals(fixedByUser, ExploreCommand.withStallWithin(fixedByUser, 5_000_000_000L));
@@ -157,6 +159,48 @@ class ExploreGrammarTest {
         Scenario tooLong = ExploreCommand.withStallWithin(drawn, 10_000_000_000L);
         assertEquals("5", tooLong.fixed().get("debug.stall_timeout"));
         assertTrue(!tooLong.drawn().containsKey("debug.stall_timeout"), "the fixed value replaces the drawn one");
+    }
+
+    /**
+     * Generated seed 431 (no swap, 16M, fork trees sharing an 11M region): after two OOM kills
+     * that free nothing the others still map, the pagedaemon paces its passes hz/5 apart (swap
+     * is "full") and kills again only after 20 of them. A 2.5 s watchdog calls that a livelock
+     * (as the 2,000-scenario search did at --time 5); explore's floor lets the kernel reach its
+     * next kills, and the run ends with every process done.
+     */
+    @Test
+    void theWatchdogFloorLetsTheOomKillsPacingAct() throws Exception {
+        String spec = """
+                setting hw.physmem=16M
+                setting hw.ncpu=1
+                program p0 copies 2 expect exit-or-killed
+                  fork
+                    fork
+                      map r0 11612K rw shared
+                      touch r0 random 4183 write
+                      write r0
+                    endfork
+                  endfork
+                  fork
+                    map r0 11608K rw
+                    map r1 160K ro
+                    touch r0 seq write
+                  endfork
+                  wait
+                end
+                """;
+        Scenario s = Scenario.fromSpec(431, SpecParser.parse("seed-431.spec", spec.getBytes(StandardCharsets.UTF_8)), Set.of());
+        java.nio.file.Path scratch = java.nio.file.Files.createTempDirectory("stall-floor");
+        org.dfemu.tools.boot.RunRecord early = ScenarioRun.run(s.withFixed(Map.of("debug.stall_timeout", "2.5")),
+                5_000_000_000L, scratch, java.io.Writer.nullWriter());
+        assertEquals(org.dfemu.tools.boot.RunRecord.Outcome.LIVELOCK, early.outcome(), early.headline());
+        assertEquals(2, early.oomKills(), early.toString());
+
+        org.dfemu.tools.boot.RunRecord floor = ScenarioRun.run(ExploreCommand.withStallWithin(s, 12_000_000_000L),
+                12_000_000_000L, scratch, java.io.Writer.nullWriter());
+        assertEquals(org.dfemu.tools.boot.RunRecord.Outcome.OK, floor.outcome(), floor.headline());
+        assertEquals(4, floor.oomKills(), floor.toString());
+        assertTrue(floor.timeNs() < 12_000_000_000L, "every process done before --time: " + floor);
     }
 
     /**
