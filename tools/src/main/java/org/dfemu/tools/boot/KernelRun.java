@@ -296,10 +296,13 @@ public final class KernelRun {
      * The innermost kernel frame of the first blocked thread in the order DdbDeadlock lists them
      * ("" if that thread has no frames or nothing is blocked; "" without a report).
      */
+    // The first blocked thread that is inside the kernel: one asleep with no kernel frames is a
+    // daemon idle between passes (the kmalloc poller, a pager in its loop's sleep), which every
+    // report lists first and which says nothing of where the run is stuck.
     private static String firstBlockedFrame(org.dfemu.emulator.sched.DeadlockReport deadlock) {
         if (deadlock == null) return "";
         for (org.dfemu.emulator.sched.ThreadInfo t : deadlock.threads()) {
-            if (t.asleep()) return t.frames().isEmpty() ? "" : t.frames().getFirst();
+            if (t.asleep() && !t.frames().isEmpty()) return t.frames().getFirst();
         }
         return "";
     }

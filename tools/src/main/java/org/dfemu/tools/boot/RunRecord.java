@@ -27,7 +27,8 @@ package org.dfemu.tools.boot;
  * @param reclaimSites   the reclaim-context checker's sites ({@code debug.reclaim_check}), one
  *                       "pageout path may block: ..." line each, in the order found
  * @param waitTop        for a deadlock or livelock, the innermost kernel frame of the first
- *                       blocked thread DdbDeadlock lists ("" if it has none); null otherwise
+ *                       blocked thread DdbDeadlock lists that has kernel frames ("" if none
+ *                       has); null otherwise
  * @param counters       the run's path and event counters by name, in a fixed order (the vmstat -s
  *                       events, then the SWAPMETA path counters), so that {@code dfemu explore}
  *                       can sum them as coverage; empty if the run ended during boot

@@ -195,6 +195,9 @@ class ExploreGrammarTest {
                 5_000_000_000L, scratch, java.io.Writer.nullWriter());
         assertEquals(org.dfemu.tools.boot.RunRecord.Outcome.LIVELOCK, early.outcome(), early.headline());
         assertEquals(2, early.oomKills(), early.toString());
+        // The failure's wait frame is the faulting process's, not that of the idle kmalloc
+        // poller the report lists first.
+        assertEquals("vm_wait_pfault", early.waitTop(), early.toString());
 
         org.dfemu.tools.boot.RunRecord floor = ScenarioRun.run(ExploreCommand.withStallWithin(s, 12_000_000_000L),
                 12_000_000_000L, scratch, java.io.Writer.nullWriter());
