@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.dfemu.kernel.harness.workload.Instruction;
 import org.dfemu.kernel.harness.workload.Program;
+import org.dfemu.tools.boot.RunRecord;
 import org.dfemu.tools.image.ImageSpec;
 import org.dfemu.tools.image.SpecException;
 import org.dfemu.tools.image.SpecParser;
@@ -190,18 +193,18 @@ class ExploreGrammarTest {
                 end
                 """;
         Scenario s = Scenario.fromSpec(431, SpecParser.parse("seed-431.spec", spec.getBytes(StandardCharsets.UTF_8)), Set.of());
-        java.nio.file.Path scratch = java.nio.file.Files.createTempDirectory("stall-floor");
-        org.dfemu.tools.boot.RunRecord early = ScenarioRun.run(s.withFixed(Map.of("debug.stall_timeout", "2.5")),
+        Path scratch = Files.createTempDirectory("stall-floor");
+        RunRecord early = ScenarioRun.run(s.withFixed(Map.of("debug.stall_timeout", "2.5")),
                 5_000_000_000L, scratch, java.io.Writer.nullWriter());
-        assertEquals(org.dfemu.tools.boot.RunRecord.Outcome.LIVELOCK, early.outcome(), early.headline());
+        assertEquals(RunRecord.Outcome.LIVELOCK, early.outcome(), early.headline());
         assertEquals(2, early.oomKills(), early.toString());
         // The failure's wait frame is the faulting process's, not that of the idle kmalloc
         // poller the report lists first.
         assertEquals("vm_wait_pfault", early.waitTop(), early.toString());
 
-        org.dfemu.tools.boot.RunRecord floor = ScenarioRun.run(ExploreCommand.withStallWithin(s, 12_000_000_000L),
+        RunRecord floor = ScenarioRun.run(ExploreCommand.withStallWithin(s, 12_000_000_000L),
                 12_000_000_000L, scratch, java.io.Writer.nullWriter());
-        assertEquals(org.dfemu.tools.boot.RunRecord.Outcome.OK, floor.outcome(), floor.headline());
+        assertEquals(RunRecord.Outcome.OK, floor.outcome(), floor.headline());
         assertEquals(4, floor.oomKills(), floor.toString());
         assertTrue(floor.timeNs() < 12_000_000_000L, "every process done before --time: " + floor);
     }
