@@ -66,7 +66,7 @@ import java.util.List;
  *     reserves (mi_gdinit); vm_mem_init (vm_page_startup, vm_object_init1, vm_map_startup,
  *     kmem_init, pmap_init); the slab allocator (slab_gdinit, kmeminit) and the malloc types
  *     (malloc_init of each MALLOC_DEFINE); cpu_startup's memory report; malloc_reinit_ncpus and
- *     kmemfinishinit (mp_start, post-SMP) with objcache_init between them; procinit (the allproc hash) and vm_init2 (the MAP ENTRY and PV ENTRY zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
+ *     kmemfinishinit (mp_start, post-SMP) with objcache_init and lwkt_init (the thread cache) between them; procinit (the allproc hash) and vm_init2 (the MAP ENTRY and PV ENTRY zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
  *     records what boot printed.</li>
  * <li>The machine is attached with {@link #attachMachine}: its scheduler (so that
  *     {@code lwkt().lwktCreate} can start kernel threads) and its CPUs, which load the kernel's
@@ -241,8 +241,9 @@ public final class Kernel {
             machdep.cpuStartup();
             // mp_start (SI_BOOT2_START_APS): malloc_reinit_ncpus; then SI_BOOT2_POST_SMP
             kernSlaballoc.mallocReinitNcpus();
-            // objcache_init (SI_BOOT2_OBJCACHE)
+            // objcache_init (SI_BOOT2_OBJCACHE), then lwkt_init (SI_BOOT2_LWKT_INIT): the thread cache
             kernObjcache.objcacheInit();
+            lwkt.lwktInit();
             kernSlaballoc.kmemfinishinit();
             // proc0 setup (SI_BOOT2_PROC0): procinit, vm_init2
             kernProcTable.procinit();
@@ -349,7 +350,7 @@ public final class Kernel {
     /** kern_kmalloc.c: kmalloc_obj/kfree_obj. */
     public KernKmalloc kernKmalloc() { return kernKmalloc; }
 
-    /** kern_objcache.c: object caches. */
+    /** kern_objcache.c: object caches (lwkt_thread.c's thread cache). */
     public KernObjcache kernObjcache() { return kernObjcache; }
 
     /** vm_swap.c: swap devices, swapon, swapinfo. */

@@ -6,6 +6,7 @@ import org.dfemu.kernel.kern.StructObjcache;
 import org.dfemu.kernel.kern.StructObjcacheDesc;
 import org.dfemu.kernel.kern.StructPercpuObjcache;
 import org.dfemu.kernel.sys.Queue;
+import org.dfemu.kernel.sys.StructGlobaldata;
 import org.dfemu.kernel.sys.StructObjcacheMallocArgs;
 import org.dfemu.kernel.sys.StructProc;
 import org.dfemu.kernel.sys.StructSpinlock;
@@ -215,5 +216,7 @@ class StructOffsetsTest {
         assertEquals(24, StructProc.p_vmspace$OFFSET);
         assertEquals(32, StructProc.p_comm$OFFSET);
         assertEquals(50, StructProc.p_nice$OFFSET);
+        assertEquals(576, StructGlobaldata.layout().byteSize());
+        assertEquals(552, StructGlobaldata.gd_freetd$OFFSET);
     }
 }

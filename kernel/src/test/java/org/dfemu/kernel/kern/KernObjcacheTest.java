@@ -18,7 +18,8 @@ import org.dfemu.kernel.sys.Queue;
 import org.junit.jupiter.api.Test;
 
 /**
- * kern_objcache.c's arithmetic and paths as the C has them: objects cycling through the per-cpu magazines and the depot, a put with no
+ * kern_objcache.c's arithmetic and paths as the C has them: magazine capacity and depot size from
+ * nom_cache and ncpus, objects cycling through the per-cpu magazines and the depot, a put with no
  * empty magazine left destroying the object, and a get at the cluster limit sleeping until a put.
  * Run with {@code ./mvnw -o test -pl kernel -Dtest=KernObjcacheTest}.
  */
@@ -49,6 +50,52 @@ class KernObjcacheTest {
         int n = 0;
         for (long m = l.slistFirst(head); m != 0; m = l.slistNext(m)) n++;
         return n;
+    }
+
+    @Test
+    void theThreadCacheIsSizedAsTheCSizesIt() {
+        // 2 cpus, lwkt.cache_threads 0 -> max(2 * 4, 32) = 32. Magazines: 32 / (2 + 1) / 2 + 1 = 6
+        // slots, 16 + 48 = 64 bytes (one cache line, so 6 stays 6). Depot: 32 / 6 + 1 = 6 empty ones.
+        try (TestKernel t = TestKernel.boot(16 * MB, new KernelConfig(2, 100))) {
+            Kernel k = t.kernel;
+            KernObjcache ko = k.kernObjcache();
+            assertEquals(6, ko.magazineCapmin(), "MAGAZINE_CAPACITY_MIN 4 fills a 64-byte magazine: 6");
+            assertEquals(4102, ko.magazineCapmax(), "MAGAZINE_CAPACITY_MAX 4096 fills out its last cache line: 4102");
+            assertEquals(32, k.lwkt().lwktCacheThreads());
+            long oc = k.lwkt().threadCache();
+            long depot = StructObjcache.depot(oc, 0);
+            assertEquals(6, StructMagazinedepot.magcapacity(k.km(), depot));
+            assertEquals(KernObjcache.OBJCACHE_UNLIMITED, StructMagazinedepot.unallocated_objects(k.km(), depot),
+                    "the thread cache has no cluster limit");
+            assertEquals(6, maglistLength(k, StructMagazinedepot.emptymagazines(depot)));
+            assertEquals(0, maglistLength(k, StructMagazinedepot.fullmagazines(depot)));
+            for (int cpu = 0; cpu < 2; cpu++) {
+                long cc = StructObjcache.cache_percpu(oc, cpu);
+                assertNotEquals(0, StructPercpuObjcache.loaded_magazine(k.km(), cc));
+                assertNotEquals(0, StructPercpuObjcache.previous_magazine(k.km(), cc));
+            }
+            long desc = StructObjcache.desc(k.km(), oc);
+            assertEquals(desc, ko.allobjcachesFirst(), "on allobjcaches");
+            assertEquals("thread", StructObjcacheDesc.name(k.km(), desc), "named after M_THREAD");
+            assertEquals(oc, StructObjcacheDesc.objcache(k.km(), desc));
+            // M_OBJCACHE: the descriptor, the objcache (128 + 2 * 64 bytes) and the kmalloc back end's arguments.
+            assertEquals(3, row(k, "objcache").count());
+            assertEquals(64 + 256 + 16, row(k, "objcache").memUse());
+            // M_OBJMAG: two magazines per cpu and six in the depot, 64 bytes each.
+            assertEquals(10, row(k, "objcache_mag").count());
+            assertEquals(10 * 64, row(k, "objcache_mag").memUse());
+        }
+        // 1 cpu, lwkt.cache_threads=100: 100 / 2 / 2 + 1 = 26 slots, 16 + 208 = 224 bytes, a
+        // 256-byte magazine of 30 slots; 100 / 30 + 1 = 4 in the depot.
+        try (TestKernel t = TestKernel.boot(16 * MB, new KernelConfig(1, 100).setenv("lwkt.cache_threads", "100"))) {
+            Kernel k = t.kernel;
+            assertEquals(100, k.lwkt().lwktCacheThreads());
+            long depot = StructObjcache.depot(k.lwkt().threadCache(), 0);
+            assertEquals(30, StructMagazinedepot.magcapacity(k.km(), depot));
+            assertEquals(4, maglistLength(k, StructMagazinedepot.emptymagazines(depot)));
+            assertEquals(6, row(k, "objcache_mag").count());
+            assertEquals(6 * 256, row(k, "objcache_mag").memUse());
+        }
     }
 
     @Test
