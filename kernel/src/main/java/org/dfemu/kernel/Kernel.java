@@ -20,6 +20,7 @@ import org.dfemu.kernel.kern.KernProcTable;
 import org.dfemu.kernel.kern.KernSlaballoc;
 import org.dfemu.kernel.harness.witness.Witness;
 import org.dfemu.kernel.kern.KernLock;
+import org.dfemu.kernel.kern.KernObjcache;
 import org.dfemu.kernel.kern.KernSpinlock;
 import org.dfemu.kernel.kern.KernSynch;
 import org.dfemu.kernel.kern.Lwkt;
@@ -65,7 +66,7 @@ import java.util.List;
  *     reserves (mi_gdinit); vm_mem_init (vm_page_startup, vm_object_init1, vm_map_startup,
  *     kmem_init, pmap_init); the slab allocator (slab_gdinit, kmeminit) and the malloc types
  *     (malloc_init of each MALLOC_DEFINE); cpu_startup's memory report; malloc_reinit_ncpus and
- *     kmemfinishinit (mp_start, post-SMP); procinit (the allproc hash) and vm_init2 (the MAP ENTRY and PV ENTRY zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
+ *     kmemfinishinit (mp_start, post-SMP) with objcache_init and lwkt_init (the thread cache) between them; procinit (the allproc hash) and vm_init2 (the MAP ENTRY and PV ENTRY zones); vm_page_startup_finish; the pageout thresholds. The console ({@link #dmesg})
  *     records what boot printed.</li>
  * <li>The machine is attached with {@link #attachMachine}: its scheduler (so that
  *     {@code lwkt().lwktCreate} can start kernel threads) and its CPUs, which load the kernel's
@@ -114,6 +115,7 @@ public final class Kernel {
     private final VmKern vmKern;
     private final KernSlaballoc kernSlaballoc;
     private final KernKmalloc kernKmalloc;
+    private final KernObjcache kernObjcache;
     private final VmSwap vmSwap;
     private final SwapPager swapPager;
     private final FailAlloc failAlloc;
@@ -168,6 +170,7 @@ public final class Kernel {
         // Early: other files' constructors MALLOC_DEFINE their types through it.
         this.kernSlaballoc = new KernSlaballoc(this, data, sysctl);
         lwkt.mallocDefineThread(data);
+        this.kernObjcache = new KernObjcache(this, data);
         this.kernKmalloc = new KernKmalloc(this, data, sysctl);
         this.vmMeter = new VmMeter(this, data, sysctl);
         this.vmPageout = new VmPageout(this, data, sysctl);
@@ -238,6 +241,9 @@ public final class Kernel {
             machdep.cpuStartup();
             // mp_start (SI_BOOT2_START_APS): malloc_reinit_ncpus; then SI_BOOT2_POST_SMP
             kernSlaballoc.mallocReinitNcpus();
+            // objcache_init (SI_BOOT2_OBJCACHE), then lwkt_init (SI_BOOT2_LWKT_INIT): the thread cache
+            kernObjcache.objcacheInit();
+            lwkt.lwktInit();
             kernSlaballoc.kmemfinishinit();
             // proc0 setup (SI_BOOT2_PROC0): procinit, vm_init2
             kernProcTable.procinit();
@@ -343,6 +349,9 @@ public final class Kernel {
 
     /** kern_kmalloc.c: kmalloc_obj/kfree_obj. */
     public KernKmalloc kernKmalloc() { return kernKmalloc; }
+
+    /** kern_objcache.c: object caches (lwkt_thread.c's thread cache). */
+    public KernObjcache kernObjcache() { return kernObjcache; }
 
     /** vm_swap.c: swap devices, swapon, swapinfo. */
     public VmSwap vmSwap() { return vmSwap; }

@@ -7,6 +7,7 @@ import org.dfemu.kernel.harness.check.PeriodicCheck;
 import org.dfemu.kernel.harness.check.ReclaimCheck;
 import org.dfemu.kernel.harness.inject.FailAlloc;
 import org.dfemu.kernel.kern.KernKmalloc;
+import org.dfemu.kernel.kern.Lwkt;
 import org.dfemu.kernel.vm.SwapPager;
 import org.dfemu.kernel.vm.VmPage;
 
@@ -20,12 +21,12 @@ public final class KernelTunables {
     private KernelTunables() {}
 
     /**
-     * The kernel proper, the swap pager's variant, kmalloc_obj's reserve, the harness's invariant
+     * The kernel proper, the swap pager's variant, kmalloc_obj's reserve, the thread cache, the harness's invariant
      * checks (debug.check_interval, fetched by the boot entry point), the reclaim-context checker,
      * fault injection.
      */
     public static final List<Tunable> ALL = concat(
-            Kernel.TUNABLES, VmPage.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, PeriodicCheck.TUNABLES,
+            Kernel.TUNABLES, VmPage.TUNABLES, SwapPager.TUNABLES, KernKmalloc.TUNABLES, Lwkt.TUNABLES, PeriodicCheck.TUNABLES,
             ReclaimCheck.TUNABLES, FailAlloc.TUNABLES);
 
     @SafeVarargs

@@ -1,6 +1,13 @@
 package org.dfemu.kernel;
 
+import org.dfemu.kernel.kern.StructMagazine;
+import org.dfemu.kernel.kern.StructMagazinedepot;
+import org.dfemu.kernel.kern.StructObjcache;
+import org.dfemu.kernel.kern.StructObjcacheDesc;
+import org.dfemu.kernel.kern.StructPercpuObjcache;
 import org.dfemu.kernel.sys.Queue;
+import org.dfemu.kernel.sys.StructGlobaldata;
+import org.dfemu.kernel.sys.StructObjcacheMallocArgs;
 import org.dfemu.kernel.sys.StructProc;
 import org.dfemu.kernel.sys.StructSpinlock;
 import org.dfemu.kernel.sys.StructThread;
@@ -149,6 +156,47 @@ class StructOffsetsTest {
         assertEquals(24, off(Tree.RB_ENTRY, "rbe_color"));
         assertEquals(16, Tree.RB_SCAN_INFO.byteSize());
         assertEquals(8, StructSpinlock.layout().byteSize());
+        assertEquals(8, Queue.SLIST_HEAD.byteSize());
+        assertEquals(8, Queue.SLIST_ENTRY.byteSize());
+    }
+
+    /** kern_objcache.c's structures and sys/objcache.h's malloc arguments. */
+    @Test
+    void objcache() {
+        assertEquals(16, StructMagazine.layout().byteSize(), "MAGAZINE_HDRSIZE");
+        assertEquals(4, StructMagazine.capacity$OFFSET);
+        assertEquals(8, StructMagazine.nextmagazine$OFFSET);
+        assertEquals(16, StructMagazine.objects$OFFSET);
+        assertEquals(64, StructMagazinedepot.layout().byteSize());
+        assertEquals(64, StructMagazinedepot.layout().byteAlignment());
+        assertEquals(8, StructMagazinedepot.emptymagazines$OFFSET);
+        assertEquals(16, StructMagazinedepot.magcapacity$OFFSET);
+        // PORT: the C's spin is at 20; the port's 64-bit lock word needs 8-byte alignment.
+        assertEquals(24, StructMagazinedepot.spin$OFFSET);
+        assertEquals(32, StructMagazinedepot.unallocated_objects$OFFSET);
+        assertEquals(36, StructMagazinedepot.cluster_limit$OFFSET);
+        assertEquals(40, StructMagazinedepot.waiting$OFFSET);
+        assertEquals(44, StructMagazinedepot.contested$OFFSET);
+        assertEquals(64, StructPercpuObjcache.layout().byteSize());
+        assertEquals(8, StructPercpuObjcache.previous_magazine$OFFSET);
+        assertEquals(16, StructPercpuObjcache.gets_cumulative$OFFSET);
+        assertEquals(24, StructPercpuObjcache.gets_null$OFFSET);
+        assertEquals(32, StructPercpuObjcache.allocs_cumulative$OFFSET);
+        assertEquals(40, StructPercpuObjcache.puts_cumulative$OFFSET);
+        assertEquals(48, StructPercpuObjcache.gets_exhausted$OFFSET);
+        assertEquals(56, StructPercpuObjcache.waiting$OFFSET);
+        assertEquals(128, StructObjcache.layout().byteSize());
+        assertEquals(16, StructObjcache.privdata$OFFSET);
+        assertEquals(40, StructObjcache.allocator_args$OFFSET);
+        assertEquals(48, StructObjcache.desc$OFFSET);
+        assertEquals(64, StructObjcache.depot$OFFSET);
+        assertEquals(128 + 2 * 64, StructObjcache.sizeFor(2), "__offsetof(struct objcache, cache_percpu[2])");
+        assertEquals(64, StructObjcacheDesc.layout().byteSize());
+        assertEquals(16, StructObjcacheDesc.objcache$OFFSET);
+        assertEquals(24, StructObjcacheDesc.total_objects$OFFSET);
+        assertEquals(32, StructObjcacheDesc.name$OFFSET);
+        assertEquals(16, StructObjcacheMallocArgs.layout().byteSize());
+        assertEquals(8, StructObjcacheMallocArgs.mtype$OFFSET);
     }
 
     /** The port's own subsets: their sizes are the port's, the fields keep C names and types. */
@@ -168,5 +216,7 @@ class StructOffsetsTest {
         assertEquals(24, StructProc.p_vmspace$OFFSET);
         assertEquals(32, StructProc.p_comm$OFFSET);
         assertEquals(50, StructProc.p_nice$OFFSET);
+        assertEquals(576, StructGlobaldata.layout().byteSize());
+        assertEquals(552, StructGlobaldata.gd_freetd$OFFSET);
     }
 }

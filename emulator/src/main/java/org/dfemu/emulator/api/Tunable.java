@@ -230,10 +230,11 @@ public record Tunable(String name, Type type, String defaultValue, long min, lon
 
     /**
      * The top-level nodes a tunable's name may start with, in the order reports list them:
-     * the hardware, the kernel proper, devices, debugging. A new top-level node is added here.
+     * the hardware, the kernel proper (lwkt_thread.c's own node among them), devices, debugging. A new
+     * top-level node is added here.
      */
     public static final List<List<String>> NODES = List.of(
-            List.of("hw", "machine"), List.of("kern", "vm"), List.of("disk"), List.of("debug"));
+            List.of("hw", "machine"), List.of("kern", "vm", "lwkt"), List.of("disk"), List.of("debug"));
 
     /** The index in {@link #NODES} of {@code name}'s top-level node. */
     private static int node(String name) {

@@ -1,7 +1,9 @@
 package org.dfemu.kernel.kern;
 
 import org.dfemu.emulator.api.Scheduler;
+import org.dfemu.emulator.api.Tunable;
 import org.dfemu.emulator.cpu.Cpu;
+import org.dfemu.kernel.Ctypes;
 import org.dfemu.kernel.DataSegment;
 import org.dfemu.kernel.Kassert;
 import org.dfemu.kernel.Kernel;
@@ -11,14 +13,26 @@ import org.dfemu.kernel.harness.witness.Witness;
 import org.dfemu.kernel.machine.Vmparam;
 import org.dfemu.kernel.sys.Errno;
 import org.dfemu.kernel.sys.Malloc;
+import org.dfemu.kernel.sys.StructGlobaldata;
 import org.dfemu.kernel.sys.StructLock;
 import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.vm.VmKern;
 
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+import java.util.List;
+
+import static org.dfemu.kernel.Ctypes.C_INT;
+import static org.dfemu.kernel.Ctypes.C_POINTER;
+
 /**
  * lwkt_thread.c: DragonFly BSD sys/kern/lwkt_thread.c at commit 737b020b54 (2021-05-28), as the
- * port needs it: curthread, kernel-thread creation and exit, lwkt_yield, and the attachment of
+ * port needs it: curthread, kernel-thread creation and exit with the thread cache (lwkt_init's
+ * objcache of freed threads with their stacks, and gd_freetd), lwkt_yield, and the attachment of
  * the machine's scheduler.
+ *
+ * <p>Globals (data segment): thread0; thread_cache and lwkt_cache_threads (the lwkt.cache_threads
+ * tunable, also a read-only sysctl).
  *
  * <p>PORT: the scheduling itself (run queues, sleep queues, preemption points) is the emulator's
  * {@link Scheduler}, which offers neutral primitives only; the semantics of DragonFly's
@@ -52,10 +66,28 @@ public final class Lwkt {
     /** {@code EWOULDBLOCK}, as tsleep() returns it on timeout. */
     public static final int EWOULDBLOCK = Errno.EWOULDBLOCK;
 
+    /**
+     * {@code lwkt.cache_threads}: how many freed threads (with their kernel stacks) the thread
+     * cache keeps, nominally; 0 lets lwkt_init choose ncpus * 4, at least 32.
+     */
+    public static final Tunable LWKT_CACHE_THREADS = Tunable.integer("lwkt.cache_threads", "0", 0, 65536,
+            "thread+kstack cache: freed kernel threads kept with their stacks, nominally (0: ncpus * 4, at least 32)");
+
+    /** The tunables lwkt_thread.c fetches, in the order reports list them. */
+    public static final List<Tunable> TUNABLES = List.of(LWKT_CACHE_THREADS);
+
+    private static final StructLayout GLOBALS = MemoryLayout.structLayout(
+            C_POINTER.withName("thread_cache"),
+            C_INT.withName("lwkt_cache_threads"),
+            Ctypes.pad(4)).withName("lwkt_thread_globals");
+    private static final long THREAD_CACHE = Ctypes.offset(GLOBALS, "thread_cache");
+    private static final long LWKT_CACHE_THREADS_G = Ctypes.offset(GLOBALS, "lwkt_cache_threads");
+
     private final Kernel kernel;
     private final KernelMemory km;
     private final Thread bootThread;
     private final long thread0;
+    private final long globals;
     // Set once by attachScheduler() (configuration); null while the machine has no scheduler.
     private volatile Scheduler sched;
     // M_THREAD's address, set once at link time (mallocDefineThread).
@@ -71,6 +103,9 @@ public final class Lwkt {
         this.bootThread = Thread.currentThread();
         this.thread0 = data.alloc("thread0", StructThread.layout());
         StructThread.td_comm(km, thread0, "thread0");
+        this.globals = data.alloc(GLOBALS);
+        km.store32(globals + LWKT_CACHE_THREADS_G, kernel.kenv().fetchInt(LWKT_CACHE_THREADS));
+        kernel.sysctl().sysctlInt("lwkt.cache_threads", globals + LWKT_CACHE_THREADS_G, "thread+kstack cache");
     }
 
     /**
@@ -284,13 +319,15 @@ public final class Lwkt {
     /**
      * {@code lwkt_create()}: creates a kernel thread named {@code name} on {@code cpu} with
      * {@code tdflags} (e.g. {@link StructThread#TDF_SYSTHREAD}) and makes it runnable. Returns its
-     * {@code struct thread} address.
+     * {@code struct thread} address. When {@code body} returns the thread ends in
+     * {@link #lwktExit}.
      *
      * <p>A panic inside {@code body} carries the thread's id and name.
      *
-     * <p>Requires the scheduler ({@link #attachScheduler}), kmalloc and kernel_map. May block in
-     * thread context, as the C does: the struct thread is an M_WAITOK kmalloc and the stack's
-     * pages come from vm_page_grab(VM_ALLOC_RETRY), both of which wait for memory.
+     * <p>Requires the scheduler ({@link #attachScheduler}), lwkt_init, kmalloc and kernel_map. May
+     * block in thread context, as the C does: a struct thread the cache does not have is an
+     * M_WAITOK kmalloc and a stack's pages come from vm_page_grab(VM_ALLOC_RETRY), both of which
+     * wait for memory.
      */
     public long lwktCreate(String name, int cpu, int tdflags, Runnable body) {
         Scheduler s = sched;
@@ -302,12 +339,12 @@ public final class Lwkt {
                 ScopedValue.where(RUNNING, s).run(() -> {
                     body.run();
                     lwktExitCheck(s, name);
+                    lwktExit();
                 });
             } catch (KernelPanic p) {
                 kernel.trace().panic(p.panicString());
                 throw p.inThread(s.curtid(), name);
             }
-            lwktFreeThread(td);
         });
         kernel.trace().threadName(tid, name);
         return td;
@@ -326,47 +363,171 @@ public final class Lwkt {
     }
 
     /**
-     * {@code lwkt_alloc_thread(NULL, stksize, cpu, flags)}: a struct thread of the C's size from
-     * M_THREAD and a {@code stksize} kernel stack from kernel_map (kmem_alloc_stack: the first
-     * page an unbacked guard, the rest wired and zeroed, on {@code cpu}'s page queues), then
-     * lwkt_init_thread's part the port keeps (td_kstack, td_kstack_size, td_flags). May block
-     * (M_WAITOK, vm_page_grab RETRY); panics if kernel_map has no room for the stack, where the
-     * C would go on with a NULL stack and fault on it.
-     *
-     * <p>PORT: the C takes the thread from an objcache over M_THREAD that keeps up to
-     * lwkt.cache_threads (32) freed threads with their stacks, and lwkt_exit parks the last one in
-     * gd_freetd; the port has no objcache, so every thread is a fresh kmalloc and stack and every
-     * exit returns both at once.
+     * {@code _lwkt_thread_ctor()}: a struct thread fresh from M_THREAD enters the thread cache
+     * with no stack and TDF_ALLOCATED_THREAD. PORT: the port's struct thread has no td_mpflags,
+     * which the C clears here too.
      */
-    private long lwktAllocThread(int stksize, int cpu, int flags) {
-        KernSlaballoc slab = kernel.kernSlaballoc();
-        long td = slab.kmalloc(StructThread.SIZEOF_C, mThread, Malloc.M_WAITOK);
+    private boolean lwktThreadCtor(long td, long privdata, int ocflags) {
+        StructThread.td_kstack(km, td, 0);
+        StructThread.td_kstack_size(km, td, 0);
+        StructThread.td_flags(km, td, StructThread.TDF_ALLOCATED_THREAD);
+        return true;
+    }
+
+    /**
+     * {@code _lwkt_thread_dtor()}: a struct thread leaving the thread cache for M_THREAD gives its
+     * kernel stack back to kernel_map. Panics on a thread not from the cache or without a stack.
+     * May block (kmem_free).
+     */
+    private void lwktThreadDtor(long td, long privdata) {
+        int flags = StructThread.td_flags(km, td);
+        Kassert.kassert((flags & StructThread.TDF_ALLOCATED_THREAD) != 0,
+                () -> "_lwkt_thread_dtor: not allocated from objcache");
+        long stack = StructThread.td_kstack(km, td);
+        int size = StructThread.td_kstack_size(km, td);
+        Kassert.kassert((flags & StructThread.TDF_ALLOCATED_STACK) != 0 && stack != 0 && size > 0,
+                () -> "_lwkt_thread_dtor: corrupted stack");
         VmKern vmKern = kernel.vmKern();
-        long stack = vmKern.kmemAllocStack(vmKern.kernelMap(), stksize, VmKern.KM_CPU(cpu));
+        vmKern.kmemFree(vmKern.kernelMap(), stack, size);
+        StructThread.td_kstack(km, td, 0);
+        StructThread.td_flags(km, td, 0);
+    }
+
+    /**
+     * {@code lwkt_init()} (SYSINIT SI_BOOT2_LWKT_INIT): settles lwkt.cache_threads (0: ncpus * 4,
+     * at least 32) and creates {@code thread_cache}, an objcache over M_THREAD of C-sized struct
+     * threads without a limit that retains about lwkt.cache_threads freed threads with their
+     * stacks. (boot only) Requires objcache_init and kmalloc.
+     */
+    public void lwktInit() {
+        int cacheThreads = lwktCacheThreads();
+        if (cacheThreads == 0) {
+            cacheThreads = kernel.config().ncpus() * 4;
+            if (cacheThreads < 32) {
+                cacheThreads = 32;
+            }
+            km.store32(globals + LWKT_CACHE_THREADS_G, cacheThreads);
+        }
+        long oc = kernel.kernObjcache().objcacheCreateMbacked(mThread, StructThread.SIZEOF_C, 0, cacheThreads,
+                this::lwktThreadCtor, this::lwktThreadDtor, 0);
+        km.store64(globals + THREAD_CACHE, oc);
+    }
+
+    /** {@code lwkt_cache_threads}: the thread cache's nominal size (after lwkt_init, never 0). */
+    public int lwktCacheThreads() { return km.load32(globals + LWKT_CACHE_THREADS_G); }
+
+    /** {@code thread_cache}: the objcache of freed threads and their stacks (0 before lwkt_init). */
+    public long threadCache() { return km.load64(globals + THREAD_CACHE); }
+
+    /**
+     * {@code lwkt_alloc_thread(NULL, stksize, cpu, flags)}: the struct thread this cpu's last
+     * lwkt_exit parked in gd_freetd, else one from the thread cache (a C-sized kmalloc from
+     * M_THREAD if the cache is empty), keeping its cached kernel stack if that is
+     * {@code stksize} bytes, else freeing it and taking a new one from kernel_map
+     * (kmem_alloc_stack: the first page an unbacked guard, the rest wired and zeroed, on
+     * {@code cpu}'s page queues); then lwkt_init_thread's part the port keeps (the struct
+     * zeroed, td_kstack, td_kstack_size, td_flags). May block (M_WAITOK, vm_page_grab RETRY);
+     * panics if kernel_map has no room for the stack, where the C would go on with a NULL stack
+     * and fault on it.
+     *
+     * <p>PORT: the callers always name the cpu, so the C's cpu_rotator for {@code cpu < 0} is
+     * not ported; nor is the caller-supplied {@code td} (the C's static threads: thread0 here).
+     * The C's checks of TDF_RUNNING, TDF_PREEMPT_LOCK and TDF_RUNQ are the scheduler's business.
+     */
+    long lwktAllocThread(int stksize, int cpu, int flags) {
+        long gd = kernel.globaldata().mycpu();
+        critEnter();
+        long td = StructGlobaldata.gd_freetd(km, gd);
+        if (td != 0) {
+            StructGlobaldata.gd_freetd(km, gd, 0);
+        } else {
+            td = kernel.kernObjcache().objcacheGet(threadCache(), Malloc.M_WAITOK);
+        }
+        critExit();
+        int tdflags = StructThread.td_flags(km, td);
+        Kassert.kassert((tdflags & StructThread.TDF_ALLOCATED_THREAD) != 0,
+                () -> String.format("lwkt_alloc_thread: corrupted td flags 0x%X", tdflags));
+        flags |= tdflags & (StructThread.TDF_ALLOCATED_THREAD | StructThread.TDF_ALLOCATED_STACK);
+
+        // Reuse the cached stack if it has the size asked for.
+        VmKern vmKern = kernel.vmKern();
+        long stack = StructThread.td_kstack(km, td);
+        if (stack != 0 && StructThread.td_kstack_size(km, td) != stksize) {
+            if ((flags & StructThread.TDF_ALLOCATED_STACK) != 0) {
+                vmKern.kmemFree(vmKern.kernelMap(), stack, StructThread.td_kstack_size(km, td));
+                stack = 0;
+            }
+        }
         if (stack == 0) {
-            throw Kassert.panic("lwkt_alloc_thread: no kernel_map space for a %d-byte stack", stksize);
+            stack = vmKern.kmemAllocStack(vmKern.kernelMap(), stksize, VmKern.KM_CPU(cpu));
+            if (stack == 0) {
+                throw Kassert.panic("lwkt_alloc_thread: no kernel_map space for a %d-byte stack", stksize);
+            }
+            flags |= StructThread.TDF_ALLOCATED_STACK;
         }
         km.bzero(td, StructThread.SIZEOF_C);
         StructThread.td_kstack(km, td, stack);
         StructThread.td_kstack_size(km, td, stksize);
-        StructThread.td_flags(km, td, flags | StructThread.TDF_ALLOCATED_THREAD | StructThread.TDF_ALLOCATED_STACK);
+        StructThread.td_flags(km, td, flags);
         return td;
     }
 
     /**
-     * {@code lwkt_free_thread()} for a thread whose body returned: its stack goes back to
-     * kernel_map (kmem_free: unwired, pages freed) and its struct thread to M_THREAD.
-     * PORT: the exiting thread frees both itself (DragonFly defers the free to the next switch,
-     * gd_freetd, because it cannot free the stack it runs on; here nothing runs on that stack) and
-     * the objcache does not keep them (see {@link #lwktAllocThread}). May block (map lock, page
-     * busy waits).
+     * {@code lwkt_free_thread()}: a thread that will never run again goes back to the thread
+     * cache with its stack (TDF_ALLOCATED_THREAD); a caller-supplied struct thread only gives
+     * back a stack it was given by {@link #lwktAllocThread}. May block (a cache that overflows
+     * destroys the thread: kmem_free, kfree).
+     *
+     * <p>PORT: in the C the reaper of an exited LWP calls this; the port has no zombie LWPs and
+     * every thread, a process's included, ends in {@link #lwktExit}. The C's KKASSERTs on
+     * td_refs and on the run and sleep queue flags are the scheduler's business.
      */
-    private void lwktFreeThread(long td) {
-        kernel.vmKern().kmemFree(kernel.vmKern().kernelMap(), StructThread.td_kstack(km, td),
-                StructThread.td_kstack_size(km, td));
-        StructThread.td_kstack(km, td, 0);
-        StructThread.td_kstack_size(km, td, 0);
-        kernel.kernSlaballoc().kfree(td, mThread);
+    public void lwktFreeThread(long td) {
+        int flags = StructThread.td_flags(km, td);
+        if ((flags & StructThread.TDF_ALLOCATED_THREAD) != 0) {
+            kernel.kernObjcache().objcachePut(threadCache(), td);
+        } else if ((flags & StructThread.TDF_ALLOCATED_STACK) != 0) {
+            // A client-allocated struct with a stack of ours.
+            long stack = StructThread.td_kstack(km, td);
+            int size = StructThread.td_kstack_size(km, td);
+            Kassert.kassert(stack != 0 && size > 0, () -> "lwkt_free_thread: corrupted stack");
+            kernel.vmKern().kmemFree(kernel.vmKern().kernelMap(), stack, size);
+            StructThread.td_kstack(km, td, 0);
+            StructThread.td_kstack_size(km, td, 0);
+        }
+    }
+
+    /**
+     * {@code lwkt_exit()}, the end of the running kernel thread once its body returned: in a
+     * critical section, the thread parked in this cpu's gd_freetd by the previous exit goes back
+     * to the thread cache (looping, since the put may block and another exit may park one
+     * meanwhile), then the exiting thread parks itself there, stack and all: the C cannot free
+     * the stack it still runs on, and the next lwkt_alloc_thread on this cpu takes it first.
+     * May block (the put).
+     *
+     * <p>PORT: lwkt_hold is not ported, so there are no td_refs to wait for ("tdreap"); taking
+     * the thread off the run queue and gd_tdallq is the scheduler's, which retires it when its
+     * body returns. cpu_thread_exit switches away for good inside the critical section; here
+     * the section is left and the body returns to the scheduler, with no scheduling point
+     * after the thread parked.
+     */
+    private void lwktExit() {
+        long td = curthread();
+        long gd = kernel.globaldata().mycpu();
+        critEnter();
+        for (;;) {
+            long std = StructGlobaldata.gd_freetd(km, gd);
+            if (std == 0) {
+                break;
+            }
+            StructGlobaldata.gd_freetd(km, gd, 0);
+            kernel.kernObjcache().objcachePut(threadCache(), std);
+        }
+        Kassert.kkassert(StructGlobaldata.gd_freetd(km, gd) == 0, "gd->gd_freetd == NULL", "lwkt_exit");
+        if ((StructThread.td_flags(km, td) & StructThread.TDF_ALLOCATED_THREAD) != 0) {
+            StructGlobaldata.gd_freetd(km, gd, td);
+        }
+        critExit();
     }
 
     /**

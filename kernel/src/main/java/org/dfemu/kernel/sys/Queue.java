@@ -11,8 +11,9 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
 
 /**
  * Intrusive lists over emulated memory: DragonFly's sys/sys/queue.h at commit 737b020b54
- * (2021-05-28). The tail queue ({@link Tailq}) and the list ({@link List}) are ported; the other
- * list kinds join as nested classes when a ported file needs them.
+ * (2021-05-28). The tail queue ({@link Tailq}), the list ({@link List}) and the singly-linked list
+ * ({@link Slist}) are ported; the other list kinds join as nested classes when a ported file
+ * needs them.
  *
  * <p>The C macros take the entry field's name; here a {@link Tailq} or {@link List} descriptor is
  * built once per (element type, entry field) with the field's byte offset, and its methods are the
@@ -40,6 +41,14 @@ public final class Queue {
     public static final StructLayout LIST_ENTRY = Ctypes.checkSizeof(MemoryLayout.structLayout(
             C_POINTER.withName("le_next"),
             C_POINTER.withName("le_prev")).withName("list_entry"), 16);
+
+    /** {@code SLIST_HEAD(name, type)}: first element. */
+    public static final StructLayout SLIST_HEAD = Ctypes.checkSizeof(MemoryLayout.structLayout(
+            C_POINTER.withName("slh_first")).withName("slist_head"), 8);
+
+    /** {@code SLIST_ENTRY(type)}: next element. */
+    public static final StructLayout SLIST_ENTRY = Ctypes.checkSizeof(MemoryLayout.structLayout(
+            C_POINTER.withName("sle_next")).withName("slist_entry"), 8);
 
     private static final long TQH_FIRST = 0;
     private static final long TQH_LAST = 8;
@@ -320,6 +329,47 @@ public final class Queue {
             if (km.load64(km.load64(prevp(elm))) != elm) {
                 throw Kassert.panic("Bad link elm 0x%x prev->next != elm", elm);
             }
+        }
+    }
+
+    /**
+     * A singly-linked list of elements whose {@code SLIST_ENTRY} sits at byte offset
+     * {@code field}. queue.h has no INVARIANTS checks for it. No locking: callers hold whatever
+     * lock protects the list. Never blocks.
+     */
+    public static final class Slist {
+        private static final long SLH_FIRST = 0;
+        private static final long SLE_NEXT = 0;
+
+        private final KernelMemory km;
+        private final long field;
+
+        public Slist(KernelMemory km, long entryFieldOffset) {
+            this.km = km;
+            this.field = entryFieldOffset;
+        }
+
+        /** {@code SLIST_INIT}. */
+        public void slistInit(long head) { km.store64(head + SLH_FIRST, 0); }
+
+        /** {@code SLIST_EMPTY}. */
+        public boolean slistEmpty(long head) { return km.load64(head + SLH_FIRST) == 0; }
+
+        /** {@code SLIST_FIRST}. */
+        public long slistFirst(long head) { return km.load64(head + SLH_FIRST); }
+
+        /** {@code SLIST_NEXT}. */
+        public long slistNext(long elm) { return km.load64(elm + field + SLE_NEXT); }
+
+        /** {@code SLIST_INSERT_HEAD}. */
+        public void slistInsertHead(long head, long elm) {
+            km.store64(elm + field + SLE_NEXT, slistFirst(head));
+            km.store64(head + SLH_FIRST, elm);
+        }
+
+        /** {@code SLIST_REMOVE_HEAD}: the list must not be empty (the C dereferences its first). */
+        public void slistRemoveHead(long head) {
+            km.store64(head + SLH_FIRST, slistNext(slistFirst(head)));
         }
     }
 }

@@ -28,6 +28,7 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  *     struct pv_entry *gd_newpv;            // 536  pmap: one cached pv_entry
  *     int gd_exislockcnt;                   // 544  (mi) exis_hold_gd() depth
  *     int gd_exisarmed;                     // 548  (mi) re-armed since pseudo_ticks last advanced
+ *     struct thread *gd_freetd;             // 552  (mi) the last exited thread, kept through its exit
  * };                                        // sizeof 576 (nine cache lines)
  * </pre>
  *
@@ -35,7 +36,7 @@ import static org.dfemu.kernel.Ctypes.C_POINTER;
  * emulator's scheduler owns those, so the port keeps only what ported kernel code reads and
  * writes, and the size is the port's own. Per-cpu statistics ({@code gd_cnt}) are kept by
  * {@link org.dfemu.kernel.vm.VmMeter}. Fields written only by their own cpu inside a critical
- * section (gd_vme_base) or atomically (gd_vme_avail, gd_newpv, gd_vmstats_adj), as in the C;
+ * section (gd_vme_base, gd_freetd) or atomically (gd_vme_avail, gd_newpv, gd_vmstats_adj), as in the C;
  * gd_vmstats is rewritten by its cpu's rollups (and, for a forced fold, by the cpu that folds).
  */
 public final class StructGlobaldata {
@@ -54,7 +55,8 @@ public final class StructGlobaldata {
             C_POINTER.withName("gd_newpv"),
             C_INT.withName("gd_exislockcnt"),
             C_INT.withName("gd_exisarmed"),
-            Ctypes.pad(24)).withName("mdglobaldata").withByteAlignment(64), SIZEOF);
+            C_POINTER.withName("gd_freetd"),
+            Ctypes.pad(16)).withName("mdglobaldata").withByteAlignment(64), SIZEOF);
 
     public static final long gd_cpuid$OFFSET = Ctypes.offset(LAYOUT, "gd_cpuid");
     public static final long gd_vme_avail$OFFSET = Ctypes.offset(LAYOUT, "gd_vme_avail");
@@ -65,6 +67,7 @@ public final class StructGlobaldata {
     public static final long gd_newpv$OFFSET = Ctypes.offset(LAYOUT, "gd_newpv");
     public static final long gd_exislockcnt$OFFSET = Ctypes.offset(LAYOUT, "gd_exislockcnt");
     public static final long gd_exisarmed$OFFSET = Ctypes.offset(LAYOUT, "gd_exisarmed");
+    public static final long gd_freetd$OFFSET = Ctypes.offset(LAYOUT, "gd_freetd");
 
     public static StructLayout layout() { return LAYOUT; }
 
@@ -87,6 +90,10 @@ public final class StructGlobaldata {
 
     public static int gd_exisarmed(KernelMemory km, long gd) { return km.load32(gd + gd_exisarmed$OFFSET); }
     public static void gd_exisarmed(KernelMemory km, long gd, int v) { km.store32(gd + gd_exisarmed$OFFSET, v); }
+
+    /** {@code gd->gd_freetd}: lwkt_exit's parked thread (its cpu's, in a critical section). */
+    public static long gd_freetd(KernelMemory km, long gd) { return km.load64(gd + gd_freetd$OFFSET); }
+    public static void gd_freetd(KernelMemory km, long gd, long td) { km.store64(gd + gd_freetd$OFFSET, td); }
 
     /** {@code mycpu->gd_rand_incr++}: returns the old value. */
     public static int gd_rand_incr_next(KernelMemory km, long gd) {

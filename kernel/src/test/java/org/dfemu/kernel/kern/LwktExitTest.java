@@ -1,5 +1,6 @@
 package org.dfemu.kernel.kern;
 
+import static org.dfemu.kernel.kern.ThreadMemory.row;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,6 @@ import org.dfemu.kernel.KernelConfig;
 import org.dfemu.kernel.SchedulerHarness;
 import org.dfemu.kernel.TestKernel;
 import org.dfemu.kernel.harness.check.VmPageQueueCheck;
-import org.dfemu.kernel.harness.report.MallocStats;
 import org.dfemu.kernel.machine.Param;
 import org.dfemu.kernel.sys.StructThread;
 import org.dfemu.kernel.sys.StructVmstats;
@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A kernel thread costs what lwkt_alloc_thread spends in the C: a struct thread of the C's size
  * from M_THREAD and a 16 KiB kernel stack in kernel_map whose first page is an unbacked guard
- * (3 wired pages), and both go back when its body returns. Run with:
+ * (3 wired pages), and both stay allocated when its body returns: lwkt_exit keeps them for the
+ * next thread, in gd_freetd and the thread cache ({@link LwktThreadCacheTest}). Run with:
  * {@code ./mvnw -o test -pl kernel -Dtest=LwktExitTest}.
  */
 class LwktExitTest {
@@ -29,7 +30,7 @@ class LwktExitTest {
     private static final long THREAD_CHUNK = 1664;
 
     @Test
-    void threadsTakeAStackAndAThreadStructAndGiveThemBack() {
+    void threadsTakeAStackAndAThreadStructAndKeepThemCached() {
         KernelConfig config = new KernelConfig(2, 100);
         try (TestKernel t = TestKernel.boot(16 << 20, config)) {
             Kernel k = t.kernel;
@@ -50,7 +51,7 @@ class LwktExitTest {
             long zone = k.kernSlaballoc().zoneSize();
             assertEquals(size0 + THREADS * StructThread.LWKT_THREAD_STACK + zone, StructVmMap.size(k.km(), map),
                     "16 KiB of kernel_map per stack, and the kmalloc zone of the struct threads");
-            MallocStats.Row thread = row(k, "thread");
+            var thread = row(k, "thread");
             assertEquals(THREADS, thread.count());
             assertEquals(THREADS * THREAD_CHUNK, thread.memUse(), "M_THREAD holds a C-sized struct thread per thread");
             long zonePages = zone / Param.PAGE_SIZE;
@@ -58,11 +59,14 @@ class LwktExitTest {
                     "3 stack pages per thread plus the one kmalloc zone the struct threads share");
 
             machine.run();
-            assertTrue(StructVmMap.size(k.km(), map) <= size0 + zone, "every stack left kernel_map");
-            assertEquals(0, row(k, "thread").count());
-            assertEquals(0, row(k, "thread").memUse());
-            long free2 = TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET);
-            assertTrue(free2 >= free1 + THREADS * 3, "the stack pages were freed: " + free1 + " -> " + free2);
+            assertEquals(size0 + THREADS * StructThread.LWKT_THREAD_STACK + zone, StructVmMap.size(k.km(), map),
+                    "every stack stays in kernel_map, cached with its thread");
+            assertEquals(THREADS, row(k, "thread").count());
+            assertEquals(THREADS * THREAD_CHUNK, row(k, "thread").memUse());
+            for (long td : tds) {
+                assertKernelStack(k, map, td);
+            }
+            assertEquals(free1, TestKernel.trueCount(k, StructVmstats.v_free_count$OFFSET), "no stack page was freed");
             VmPageQueueCheck.assertConsistent(k);
         }
     }
@@ -87,9 +91,5 @@ class LwktExitTest {
         for (int i = 1; i < Param.UPAGES; i++) {
             assertNotEquals(0, k.pmap().pmapKextract(stack + (long) i * Param.PAGE_SIZE), "stack page " + i + " mapped");
         }
-    }
-
-    private static MallocStats.Row row(Kernel k, String type) {
-        return MallocStats.rows(k).stream().filter(r -> r.type().equals(type)).findFirst().orElseThrow();
     }
 }

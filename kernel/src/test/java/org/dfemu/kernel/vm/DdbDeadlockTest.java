@@ -59,10 +59,11 @@ class DdbDeadlockTest {
             });
             k.vmPageout().pagethread(pd);
             rig.mk.thread("hog", 0, () -> {
-                // Leaves exactly v_interrupt_free_min + 1 free: the hog's own struct thread page
-                // comes back when it exits, and the pagedaemon then takes it (SYSTEM may take
-                // pages above v_interrupt_free_min) and is left at the line.
-                VmTestSupport.drainTo(k, VmTestSupport.interruptFreeMin(k) - 1);
+                // Leaves exactly v_interrupt_free_min + 1 free (the hog's exit gives nothing
+                // back: lwkt_exit keeps its struct thread and stack for the next thread), and the
+                // pagedaemon takes that page (SYSTEM may take pages above v_interrupt_free_min)
+                // and is left at the line.
+                VmTestSupport.drainTo(k, VmTestSupport.interruptFreeMin(k) + 1);
                 go[0] = true;
                 k.lwkt().wakeup(chan);
             });

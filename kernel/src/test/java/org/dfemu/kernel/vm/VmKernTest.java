@@ -34,6 +34,13 @@ class VmKernTest {
         }
     }
 
+    /**
+     * The map-entry id of the ranges whose entry counts the tests follow: one no boot allocation
+     * uses, so that vm_map_simplify_entry cannot merge them with boot's wired VM_SUBSYS_KMALLOC
+     * entries (the ZeroPage, the kmalloc zones), whose layout moves whenever boot allocates more.
+     */
+    private static final int TEST_SUBSYS = StructVmMapEntry.VM_SUBSYS_BUF;
+
     @Test
     void kmemAllocGivesWiredZeroedMemoryAndKmemFreeReturnsIt() {
         try (TestKernel t = TestKernel.boot(32L << 20)) {
@@ -45,7 +52,7 @@ class VmKernTest {
             long wired0 = TestKernel.trueCount(t.kernel, StructVmstats.v_wire_count$OFFSET);
             int entries0 = StructVmMap.nentries(km, map);
 
-            long va = kern.kmemAlloc(map, 3 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
+            long va = kern.kmemAlloc(map, 3 * PAGE, TEST_SUBSYS);
             assertNotEquals(0, va);
             assertEquals(wired0 + 3, TestKernel.trueCount(t.kernel, StructVmstats.v_wire_count$OFFSET));
             assertEquals(free0 - 3, TestKernel.trueCount(t.kernel, StructVmstats.v_free_count$OFFSET));
@@ -161,8 +168,8 @@ class VmKernTest {
             long map = k.vmMap().kernelMap();
             VmKern kern = k.vmKern();
             int entries0 = StructVmMap.nentries(km, map);
-            long a = kern.kmemAlloc(map, 2 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
-            long b = kern.kmemAlloc(map, 2 * PAGE, StructVmMapEntry.VM_SUBSYS_KMALLOC);
+            long a = kern.kmemAlloc(map, 2 * PAGE, TEST_SUBSYS);
+            long b = kern.kmemAlloc(map, 2 * PAGE, TEST_SUBSYS);
             assertEquals(a + 2 * PAGE, b);
             assertEquals(entries0 + 1, StructVmMap.nentries(km, map), "merged");
             km.store64(b + 8, 77);

@@ -26,7 +26,7 @@ class BootSettingsTest {
         assertEquals(java.util.List.of("hw.physmem", "hw.ncpu", "machine.cpu_ps_per_access", "machine.cpu_ns_per_page_zero",
                 "machine.cpu_ns_per_page_copy", "machine.cpu_ns_per_trap", "machine.cpu_ns_per_switch",
                 "machine.cpu_ns_per_tlb_walk", "kern.hz", "kern.invariants", "vm.dma_reserved", "vm.swapmeta_alloc",
-                "kern.kmalloc_obj_reserve_slabs", "kern.kmalloc_obj_reserve_refill", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
+                "kern.kmalloc_obj_reserve_slabs", "kern.kmalloc_obj_reserve_refill", "lwkt.cache_threads", "disk.latency_setup_ns", "disk.latency_ns_per_byte", "debug.stall_timeout",
                 "debug.runaway_timeout", "debug.tlb_check",
                 "debug.check_interval", "debug.reclaim_check",
                 "debug.fail_page_alloc.probability", "debug.fail_page_alloc.interval", "debug.fail_page_alloc.times",

@@ -315,7 +315,7 @@ class InspectTest {
         DfemuRun r = dfemu("boot", img.toString(), "--seed", "9", "--time", "5", "--core", c.toString());
         assertEquals(1, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("result: panic"), r.out());
-        assertTrue(r.out().contains("panic at 0.000301342 s in tid 6 (p0.3)"), r.out());
+        assertTrue(r.out().contains("panic at 0.000297547 s in tid 6 (p0.3)"), r.out());
         assertTrue(r.out().contains("          p0.3 in vm_fault\n"), r.out());
         try (DeadKernel d = DeadKernel.open(CoreFile.read(c))) {
             List<String> trace = new Inspector(d).run("trace 6").lines();
