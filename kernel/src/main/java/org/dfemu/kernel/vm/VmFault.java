@@ -137,12 +137,14 @@ public final class VmFault {
     public int vmFault(long map, long vaddr, int faultType, int faultFlags) {
         long va = Param.truncPage(vaddr);
         kernel.lwkt().pushFrame("vm_fault");
-        cnt(StructVmmeter.v_vm_faults$OFFSET);
         Faultstate fs = new Faultstate(km.load32(globals + VM_SHARED_FAULT) != 0);
         try {
             for (;;) {
                 int rv = vmFaultOnce(map, va, faultType, faultFlags, fs);
                 if (rv == VmMap.KERN_SUCCESS) {
+                    // done_success: only a fault that completed is counted, once, however
+                    // many times it retried; failed faults are not.
+                    cnt(StructVmmeter.v_vm_faults$OFFSET);
                     kernel.lwkt().progress();
                 }
                 if (rv != KERN_TRY_AGAIN) {

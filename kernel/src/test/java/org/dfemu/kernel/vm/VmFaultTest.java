@@ -23,6 +23,7 @@ import java.util.List;
 import static org.dfemu.kernel.machine.Param.PAGE_SIZE;
 import static org.dfemu.kernel.vm.UserProcs.entryAt;
 import static org.dfemu.kernel.vm.UserProcs.exitProcess;
+import static org.dfemu.kernel.vm.UserProcs.faults;
 import static org.dfemu.kernel.vm.UserProcs.mapAnon;
 import static org.dfemu.kernel.vm.UserProcs.newProcess;
 import static org.dfemu.kernel.vm.UserProcs.userLoad;
@@ -77,7 +78,9 @@ class VmFaultTest {
                 long vm = k.vmMap().vmspaceAlloc(0, Vmparam.VM_MAX_USER_ADDRESS);
                 long p = newProcess(k, vm);
                 mapAnon(k, vm, BASE, 2 * PAGE_SIZE, Vm.VM_PROT_READ);
+                long f0 = faults(k);
                 assertEquals(0, userLoad(mk, BASE), "reading a read-only anonymous page");
+                assertEquals(f0 + 1, faults(k), "the read's fault completed and is counted");
                 SegvException w = assertThrows(SegvException.class, () -> userStore(mk, BASE + 40, 1));
                 assertEquals(BASE + 40, w.va());
                 assertEquals(SegvException.SEGV_ACCERR, w.siCode());
@@ -91,6 +94,8 @@ class VmFaultTest {
                 assertEquals(hole, u.va());
                 assertEquals(SegvException.SEGV_MAPERR, u.siCode());
                 assertEquals(VmMap.KERN_INVALID_ADDRESS, u.kernResult());
+                assertEquals(f0 + 1, faults(k),
+                        "v_vm_faults counts at vm_fault's done_success: the two refused faults are not counted");
                 checkPmap(k, vm);
                 exitProcess(k, p);
             });

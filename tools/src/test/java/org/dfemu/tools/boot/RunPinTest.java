@@ -38,7 +38,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * their meaning across changes to the model's defaults; {@link #pinnedCpuTime()} pins seed 1 of
  * each image and allocator with the model's defaults (as {@code dfemu boot} runs).
  *
- * <p>Last re-pinned for kernel threads and processes spending memory as the C does: each thread's
+ * <p>Last re-pinned for the LWKT thread cache (kern_objcache.c and lwkt_thread.c at 737b020b54):
+ * lwkt_init's objcache over M_THREAD keeps exited threads with their kernel stacks (lwkt_exit
+ * parks each in its cpu's gd_freetd and puts the previous one into the cache), so an exited
+ * process's or daemon's struct thread and 3 wired stack pages stay allocated for the next
+ * thread instead of going back to M_THREAD and kernel_map, and boot adds the M_OBJCACHE and
+ * M_OBJMAG types with the cache's magazines. Boot leaves 24 fewer pages free (13838 -> 13814
+ * on the default image: the kmalloc zones of the objcache's allocations) and exited threads
+ * keep their stack pages wired, so the pagedaemon's wakeups, the faults' page choices and every
+ * trace record shift; no outcome changed.
+ *
+ * <p>Re-pinned before that for kernel threads and processes spending memory as the C does: each thread's
  * struct thread is a 1600-byte kmalloc from M_THREAD and its 16 KiB kernel stack comes from
  * kernel_map (kmem_alloc_stack, KM_STACK: guard page plus 3 wired pages), each proc a 1208-byte
  * kmalloc from M_PROC and each LWP a 608-byte one from M_LWP (they were one DMAP page per thread
@@ -78,31 +88,35 @@ class RunPinTest {
      * With the CPU-time model's defaults: image, swapmeta_alloc, seed, outcome, virtual ns, digest,
      * trace SHA-256. Pinned when the model came in (2026-12-07): accesses, page walks, traps,
      * page zeroing and copying and context switches take virtual time, and the pageout daemon's
-     * lwkt_yield points charge the model's time instead of flat charges.
+     * lwkt_yield points charge the model's time instead of flat charges. Re-pinned when vm_fault
+     * came to count v_vm_faults at done_success only (vm_fault.c at 737b020b54): the counter's
+     * load and store are accesses the model charges, now once per completed fault instead of
+     * once per call, so every row's virtual time and schedule moved (no outcome changed); the
+     * rows without CPU time do not charge accesses and stay as they were.
      */
     static Stream<Arguments> pinnedCpuTime() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7273628837L, 3605474266451228731L, "e980bc07039a89bc1e637355a16ac91e133475788a4ddf9d646f2bf22dbb676b"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6312843332L, 6981010518204364275L, "1cfd7d79223c2d8d64e3057249e3c277ff4b17bdfe55fca71d182ca4aa459e70"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003157264L, 8688457091468366706L, "4e92ce986f29400c8268b6c3a87cb3c5f3031a4eb0956d84a7ed8b9755049105"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6317564332L, -7598121477268007689L, "8cd1ae1eea593cd8a6f377cf46d0401f9ae2c55e9b63a68d1bb7dc3e7afcc9cb"));
+                Arguments.of("default", null, 1L, "OK", 7284876937L, -3614059358413248792L, "36a7267c86310b466eeebaf8e54e8a12efc678a3879216776e59f36b1824898c"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6315112461L, 3729410259274647541L, "7b96da261a74247489a86597a52b393f33b6276b726e27a040afa14bc9bea2af"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30003133114L, -8005471530458728747L, "30bab5f080927180f64338064d6f9eecbf2a2d681b4ac8da82ebe7ab94c4e112"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6325354481L, -5325139722185413296L, "712bbef5e8048ad958fc340a42cd284408da0bba6de9670f3db744fbb2e969ee"));
     }
 
     /** Without CPU time ({@link #NO_CPU_TIME}): image, swapmeta_alloc (null: the image's own), seed, outcome, virtual ns, digest, trace SHA-256. */
     static Stream<Arguments> pinned() {
         return Stream.of(
-                Arguments.of("default", null, 1L, "OK", 7301222816L, -1565456097479621490L, "06df60944538ef0b80b8693ca7a47519bb7c64030c3e4dfc5d0b7566888b3fc2"),
-                Arguments.of("default", null, 2L, "OK", 7300562008L, -2999476305025829186L, "943e957dd0f3a357f4b6a24fdbe497fa400a260e8cc5a6be0fb103cafe080422"),
-                Arguments.of("default", null, 3L, "OK", 7279850268L, 1595900507336714271L, "9858f87bac670c7c551390d683edfe5c71a68edde61e7100a33a7f12e727fbce"),
-                Arguments.of("pressure", "zalloc", 1L, "OK", 6310067504L, -1723732346809976490L, "9f9be3360189fe78e96437d47001765554efa2ae1627445bf23b63283654b13c"),
-                Arguments.of("pressure", "zalloc", 2L, "OK", 6315173464L, -1238996581661062592L, "a48bc4ab0b4fa64f7c254c57fb277d5e842fd7a2a8754a112934ea1a02469e13"),
-                Arguments.of("pressure", "zalloc", 3L, "OK", 6309935780L, 5662630069879022383L, "66ee2b8eee25eca13031f2d395774a6e491d53908e67080517125b618e625860"),
-                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000256700L, -6653688696641874554L, "a94ff9cd745e9c36798a306fed88af132bc0c983ae47a9283bd285b666e29577"),
-                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000256700L, -8411383160850543813L, "4ccb2c942a483d8d468864ca12ab435c1ea57d1ecb6970a4174525096c3933b8"),
-                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000256700L, -2234711756097915739L, "9d328c2947f87c5977857400e0edd638cd1158a5f2a514e31199c35d595abbef"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6313813104L, 2224825385500740788L, "948802216b0870f4b627d125eeff2a0ffff6670610d24aa344a3c8e66303fbaf"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6317828520L, -7349761384759651875L, "ee3d4dcf21e19d102992ffca37727644529f99bae35bbe8924fbc3e9dd4f4d28"),
-                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6315894424L, -5722012499387385447L, "f95b6b900cbaf6e392078e93a8dcfabad6b0d8453620a9c976414e2f35e4d260"));
+                Arguments.of("default", null, 1L, "OK", 7304097932L, 27377275470687962L, "116c0b118f0bc1a8f79862a5eac3fbf50f3a7b8d9936d33ab2edeae63d7ec414"),
+                Arguments.of("default", null, 2L, "OK", 7288379868L, 6082578395550996559L, "02ca3eaadf202da1cd9f1b8024bd191279da0a92325d649a6804029dd0fc9130"),
+                Arguments.of("default", null, 3L, "OK", 7294270328L, 3092726046728843170L, "e1f9684d12426a5b8c95714a0fa875033d3292ff7f5db864b8c7bac3412144a5"),
+                Arguments.of("pressure", "zalloc", 1L, "OK", 6308617112L, -5717422263680413909L, "1cb7d18a9d9853422b49e108f34a740bc28ecd8fa00e341f11e5dfc66a7f4d7b"),
+                Arguments.of("pressure", "zalloc", 2L, "OK", 6312501216L, -3071890567582391310L, "39b25f49e2e372f85de461d1e3cd63b1d44cbccc4f77fa036983d91e5ad0b554"),
+                Arguments.of("pressure", "zalloc", 3L, "OK", 6312436220L, 30670827824858567L, "9f192877da1a730cc87e15aa48813c184f98556d113ba91c1d742ca4b3d10010"),
+                Arguments.of("pressure", "kmalloc_obj", 1L, "LIVELOCK", 30000254300L, 3015536980571440398L, "68695095f87b9a4fc5f2bc3b956cac4406f617f2deb9ae891ea3e50ac7663d47"),
+                Arguments.of("pressure", "kmalloc_obj", 2L, "LIVELOCK", 30000254300L, 2283250688385850446L, "fb2fa9deb1b528098b6ea7085a87a1e7a81f22945396385ffd0d5f85381587be"),
+                Arguments.of("pressure", "kmalloc_obj", 3L, "LIVELOCK", 30000254300L, 6003546804826574477L, "355ca89686450d06be1883849c66499e9a037b76dc05cc8ad45f564742d2922e"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 1L, "OK", 6314170768L, 5164537164444153645L, "79348223ca8dcadee6ad247dbd14559abbe76fae59ad2488c61317ca30f7431e"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 2L, "OK", 6319403700L, 5238319428815762492L, "f51b7d1bf8425a9b8f17f03ebd5eab10925a09a5e68e953d6944c253ff072c70"),
+                Arguments.of("pressure", "kmalloc_obj_reserve", 3L, "OK", 6316232172L, 5189597923012328371L, "3c020505063c24798afc16c1b45f0ec382a6708ba02c478cbf8dcc7b9187aa4c"));
     }
 
     @ParameterizedTest(name = "{0} {1} seed {2}")
