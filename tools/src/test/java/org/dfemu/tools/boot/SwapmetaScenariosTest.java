@@ -164,6 +164,38 @@ class SwapmetaScenariosTest {
         assertTrue(b.console().contains("from swp_pager_meta_build, from swap_pager_putpages"), b.console());
     }
 
+    /**
+     * swapmeta-first-slab (explore's scenario 1818, shrunk): one process writes 24M on a 16M,
+     * 1-cpu machine. Under plain kmalloc_obj the pagedaemon's first swblock needs the first
+     * SWAPMETA slab, 32 pages that its SYSTEM class is guaranteed only 29 of, and it sleeps in
+     * vm_wait before any page reaches swap; zalloc and the ready-slab proposal launder and the
+     * process exits; on 20M (guaranteed 31) the plain conversion still hangs, on 22M (32) it
+     * gets its slab.
+     */
+    @Test
+    void theFirstSwblockDeadlocksPlainKmallocObjOnASmallMachine() throws Exception {
+        Path image = image("swapmeta-first-slab.spec");
+        RecordedBoot k = RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=kmalloc_obj");
+        assertEquals(RunRecord.Outcome.LIVELOCK, k.record().outcome(), k.console());
+        assertEquals(0L, k.counter("v_swappgsout"), "nothing reached swap");
+        assertTrue(k.console().contains("pagedaemon in vm_wait (wchan &vm_pageout_pages_needed, \"VMWait\""), k.console());
+        assertTrue(k.console().contains("from kmem_slab_alloc, from _kmalloc_obj(SWAPMETA), from swp_pager_meta_build"), k.console());
+        assertTrue(k.record().reclaimSites().stream().anyMatch(
+                s -> s.contains("kmem_slab_alloc(M_WAITOK) needs 32 pages, the SYSTEM class is guaranteed 29")), k.console());
+        for (String alloc : new String[] {"zalloc", "kmalloc_obj_reserve"}) {
+            RecordedBoot b = RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=" + alloc);
+            assertEquals(RunRecord.Outcome.OK, b.record().outcome(), b.console());
+            assertEquals(0L, b.record().stillRunning(), b.console());
+            assertTrue(b.counter("v_swappgsout") > 0, b.console());
+        }
+        RecordedBoot at20 = RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=kmalloc_obj", "hw.physmem=20M");
+        assertEquals(RunRecord.Outcome.LIVELOCK, at20.record().outcome(), at20.console());
+        RecordedBoot at22 = RecordedBoot.boot(image, 1, "vm.swapmeta_alloc=kmalloc_obj", "hw.physmem=22M");
+        assertEquals(RunRecord.Outcome.OK, at22.record().outcome(), at22.console());
+        assertTrue(at22.record().reclaimSites().stream().anyMatch(
+                s -> s.contains("kmem_slab_alloc(M_WAITOK) needs 32 pages, the SYSTEM class is guaranteed 32")), at22.console());
+    }
+
     /** The image of the committed disk-images/{@code spec}, built once for the class. */
     private static Path image(String spec) throws Exception {
         Path built = dir.resolve(spec.replace(".spec", ".img"));
