@@ -74,11 +74,14 @@ final class Shrinker {
                 List<Callable<RunRecord>> tasks = new ArrayList<>();
                 for (Scenario c : batch) tasks.add(() -> ScenarioRun.run(c, cap, scratch, ScenarioRun.nullWriter()));
                 List<RunRecord> records = RunPool.runAll(tasks, n, batch.stream().map(c -> "shrink candidate of seed " + c.seed()).toList());
-                boots += n;
                 int hit = -1;
                 for (int k = 0; k < n && hit < 0; k++) {
                     if (records.get(k).failed() && ScenarioRun.Signature.of(records.get(k)).equals(want)) hit = k;
                 }
+                // Counted as one-at-a-time would boot them: up to the kept candidate, so the
+                // budget, the result and the reported count do not depend on --jobs (the batch's
+                // later candidates ran in parallel, for nothing).
+                boots += hit >= 0 ? hit + 1 : n;
                 if (hit >= 0) {
                     current = batch.get(hit);
                     currentRecord = records.get(hit);

@@ -222,6 +222,7 @@ class ExploreCommandTest {
         Shrinker.Result one = new Shrinker(2_000_000_000L, scratch, 1, 60).shrink(planted, first);
         assertEquals(two.scenario().spec(), one.scenario().spec(), "the shrunk scenario depends on --jobs");
         assertEquals(two.record(), one.record());
+        assertEquals(one.boots(), two.boots(), "the boots a shrink reports (its spec's header, the JSON) depend on --jobs");
 
         // Candidates ran only to twice the failure's time plus the slack; the one kept fails
         // identically when booted for the whole --time.
